@@ -1,0 +1,1 @@
+"""Live analyses of the cohort: dataset, statistics, runs, exports."""

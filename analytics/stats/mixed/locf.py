@@ -1,0 +1,42 @@
+"""Last observation carried forward within patient, never imputing baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+
+def locf(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    by: str = "patient",
+    order: str = "month",
+    baseline: float = 0.0,
+    label: str = "timepoint",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Carry each patient's last observation forward after baseline.
+
+    The baseline row (``order == baseline``) is never imputed. A patient whose baseline value is
+    missing for a column is set to missing for that column at every row, so that the outcome's
+    model leaves the patient out. The frame comes back sorted by ``(by, order)``; ``counts`` has one
+    row per ``label`` value (in ``order`` order) and one column per imputed column, giving how many
+    values were carried forward.
+    """
+    out = frame.sort_values([by, order], kind="stable").copy()
+    key = label if label in out.columns else order
+    is_baseline = (out[order] == baseline).to_numpy()
+    patients = out[by]
+    carried: dict[str, pd.Series] = {}
+    for col in columns:
+        values = out[col]
+        baseline_seen = pd.Series(is_baseline & values.notna().to_numpy(), index=out.index)
+        has_baseline = baseline_seen.groupby(patients).transform("any").astype(bool)
+        filled = values.groupby(patients).ffill().where(has_baseline)
+        carried[col] = filled.notna() & values.isna()
+        out[col] = filled
+    levels = out[[order, key]].drop_duplicates(subset=key).sort_values(order)[key].tolist()
+    counts = pd.DataFrame(carried).groupby(out[key]).sum().reindex(levels, fill_value=0)
+    counts.index.name = key
+    return out, counts.astype(int)

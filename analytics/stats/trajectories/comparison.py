@@ -1,0 +1,426 @@
+"""Comparisons between trajectory groups: baseline characteristics and first divergence."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special, stats
+
+from .model import dataclass_dict
+
+# Monte Carlo resamples for Fisher's test on tables that are too large to enumerate; with
+# 100,000 resamples the standard error of a P value near 0.05 is about 0.0007.
+FISHER_RESAMPLES = 100_000
+# Tables with more candidate first rows than this are not enumerated exactly.
+FISHER_EXACT_LIMIT = 2_000_000
+
+
+@dataclass(frozen=True)
+class FisherResult:
+    """Fisher's exact test P value and how it was computed."""
+
+    p: float
+    method: str  # "exact" or "monte_carlo (n_resamples=..., seed=...)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclass_dict(self)
+
+
+@dataclass(frozen=True)
+class CategoricalComparison:
+    """Counts by level and group, chi-square without Yates' correction and Fisher's test."""
+
+    variable: str
+    groups: tuple[str, ...]
+    levels: tuple[str, ...]
+    group_n: tuple[int, ...]  # non-missing patients per group
+    counts: tuple[tuple[int, ...], ...]  # levels x groups
+    percents: tuple[tuple[float, ...], ...]  # of the group's non-missing patients
+    chi2: float
+    chi2_df: int
+    chi2_p: float
+    fisher_p: float
+    fisher_method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclass_dict(self)
+        out["kind"] = "categorical"
+        out["summary"] = [
+            [f"{c} ({pct:.1f}%)" for c, pct in zip(row_c, row_p, strict=True)]
+            for row_c, row_p in zip(self.counts, self.percents, strict=True)
+        ]
+        return out
+
+
+@dataclass(frozen=True)
+class ContinuousComparison:
+    """Mean (SD) and median by group, one-way ANOVA and Kruskal-Wallis (tie-corrected)."""
+
+    variable: str
+    groups: tuple[str, ...]
+    n: tuple[int, ...]
+    mean: tuple[float, ...]
+    sd: tuple[float, ...]
+    median: tuple[float, ...]
+    q1: tuple[float, ...]
+    q3: tuple[float, ...]
+    anova_f: float
+    anova_p: float
+    kruskal_h: float
+    kruskal_p: float
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclass_dict(self)
+        out["kind"] = "continuous"
+        out["summary"] = [
+            f"{m:.1f} ({s:.1f})" if n > 1 else (f"{m:.1f}" if n == 1 else "")
+            for m, s, n in zip(self.mean, self.sd, self.n, strict=True)
+        ]
+        return out
+
+
+def chi_square_no_yates(table: ArrayLike) -> tuple[float, int, float]:
+    """Return Pearson's chi-square, df and P without continuity correction (Stata `tab, chi2`)."""
+    observed = np.asarray(table, dtype=np.float64)
+    observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
+    if observed.shape[0] < 2 or observed.shape[1] < 2:
+        return float("nan"), 0, float("nan")
+    expected = observed.sum(axis=1, keepdims=True) * observed.sum(axis=0) / observed.sum()
+    chi2 = float(((observed - expected) ** 2 / expected).sum())
+    df = (observed.shape[0] - 1) * (observed.shape[1] - 1)
+    return chi2, df, float(stats.chi2.sf(chi2, df))
+
+
+def _two_row_exact(table: NDArray[np.int64], limit: int) -> float | None:
+    """Exact Fisher P for a 2 x C table by enumerating first rows; None if too many."""
+    row_total = int(table[0].sum())
+    cols = table.sum(axis=0)
+    n = int(cols.sum())
+    # Partial first rows as (running sum, running log of prod C(c_j, x_j)).
+    sums = np.zeros(1, dtype=np.int64)
+    logs = np.zeros(1)
+    remaining = int(cols.sum())
+    for c in cols[:-1]:
+        c = int(c)
+        remaining -= c
+        x = np.arange(c + 1)
+        new_sums = (sums[:, None] + x[None, :]).ravel()
+        new_logs = (logs[:, None] + _log_comb(c, x)[None, :]).ravel()
+        # Keep only partial rows that the remaining columns can still complete.
+        feasible = (new_sums <= row_total) & (new_sums >= row_total - remaining)
+        sums, logs = new_sums[feasible], new_logs[feasible]
+        if sums.size > limit:
+            return None
+    last = int(cols[-1])
+    x_last = row_total - sums
+    logs = logs + _log_comb(last, x_last)
+    log_total = float(special.gammaln(n + 1) - special.gammaln(row_total + 1))
+    log_total -= float(special.gammaln(n - row_total + 1))
+    log_p = logs - log_total
+    observed = float(_log_comb(cols, table[0]).sum()) - log_total
+    # Relative tolerance so tables of equal probability count as "as extreme" despite rounding.
+    keep = log_p <= observed + 1e-7
+    return float(min(1.0, np.exp(special.logsumexp(log_p[keep])))) if keep.any() else 0.0
+
+
+def _log_comb(n: ArrayLike, k: ArrayLike) -> NDArray[np.float64]:
+    n_arr = np.asarray(n, dtype=np.float64)
+    k_arr = np.asarray(k, dtype=np.float64)
+    return np.asarray(
+        special.gammaln(n_arr + 1) - special.gammaln(k_arr + 1) - special.gammaln(n_arr - k_arr + 1)
+    )
+
+
+def fisher_exact_rxc(
+    table: ArrayLike,
+    *,
+    n_resamples: int = FISHER_RESAMPLES,
+    seed: int = 0,
+    exact_limit: int = FISHER_EXACT_LIMIT,
+) -> FisherResult:
+    """Return Fisher's test for an R x C table.
+
+    2 x 2 tables use scipy's exact test; 2 x C and R x 2 tables are enumerated exactly (P = sum of
+    probabilities of tables no more probable than the observed one); larger tables use a seeded
+    Monte Carlo over tables with the observed margins.
+    """
+    counts = np.asarray(table, dtype=np.int64)
+    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
+    if counts.ndim != 2 or counts.shape[0] < 2 or counts.shape[1] < 2:
+        return FisherResult(float("nan"), "not computed (fewer than 2 levels or groups)")
+    if counts.shape == (2, 2):
+        return FisherResult(float(stats.fisher_exact(counts).pvalue), "exact")
+    if counts.shape[0] == 2 or counts.shape[1] == 2:
+        two_row = counts if counts.shape[0] == 2 else counts.T
+        exact = _two_row_exact(two_row, exact_limit)
+        if exact is not None:
+            return FisherResult(exact, "exact")
+    method = stats.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(seed))
+    p = float(stats.fisher_exact(counts, method=method).pvalue)
+    return FisherResult(p, f"monte_carlo (n_resamples={n_resamples}, seed={seed})")
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):  # pandas.NA refuses truth testing
+        return True
+
+
+def _group_labels(groups: ArrayLike) -> tuple[NDArray[Any], list[Any]]:
+    labels = np.asarray(groups, dtype=object)
+    valid = [
+        g for g in labels if not _is_missing(g) and not (isinstance(g, int | np.integer) and g < 0)
+    ]
+    return labels, sorted(set(valid), key=lambda g: (str(type(g)), g))
+
+
+def _name(label: Any, names: Mapping[Any, str] | None) -> str:
+    if names and label in names:
+        return names[label]
+    if isinstance(label, int | np.integer):
+        return f"T{int(label) + 1}"
+    return str(label)
+
+
+def compare_categorical(
+    values: ArrayLike,
+    groups: ArrayLike,
+    *,
+    variable: str = "",
+    group_names: Mapping[Any, str] | None = None,
+    n_resamples: int = FISHER_RESAMPLES,
+    seed: int = 0,
+) -> CategoricalComparison:
+    """Cross-tabulate a categorical variable by group and test independence."""
+    labels, order = _group_labels(groups)
+    raw = np.asarray(values, dtype=object)
+    if raw.shape != labels.shape:
+        raise ValueError("values and groups must have the same length")
+    keep = np.array(
+        [not _is_missing(v) and (g in order) for v, g in zip(raw, labels, strict=True)], dtype=bool
+    )
+    levels = sorted(set(raw[keep]), key=lambda v: (str(type(v)), v))
+    table = np.zeros((len(levels), len(order)), dtype=np.int64)
+    level_index = {v: i for i, v in enumerate(levels)}
+    group_index = {g: j for j, g in enumerate(order)}
+    for v, g in zip(raw[keep], labels[keep], strict=True):
+        table[level_index[v], group_index[g]] += 1
+    group_n = table.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        percents = np.where(group_n > 0, 100.0 * table / np.maximum(group_n, 1), np.nan)
+    chi2, df, chi2_p = chi_square_no_yates(table)
+    fisher = fisher_exact_rxc(table, n_resamples=n_resamples, seed=seed)
+    return CategoricalComparison(
+        variable=variable,
+        groups=tuple(_name(g, group_names) for g in order),
+        levels=tuple(str(v) for v in levels),
+        group_n=tuple(int(v) for v in group_n),
+        counts=tuple(tuple(int(c) for c in row) for row in table),
+        percents=tuple(tuple(float(c) for c in row) for row in percents),
+        chi2=chi2,
+        chi2_df=df,
+        chi2_p=chi2_p,
+        fisher_p=fisher.p,
+        fisher_method=fisher.method,
+    )
+
+
+def compare_continuous(
+    values: ArrayLike,
+    groups: ArrayLike,
+    *,
+    variable: str = "",
+    group_names: Mapping[Any, str] | None = None,
+) -> ContinuousComparison:
+    """Summarise a continuous variable by group; one-way ANOVA and Kruskal-Wallis."""
+    labels, order = _group_labels(groups)
+    numbers = np.array(
+        [np.nan if _is_missing(v) else float(v) for v in np.asarray(values, dtype=object)]
+    )
+    if numbers.shape != labels.shape:
+        raise ValueError("values and groups must have the same length")
+    samples = [numbers[(labels == g) & ~np.isnan(numbers)] for g in order]
+    nan = float("nan")
+    usable = [s for s in samples if s.size > 0]
+    anova_f = anova_p = kruskal_h = kruskal_p = nan
+    if len(usable) >= 2 and sum(s.size for s in usable) > len(usable):
+        with np.errstate(all="ignore"):
+            anova = stats.f_oneway(*usable)
+            anova_f, anova_p = float(anova.statistic), float(anova.pvalue)
+        pooled = np.concatenate(usable)
+        if np.unique(pooled).size > 1:
+            # scipy's kruskal divides H by the tie correction 1 - sum(t^3 - t)/(n^3 - n).
+            kw = stats.kruskal(*usable)
+            kruskal_h, kruskal_p = float(kw.statistic), float(kw.pvalue)
+    return ContinuousComparison(
+        variable=variable,
+        groups=tuple(_name(g, group_names) for g in order),
+        n=tuple(int(s.size) for s in samples),
+        mean=tuple(float(s.mean()) if s.size else nan for s in samples),
+        sd=tuple(float(s.std(ddof=1)) if s.size > 1 else nan for s in samples),
+        median=tuple(float(np.median(s)) if s.size else nan for s in samples),
+        q1=tuple(float(np.percentile(s, 25)) if s.size else nan for s in samples),
+        q3=tuple(float(np.percentile(s, 75)) if s.size else nan for s in samples),
+        anova_f=anova_f,
+        anova_p=anova_p,
+        kruskal_h=kruskal_h,
+        kruskal_p=kruskal_p,
+    )
+
+
+def baseline_by_trajectory(
+    data: Mapping[str, ArrayLike],
+    groups: ArrayLike,
+    *,
+    categorical: Sequence[str] = (),
+    continuous: Sequence[str] = (),
+    group_names: Mapping[Any, str] | None = None,
+    n_resamples: int = FISHER_RESAMPLES,
+    seed: int = 0,
+) -> tuple[CategoricalComparison | ContinuousComparison, ...]:
+    """Compare baseline characteristics across trajectory groups, one result per variable.
+
+    `data` maps a variable name to one value per patient (a dict of arrays or a DataFrame);
+    `groups` gives each patient's group (e.g. `TrajectoryFit.assignment`; -1 or None = left out).
+    """
+    results: list[CategoricalComparison | ContinuousComparison] = []
+    for name in categorical:
+        results.append(
+            compare_categorical(
+                data[name],
+                groups,
+                variable=name,
+                group_names=group_names,
+                n_resamples=n_resamples,
+                seed=seed,
+            )
+        )
+    for name in continuous:
+        results.append(
+            compare_continuous(data[name], groups, variable=name, group_names=group_names)
+        )
+    return tuple(results)
+
+
+# -- first divergence of change from baseline ----------------------------------------------------
+@dataclass(frozen=True)
+class MonthContrast:
+    """Difference in change from baseline (second group minus first) at one month."""
+
+    month: float
+    coefficient: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclass_dict(self)
+
+
+@dataclass(frozen=True)
+class PairDivergence:
+    """When two trajectories' changes from baseline first differ, and for how long."""
+
+    first: str
+    second: str
+    first_month: float | None  # first month with P < alpha
+    until_month: float | None  # last month of that first run of significant months
+    sustained: bool  # the run lasts to the last month
+    coefficient: float  # at first_month; NaN if never significant
+    ci_low: float
+    ci_high: float
+    p: float
+    contrasts: tuple[MonthContrast, ...]
+    n_patients: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclass_dict(self)
+
+
+def first_divergence(
+    long_frame: Any,
+    groups: Mapping[Any, Any] | Any,
+    *,
+    patient: str = "patient",
+    time: str = "month",
+    value: str = "nprs",
+    alpha: float = 0.05,
+    group_names: Mapping[Any, str] | None = None,
+) -> tuple[PairDivergence, ...]:
+    """Find, per pair of groups, the first month at which change from baseline differs.
+
+    `long_frame` is a pandas DataFrame with one row per patient and month; baseline is each
+    patient's earliest month. For each pair a linear mixed model (random intercept per patient,
+    REML) of change ~ month (categorical) x group is fitted on the later months; the group
+    contrast at each month is reported with its 95% CI and Wald P value.
+    """
+    import pandas as pd
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    frame = long_frame[[patient, time, value]].dropna()
+    mapping = dict(groups.items()) if hasattr(groups, "items") else dict(groups)
+    frame = frame[frame[patient].map(lambda p: p in mapping)]
+    frame = frame.sort_values([patient, time])
+    baseline_month = frame[time].min()
+    base = frame[frame[time] == baseline_month].set_index(patient)[value]
+    later = frame[(frame[time] > baseline_month) & frame[patient].isin(base.index)].copy()
+    later["change"] = later[value].to_numpy() - base.loc[later[patient]].to_numpy()
+    later["group"] = later[patient].map(mapping)
+    labels = sorted({g for g in later["group"] if not _is_missing(g)})
+    z = stats.norm.ppf(1 - 0.025)
+    results = []
+    for a, b in itertools.combinations(labels, 2):
+        pair = later[later["group"].isin([a, b])]
+        months = np.sort(pair[time].unique())
+        month_codes = pd.Categorical(pair[time], categories=months).codes
+        is_b = (pair["group"] == b).to_numpy(dtype=np.float64)
+        month_dummies = np.eye(months.size)[month_codes]
+        exog = np.hstack([month_dummies, month_dummies * is_b[:, None]])
+        keep = exog.any(axis=0)
+        model = MixedLM(pair["change"].to_numpy(dtype=np.float64), exog[:, keep], pair[patient])
+        fitted = model.fit(reml=True)
+        params = np.full(exog.shape[1], np.nan)
+        ses = np.full(exog.shape[1], np.nan)
+        params[keep] = np.asarray(fitted.fe_params)
+        ses[keep] = np.asarray(fitted.bse_fe)
+        contrasts = []
+        for i, month in enumerate(months):
+            est, se = params[months.size + i], ses[months.size + i]
+            p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan")
+            contrasts.append(
+                MonthContrast(float(month), float(est), float(se), est - z * se, est + z * se, p)
+            )
+        significant = [c.p < alpha for c in contrasts]
+        first_i = next((i for i, s in enumerate(significant) if s), None)
+        until_i = None
+        if first_i is not None:
+            until_i = first_i
+            while until_i + 1 < len(significant) and significant[until_i + 1]:
+                until_i += 1
+        hit = contrasts[first_i] if first_i is not None else None
+        nan = float("nan")
+        results.append(
+            PairDivergence(
+                first=_name(a, group_names),
+                second=_name(b, group_names),
+                first_month=hit.month if hit else None,
+                until_month=contrasts[until_i].month if until_i is not None else None,
+                sustained=until_i == len(contrasts) - 1 if until_i is not None else False,
+                coefficient=hit.coefficient if hit else nan,
+                ci_low=float(hit.ci_low) if hit else nan,
+                ci_high=float(hit.ci_high) if hit else nan,
+                p=hit.p if hit else nan,
+                contrasts=tuple(contrasts),
+                n_patients=int(pair[patient].nunique()),
+            )
+        )
+    return tuple(results)

@@ -1,0 +1,1 @@
+"""Sites, patients, identifiers and ketamine administrations."""

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from cohort.admin_base import ClinicalAdmin
+from cohort.models import KetamineAdministration, Patient, PatientContact, Site
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "city", "is_active", "is_demo")
+    list_filter = ("is_active", "is_demo")
+    search_fields = ("code", "name", "city")
+
+
+class AdministrationInline(admin.TabularInline):
+    model = KetamineAdministration
+    extra = 0
+    fields = (
+        "date",
+        "route",
+        "dose_unit",
+        "dose_value",
+        "weight_kg",
+        "days",
+        "total_mg",
+        "infusion_minutes",
+        "voided_at",
+        "void_reason",
+    )
+    readonly_fields = ("total_mg",)
+    can_delete = False
+
+
+@admin.register(Patient)
+class PatientAdmin(ClinicalAdmin):
+    list_display = ("study_code", "site", "sex", "age", "etiology", "inclusion_date", "status")
+    list_filter = ("site", "status", "sex", "etiology")
+    search_fields = ("study_code",)
+    date_hierarchy = "inclusion_date"
+    inlines = [AdministrationInline]
+    list_select_related = ("site",)
+
+
+@admin.register(PatientContact)
+class PatientContactAdmin(ClinicalAdmin):
+    """Identifiers: visible in the administration site to superusers only."""
+
+    list_display = ("patient",)
+    search_fields = ("patient__study_code",)
+    raw_id_fields = ("patient",)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+
+@admin.register(KetamineAdministration)
+class KetamineAdministrationAdmin(ClinicalAdmin):
+    list_display = ("patient", "date", "route", "dose_value", "dose_unit", "days", "total_mg")
+    list_filter = ("route", "dose_unit")
+    search_fields = ("patient__study_code",)
+    raw_id_fields = ("patient",)
+    readonly_fields = ("dose_mg", "total_mg")

@@ -1,0 +1,276 @@
+"""Sites, patients, their identifiers (apart, encrypted) and their ketamine administrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from cohort import vocabulary as voc
+from cohort.clinical import ClinicalModel, VoidableModel
+from cohort.fields import EncryptedTextField
+
+
+def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
+    return [(code, _(text)) for code, text in vocabulary]
+
+
+def _in(field: str, vocabulary: voc.Vocabulary) -> Q:
+    return Q(**{f"{field}__in": voc.codes(vocabulary)})
+
+
+def _between(field: str, low: float, high: float, *, nullable: bool = True) -> Q:
+    bounded = Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return bounded | Q(**{f"{field}__isnull": True}) if nullable else bounded
+
+
+class Site(models.Model):
+    """A pain clinic taking part in the study."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9]{2,8}$", _("2 to 8 capital letters or digits."))],
+        help_text=_("Short code used as the prefix of study codes, e.g. S07."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    is_demo = models.BooleanField(
+        _("demo site"), default=False, help_text=_("Holds synthetic demo patients only.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class Patient(ClinicalModel):
+    """A pseudonymous study participant; identifiers live in PatientContact."""
+
+    study_code = models.CharField(
+        _("study code"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9]{2,8}-\d{4}$", _("Site code, a dash, 4 digits."))],
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
+    sex = models.CharField(_("sex"), max_length=1, choices=_choices(voc.SEXES))
+    age = models.PositiveSmallIntegerField(_("age at inclusion (years)"))
+    inclusion_date = models.DateField(_("inclusion date"))
+    consent_date = models.DateField(_("non-opposition form signed on"))
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=5, decimal_places=1)
+    etiology = models.CharField(_("pain etiology"), max_length=60, choices=_choices(voc.ETIOLOGIES))
+    pain_duration_months = models.PositiveSmallIntegerField(_("pain duration (months)"))
+    comorbidities = models.JSONField(
+        _("medical history"),
+        default=list,
+        blank=True,
+        help_text=_("Codes of the comorbidities; an empty list means none."),
+    )
+    ketamine_naive = models.BooleanField(_("ketamine naive"), null=True, blank=True)
+    dn4 = models.PositiveSmallIntegerField(_("DN4 score"), null=True, blank=True)
+    dn4_missing_reason = models.CharField(
+        _("why DN4 is missing"), max_length=20, blank=True, choices=_choices(voc.MISSING_REASONS)
+    )
+    paroxysms_per_day = models.PositiveSmallIntegerField(
+        _("pain paroxysms per day"), null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=_choices(voc.PATIENT_STATUSES), default="active"
+    )
+    status_date = models.DateField(_("status date"), null=True, blank=True)
+    status_reason = models.TextField(_("status reason"), blank=True)
+
+    class Meta:
+        ordering = ["study_code"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        constraints = [
+            models.CheckConstraint(condition=_in("sex", voc.SEXES), name="patient_sex_valid"),
+            models.CheckConstraint(
+                condition=Q(age__gte=18, age__lte=120),
+                name="patient_age_adult",
+                violation_error_message=_("Patients must be 18 or older (and at most 120)."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__gte=20, weight_kg__lte=350), name="patient_weight_range"
+            ),
+            models.CheckConstraint(
+                condition=_in("etiology", voc.ETIOLOGIES), name="patient_etiology_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(pain_duration_months__gte=0, pain_duration_months__lte=1200),
+                name="patient_pain_duration_range",
+            ),
+            models.CheckConstraint(condition=_between("dn4", 0, 10), name="patient_dn4_range"),
+            models.CheckConstraint(
+                condition=~Q(etiology="fibromyalgia") | Q(dn4__isnull=True),
+                name="patient_dn4_not_for_fibromyalgia",
+                violation_error_message=_("DN4 is not asked for fibromyalgia."),
+            ),
+            models.CheckConstraint(
+                condition=_between("paroxysms_per_day", 0, 500), name="patient_paroxysms_range"
+            ),
+            models.CheckConstraint(
+                condition=_in("status", voc.PATIENT_STATUSES), name="patient_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(consent_date__lte=models.F("inclusion_date")),
+                name="patient_consent_before_inclusion",
+                violation_error_message=_("Consent must be dated on or before inclusion."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.study_code
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        unknown = [c for c in self.comorbidities or [] if c not in voc.codes(voc.COMORBIDITIES)]
+        if not isinstance(self.comorbidities, list) or unknown:
+            errors["comorbidities"] = _("Unknown comorbidity codes: %(codes)s") % {
+                "codes": ", ".join(map(str, unknown)) or repr(self.comorbidities)
+            }
+        if self.etiology in voc.DN4_NOT_ASKED_FOR and self.dn4 is not None:
+            errors["dn4"] = _("DN4 is not asked for fibromyalgia.")
+        if self.dn4 is not None and self.dn4_missing_reason:
+            errors["dn4_missing_reason"] = _("Give a reason only when the value is missing.")
+        if self.site_id and self.study_code and self.site.code != self.study_code.split("-")[0]:
+            errors["study_code"] = _("The study code must start with the site code %(code)s.") % {
+                "code": self.site.code
+            }
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_followed(self) -> bool:
+        """Say whether calls are still being made to this patient."""
+        return self.status == "active"
+
+    def cumulative_dose_mg(self, on: dt.date | None = None) -> Decimal:
+        """Return the total ketamine received (mg) up to and including ``on`` (default: all)."""
+        administrations = self.administrations.filter(voided_at__isnull=True)
+        if on is not None:
+            administrations = administrations.filter(date__lte=on)
+        total = administrations.aggregate(total=Sum("total_mg"))["total"]
+        return total or Decimal("0")
+
+    def first_administration_date(self) -> dt.date | None:
+        """Return the date of the first (non-voided) ketamine administration."""
+        first = (
+            self.administrations.filter(voided_at__isnull=True)
+            .order_by("date")
+            .values_list("date", flat=True)
+            .first()
+        )
+        return first
+
+
+class PatientContact(ClinicalModel):
+    """Identifiers of a patient: encrypted at rest, shown only to staff of the patient's site."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="contact")
+    first_name = EncryptedTextField(_("first name"))
+    last_name = EncryptedTextField(_("last name"))
+    phone = EncryptedTextField(_("phone"))
+    phone_alt = EncryptedTextField(_("other phone"), blank=True)
+    preferred_call_time = models.CharField(_("preferred call time"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("patient contact")
+        verbose_name_plural = _("patient contacts")
+
+    def __str__(self) -> str:
+        return f"{self.patient.study_code} contact"
+
+
+MG = Decimal("0.01")
+
+
+def dose_in_mg(*, unit: str, value: Decimal, weight_kg: Decimal | None) -> Decimal:
+    """Convert a dose as entered (mg, or mg/kg with the recorded weight) to mg, 2 decimals."""
+    if unit == "mg":
+        return Decimal(value).quantize(MG, rounding=ROUND_HALF_UP)
+    if unit == "mg_per_kg":
+        if weight_kg is None:
+            raise ValueError("a dose in mg/kg needs the patient's weight")
+        return (Decimal(value) * Decimal(weight_kg)).quantize(MG, rounding=ROUND_HALF_UP)
+    raise ValueError(f"unknown dose unit {unit!r}")
+
+
+class KetamineAdministration(VoidableModel):
+    """One ketamine administration: a daily dose given on ``days`` consecutive days.
+
+    ``dose_mg`` is the daily dose in mg (converted from mg/kg with the weight recorded at the time);
+    ``total_mg = dose_mg x days`` is what the cumulative dose adds up.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="administrations")
+    date = models.DateField(_("date (first day)"))
+    route = models.CharField(_("route"), max_length=12, choices=_choices(voc.ROUTES))
+    dose_unit = models.CharField(_("dose unit"), max_length=10, choices=_choices(voc.DOSE_UNITS))
+    dose_value = models.DecimalField(_("dose as entered"), max_digits=8, decimal_places=3)
+    weight_kg = models.DecimalField(
+        _("weight used for conversion (kg)"), max_digits=5, decimal_places=1
+    )
+    dose_mg = models.DecimalField(_("daily dose (mg)"), max_digits=9, decimal_places=2)
+    days = models.PositiveSmallIntegerField(_("number of days"), default=1)
+    total_mg = models.DecimalField(_("total dose (mg)"), max_digits=10, decimal_places=2)
+    infusion_minutes = models.PositiveSmallIntegerField(
+        _("infusion length (minutes)"), null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["patient", "date"]
+        verbose_name = _("ketamine administration")
+        verbose_name_plural = _("ketamine administrations")
+        constraints = [
+            models.CheckConstraint(condition=_in("route", voc.ROUTES), name="admin_route_valid"),
+            models.CheckConstraint(
+                condition=_in("dose_unit", voc.DOSE_UNITS), name="admin_unit_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_value__gt=0),
+                name="admin_dose_positive",
+                violation_error_message=_("The dose must be positive."),
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_mg__gt=0, dose_mg__lte=5000),
+                name="admin_dose_mg_range",
+                violation_error_message=_("A daily dose must be between 0 and 5,000 mg."),
+            ),
+            models.CheckConstraint(condition=Q(days__gte=1, days__lte=60), name="admin_days_range"),
+            models.CheckConstraint(
+                condition=_between("infusion_minutes", 1, 24 * 60),
+                name="admin_infusion_minutes_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__gte=20, weight_kg__lte=350), name="admin_weight_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id}: {self.date} {self.total_mg} mg {self.route}"
+
+    def compute_doses(self) -> None:
+        """Derive ``dose_mg`` and ``total_mg`` from the dose as entered and the weight."""
+        self.dose_mg = dose_in_mg(
+            unit=self.dose_unit, value=self.dose_value, weight_kg=self.weight_kg
+        )
+        self.total_mg = (self.dose_mg * self.days).quantize(MG)
+
+    def clean(self) -> None:
+        if self.dose_unit and self.dose_value is not None and self.weight_kg is not None:
+            self.compute_doses()

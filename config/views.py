@@ -1,0 +1,70 @@
+"""Project-wide views: the home page by role and the health check."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.roles import Role
+from analytics.tasks import HEARTBEAT_KEY
+from cohort.selectors import patients_for_user, sites_for_user
+from followup.selectors import call_counts_for_user, status_counts_for_user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Show the user's role, sites and the state of the follow-up of their patients."""
+    user = request.user
+    today = timezone.localdate()
+    patients = patients_for_user(user)
+    context = {
+        "roles": sorted(role.value for role in user.roles),
+        "role_labels": [role.name.replace("_", " ").title() for role in user.roles],
+        "sites": sites_for_user(user),
+        "patient_count": patients.count(),
+        "active_count": patients.filter(status="active").count(),
+        "call_counts": call_counts_for_user(user, today=today),
+        "status_counts": status_counts_for_user(user),
+        "today": today,
+        "is_data_manager": user.has_role(Role.DATA_MANAGER) or user.is_superuser,
+    }
+    return render(request, "home.html", context)
+
+
+def _worker_state() -> str:
+    beat = cache.get(HEARTBEAT_KEY)
+    if not beat:
+        return "unknown: no heartbeat yet"
+    age = (timezone.now() - dt.datetime.fromisoformat(beat["at"])).total_seconds()
+    if age > settings.WORKER_HEARTBEAT_MAX_AGE:
+        return f"stale: last heartbeat {int(age)} s ago"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Report the database and worker state; 503 when the database does not answer."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    checks["worker"] = _worker_state()
+    # A silent worker delays analyses but loses no data: report it without failing the check.
+    healthy = checks["database"] == "ok"
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )

@@ -1,0 +1,352 @@
+"""Follow-up calls, their attempts, and the answers collected at baseline and at each call.
+
+Baseline (in hospital) and each telephone call are one ``FollowUpCall`` row per patient and
+timepoint, so that every questionnaire hangs off the same kind of row. Raw item answers are
+stored; scores are derived by ``followup.instruments`` and stored beside them for fast reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cohort import vocabulary as voc
+from cohort.clinical import ClinicalModel, VoidableModel
+from cohort.models import Patient, _between, _choices, _in
+from followup.instruments import hads, sf12
+
+TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(voc.TIMEPOINTS))}
+
+
+class FollowUpCall(ClinicalModel):
+    """The assessment of one patient at one timepoint: baseline in hospital, then by phone."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="calls")
+    timepoint = models.CharField(_("timepoint"), max_length=3, choices=_choices(voc.TIMEPOINTS))
+    sequence = models.PositiveSmallIntegerField(_("order"), editable=False)
+    target_date = models.DateField(_("target date"))
+    window_start = models.DateField(_("window opens"))
+    window_end = models.DateField(_("window closes"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=_choices(voc.CALL_STATUSES), default="due"
+    )
+    status_reason = models.TextField(_("status reason"), blank=True)
+    call_date = models.DateField(_("date of the call"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="completed_calls",
+    )
+    needs_review = models.BooleanField(_("needs clinician review"), default=False)
+    review_reasons = models.JSONField(_("review reasons"), default=list, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    version = models.PositiveIntegerField(
+        _("version"), default=1, help_text=_("Incremented on each save; guards concurrent edits.")
+    )
+
+    class Meta:
+        ordering = ["patient", "sequence"]
+        verbose_name = _("follow-up call")
+        verbose_name_plural = _("follow-up calls")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "timepoint"], name="call_unique_timepoint"),
+            models.CheckConstraint(
+                condition=_in("timepoint", voc.TIMEPOINTS), name="call_timepoint_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("status", voc.CALL_STATUSES), name="call_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(window_start__lte=models.F("target_date"))
+                & Q(window_end__gte=models.F("target_date")),
+                name="call_window_contains_target",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="reached") | Q(call_date__isnull=False),
+                name="call_reached_has_date",
+                violation_error_message=_("A reached call needs the date of the call."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "target_date"]),
+            models.Index(fields=["patient", "sequence"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.timepoint}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.sequence = TIMEPOINT_ORDER[self.timepoint]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_baseline(self) -> bool:
+        """Say whether this is the in-hospital baseline assessment."""
+        return self.timepoint == "BL"
+
+    @property
+    def is_open(self) -> bool:
+        """Say whether the call still has to be made."""
+        return self.status in voc.OPEN_CALL_STATUSES
+
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        """Say whether the call is still open after its window closed."""
+        today = today or timezone.localdate()
+        return self.is_open and today > self.window_end
+
+    def is_outside_window(self) -> bool:
+        """Say whether the call was made outside its window (flagged, not refused)."""
+        if self.call_date is None or self.is_baseline:
+            return False
+        return not (self.window_start <= self.call_date <= self.window_end)
+
+
+class CallAttempt(ClinicalModel):
+    """One try at reaching the patient for a call, reached or not."""
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="attempts")
+    attempted_at = models.DateTimeField(_("attempted at"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    outcome = models.CharField(_("outcome"), max_length=14, choices=_choices(voc.ATTEMPT_OUTCOMES))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["call", "attempted_at"]
+        verbose_name = _("call attempt")
+        verbose_name_plural = _("call attempts")
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("outcome", voc.ATTEMPT_OUTCOMES), name="attempt_outcome_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call} {self.outcome} at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class MissingReasonMixin(models.Model):
+    """Why an instrument has no value; stored apart from the value, never as a number."""
+
+    missing_reason = models.CharField(
+        _("why missing"), max_length=20, blank=True, choices=_choices(voc.MISSING_REASONS)
+    )
+
+    class Meta:
+        abstract = True
+
+
+class NprsResponse(MissingReasonMixin, ClinicalModel):
+    """Numerical pain rating (0-10): mean and maximal pain."""
+
+    call = models.OneToOneField(FollowUpCall, on_delete=models.PROTECT, related_name="nprs")
+    mean = models.PositiveSmallIntegerField(_("mean pain (0-10)"), null=True, blank=True)
+    maximum = models.PositiveSmallIntegerField(_("maximal pain (0-10)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("NPRS answer")
+        verbose_name_plural = _("NPRS answers")
+        constraints = [
+            models.CheckConstraint(
+                condition=_between("mean", 0, 10),
+                name="nprs_mean_range",
+                violation_error_message=_("Mean pain must be an integer from 0 to 10."),
+            ),
+            models.CheckConstraint(
+                condition=_between("maximum", 0, 10),
+                name="nprs_max_range",
+                violation_error_message=_("Maximal pain must be an integer from 0 to 10."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"NPRS {self.call}: {self.mean}/{self.maximum}"
+
+
+HADS_ITEM_FIELDS = tuple(f"item_{n}" for n in range(1, 15))
+SF12_ITEM_FIELDS = tuple(name.lower() for name in sf12.ITEMS)
+
+
+def _hads_constraints() -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=_between(field, 0, 3),
+            name=f"hads_{field}_range",
+            violation_error_message=_("HADS items are scored 0 to 3."),
+        )
+        for field in HADS_ITEM_FIELDS
+    ]
+
+
+def _sf12_constraints() -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=_between(field, 1, sf12.RANGES[field.upper()]),
+            name=f"sf12_{field}_range",
+            violation_error_message=_("SF-12 answer out of the item's response codes."),
+        )
+        for field in SF12_ITEM_FIELDS
+    ]
+
+
+class HadsResponse(MissingReasonMixin, ClinicalModel):
+    """Hospital Anxiety and Depression Scale: 14 keyed item scores (0-3) and derived subscores."""
+
+    call = models.OneToOneField(FollowUpCall, on_delete=models.PROTECT, related_name="hads")
+    item_1 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_2 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_3 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_4 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_5 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_6 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_7 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_8 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_9 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_10 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_11 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_12 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_13 = models.PositiveSmallIntegerField(null=True, blank=True)
+    item_14 = models.PositiveSmallIntegerField(null=True, blank=True)
+    anxiety = models.PositiveSmallIntegerField(_("HADS anxiety"), null=True, editable=False)
+    depression = models.PositiveSmallIntegerField(_("HADS depression"), null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("HADS answers")
+        verbose_name_plural = _("HADS answers")
+        constraints = _hads_constraints()
+
+    def __str__(self) -> str:
+        return f"HADS {self.call}: A {self.anxiety} D {self.depression}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.compute_scores()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def answers(self) -> dict[int, int | None]:
+        """Return the item answers keyed by item number."""
+        return {n: getattr(self, f"item_{n}") for n in range(1, 15)}
+
+    def compute_scores(self) -> None:
+        """Derive the subscores from the items (one missing item per subscale is prorated)."""
+        errors = hads.validate_answers(self.answers())
+        if errors:
+            self.anxiety = self.depression = None
+            return
+        result = hads.score(self.answers())
+        self.anxiety, self.depression = result.anxiety, result.depression
+
+
+class Sf12Response(MissingReasonMixin, ClinicalModel):
+    """SF-12 version 1: 12 answers as numbered on the form, PCS and MCS derived."""
+
+    call = models.OneToOneField(FollowUpCall, on_delete=models.PROTECT, related_name="sf12")
+    gh1 = models.PositiveSmallIntegerField("GH1", null=True, blank=True)
+    pf02 = models.PositiveSmallIntegerField("PF02", null=True, blank=True)
+    pf04 = models.PositiveSmallIntegerField("PF04", null=True, blank=True)
+    rp2 = models.PositiveSmallIntegerField("RP2", null=True, blank=True)
+    rp3 = models.PositiveSmallIntegerField("RP3", null=True, blank=True)
+    re2 = models.PositiveSmallIntegerField("RE2", null=True, blank=True)
+    re3 = models.PositiveSmallIntegerField("RE3", null=True, blank=True)
+    bp2 = models.PositiveSmallIntegerField("BP2", null=True, blank=True)
+    mh3 = models.PositiveSmallIntegerField("MH3", null=True, blank=True)
+    vt2 = models.PositiveSmallIntegerField("VT2", null=True, blank=True)
+    mh4 = models.PositiveSmallIntegerField("MH4", null=True, blank=True)
+    sf2 = models.PositiveSmallIntegerField("SF2", null=True, blank=True)
+    pcs = models.FloatField(_("SF-12 physical score (PCS)"), null=True, editable=False)
+    mcs = models.FloatField(_("SF-12 mental score (MCS)"), null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("SF-12 answers")
+        verbose_name_plural = _("SF-12 answers")
+        constraints = _sf12_constraints()
+
+    def __str__(self) -> str:
+        return f"SF-12 {self.call}: PCS {self.pcs} MCS {self.mcs}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.compute_scores()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def answers(self) -> dict[str, int | None]:
+        """Return the answers keyed by the standard item names."""
+        return {field.upper(): getattr(self, field) for field in SF12_ITEM_FIELDS}
+
+    def compute_scores(self) -> None:
+        """Derive PCS and MCS (none when an item is missing or invalid)."""
+        if sf12.validate_answers(self.answers()):
+            self.pcs = self.mcs = None
+            return
+        result = sf12.score(self.answers())
+        self.pcs, self.mcs = result.pcs, result.mcs
+
+
+class AdverseEvent(VoidableModel):
+    """An adverse effect reported at a call (since the previous call)."""
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="adverse_events")
+    type = models.CharField(_("type"), max_length=30, choices=_choices(voc.ADVERSE_EFFECTS))
+    other_text = models.CharField(_("other (describe)"), max_length=200, blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=_choices(voc.SEVERITIES))
+    serious = models.BooleanField(_("serious"), default=False)
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["call", "type"]
+        verbose_name = _("adverse event")
+        verbose_name_plural = _("adverse events")
+        constraints = [
+            models.CheckConstraint(
+                condition=_in("type", voc.ADVERSE_EFFECTS), name="ae_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("severity", voc.SEVERITIES), name="ae_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(type="other") | ~Q(other_text=""),
+                name="ae_other_described",
+                violation_error_message=_("Describe the adverse effect when its type is Other."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call}: {self.type} ({self.severity})"
+
+
+class ConcomitantTreatment(VoidableModel):
+    """A drug (by class, optionally named) or a non-drug treatment taken at a timepoint.
+
+    Two drugs of one class are two rows, so that the number of treatments can be counted.
+    """
+
+    KINDS = (("drug", "Drug"), ("non_drug", "Non-drug treatment"))
+
+    call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="treatments")
+    kind = models.CharField(_("kind"), max_length=8, choices=_choices(KINDS))
+    code = models.CharField(_("treatment"), max_length=40)
+    name = models.CharField(_("drug name"), max_length=120, blank=True)
+    other_text = models.CharField(_("other (describe)"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["call", "kind", "code"]
+        verbose_name = _("concomitant treatment")
+        verbose_name_plural = _("concomitant treatments")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="drug") & _in("code", voc.DRUG_CLASSES))
+                | (Q(kind="non_drug") & _in("code", voc.NON_DRUG_TREATMENTS)),
+                name="treatment_code_valid",
+                violation_error_message=_("Unknown treatment for its kind."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call}: {self.kind} {self.code}"

@@ -1,0 +1,388 @@
+"""Tests of the censored-normal group-based trajectory model and the group comparisons."""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, special, stats
+
+from analytics.stats.trajectories import (
+    RANDOM_INTERCEPT_WARNING,
+    CensoredMixtureLikelihood,
+    chi_square_no_yates,
+    compare_categorical,
+    compare_continuous,
+    diagnose,
+    first_divergence,
+    fisher_exact_rxc,
+    fit_trajectories,
+    log_likelihood,
+    prepare_data,
+    sweep_trajectories,
+)
+from analytics.stats.trajectories.comparison import _two_row_exact
+
+MONTHS = np.array([0.0, 0.25, *range(1, 13)])
+TRUE_PI = np.array([0.186, 0.480, 0.333]) / 0.999
+TRUE_SIGMA = 1.3
+# Month-scale coefficients, intercept first: a cubic fall for T1, quadratics for T2 and T3.
+TRUE_BETAS = (
+    np.array([5.3, -1.4, 0.18, -0.0075]),
+    np.array([6.5, -0.45, 0.03]),
+    np.array([7.8, -0.25, 0.018]),
+)
+
+
+def true_curves(months: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.polyval(b[::-1], months) for b in TRUE_BETAS])
+
+
+def simulate(n: int, seed: int, *, missing: float = 0.15, random_intercept: float = 0.0):
+    rng = np.random.default_rng(seed)
+    groups = rng.choice(3, size=n, p=TRUE_PI)
+    latent = true_curves(MONTHS)[:, groups].T
+    latent = latent + rng.normal(0.0, TRUE_SIGMA, latent.shape)
+    latent += random_intercept * rng.normal(size=(n, 1))
+    y = np.clip(latent, 0.0, 10.0)
+    y[rng.random(y.shape) < missing] = np.nan
+    return y, groups
+
+
+@lru_cache(maxsize=1)
+def recovery_sweep():
+    y, truth = simulate(2000, seed=11)
+    return y, truth, sweep_trajectories(y, MONTHS, range(1, 6), (1, 2, 3), n_starts=4, seed=3)
+
+
+def adjusted_rand_index(a: np.ndarray, b: np.ndarray) -> float:
+    table = np.zeros((a.max() + 1, b.max() + 1))
+    np.add.at(table, (a, b), 1)
+    pairs = special.comb(table, 2).sum()
+    rows = special.comb(table.sum(axis=1), 2).sum()
+    cols = special.comb(table.sum(axis=0), 2).sum()
+    expected = rows * cols / special.comb(a.size, 2)
+    return float((pairs - expected) / (0.5 * (rows + cols) - expected))
+
+
+# -- likelihood -----------------------------------------------------------------------------------
+def tobit_fit(months: np.ndarray, y: np.ndarray, order: int):
+    """Fit a Tobit regression (censored at 0 and 10) on long data, independently of the model."""
+    design = np.vander(months, order + 1, increasing=True)
+
+    def negative_ll(params: np.ndarray) -> tuple[float, np.ndarray]:
+        beta, log_sigma = params[:-1], params[-1]
+        sigma = math.exp(log_sigma)
+        mu = design @ beta
+        low, high = y <= 0.0, y >= 10.0
+        z = (y - mu) / sigma
+        ll = np.where(
+            low,
+            stats.norm.logcdf(-mu / sigma),
+            np.where(high, stats.norm.logsf((10.0 - mu) / sigma), stats.norm.logpdf(z) - log_sigma),
+        )
+        mills_low = np.exp(stats.norm.logpdf(-mu / sigma) - stats.norm.logcdf(-mu / sigma))
+        mills_high = np.exp(
+            stats.norm.logpdf((10.0 - mu) / sigma) - stats.norm.logsf((10.0 - mu) / sigma)
+        )
+        d_mu = np.where(low, -mills_low / sigma, np.where(high, mills_high / sigma, z / sigma))
+        d_log_sigma = np.where(
+            low,
+            mills_low * mu / sigma,
+            np.where(high, mills_high * (10.0 - mu) / sigma, z**2 - 1.0),
+        )
+        grad = np.concatenate([design.T @ d_mu, [d_log_sigma.sum()]])
+        return -float(ll.sum()), -grad
+
+    start_beta = np.linalg.lstsq(design, y, rcond=None)[0]
+    start = np.concatenate([start_beta, [math.log(y.std())]])
+    res = optimize.minimize(
+        negative_ll, start, jac=True, method="BFGS", options={"gtol": 1e-8, "maxiter": 5000}
+    )
+    return res.x[:-1], math.exp(res.x[-1]), -res.fun
+
+
+def test_one_group_fit_equals_an_independent_tobit_regression():
+    y, _ = simulate(400, seed=5)
+    fit = fit_trajectories(y, MONTHS, 1, 2)
+    observed = ~np.isnan(y)
+    months_long = np.broadcast_to(MONTHS, y.shape)[observed]
+    beta, sigma, ll = tobit_fit(months_long, y[observed], 2)
+    assert fit.log_likelihood == pytest.approx(ll, abs=1e-4)
+    estimates = [c.estimate for c in fit.groups[0].coefficients]
+    np.testing.assert_allclose(estimates, beta, rtol=1e-4, atol=1e-6)
+    assert fit.sigma == pytest.approx(sigma, rel=1e-4)
+
+
+def test_log_likelihood_equals_a_slow_per_patient_loop():
+    y, _ = simulate(60, seed=8, missing=0.3)
+    y[0] = np.nan  # a patient with no observation contributes nothing
+    betas = [np.array([5.0, -0.3]), np.array([6.0, -0.5, 0.02]), np.array([8.0, 0.1, -0.01, 1e-4])]
+    sigma, pi = 1.7, np.array([0.2, 0.5, 0.3])
+    expected = 0.0
+    for row in y:
+        per_group = []
+        for beta in betas:
+            density = 1.0
+            for month, value in zip(MONTHS, row, strict=True):
+                if np.isnan(value):
+                    continue
+                mu = sum(b * month**k for k, b in enumerate(beta))
+                if value <= 0:
+                    density *= stats.norm.cdf((0 - mu) / sigma)
+                elif value >= 10:
+                    density *= 1 - stats.norm.cdf((10 - mu) / sigma)
+                else:
+                    density *= stats.norm.pdf((value - mu) / sigma) / sigma
+            per_group.append(density)
+        if not np.all(np.isnan(row)):
+            expected += math.log(float(np.dot(pi, per_group)))
+    assert log_likelihood(y, MONTHS, betas, sigma, pi) == pytest.approx(expected, rel=1e-10)
+
+
+def test_analytic_gradient_matches_a_numerical_gradient():
+    y, _ = simulate(300, seed=9)
+    model = CensoredMixtureLikelihood(prepare_data(y, MONTHS), [3, 1, 2])
+    rng = np.random.default_rng(0)
+    vector = model.pack(
+        [np.array([5.0, -8.0, 9.0, -4.0]), np.array([6.5, -2.0]), np.array([8.0, -1.0, 1.0])],
+        1.4,
+        np.array([0.0, 0.8, 0.3]),
+    )
+    vector = vector + rng.normal(0, 0.05, vector.size)
+    analytic = model.evaluate(vector).gradient
+    numeric = np.empty_like(vector)
+    for i in range(vector.size):
+        step = 1e-6 * max(1.0, abs(vector[i]))
+        up, down = vector.copy(), vector.copy()
+        up[i] += step
+        down[i] -= step
+        numeric[i] = (model.log_likelihood(up) - model.log_likelihood(down)) / (2 * step)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-4)
+
+
+# -- recovery and model choice --------------------------------------------------------------------
+def test_bic_chooses_three_groups_on_data_without_random_intercept():
+    _, _, selection = recovery_sweep()
+    assert selection.chosen.n_groups == 3
+    assert selection.rule == "highest BIC (N = patients)"
+    assert len(selection.table) == 15
+
+
+def test_three_group_fit_recovers_proportions_and_curves():
+    _, _, selection = recovery_sweep()
+    fit = next(f for f in selection.fits if f.n_groups == 3 and f.orders == (3, 3, 3))
+    np.testing.assert_allclose([g.pi for g in fit.groups], TRUE_PI, atol=0.03)
+    fitted = np.column_stack([g.fitted for g in fit.groups])
+    assert np.max(np.abs(fitted - true_curves(MONTHS))) < 0.2
+    assert fit.sigma == pytest.approx(TRUE_SIGMA, abs=0.05)
+
+
+def test_assignment_agrees_with_truth_nearly_as_well_as_the_true_parameters_allow():
+    y, truth, selection = recovery_sweep()
+    fit = next(f for f in selection.fits if f.n_groups == 3 and f.orders == (3, 3, 3))
+    # The floor is set by the classifier that knows the true parameters: groups overlap, so even
+    # it misassigns some patients; the fitted model should come within 0.03 of it.
+    data = prepare_data(y, MONTHS)
+    oracle_model = CensoredMixtureLikelihood(data, [3, 2, 2])
+    scaled = [b * 10.0 ** np.arange(b.size) for b in TRUE_BETAS]
+    oracle = oracle_model.evaluate(oracle_model.pack(scaled, TRUE_SIGMA, np.log(TRUE_PI)))
+    oracle_ari = adjusted_rand_index(truth, oracle.posterior.argmax(axis=1))
+    fitted_ari = adjusted_rand_index(truth, fit.assignment)
+    assert oracle_ari > 0.6
+    assert fitted_ari > oracle_ari - 0.03
+
+
+def test_groups_are_ordered_by_fitted_baseline_level_and_pass_adequacy():
+    _, _, selection = recovery_sweep()
+    fit = selection.chosen
+    baselines = [g.fitted[0] for g in fit.groups]
+    assert baselines == sorted(baselines)
+    assert fit.labels == ("T1", "T2", "T3")
+    assert fit.adequate
+    assert RANDOM_INTERCEPT_WARNING in fit.warnings
+    assert fit.convergence.converged
+    assert all(math.isfinite(c.se) and c.se > 0 for g in fit.groups for c in g.coefficients)
+
+
+def test_fit_serialises_to_strict_json():
+    _, _, selection = recovery_sweep()
+    text = json.dumps(selection.to_dict(include_fits=True), allow_nan=False)
+    assert '"chosen_index"' in text
+    assert json.loads(json.dumps(selection.chosen.to_dict(), allow_nan=False))["labels"] == [
+        "T1",
+        "T2",
+        "T3",
+    ]
+
+
+def test_adequacy_rule_rejects_models_that_fail_nagins_checks():
+    y, _ = simulate(800, seed=21, random_intercept=1.2)
+    selection = sweep_trajectories(
+        y, MONTHS, (2, 3, 4, 5), (2,), rule="bic_adequate", n_starts=3, seed=1
+    )
+    assert selection.chosen.adequate
+    assert "among models passing the adequacy checks" in selection.rule
+    best_bic = max(range(len(selection.fits)), key=lambda i: selection.fits[i].bic)
+    assert selection.fits[best_bic].bic >= selection.chosen.bic
+    assert selection.warnings[0] == RANDOM_INTERCEPT_WARNING
+
+
+def test_em_and_direct_maximisation_reach_the_same_optimum():
+    y, _ = simulate(500, seed=13)
+    direct = fit_trajectories(y, MONTHS, 2, 2, n_starts=2, seed=4)
+    em = fit_trajectories(y, MONTHS, 2, 2, n_starts=2, seed=4, method="em", max_iter=3000)
+    assert em.log_likelihood == pytest.approx(direct.log_likelihood, abs=1e-3)
+    assert em.sigma == pytest.approx(direct.sigma, rel=1e-4)
+
+
+def test_fit_is_deterministic_for_a_seed():
+    y, _ = simulate(5000, seed=17)
+    first = fit_trajectories(y, MONTHS, 3, 2, n_starts=3, seed=42, screen_size=1500)
+    second = fit_trajectories(y, MONTHS, 3, 2, n_starts=3, seed=42, screen_size=1500)
+    assert first.convergence.screened
+    assert first.log_likelihood == second.log_likelihood
+    assert first.theta == second.theta
+    np.testing.assert_array_equal(first.posterior, second.posterior)
+
+
+def test_patients_without_observations_are_left_out_and_flagged():
+    y, _ = simulate(200, seed=2)
+    y[[3, 7]] = np.nan
+    fit = fit_trajectories(y, MONTHS, 2, 1, n_starts=2)
+    assert fit.n_patients == 198
+    assert fit.assignment[3] == -1
+    assert np.isnan(fit.posterior[7]).all()
+    assert any("without any observation" in w for w in fit.warnings)
+
+
+# -- diagnostics ----------------------------------------------------------------------------------
+def test_diagnostics_follow_nagins_formulas_on_a_hand_made_posterior():
+    posterior = np.array(
+        [
+            [0.9, 0.1],
+            [0.8, 0.2],
+            [0.6, 0.4],
+            [0.95, 0.05],
+            [0.3, 0.7],
+            [0.2, 0.8],
+            [0.1, 0.9],
+            [0.45, 0.55],
+        ]
+    )
+    diag = diagnose(posterior, [0.5, 0.5])
+    app = [(0.9 + 0.8 + 0.6 + 0.95) / 4, (0.7 + 0.8 + 0.9 + 0.55) / 4]
+    np.testing.assert_allclose(diag.app, app)
+    np.testing.assert_allclose(diag.occ, [a / (1 - a) for a in app])
+    assert diag.assigned_n == (4, 4)
+    assert diag.assigned_share == (0.5, 0.5)
+    assert not diag.adequate
+    assert sum("OCC" in f for f in diag.failures) == 2
+
+    skewed = diagnose(posterior, [0.3, 0.7])
+    assert skewed.occ[0] == pytest.approx((app[0] / (1 - app[0])) / (0.3 / 0.7))
+    assert any("estimated share 30.0% vs assigned 50.0%" in f for f in skewed.failures)
+
+
+def test_a_small_group_with_clear_posteriors_fails_only_the_size_check():
+    posterior = np.vstack([np.tile([0.999, 0.001], (96, 1)), np.tile([0.02, 0.98], (4, 1))])
+    diag = diagnose(posterior, [0.96, 0.04])
+    assert diag.occ[0] == pytest.approx((0.999 / 0.001) / (0.96 / 0.04))
+    assert diag.failures == ("T2: 4.0% of patients assigned (< 5%)",)
+
+
+# -- baseline comparisons -------------------------------------------------------------------------
+def test_chi_square_has_no_continuity_correction():
+    table = [[10, 20], [30, 40]]
+    # Expected counts 12, 18, 28, 42; every cell is 2 away from expectation.
+    hand = 4 / 12 + 4 / 18 + 4 / 28 + 4 / 42
+    chi2, df, p = chi_square_no_yates(table)
+    assert chi2 == pytest.approx(hand, rel=1e-12)
+    assert df == 1
+    assert p == pytest.approx(stats.chi2.sf(hand, 1), rel=1e-12)
+    yates = stats.chi2_contingency(table).statistic
+    assert yates < chi2
+
+
+def test_fisher_two_by_two_matches_scipy_and_the_enumeration():
+    table = np.array([[3, 9], [8, 2]])
+    expected = stats.fisher_exact(table).pvalue
+    result = fisher_exact_rxc(table)
+    assert result.method == "exact"
+    assert result.p == pytest.approx(expected, rel=1e-12)
+    assert _two_row_exact(table, 10**6) == pytest.approx(expected, rel=1e-9)
+
+
+def test_fisher_two_by_three_is_exact_and_agrees_with_monte_carlo():
+    table = np.array([[15, 83, 45], [37, 51, 48]])
+    result = fisher_exact_rxc(table)
+    assert result.method == "exact"
+    method = stats.MonteCarloMethod(n_resamples=20000, rng=np.random.default_rng(0))
+    assert result.p == pytest.approx(stats.fisher_exact(table, method=method).pvalue, abs=3e-4)
+
+
+def test_fisher_on_larger_tables_is_seeded_monte_carlo():
+    table = np.array([[5, 3, 2], [1, 6, 4], [2, 2, 7]])
+    first = fisher_exact_rxc(table, n_resamples=5000, seed=1)
+    assert first.method == "monte_carlo (n_resamples=5000, seed=1)"
+    assert fisher_exact_rxc(table, n_resamples=5000, seed=1).p == first.p
+
+
+def test_categorical_comparison_counts_by_group_and_skips_missing_values():
+    groups = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, -1])
+    values = ["yes", "no", None, "yes", "yes", "no", float("nan"), "no", "no", "yes"]
+    result = compare_categorical(values, groups, variable="fibromyalgia")
+    assert result.groups == ("T1", "T2", "T3")
+    assert result.levels == ("no", "yes")
+    assert result.counts == ((1, 1, 2), (1, 2, 0))
+    assert result.group_n == (2, 3, 2)
+    assert result.percents[1][1] == pytest.approx(200 / 3)
+    assert result.to_dict()["summary"][1][1] == "2 (66.7%)"
+
+
+def test_continuous_comparison_reports_mean_sd_anova_and_tie_corrected_kruskal():
+    groups = np.repeat([0, 1, 2], 5)
+    values = np.array([5, 6, 5, 4, 6, 7, 6, 7, 8, 6, 8, 9, 8, 7, 9], dtype=float)
+    result = compare_continuous(values, groups, variable="nprs")
+    samples = [values[groups == g] for g in range(3)]
+    assert result.mean[0] == pytest.approx(5.2)
+    assert result.sd[0] == pytest.approx(np.std(samples[0], ddof=1))
+    assert result.anova_p == pytest.approx(stats.f_oneway(*samples).pvalue)
+    ranks = stats.rankdata(values)
+    n = values.size
+    h = 12 / (n * (n + 1)) * sum(ranks[groups == g].sum() ** 2 / 5 for g in range(3))
+    h -= 3 * (n + 1)
+    _, ties = np.unique(values, return_counts=True)
+    h /= 1 - (ties**3 - ties).sum() / (n**3 - n)
+    assert result.kruskal_h == pytest.approx(h)
+
+
+# -- first divergence -----------------------------------------------------------------------------
+def test_first_divergence_finds_the_first_and_last_significant_month():
+    rng = np.random.default_rng(4)
+    months = [0, 1, 2, 3, 4, 5, 6]
+    # Group 1 improves by 2 points more than group 0 from month 2 to month 4 only.
+    extra = {0: 0, 1: 0, 2: -2, 3: -2, 4: -2, 5: 0, 6: 0}
+    rows = []
+    groups = {}
+    for pid in range(120):
+        g = pid % 2
+        groups[pid] = g
+        level = 6 + rng.normal(0, 1)
+        for m in months:
+            value = level - 0.3 * m + (extra[m] if g else 0) + rng.normal(0, 0.8)
+            rows.append((pid, m, value))
+    frame = pd.DataFrame(rows, columns=["patient", "month", "nprs"])
+    (pair,) = first_divergence(frame, groups)
+    assert (pair.first, pair.second) == ("T1", "T2")
+    assert pair.first_month == 2
+    assert pair.until_month == 4
+    assert not pair.sustained
+    assert pair.coefficient == pytest.approx(-2, abs=0.4)
+    assert pair.ci_low < pair.coefficient < pair.ci_high
+    assert pair.p < 0.05
+    assert [c.month for c in pair.contrasts] == [1, 2, 3, 4, 5, 6]

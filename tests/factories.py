@@ -1,0 +1,62 @@
+"""Factories of test data; patients are enrolled through the real service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import factory
+
+from accounts.models import User
+from accounts.roles import Role
+from accounts.services import user_set_role
+from cohort.models import Patient, Site
+from cohort.services import patient_enrol
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"T{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"Pain clinic {o.code}")
+    city = "Clermont-Ferrand"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password")
+
+
+def make_user(username: str, role: Role, sites: list[Site]) -> User:
+    """Create a user with one role and some sites."""
+    user = UserFactory(username=username)
+    user.save()
+    return user_set_role(user=user, role=role, sites=sites)
+
+
+def enrol(site: Site, by: Any = None, **overrides: Any) -> Patient:
+    """Enrol an eligible patient with sensible defaults through the enrolment service."""
+    values: dict[str, Any] = {
+        "sex": "F",
+        "age": 52,
+        "inclusion_date": dt.date(2026, 1, 5),
+        "consent_date": dt.date(2026, 1, 5),
+        "weight_kg": Decimal("70.0"),
+        "etiology": "peripheral_neuropathic",
+        "pain_duration_months": 24,
+        "first_name": "Jeanne",
+        "last_name": "Martin",
+        "phone": "+33 4 73 00 00 00",
+        "comorbidities": ["migraine"],
+        "dn4": 5,
+    }
+    values.update(overrides)
+    return patient_enrol(site=site, by=by, **values)

@@ -1,0 +1,52 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_sign_in_page_renders_with_labels(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b'<label for="id_username">' in response.content
+
+
+def test_wrong_password_shows_an_error_and_keeps_the_username(client, nurse_site_a):
+    response = client.post(reverse("login"), {"username": "nurse_a", "password": "wrong"})
+    assert response.status_code == 200
+    assert b'role="alert"' in response.content
+    assert b'value="nurse_a"' in response.content
+
+
+@pytest.mark.parametrize(
+    "persona", ["nurse_site_a", "clinician_site_a", "statistician", "data_manager"]
+)
+def test_home_page_renders_for_each_role(client, request, persona, patient_a, patient_b):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    site_scoped = persona in {"nurse_site_a", "clinician_site_a"}
+    expected_patients = 1 if site_scoped else 2
+    assert response.context["patient_count"] == expected_patients
+
+
+def test_nurse_home_counts_only_calls_of_her_sites(client, nurse_site_a, patient_a, patient_b):
+    client.force_login(nurse_site_a)
+    response = client.get(reverse("home"))
+    counts = response.context["call_counts"]
+    # One patient, 13 follow-up calls, all open; baseline calls are counted too.
+    assert sum(counts.values()) == 14
+
+
+def test_health_check_reports_the_database(client):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["checks"]["database"] == "ok"
+    assert "worker" in body["checks"]

@@ -1,0 +1,83 @@
+"""The settings module reads every choice from the environment and refuses unsafe ones."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-real-production-secret-key-with-enough-length-and-entropy-0123456789",
+    "ALLOWED_HOSTS": "followup.example.org",
+    "IDENTIFIER_KEYS": Fernet.generate_key().decode(),
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_env_bool_rejects_garbage(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG"):
+        env_bool("SOME_FLAG")
+
+
+def test_env_bool_reads_the_usual_spellings(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "Yes")
+    assert env_bool("SOME_FLAG") is True
+    monkeypatch.setenv("SOME_FLAG", "0")
+    assert env_bool("SOME_FLAG") is False
+
+
+def test_env_int_rejects_a_word(monkeypatch):
+    monkeypatch.setenv("SOME_NUMBER", "twelve")
+    with pytest.raises(ImproperlyConfigured):
+        env_int("SOME_NUMBER", 1)
+
+
+def test_env_list_splits_on_commas(monkeypatch):
+    monkeypatch.setenv("SOME_HOSTS", "a.example, b.example,,")
+    assert env_list("SOME_HOSTS") == ["a.example", "b.example"]
+
+
+def test_env_str_reads_a_secret_file(monkeypatch, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    monkeypatch.setenv("SOME_SECRET_FILE", str(secret))
+    assert env_str("SOME_SECRET") == "from-a-file"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_to_start_without_identifier_keys():
+    env = {k: v for k, v in PRODUCTION.items() if k != "IDENTIFIER_KEYS"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "IDENTIFIER_KEYS" in result.stderr
+
+
+def test_deployment_check_is_clean_with_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stderr + result.stdout
