@@ -62,7 +62,9 @@ class Patient(ClinicalModel):
         _("study code"),
         max_length=20,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z0-9]{2,8}-\d{4}$", _("Site code, a dash, 4 digits."))],
+        validators=[
+            RegexValidator(r"^[A-Z0-9]{2,8}-\d{4,6}$", _("Site code, a dash, 4 to 6 digits."))
+        ],
     )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
     sex = models.CharField(_("sex"), max_length=1, choices=_choices(voc.SEXES))

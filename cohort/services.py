@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +50,13 @@ def eligibility_errors(
 def next_study_code(site: Site) -> str:
     """Return the next free study code of a site (site code, dash, 4 digits)."""
     prefix = f"{site.code}-"
-    last = Patient.objects.filter(study_code__startswith=prefix).aggregate(m=Max("study_code"))["m"]
+    # Longest first: "S01-10000" sorts before "S01-9999" as text but comes after it.
+    last = (
+        Patient.objects.filter(study_code__startswith=prefix)
+        .order_by(Length("study_code").desc(), "-study_code")
+        .values_list("study_code", flat=True)
+        .first()
+    )
     number = int(last.split("-")[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
 

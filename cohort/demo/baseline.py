@@ -151,12 +151,15 @@ def draw_population(
     for row, mask in enumerate((woman, ~woman)):
         etiology[mask] = rng.choice(by_sex.shape[1], size=int(mask.sum()), p=by_sex[row])
     fibro = etiology == FIBRO
-    pain_duration = np.maximum(
-        params.PAIN_DURATION_MIN_MONTHS,
+    # Pain cannot have lasted longer than since the patient's childhood.
+    longest = 12 * (age - params.PAIN_ONSET_MIN_AGE)
+    pain_duration = np.clip(
         np.rint(
             params.PAIN_DURATION_MEDIAN_MONTHS
             * np.exp(rng.normal(0, params.PAIN_DURATION_LOG_SD, n))
         ),
+        params.PAIN_DURATION_MIN_MONTHS,
+        np.maximum(longest, params.PAIN_DURATION_MIN_MONTHS),
     )
     comorbid = _comorbidities(rng, woman)
 

@@ -40,6 +40,8 @@ WEIGHT_RANGE: Final = (40.0, 160.0)
 PAIN_DURATION_MEDIAN_MONTHS: Final = 96.0
 PAIN_DURATION_LOG_SD: Final = 0.8
 PAIN_DURATION_MIN_MONTHS: Final = 7
+# Earliest age at which the chronic pain began (keeps the duration below the patient's age).
+PAIN_ONSET_MIN_AGE: Final = 10
 # assumption: consent signed on the inclusion day for 55%, else 1-21 days before.
 CONSENT_SAME_DAY: Final = 0.55
 CONSENT_MAX_DAYS_BEFORE: Final = 21

@@ -406,6 +406,7 @@ def test_structural_invariants_hold(small):
     assert p["status"].isin(codes(PATIENT_STATUSES)).all()
     assert (p["age"] >= 18).all()
     assert (p["pain_duration_months"] > 6).all()
+    assert (p["pain_duration_months"] <= 12 * (p["age"] - 10)).all()
     assert (p["consent_date"] <= p["inclusion_date"]).all()
     assert p["study_code"].is_unique
     assert all(re.fullmatch(r"S\d\d-\d{4,}", s) for s in p["study_code"])

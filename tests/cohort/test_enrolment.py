@@ -99,3 +99,9 @@ def test_withdrawal_needs_a_reason(patient_a, nurse_site_a):
 def test_weight_is_stored_as_decimal(patient_a):
     patient_a.refresh_from_db()
     assert patient_a.weight_kg == Decimal("70.0")
+
+
+def test_study_code_numbering_goes_past_9999(site_a, nurse_site_a):
+    enrol(site_a, by=nurse_site_a, study_code="SA-9999")
+    assert enrol(site_a, by=nurse_site_a).study_code == "SA-10000"
+    assert enrol(site_a, by=nurse_site_a).study_code == "SA-10001"
