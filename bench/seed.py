@@ -110,8 +110,10 @@ def main() -> None:
     if args.child:
         _child(args.child)
         return
-    print(f"{'backend':<11} {'patients':>8} {'rows':>10} {'generate s':>10} {'load s':>8} "
-          f"{'total s':>8} {'rows/s':>9} {'peak RSS MB':>11}")
+    print(
+        f"{'backend':<11} {'patients':>8} {'rows':>10} {'generate s':>10} {'load s':>8} "
+        f"{'total s':>8} {'rows/s':>9} {'peak RSS MB':>11}"
+    )
     for backend in args.backends:
         for n in args.sizes:
             r = _measure(n, backend, args.postgres_url)
