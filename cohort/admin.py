@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from cohort import vocabulary as voc
 from cohort.admin_base import ClinicalAdmin
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
 
@@ -35,8 +38,25 @@ class AdministrationInline(admin.TabularInline):
     can_delete = False
 
 
+class PatientAdminForm(forms.ModelForm):
+    """Medical history as ticked boxes rather than a JSON list."""
+
+    comorbidities = forms.MultipleChoiceField(
+        label=_("Medical history"),
+        choices=list(voc.COMORBIDITIES),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Tick none when the patient has no history."),
+    )
+
+    class Meta:
+        model = Patient
+        exclude: tuple[str, ...] = ()
+
+
 @admin.register(Patient)
 class PatientAdmin(ClinicalAdmin):
+    form = PatientAdminForm
     list_display = ("study_code", "site", "sex", "age", "etiology", "inclusion_date", "status")
     list_filter = ("site", "status", "sex", "etiology")
     search_fields = ("study_code",)

@@ -27,7 +27,9 @@ def call_counts_for_user(user: Any, *, today: dt.date) -> dict[str, int]:
     return {"overdue": overdue, "due_now": due_now, "upcoming": upcoming}
 
 
-def status_counts_for_user(user: Any) -> dict[str, int]:
-    """Count the calls of a user's patients by status."""
+def status_counts_for_user(user: Any) -> list[tuple[str, int]]:
+    """Count the follow-up calls of a user's patients by status: (label, count), in code order."""
     rows = calls_for_user(user).exclude(timepoint="BL").values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in rows}
+    counts = {row["status"]: row["n"] for row in rows}
+    labels = dict(FollowUpCall._meta.get_field("status").choices)
+    return [(str(labels[code]), counts[code]) for code in labels if code in counts]

@@ -50,3 +50,16 @@ def test_health_check_reports_the_database(client):
     body = response.json()
     assert body["checks"]["database"] == "ok"
     assert "worker" in body["checks"]
+
+
+def test_home_counts_calls_by_status_with_their_labels(client, nurse_site_a, patient_a):
+    from followup.services import call_record_attempt
+
+    call_record_attempt(
+        call=patient_a.calls.get(timepoint="W1"), outcome="refused", by=nurse_site_a
+    )
+    client.force_login(nurse_site_a)
+    response = client.get(reverse("home"))
+    assert ("Refused", 1) in response.context["status_counts"]
+    assert ("Due", 12) in response.context["status_counts"]
+    assert b"Refused" in response.content

@@ -105,3 +105,14 @@ def test_study_code_numbering_goes_past_9999(site_a, nurse_site_a):
     enrol(site_a, by=nurse_site_a, study_code="SA-9999")
     assert enrol(site_a, by=nurse_site_a).study_code == "SA-10000"
     assert enrol(site_a, by=nurse_site_a).study_code == "SA-10001"
+
+
+def test_data_manager_edits_medical_history_as_boxes_in_admin(client, data_manager, patient_a):
+    client.force_login(data_manager)
+    response = client.get(f"/admin/cohort/patient/{patient_a.pk}/change/")
+    assert response.status_code == 200
+    assert b'type="checkbox" name="comorbidities" value="migraine"' in response.content
+    assert b'value="migraine"' in response.content
+    assert b"checked" in response.content
+    # Identifiers stay out of the data manager's administration site.
+    assert client.get("/admin/cohort/patientcontact/").status_code == 403
