@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
 
 from cohort.admin_base import ClinicalAdmin
 from followup.models import (
@@ -9,6 +13,7 @@ from followup.models import (
     ConcomitantTreatment,
     FollowUpCall,
     HadsResponse,
+    ItemWording,
     NprsResponse,
     Sf12Response,
 )
@@ -70,3 +75,16 @@ class ConcomitantTreatmentAdmin(ClinicalAdmin):
     list_display = ("call", "kind", "code", "voided_at")
     list_filter = ("kind", "code")
     raw_id_fields = ("call",)
+
+
+@admin.register(ItemWording)
+class ItemWordingAdmin(SimpleHistoryAdmin):
+    """Data managers load the licensed wording of the questionnaires here."""
+
+    list_display = ("field", "language", "source")
+    list_filter = ("language",)
+    search_fields = ("field", "text")
+
+    def save_model(self, request: HttpRequest, obj: ItemWording, form: Any, change: bool) -> None:
+        obj.full_clean()
+        super().save_model(request, obj, form, change)

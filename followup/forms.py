@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
 from followup.instruments import hads, items, sf12
+from followup.models import ItemWording
 from followup.validators import HADS_FIELDS, SF12_FIELDS, questionnaire_errors
 
 _MISSING_CHOICES = [("", "—"), *((code, _(text)) for code, text in voc.MISSING_REASONS)]
@@ -22,6 +24,13 @@ def _integer(label: str, low: int, high: int) -> forms.IntegerField:
         max_value=high,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": low, "max": high}),
     )
+
+
+def wordings(language: str) -> dict[str, str]:
+    """Return the licensed item wordings loaded for a language, keyed by field name."""
+    base = language.split("-")[0]
+    rows = ItemWording.objects.filter(language=base).values_list("field", "text")
+    return dict(rows)
 
 
 class QuestionnaireForm(forms.Form):
@@ -43,10 +52,13 @@ class QuestionnaireForm(forms.Form):
         label=_("Why is SF-12 missing?"), choices=_MISSING_CHOICES, required=False
     )
 
-    def __init__(self, *args: Any, complete: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, complete: bool = False, language: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.complete = complete
         labels = {item.field: item.label for item in (*items.HADS, *items.SF12)}
+        labels.update(wordings(language or get_language() or "en"))
         for field in HADS_FIELDS:
             self.fields[field] = _integer(labels[field], hads.ITEM_MIN, hads.ITEM_MAX)
         for item, field in zip(sf12.ITEMS, SF12_FIELDS, strict=True):
