@@ -97,3 +97,20 @@ def test_database_refuses_an_answer_out_of_range(patient_a, model, field, value)
     with pytest.raises(IntegrityError), transaction.atomic():
         # bulk_create skips model validation: only the database constraint stands in the way.
         model.objects.bulk_create([model(call=call, **{field: value})])
+
+
+def test_model_validation_reports_the_constraint_in_words(patient_a):
+    from django.core.exceptions import ValidationError
+
+    response = HadsResponse(call=patient_a.calls.get(timepoint="BL"), item_9=4)
+    with pytest.raises(ValidationError) as caught:
+        response.full_clean()
+    assert "HADS items are scored 0 to 3." in str(caught.value)
+
+
+def test_database_error_names_the_broken_rule(patient_a):
+    call = patient_a.calls.get(timepoint="BL")
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        NprsResponse.objects.bulk_create([NprsResponse(call=call, mean=11)])
+    # PostgreSQL names the constraint; SQLite names it too ("CHECK constraint failed: ...").
+    assert "nprs_mean_range" in str(caught.value)
