@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
-from cohort.models import KetamineAdministration, Patient, PatientContact, Site
+from cohort.models import KetamineAdministration, Patient, PatientContact, Site, dose_in_mg
 from followup.models import (
     AdverseEvent,
     CallAttempt,
@@ -128,3 +128,28 @@ def test_seed_demo_as_of_leaves_calls_due(tmp_path):
 def test_seed_demo_refuses_zero_patients():
     with pytest.raises(CommandError):
         call_command("seed_demo", "--patients", "0")
+
+
+def test_loaded_doses_follow_the_app_conversion(cohort):
+    demo_load(cohort)
+    for unit in ("mg", "mg_per_kg"):
+        rows = KetamineAdministration.objects.filter(dose_unit=unit).select_related("patient")
+        sample = list(rows.order_by("?")[:40])
+        assert sample
+        for row in sample:
+            daily = dose_in_mg(unit=row.dose_unit, value=row.dose_value, weight_kg=row.weight_kg)
+            assert row.dose_mg == daily
+            assert row.total_mg == daily * row.days
+            assert row.weight_kg == row.patient.weight_kg
+
+
+def test_a_load_that_fails_midway_leaves_no_rows(cohort):
+    attempts = cohort.attempts.copy()
+    attempts.loc[attempts.index[-1], "study_code"] = "S99-9999"
+    broken = type(cohort)(**{**vars(cohort), "attempts": attempts})
+    with pytest.raises(ValueError, match="missing from the cohort"):
+        demo_load(broken)
+    assert not Patient.objects.exists()
+    assert not FollowUpCall.objects.exists()
+    demo_load(cohort)
+    assert CallAttempt.objects.count() == len(cohort.attempts)
