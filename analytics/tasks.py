@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -17,3 +19,9 @@ def worker_heartbeat(token: str = "") -> dict[str, str]:
     beat = {"host": socket.gethostname(), "at": timezone.now().isoformat(), "token": token}
     cache.set(HEARTBEAT_KEY, beat, timeout=24 * 3600)
     return beat
+
+
+@worker_ready.connect
+def _heartbeat_on_start(**kwargs: Any) -> None:
+    """Report the worker alive as soon as it starts, not only at the first beat."""
+    worker_heartbeat()
