@@ -16,7 +16,7 @@ from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient
 from followup.models import FollowUpCall
 
-MONTHS = dict(voc.TIMEPOINT_MONTHS)
+MONTHS = voc.MONTH_OF_TIMEPOINT
 OUTCOMES = ("nprs_mean", "nprs_max", "hads_a", "hads_d", "sf12_pcs", "sf12_mcs")
 BASELINE_COPIES = {
     "nprs_mean": "baseline_nprs",

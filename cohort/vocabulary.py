@@ -28,6 +28,7 @@ TIMEPOINT_MONTHS: Final[tuple[tuple[str, float], ...]] = (
     ("W1", 0.25),
     *((f"M{k}", float(k)) for k in range(1, 13)),
 )
+MONTH_OF_TIMEPOINT: Final[dict[str, float]] = dict(TIMEPOINT_MONTHS)
 TIMEPOINTS: Final[Vocabulary] = (
     ("BL", "Baseline (in hospital)"),
     ("W1", "Week 1"),

@@ -12,13 +12,13 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from cohort.vocabulary import FOLLOWUP_TIMEPOINTS, TIMEPOINT_MONTHS
+from cohort.vocabulary import FOLLOWUP_TIMEPOINTS, MONTH_OF_TIMEPOINT
 
 W1_DAYS = 7
 # Days before and after the target date inside which a call is on time.
 W1_WINDOW = (2, 3)
 MONTHLY_WINDOW = (7, 10)
-MONTHS = dict(TIMEPOINT_MONTHS)
+MONTHS = MONTH_OF_TIMEPOINT
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from cohort.vocabulary import (
     FOLLOWUP_TIMEPOINTS,
     codes,
 )
+from followup.instruments import hads, nprs
 
 # Paper bins of the IV cumulative dose (mg) and IV duration (days): name -> upper bound
 # (inclusive); the last bin is open.
@@ -37,7 +38,8 @@ DURATION_BINS: tuple[tuple[str, float], ...] = (
     ("10_12", 12.0),
     ("ge13", math.inf),
 )
-LATER_MONTHS: tuple[str, ...] = tuple(f"M{k}" for k in range(2, 13))
+# Follow-up after W1 and M1, which the paper reports apart.
+LATER_MONTHS: tuple[str, ...] = FOLLOWUP_TIMEPOINTS[2:]
 
 
 def _float(value: Any) -> float | None:
@@ -96,7 +98,12 @@ def _share_true(values: pd.Series) -> tuple[int, int]:
 
 def _hads(values: pd.Series) -> dict[str, Any]:
     """Return mean (SD) and the paper's bands <= 7, 8-10, >= 11 of a HADS subscale."""
-    bands = _binned_pct(values, (("pct_le7", 7.0), ("pct_8_10", 10.0), ("pct_ge11", math.inf)))
+    bounds = (
+        ("pct_le7", float(hads.NORMAL_MAX)),
+        ("pct_8_10", float(hads.BORDERLINE_MAX)),
+        ("pct_ge11", math.inf),
+    )
+    bands = _binned_pct(values, bounds)
     return {**_mean_sd(values), **bands}
 
 
@@ -106,9 +113,9 @@ def _pain(values: pd.Series) -> dict[str, Any]:
     n = int(x.size)
     return {
         **_mean_sd(values),
-        "pct_lt3": _pct(int((x < 3).sum()), n),
-        "pct_3_6": _pct(int(((x >= 3) & (x < 7)).sum()), n),
-        "pct_ge7": _pct(int((x >= 7).sum()), n),
+        "pct_lt3": _pct(int((x < nprs.MODERATE_FROM).sum()), n),
+        "pct_3_6": _pct(int(((x >= nprs.MODERATE_FROM) & (x < nprs.SEVERE_FROM)).sum()), n),
+        "pct_ge7": _pct(int((x >= nprs.SEVERE_FROM).sum()), n),
     }
 
 

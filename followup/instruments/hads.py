@@ -26,6 +26,9 @@ SUBSCALE_MAX: Final = 21
 # severe first) and item 9 (symptom, mild first): those two are the usual keying errors.
 DESCENDING_ITEMS: Final[frozenset[int]] = frozenset({1, 3, 5, 6, 8, 10, 11, 13})
 
+# Upper bounds (inclusive) of the normal and borderline bands of a subscale total.
+NORMAL_MAX: Final = 7
+BORDERLINE_MAX: Final = 10
 BAND_NORMAL: Final = "<=7"
 BAND_BORDERLINE: Final = "8-10"
 BAND_ABNORMAL: Final = ">=11"
@@ -54,9 +57,9 @@ def band(score: int | None) -> str | None:
     value = as_integer(score)
     if value is None or not 0 <= value <= SUBSCALE_MAX:
         raise ValueError(f"HADS subscale total must be an integer from 0 to 21, got {score!r}.")
-    if value <= 7:
+    if value <= NORMAL_MAX:
         return BAND_NORMAL
-    if value <= 10:
+    if value <= BORDERLINE_MAX:
         return BAND_BORDERLINE
     return BAND_ABNORMAL
 

@@ -14,6 +14,9 @@ MIN, MAX = 0, 10
 MEAN_FIELD: Final = "nprs_mean"
 MAX_FIELD: Final = "nprs_max"
 
+# Lowest ratings of the moderate and severe bands (the paper's table: <3, 3-6, >=7).
+MODERATE_FROM: Final = 3
+SEVERE_FROM: Final = 7
 BAND_MILD: Final = "<3"
 BAND_MODERATE: Final = "3-6"
 BAND_SEVERE: Final = ">=7"
@@ -54,8 +57,8 @@ def band(value: int | None) -> str | None:
     number = as_integer(value)
     if number is None or not MIN <= number <= MAX:
         raise ValueError(f"Pain rating must be a whole number from 0 to 10, got {value!r}.")
-    if number < 3:
+    if number < MODERATE_FROM:
         return BAND_MILD
-    if number < 7:
+    if number < SEVERE_FROM:
         return BAND_MODERATE
     return BAND_SEVERE

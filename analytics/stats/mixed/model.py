@@ -26,8 +26,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-TIMEPOINTS: tuple[str, ...] = ("BL", "W1", *(f"M{k}" for k in range(1, 13)))
-MONTHS: dict[str, float] = {"BL": 0.0, "W1": 0.25, **{f"M{k}": float(k) for k in range(1, 13)}}
+from cohort.vocabulary import MONTH_OF_TIMEPOINT, codes
+from cohort.vocabulary import TIMEPOINTS as TIMEPOINT_CODES
+
+TIMEPOINTS: tuple[str, ...] = codes(TIMEPOINT_CODES)
+MONTHS: dict[str, float] = MONTH_OF_TIMEPOINT
 
 _LOG2PI = math.log(2.0 * math.pi)
 
