@@ -7,6 +7,9 @@ only module of the analytics that reads the ORM; ``analytics.stats`` works on it
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
@@ -14,7 +17,7 @@ from django.db.models import QuerySet
 from analytics.stats.mixed import locf as stats_locf
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient
-from followup.models import FollowUpCall
+from followup.models import AdverseEvent, ConcomitantTreatment, FollowUpCall
 
 MONTHS = voc.MONTH_OF_TIMEPOINT
 OUTCOMES = ("nprs_mean", "nprs_max", "hads_a", "hads_d", "sf12_pcs", "sf12_mcs")
@@ -135,3 +138,105 @@ def locf(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     the number of values carried forward per timepoint and outcome.
     """
     return stats_locf(frame, OUTCOMES, by="patient", order="month")
+
+
+# Patient-level columns of the baseline table, read from the patient rows.
+_PATIENT_FIELDS = {
+    "id": "patient",
+    "sex": "sex",
+    "age": "age",
+    "comorbidities": "comorbidities",
+    "etiology": "etiology",
+    "dn4": "dn4",
+    "paroxysms_per_day": "paroxysms_per_day",
+    "ketamine_naive": "ketamine_naive",
+}
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """Everything one analysis reads: the long frame and the per-patient and per-event tables."""
+
+    long: pd.DataFrame
+    patients: pd.DataFrame  # one row per patient, the inputs of the baseline table
+    treatments: pd.DataFrame  # patient, timepoint, kind, code
+    adverse_events: pd.DataFrame  # patient, timepoint, type, severity, serious
+
+    @property
+    def calls(self) -> pd.DataFrame:
+        """Return the (patient, timepoint, call_status) rows of the long frame."""
+        return self.long[["patient", "timepoint", "call_status"]]
+
+    def fingerprint(self) -> str:
+        """Return a hash of the analysed content (not of edit times): same data, same hash."""
+        digest = hashlib.sha256()
+        for name in ("long", "patients", "treatments", "adverse_events"):
+            frame = getattr(self, name)
+            digest.update(f"{name}:{len(frame)}:{','.join(frame.columns)}".encode())
+            for column in frame.columns:
+                values = frame[column]
+                if values.dtype == object:
+                    values = values.map(lambda v: repr(v) if isinstance(v, (list, tuple)) else v)
+                    values = values.astype(str)
+                hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+                digest.update(hashed.tobytes())
+        return digest.hexdigest()
+
+
+def load(patients: QuerySet[Patient] | None = None) -> StudyData:
+    """Read the study with five set-based queries: calls, doses, patients, treatments, events."""
+    long = build(patients)
+    people = Patient.objects.all()
+    treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
+    events = AdverseEvent.objects.filter(voided_at__isnull=True)
+    doses = KetamineAdministration.objects.filter(voided_at__isnull=True)
+    if patients is not None:
+        people = people.filter(pk__in=patients)
+        treatments = treatments.filter(call__patient__in=patients)
+        events = events.filter(call__patient__in=patients)
+        doses = doses.filter(patient__in=patients)
+    patient_rows = pd.DataFrame.from_records(
+        list(people.order_by("pk").values_list(*_PATIENT_FIELDS)),
+        columns=list(_PATIENT_FIELDS.values()),
+    )
+    treatment_rows = pd.DataFrame.from_records(
+        list(treatments.values_list("call__patient_id", "call__timepoint", "kind", "code")),
+        columns=["patient", "timepoint", "kind", "code"],
+    )
+    event_rows = pd.DataFrame.from_records(
+        list(
+            events.values_list("call__patient_id", "call__timepoint", "type", "severity", "serious")
+        ),
+        columns=["patient", "timepoint", "type", "severity", "serious"],
+    )
+    iv = pd.DataFrame.from_records(
+        list(doses.filter(route="iv").values_list("patient_id", "total_mg", "days")),
+        columns=["patient", "total_mg", "days"],
+    )
+    return StudyData(
+        long=long,
+        patients=patient_table(patient_rows, long, iv),
+        treatments=treatment_rows,
+        adverse_events=event_rows,
+    )
+
+
+def patient_table(rows: pd.DataFrame, long: pd.DataFrame, iv: pd.DataFrame) -> pd.DataFrame:
+    """Add baseline scores, the IV route and the IV dose and days to the patient rows."""
+    table = rows.copy()
+    table["dn4"] = pd.to_numeric(table["dn4"], errors="coerce").astype(float)
+    table["paroxysms_per_day"] = pd.to_numeric(table["paroxysms_per_day"], errors="coerce").astype(
+        float
+    )
+    table["ketamine_naive"] = table["ketamine_naive"].astype(object)
+    baseline = long[long["timepoint"] == "BL"].set_index("patient")
+    for column in OUTCOMES:
+        table[column] = table["patient"].map(baseline[column]).astype(float)
+    first_iv = long.groupby("patient")["iv_route"].first()
+    table["iv_route"] = table["patient"].map(first_iv).fillna(False).astype(bool)
+    given = iv.assign(total_mg=pd.to_numeric(iv["total_mg"]).astype(float))
+    dose = given.groupby("patient")["total_mg"].sum()
+    days = given.groupby("patient")["days"].sum().astype(float)
+    table["iv_cumulative_dose_mg"] = table["patient"].map(dose).where(table["iv_route"])
+    table["iv_duration_days"] = table["patient"].map(days).where(table["iv_route"])
+    return table

@@ -1,4 +1,4 @@
-"""Celery tasks of the analytics app."""
+"""Celery tasks of the analytics app: they fetch by id and call a service."""
 
 from __future__ import annotations
 
@@ -21,7 +21,41 @@ def worker_heartbeat(token: str = "") -> dict[str, str]:
     return beat
 
 
+@shared_task(bind=True, name="analytics.tasks.run_analysis", ignore_result=True, max_retries=None)
+def run_analysis(self: Any, run_id: int) -> str:
+    """Execute one queued analysis run; wait and retry while it must (debounce, another run)."""
+    from analytics import services
+
+    outcome = services.run_execute(run_id=run_id, worker=self.request.hostname or "")
+    if outcome.retry_in is not None:
+        # The retry goes back to the queue the task came from.
+        raise self.retry(countdown=max(outcome.retry_in, 0.5))
+    return outcome.run.status if outcome.run else "missing"
+
+
+@shared_task(name="analytics.tasks.sweep_runs", ignore_result=True)
+def sweep_runs() -> dict[str, int]:
+    """Fail silent runs and send the queued run the broker never got (every minute, by beat)."""
+    from analytics import services
+
+    return services.runs_sweep()
+
+
+@shared_task(name="analytics.tasks.nightly_reanalysis", ignore_result=True)
+def nightly_reanalysis() -> int:
+    """Queue the nightly re-analysis (recorded as unchanged when the data did not change)."""
+    from analytics import services
+    from analytics.models import AnalysisRun
+
+    return services.reanalysis_schedule(trigger=AnalysisRun.Trigger.NIGHTLY, delay=0).pk
+
+
 @worker_ready.connect
-def _heartbeat_on_start(**kwargs: Any) -> None:
-    """Report the worker alive as soon as it starts, not only at the first beat."""
+def _on_worker_start(sender: Any = None, **kwargs: Any) -> None:
+    """Report the worker alive, and fail the runs this worker had under way before it stopped."""
     worker_heartbeat()
+    hostname = getattr(sender, "hostname", "")
+    if hostname:
+        from analytics import services
+
+        services.runs_fail_for_worker(worker=hostname)

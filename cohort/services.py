@@ -12,6 +12,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.services import reanalysis_on_commit
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
 from followup import schedule
@@ -112,6 +113,7 @@ def patient_enrol(
     The follow-up calls are planned from ``first_administration_date`` (default: the inclusion
     date) and move when the first administration is recorded on another day.
     """
+    reanalysis_on_commit()
     errors = eligibility_errors(
         age=age,
         pain_duration_months=pain_duration_months,
@@ -193,6 +195,7 @@ def administration_record(
     weight_kg: Decimal | None = None,
 ) -> KetamineAdministration:
     """Record an administration (dose converted to mg) and reschedule calls if it comes first."""
+    reanalysis_on_commit()
     administration = KetamineAdministration(
         patient=patient,
         date=date,
@@ -216,6 +219,7 @@ def administration_update(
     *, administration: KetamineAdministration, by: Any, reason: str, **changes: Any
 ) -> KetamineAdministration:
     """Change an administration (a reason is required) and reschedule calls if needed."""
+    reanalysis_on_commit()
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for changing a recorded value.")})
     allowed = {"date", "route", "dose_unit", "dose_value", "weight_kg", "days", "infusion_minutes"}
@@ -237,6 +241,7 @@ def administration_void(
     *, administration: KetamineAdministration, by: Any, reason: str
 ) -> KetamineAdministration:
     """Void an administration entered in error (kept, flagged, excluded from doses)."""
+    reanalysis_on_commit()
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for voiding an administration.")})
     administration.voided_at = timezone.now()
@@ -252,6 +257,7 @@ def patient_set_status(
     *, patient: Patient, status: str, date: dt.date, reason: str, by: Any
 ) -> Patient:
     """Change a patient's status; leaving follow-up closes the remaining calls with the reason."""
+    reanalysis_on_commit()
     if status not in voc.codes(voc.PATIENT_STATUSES):
         raise ValidationError({"status": _("Unknown status.")})
     if status in voc.CLOSED_PATIENT_STATUSES and not reason.strip():

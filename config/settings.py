@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -200,6 +201,26 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "analytics.tasks.worker_heartbeat", "schedule": 60.0},
+    "analysis-sweep": {"task": "analytics.tasks.sweep_runs", "schedule": 60.0},
+    "analysis-nightly": {
+        "task": "analytics.tasks.nightly_reanalysis",
+        "schedule": crontab(
+            hour=env_int("ANALYSIS_NIGHTLY_HOUR", 2), minute=env_int("ANALYSIS_NIGHTLY_MINUTE", 30)
+        ),
+    },
+}
+
+# Re-analysis: saves within the debounce delay share one run, which waits at most the maximum
+# delay; a run silent for the stale delay is failed; the queue the analysis tasks go to.
+ANALYSIS_QUEUE = env_str("ANALYSIS_QUEUE") or "celery"
+ANALYSIS_DEBOUNCE_SECONDS = env_int("ANALYSIS_DEBOUNCE_SECONDS", 10)
+ANALYSIS_MAX_WAIT_SECONDS = env_int("ANALYSIS_MAX_WAIT_SECONDS", 120)
+ANALYSIS_STALE_SECONDS = env_int("ANALYSIS_STALE_SECONDS", 900)
+ANALYSIS_ON_COMMIT = env_bool("ANALYSIS_ON_COMMIT", default=True)
+# Overrides of analytics.report.Parameters (bootstrap resamples, seed, trajectory sweep).
+ANALYSIS_PARAMETERS: dict[str, object] = {
+    "n_boot": env_int("ANALYSIS_BOOTSTRAP_RESAMPLES", 1000),
+    "seed": env_int("ANALYSIS_SEED", 2023),
 }
 # The health check calls the worker stale when its last heartbeat is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.services import reanalysis_on_commit
 from followup.models import (
     CallAttempt,
     FollowUpCall,
@@ -66,6 +67,7 @@ def call_record_attempt(
     expected_version: int | None = None,
 ) -> CallAttempt:
     """Log one attempt; an unreached attempt leaves the call due, a refusal closes it."""
+    reanalysis_on_commit()
     call = _lock_call(call, expected_version)
     attempt = CallAttempt(
         call=call, outcome=outcome, by=by, attempted_at=at or timezone.now(), note=note
@@ -114,6 +116,7 @@ def questionnaires_save(
     and ``<instrument>_missing_reason``. Every problem is reported at once as a ValidationError
     keyed by field; nothing is written then. Editing a completed call needs a reason.
     """
+    reanalysis_on_commit()
     errors = questionnaire_errors(data, complete=complete)
     if call.status == "reached" and not reason.strip():
         errors["reason"] = _("This call is completed: give a reason for the change.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,37 +52,64 @@ def _patient_stats(y: np.ndarray, X: np.ndarray, codes: np.ndarray, n: int) -> _
     return _PatientStats(sizes, within, between, X.shape[1])
 
 
-def _batch_betas(ps: _PatientStats, counts: np.ndarray) -> np.ndarray:
-    """Return REML fixed effects for each row of patient ``counts`` (shape ``(R, N)``)."""
+def _batch_betas(ps: _PatientStats, counts: np.ndarray, near: float | None = None) -> np.ndarray:
+    """Return REML fixed effects for each row of patient ``counts`` (shape ``(R, N)``).
+
+    ``near`` (the variance ratio of the full-sample fit) narrows the search to three decades
+    either side of it; rows whose optimum falls on that window's edge are searched in full.
+    """
+    wide = np.logspace(-10, 8, 73)
+    if near is None or not math.isfinite(near) or near <= 0:
+        return _batch_betas_on(ps, counts, wide)
+    narrow = near * np.logspace(-3, 3, 25)
+    betas, at_edge = _batch_betas_on(ps, counts, narrow, report_edge=True)
+    if at_edge.any():
+        betas[at_edge] = _batch_betas_on(ps, counts[at_edge], wide)
+    return betas
+
+
+def _batch_betas_on(
+    ps: _PatientStats, counts: np.ndarray, grid: np.ndarray, report_edge: bool = False
+) -> Any:
     R = counts.shape[0]
     p = ps.p
     q = p + 1
     within = (counts @ ps.within).reshape(R, q, q)
     n_obs = counts @ ps.sizes
     dof = n_obs - p
+    # The weight of a patient depends on g only through its number of rows, and patients have
+    # few distinct sizes: sum the resampled statistics per size once, outside the search.
+    sizes, size_of = np.unique(ps.sizes, return_inverse=True)
+    by_size = np.zeros((ps.sizes.size, sizes.size))
+    by_size[np.arange(ps.sizes.size), size_of] = 1.0
+    count_s = counts @ by_size  # (R, S)
+    between_s = np.stack(
+        [counts[:, size_of == k] @ ps.between[size_of == k] for k in range(sizes.size)], 1
+    )  # (R, S, q * q)
 
     def profile(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        weights = counts * (ps.sizes / (1.0 + ps.sizes * g[:, None]))
-        M = within + (weights @ ps.between).reshape(R, q, q)
+        weights = sizes / (1.0 + sizes * g[:, None])  # (R, S)
+        M = within + np.einsum("rs,rsk->rk", weights, between_s).reshape(R, q, q)
         chol = np.linalg.cholesky(M[:, :p, :p])
         half = np.linalg.solve(chol, M[:, :p, p:])
         beta = np.linalg.solve(np.swapaxes(chol, 1, 2), half)[:, :, 0]
         rss = np.maximum(M[:, p, p] - (half[:, :, 0] ** 2).sum(1), 1e-300)
-        logdet_v = (counts * np.log1p(ps.sizes * g[:, None])).sum(1)
+        logdet_v = (count_s * np.log1p(sizes * g[:, None])).sum(1)
         logdet_x = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1)
         ll = -0.5 * (dof * (_LOG2PI + np.log(rss / dof)) + logdet_v + logdet_x + dof)
         return ll, beta
 
-    # Same search as fit_lmm: a log grid, then golden section between the best point's neighbours.
-    grid = np.logspace(-10, 8, 73)
+    # As fit_lmm: a log grid, then golden section between the best point's neighbours.
     lls = np.stack([profile(np.full(R, g))[0] for g in grid], 1)
     best = np.argmax(lls, 1)
+    at_edge = (best == 0) | (best == len(grid) - 1)
     lo = np.log(grid[np.maximum(best - 1, 0)])
     hi = np.log(grid[np.minimum(best + 1, len(grid) - 1)])
     ratio = (math.sqrt(5.0) - 1.0) / 2.0
     x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
     f1, f2 = profile(np.exp(x1))[0], profile(np.exp(x2))[0]
-    for _ in range(48):
+    # The bracket spans at most 1.2 in log g; 40 steps narrow it below 1e-8.
+    for _ in range(40):
         left = f1 > f2  # the maximum lies in [lo, x2]
         hi = np.where(left, x2, hi)
         lo = np.where(left, lo, x1)
@@ -90,7 +118,8 @@ def _batch_betas(ps: _PatientStats, counts: np.ndarray) -> np.ndarray:
         probe = np.where(left, x1, x2)
         f_probe = profile(np.exp(probe))[0]
         f1, f2 = np.where(left, f_probe, f2), np.where(left, f1, f_probe)
-    return profile(np.exp((lo + hi) / 2.0))[1]
+    betas = profile(np.exp((lo + hi) / 2.0))[1]
+    return (betas, at_edge) if report_edge else betas
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,9 +184,13 @@ class _Model:
         codes = data["_code"].to_numpy()
         self.result = fit_lmm(y, X, codes, term_names=self.names)
         self.stats = _patient_stats(y, X, codes, n)
+        self.ratio = self.result.sigma_u2 / self.result.sigma_e2
+
+    def betas(self, counts: np.ndarray) -> np.ndarray:
+        return _batch_betas(self.stats, counts, near=self.ratio)
 
     def boot(self, counts: np.ndarray, term: str) -> np.ndarray:
-        return _batch_betas(self.stats, counts)[:, self.names.index(term)]
+        return self.betas(counts)[:, self.names.index(term)]
 
 
 def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
@@ -219,7 +252,7 @@ def within_patient_mediation(
     if n_boot > 0:
         counts = _resample_counts(n, n_boot, seed)
         boot_a = model_a.boot(counts, x)
-        betas_b = _batch_betas(model_b.stats, counts)
+        betas_b = model_b.betas(counts)
         boot_ind = boot_a * betas_b[:, 2]
         ind.update(_intervals(indirect, boot_ind))
         prop.update(_intervals(proportion, _proportion(boot_ind, betas_b[:, 3])))
@@ -318,7 +351,7 @@ def paper_specification(
     by_dose: dict[str, object] = {"estimate_pct": _num(100.0 * prop_dose)}
     if n_boot > 0:
         counts = _resample_counts(n, n_boot, seed)
-        betas3 = _batch_betas(path3.stats, counts)
+        betas3 = path3.betas(counts)
         boot_a_dep = _between_ols(design_dose, dep_v, counts)[:, 1]
         boot_a_dose = _between_ols(design_dep, dose_v, counts)[:, 1]
         for target, a_boot, b_boot, c_boot, est in (

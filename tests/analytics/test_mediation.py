@@ -105,6 +105,9 @@ def test_batched_bootstrap_fit_equals_the_mixed_model_solver():
     counts = mediation._resample_counts(60, 3, seed=2)
     batched = mediation._batch_betas(model.stats, np.vstack([np.ones(60), counts]))
     assert np.allclose(batched[0], model.result.params, atol=1e-8)
+    # The search narrowed around the full-sample variance ratio finds the same optimum.
+    narrowed = model.betas(np.vstack([np.ones(60), counts]))
+    assert np.allclose(narrowed, batched, atol=1e-8)
     # A resample is the same as fitting the data with each patient repeated `count` times.
     rows = np.repeat(np.arange(60), counts[0].astype(int))
     parts = [data.loc[data["_code"] == p].assign(_copy=k) for k, p in enumerate(rows)]

@@ -386,3 +386,33 @@ def test_first_divergence_finds_the_first_and_last_significant_month():
     assert pair.ci_low < pair.coefficient < pair.ci_high
     assert pair.p < 0.05
     assert [c.month for c in pair.contrasts] == [1, 2, 3, 4, 5, 6]
+
+
+def test_first_divergence_contrasts_match_statsmodels_mixedlm():
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    rng = np.random.default_rng(11)
+    rows = []
+    groups = {}
+    for pid in range(80):
+        groups[pid] = pid % 2
+        level = 6 + rng.normal(0, 1.2)
+        for m in (0, 1, 2, 3):
+            if m and rng.random() < 0.15:
+                continue  # unbalanced: some calls missed
+            rows.append((pid, m, level - 0.5 * m * groups[pid] + rng.normal(0, 0.9)))
+    frame = pd.DataFrame(rows, columns=["patient", "month", "nprs"])
+    (pair,) = first_divergence(frame, groups)
+
+    base = frame[frame["month"] == 0].set_index("patient")["nprs"]
+    later = frame[(frame["month"] > 0) & frame["patient"].isin(base.index)].copy()
+    later["change"] = later["nprs"] - later["patient"].map(base)
+    dummies = pd.get_dummies(later["month"]).to_numpy(dtype=float)
+    is_b = later["patient"].map(groups).to_numpy(dtype=float)[:, None]
+    exog = np.hstack([dummies, dummies * is_b])
+    reference = MixedLM(later["change"].to_numpy(), exog, later["patient"]).fit(reml=True)
+    expected = np.asarray(reference.fe_params)[3:]
+    got = np.array([c.coefficient for c in pair.contrasts])
+    assert got == pytest.approx(expected, abs=1e-4)
+    expected_se = np.asarray(reference.bse_fe)[3:]
+    assert np.array([c.se for c in pair.contrasts]) == pytest.approx(expected_se, rel=1e-3)

@@ -1,6 +1,6 @@
 """Group-based trajectory modelling (Nagin; censored normal as Stata traj) and group comparisons.
 
-Pure numpy/scipy (statsmodels only for `first_divergence`); no Django.
+Pure numpy/scipy and the mixed-model solver of ``analytics.stats.mixed``; no Django.
 """
 
 from .comparison import (

@@ -360,11 +360,13 @@ def first_divergence(
 
     `long_frame` is a pandas DataFrame with one row per patient and month; baseline is each
     patient's earliest month. For each pair a linear mixed model (random intercept per patient,
-    REML) of change ~ month (categorical) x group is fitted on the later months; the group
-    contrast at each month is reported with its 95% CI and Wald P value.
+    REML, the profiled solver of ``analytics.stats.mixed``) of change ~ month (categorical) x
+    group is fitted on the later months; the group contrast at each month is reported with its
+    95% CI and Wald P value.
     """
     import pandas as pd
-    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    from analytics.stats.mixed.model import fit_lmm
 
     frame = long_frame[[patient, time, value]].dropna()
     mapping = dict(groups.items()) if hasattr(groups, "items") else dict(groups)
@@ -386,12 +388,16 @@ def first_divergence(
         month_dummies = np.eye(months.size)[month_codes]
         exog = np.hstack([month_dummies, month_dummies * is_b[:, None]])
         keep = exog.any(axis=0)
-        model = MixedLM(pair["change"].to_numpy(dtype=np.float64), exog[:, keep], pair[patient])
-        fitted = model.fit(reml=True)
+        fitted = fit_lmm(
+            pair["change"].to_numpy(dtype=np.float64),
+            exog[:, keep],
+            pair[patient].to_numpy(),
+            reml=True,
+        )
         params = np.full(exog.shape[1], np.nan)
         ses = np.full(exog.shape[1], np.nan)
-        params[keep] = np.asarray(fitted.fe_params)
-        ses[keep] = np.asarray(fitted.bse_fe)
+        params[keep] = fitted.params
+        ses[keep] = fitted.se
         contrasts = []
         for i, month in enumerate(months):
             est, se = params[months.size + i], ses[months.size + i]

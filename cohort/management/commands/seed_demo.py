@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from analytics.services import reanalysis_on_commit
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
 from cohort.models import Patient
@@ -68,3 +69,5 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{n:,} {label}" for label, n in report.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo cohort loaded in {elapsed:.1f} s: {summary}"))
+        # The loader writes in bulk, not through the services: ask for the analysis here.
+        reanalysis_on_commit()

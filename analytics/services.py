@@ -1,0 +1,255 @@
+"""Writes of the analytics app: schedule a re-analysis, run it, record the outcome."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from analytics import dataset, report
+from analytics.models import AnalysisRun
+
+logger = logging.getLogger(__name__)
+
+Status = AnalysisRun.Status
+Trigger = AnalysisRun.Trigger
+
+
+def _seconds(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def _parameters() -> report.Parameters:
+    return report.Parameters.from_dict(getattr(settings, "ANALYSIS_PARAMETERS", {}))
+
+
+# -- scheduling ----------------------------------------------------------------------------------
+def reanalysis_schedule(
+    *,
+    trigger: str,
+    by: Any = None,
+    force: bool = False,
+    delay: float | None = None,
+    dispatch: bool = True,
+) -> AnalysisRun:
+    """Queue a re-analysis, or join the one already waiting, and hand it to the worker.
+
+    Saves within the debounce delay join one run (each pushes its start back, up to a maximum
+    wait); a save made while a run is under way queues exactly one more. If the broker cannot be
+    reached the run stays queued and the minute sweep sends it when the broker is back.
+    """
+    wait = _seconds("ANALYSIS_DEBOUNCE_SECONDS", 10) if delay is None else delay
+    now = timezone.now()
+    for _ in range(3):
+        waiting = AnalysisRun.objects.filter(status=Status.QUEUED).first()
+        if waiting is not None:
+            latest = waiting.requested_at + timedelta(
+                seconds=_seconds("ANALYSIS_MAX_WAIT_SECONDS", 120)
+            )
+            waiting.not_before = min(max(waiting.not_before, now + timedelta(seconds=wait)), latest)
+            waiting.force = waiting.force or force
+            waiting.save(update_fields=["not_before", "force"])
+            return waiting
+        try:
+            with transaction.atomic():
+                run = AnalysisRun.objects.create(
+                    trigger=trigger,
+                    requested_by=by if getattr(by, "pk", None) else None,
+                    force=force,
+                    requested_at=now,
+                    not_before=now + timedelta(seconds=wait),
+                    parameters=_parameters().to_dict(),
+                )
+        except IntegrityError:
+            continue  # another process queued one just now: join it
+        if dispatch:
+            run_dispatch(run=run)
+        return run
+    raise RuntimeError("could not queue an analysis run")
+
+
+def run_dispatch(*, run: AnalysisRun) -> bool:
+    """Send the run to the worker; return False (and keep it queued) if the broker is down."""
+    from analytics.tasks import run_analysis
+
+    countdown = max(0.0, (run.not_before - timezone.now()).total_seconds())
+    try:
+        run_analysis.apply_async(
+            args=[run.pk],
+            countdown=countdown,
+            queue=settings.ANALYSIS_QUEUE,
+            retry=False,
+        )
+    except Exception as error:  # the broker's errors vary by transport
+        logger.warning("Analysis run %s stays queued: broker unavailable (%s)", run.pk, error)
+        return False
+    AnalysisRun.objects.filter(pk=run.pk).update(dispatched_at=timezone.now())
+    return True
+
+
+def reanalysis_on_commit(*, trigger: str = Trigger.DATA_CHANGE) -> None:
+    """After the current transaction commits, schedule a re-analysis (never fails the save)."""
+
+    def schedule() -> None:
+        try:
+            reanalysis_schedule(trigger=trigger)
+        except Exception:
+            logger.exception("Could not schedule the re-analysis after a data change")
+
+    if getattr(settings, "ANALYSIS_ON_COMMIT", True):
+        transaction.on_commit(schedule)
+
+
+def runs_sweep() -> dict[str, int]:
+    """Fail runs whose worker went silent and send queued runs the broker never got."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=_seconds("ANALYSIS_STALE_SECONDS", 900))
+    failed = AnalysisRun.objects.filter(status=Status.RUNNING, heartbeat_at__lt=stale).update(
+        status=Status.FAILED,
+        finished_at=now,
+        error="The worker stopped giving signs of life during this run.",
+    )
+    sent = 0
+    lost = now - timedelta(seconds=_seconds("ANALYSIS_REDISPATCH_SECONDS", 300))
+    for run in AnalysisRun.objects.filter(status=Status.QUEUED):
+        never_sent = run.dispatched_at is None
+        overdue = run.dispatched_at is not None and max(run.dispatched_at, run.not_before) < lost
+        if (never_sent or overdue) and run_dispatch(run=run):
+            sent += 1
+    return {"failed": failed, "sent": sent}
+
+
+def runs_fail_for_worker(*, worker: str) -> int:
+    """Fail the runs a restarted worker had under way: the process that ran them is gone."""
+    return AnalysisRun.objects.filter(status=Status.RUNNING, worker=worker).update(
+        status=Status.FAILED,
+        finished_at=timezone.now(),
+        error="The worker was stopped during this run.",
+    )
+
+
+# -- execution -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one attempt to execute a run."""
+
+    run: AnalysisRun | None
+    retry_in: float | None = None  # seconds; set when the run must wait
+
+
+def _claim(run_id: int, worker: str, *, wait: bool) -> Outcome:
+    """Move the run from queued to running, unless it must wait or is already taken."""
+    run = AnalysisRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != Status.QUEUED:
+        return Outcome(run)  # gone, or a duplicate delivery: nothing to do
+    now = timezone.now()
+    if wait and run.not_before > now:
+        return Outcome(run, retry_in=(run.not_before - now).total_seconds())
+    try:
+        with transaction.atomic():
+            claimed = AnalysisRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
+                status=Status.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                worker=worker,
+                step="loading data",
+            )
+    except IntegrityError:
+        # Another run is under way; fail it first if its worker went silent.
+        runs_sweep()
+        return Outcome(run, retry_in=_seconds("ANALYSIS_BUSY_RETRY_SECONDS", 5))
+    if not claimed:
+        return Outcome(AnalysisRun.objects.get(pk=run_id))
+    run.refresh_from_db()
+    return Outcome(run)
+
+
+def fingerprint(data: dataset.StudyData, params: report.Parameters) -> str:
+    """Return the hash of the data, the parameters and the report schema version."""
+    digest = hashlib.sha256()
+    digest.update(data.fingerprint().encode())
+    digest.update(json.dumps(params.to_dict(), sort_keys=True).encode())
+    digest.update(f"{report.SCHEMA}:{report.SCHEMA_VERSION}".encode())
+    return digest.hexdigest()
+
+
+def latest_good_run() -> AnalysisRun | None:
+    """Return the newest run with results (pages, exports and the API show this one)."""
+    return (
+        AnalysisRun.objects.filter(status=Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .defer("report")
+        .first()
+    )
+
+
+def run_execute(*, run_id: int, worker: str = "", wait: bool = True) -> Outcome:
+    """Run the analysis of one queued run and store its report or its error."""
+    outcome = _claim(run_id, worker, wait=wait)
+    run = outcome.run
+    if run is None or outcome.retry_in is not None or run.status != Status.RUNNING:
+        return outcome
+    try:
+        _execute(run)
+    except Exception as error:
+        logger.exception("Analysis run %s failed", run.pk)
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"{type(error).__name__}: {error}"[:2000],
+            error_detail=traceback.format_exc()[-20000:],
+        )
+    finally:
+        _send_next()
+    run.refresh_from_db()
+    return Outcome(run)
+
+
+def _execute(run: AnalysisRun) -> None:
+    params = report.Parameters.from_dict(run.parameters)
+    data = dataset.load()
+    run.fingerprint = fingerprint(data, params)
+    run.n_patients = int(data.long["patient"].nunique())
+    run.n_calls = int(data.long["call_status"].eq("reached").sum())
+    run.versions = report.library_versions()
+    run.heartbeat_at = timezone.now()
+    run.save(update_fields=["fingerprint", "n_patients", "n_calls", "versions", "heartbeat_at"])
+    previous = latest_good_run()
+    if not run.force and previous is not None and previous.fingerprint == run.fingerprint:
+        run.status = Status.UNCHANGED
+        run.same_as = previous
+        run.finished_at = timezone.now()
+        run.step = ""
+        run.save(update_fields=["status", "same_as", "finished_at", "step"])
+        return
+
+    def progress(step: str, done: int, total: int) -> None:
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            step=step.replace("_", " "),
+            steps_done=done,
+            steps_total=total,
+            heartbeat_at=timezone.now(),
+        )
+
+    result = report.build_report(data, params, progress=progress, fingerprint=run.fingerprint)
+    run.report = result
+    run.timings = result["run"]["timings_s"]
+    run.status = Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.step = ""
+    run.save(update_fields=["report", "timings", "status", "finished_at", "step"])
+
+
+def _send_next() -> None:
+    """Hand the waiting run, if any, to the worker now that this one is done."""
+    waiting = AnalysisRun.objects.filter(status=Status.QUEUED).first()
+    if waiting is not None and waiting.dispatched_at is None:
+        run_dispatch(run=waiting)
