@@ -308,8 +308,10 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
             "p": _num(pair.p),
             "p_text": p_text(_num(pair.p)),
         }
-        if pair.first_month is not None and not pair.sustained:
-            entry["until_month"] = pair.until_month
+        # The last month of the first run of significant months (the paper gives it when the
+        # difference fades before M12).
+        entry["until_month"] = pair.until_month
+        entry["sustained"] = pair.sustained
         entry["contrasts"] = [c.to_dict() for c in pair.contrasts]
         pairs[key] = entry
 
@@ -340,7 +342,10 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
             "rule": sweep.rule,
             "chosen": {"n_groups": chosen.n_groups, "orders": list(chosen.orders)},
             "bic_prefers_paper_groups": chosen.n_groups == params.paper_groups,
-            "table": [row.to_dict() for row in sweep.table],
+            # Fit times live in the run block: results depend on the data only.
+            "table": [
+                {k: v for k, v in row.to_dict().items() if k != "seconds"} for row in sweep.table
+            ],
             "warnings": list(sweep.warnings),
         },
         "membership": {

@@ -1,0 +1,205 @@
+"""The analysis report on the demo cohort: the paper's keys and shapes, and known truth recovered.
+
+The demo cohort (329 patients, seed 0: what `make run` loads) is loaded into the test database
+once for the module, read back by ``dataset.load`` and analysed with the default parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import comb
+
+from analytics import dataset, report
+from cohort.demo import generate
+from cohort.demo_loader import demo_load, demo_purge
+from cohort.models import Patient
+
+PAPER = json.loads(
+    (Path(__file__).resolve().parents[3] / "shared/reference/paper-targets.json").read_text()
+)
+NAMES = list(report.TRAJECTORY_NAMES)
+# The mark makes pytest-django create the test database even when this module runs alone.
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def analysed(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        cohort = generate(329, seed=0)
+        demo_load(cohort)
+        data = dataset.load()
+        result = report.build_report(data, fingerprint=data.fingerprint())
+        code_of = dict(Patient.objects.values_list("pk", "study_code"))
+        yield cohort, data, result, code_of
+        demo_purge()
+
+
+def shape_differences(paper: object, ours: object, path: str = "") -> list[str]:
+    """List where ``ours`` lacks a key of ``paper`` or has another shape (dict, list, leaf)."""
+    if isinstance(paper, dict):
+        if not isinstance(ours, dict):
+            return [f"{path}: expected an object"]
+        problems = []
+        for key, value in paper.items():
+            if key not in ours:
+                problems.append(f"{path}.{key}: missing")
+            else:
+                problems += shape_differences(value, ours[key], f"{path}.{key}")
+        return problems
+    if isinstance(paper, list):
+        if not isinstance(ours, list) or len(ours) != len(paper):
+            return [f"{path}: expected a list of {len(paper)}"]
+        return []
+    if isinstance(paper, bool):
+        return [] if isinstance(ours, bool) else [f"{path}: expected true/false"]
+    # A number in the paper is a number here; a P written "<.001" is a number here too (with
+    # its text form beside it), and "15/52 (28.8%)" stays text.
+    if isinstance(paper, str) and "/" in paper:
+        return [] if isinstance(ours, str) and "/" in ours else [f"{path}: expected n/N text"]
+    if ours is None or isinstance(ours, (int, float, str)):
+        return []
+    return [f"{path}: unexpected {type(ours).__name__}"]
+
+
+def adjusted_rand_index(a: list[int], b: list[int]) -> float:
+    """Return the adjusted Rand index of two partitions (Hubert and Arabie 1985)."""
+    _, ia = np.unique(a, return_inverse=True)
+    _, ib = np.unique(b, return_inverse=True)
+    table = np.zeros((ia.max() + 1, ib.max() + 1))
+    np.add.at(table, (ia, ib), 1)
+    pairs = comb(table, 2).sum()
+    rows, cols = comb(table.sum(1), 2).sum(), comb(table.sum(0), 2).sum()
+    expected = rows * cols / comb(len(a), 2)
+    return float((pairs - expected) / ((rows + cols) / 2 - expected))
+
+
+def test_adjusted_rand_index_is_one_for_equal_partitions_and_near_zero_for_chance():
+    assert adjusted_rand_index([1, 1, 2, 2, 3], [5, 5, 7, 7, 9]) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    chance = adjusted_rand_index(list(rng.integers(0, 3, 3000)), list(rng.integers(0, 3, 3000)))
+    assert abs(chance) < 0.01
+
+
+def test_report_has_every_key_of_the_papers_results_and_cohort_blocks(analysed):
+    _, _, result, _ = analysed
+    assert shape_differences(PAPER["results"], result["results"], "results") == []
+    assert shape_differences(PAPER["cohort"], result["cohort"], "cohort") == []
+
+
+def test_report_is_strict_json_and_names_its_run(analysed):
+    _, data, result, _ = analysed
+    json.dumps(result, allow_nan=False)
+    run = result["run"]
+    assert result["schema_version"] == report.SCHEMA_VERSION
+    assert run["patients"] == 329
+    assert run["fingerprint"] == data.fingerprint()
+    assert run["calls"] == int(data.long["call_status"].eq("reached").sum())
+    assert set(run["timings_s"]) >= {*report.STEPS, "total"} - {"trajectory_comparisons"}
+    assert run["versions"]["statsmodels"]
+
+
+def test_paper_quantities_land_near_the_paper_on_the_demo_cohort(analysed):
+    _, _, result, _ = analysed
+    results = result["results"]
+    nprs = results["nprs_baseline_to_m12"]
+    assert nprs["effect_size_kind"] == "d_z"
+    # d_z = mean change / SD of change, recomputed from the block itself.
+    assert nprs["effect_size"] == pytest.approx(
+        nprs["change"]["mean"] / nprs["change"]["sd"], rel=1e-9
+    )
+    assert abs(nprs["baseline"]["mean"] - 6.7) < 3 * 1.8 / math.sqrt(329)
+    assert nprs["p"] < 0.001
+    assert nprs["p_text"] == "<.001"
+    depression = results["time_x_baseline_depression_interaction"]
+    assert depression["grouping"] == "HADS-D <=7 vs >7"
+    assert sum(depression["figure2_groups_n"].values()) <= 329
+    assert set(depression["figure2_groups_n"]) == {"le7", "8_10", "ge11"}
+
+
+def test_trajectory_choice_is_reported_as_bic_made_it(analysed):
+    _, _, result, _ = analysed
+    selection = result["results"]["trajectories"]["selection"]
+    best = max(selection["table"], key=lambda row: row["bic"])
+    assert selection["chosen"]["n_groups"] == best["n_groups"]
+    assert selection["bic_prefers_paper_groups"] == (best["n_groups"] == 3)
+    if best["n_groups"] != 3:
+        # BIC prefers more groups when patients keep their own level (random intercept);
+        # the report must say so rather than hide it.
+        assert any("random intercept" in w for w in selection["warnings"])
+
+
+def test_trajectory_group_shares_are_within_5_points_of_the_truth(analysed):
+    cohort, _, result, _ = analysed
+    groups = result["results"]["trajectories"]["groups"]
+    true_shares = cohort.truth["structure"]["group_shares"]
+    for name, share in zip(NAMES, true_shares, strict=True):
+        assert abs(groups[name]["estimated_pct"] - 100 * share) < 5, name
+        assert abs(groups[name]["pct"] - 100 * share) < 5, name
+
+
+def test_assigned_groups_agree_with_true_groups_as_well_as_the_true_curves_allow(analysed):
+    """Floor: 80% of the agreement of an oracle that knows the true mean curve of each group.
+
+    The demo's groups overlap (each patient keeps a level of their own), so even the oracle,
+    assigning each patient to the nearest true curve, reaches an ARI of only about 0.2; chance
+    gives 0. The model must do nearly as well as the oracle, and clearly better than chance.
+    """
+    from cohort.demo import params
+
+    cohort, data, result, code_of = analysed
+    membership = result["results"]["trajectories"]["membership"]
+    truth = dict(
+        zip(
+            cohort.truth["patients"]["study_code"],
+            cohort.truth["patients"]["latent_group"],
+            strict=True,
+        )
+    )
+    true = [truth[code_of[p]] for p in membership["patient"]]
+    assigned = [NAMES.index(g) + 1 for g in membership["group"]]
+    base = np.asarray(params.BASELINE_NPRS_BY_GROUP, dtype=float)
+    change = np.asarray(cohort.truth["structure"]["group_mean_change"])
+    curves = np.column_stack([base, base[:, None] + change])
+    wide = data.long.pivot_table(
+        index="patient", columns="month", values="nprs_mean", aggfunc="first"
+    ).reindex(membership["patient"])
+    y = wide.to_numpy(dtype=float)
+    distance = np.stack([np.nansum((y - curve) ** 2, axis=1) for curve in curves], axis=1)
+    oracle = list(distance.argmin(axis=1) + 1)
+    model_ari = adjusted_rand_index(assigned, true)
+    oracle_ari = adjusted_rand_index(oracle, true)
+    assert model_ari > 0.1
+    assert model_ari >= 0.8 * oracle_ari
+    assert all(p is None or 0.0 <= p <= 1.0 for p in membership["posterior"])
+
+
+def test_mediated_proportion_covers_the_truth_and_dose_has_no_effect(analysed):
+    cohort, _, result, _ = analysed
+    mediation = result["results"]["mediation"]
+    truth = cohort.truth["mediation"]["proportion_mediated"]
+    within = mediation["within_patient_depression"]["proportion_mediated"]
+    low, high = within["percentile_ci95"]
+    assert low < truth < high
+    assert mediation["path3_dose_to_pain"]["p"] > 0.05
+    assert mediation["path1_dose_to_pain"]["p"] > 0.05
+    assert mediation["within_patient_depression"]["bootstrap"]["n_boot"] == 1000
+
+
+def test_same_data_gives_the_same_report(analysed):
+    _, data, result, _ = analysed
+    again = report.build_report(data, fingerprint=data.fingerprint())
+    for block in ("cohort", "results"):
+        assert again[block] == result[block]
+
+
+def test_p_values_are_written_as_the_paper_writes_them():
+    assert report.p_text(0.0004) == "<.001"
+    assert report.p_text(0.002) == ".002"
+    assert report.p_text(0.04) == ".04"
+    assert report.p_text(0.556) == ".56"
+    assert report.p_text(float("nan")) is None
