@@ -17,7 +17,7 @@ from scipy.special import comb
 from analytics import dataset, report
 from cohort.demo import generate
 from cohort.demo_loader import demo_load, demo_purge
-from cohort.models import Patient
+from cohort.models import Patient, Site
 
 PAPER = json.loads(
     (Path(__file__).resolve().parents[3] / "shared/reference/paper-targets.json").read_text()
@@ -36,7 +36,9 @@ def analysed(django_db_setup, django_db_blocker):
         result = report.build_report(data, fingerprint=data.fingerprint())
         code_of = dict(Patient.objects.values_list("pk", "study_code"))
         yield cohort, data, result, code_of
+        # Leave the database as other modules expect it: no demo patients, sites or runs.
         demo_purge()
+        Site.objects.filter(is_demo=True).delete()
 
 
 def shape_differences(paper: object, ours: object, path: str = "") -> list[str]:
