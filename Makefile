@@ -31,7 +31,7 @@ install: $(VENV)/.installed
 run: install
 	@mkdir -p var
 	$(DEV) $(BIN)/python manage.py migrate --noinput
-	$(DEV) $(BIN)/python manage.py seed_demo --patients $(DEMO_PATIENTS) --if-empty
+	$(DEV) $(BIN)/python manage.py seed_demo --patients $(DEMO_PATIENTS) --ongoing --if-empty
 	$(DEV) $(BIN)/python manage.py create_demo_users
 	@echo ""
 	@echo "  Ketamine follow-up is starting at http://$(HOST):$(PORT)/"

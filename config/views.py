@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -17,13 +18,18 @@ from django.views.decorators.http import require_GET
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
 from cohort.selectors import patients_for_user, sites_for_user
-from followup.selectors import call_counts_for_user, status_counts_for_user
+from followup.selectors import (
+    call_counts_for_user,
+    flagged_calls_for_user,
+    status_counts_for_user,
+    worklist_for_user,
+)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Show the user's role, sites and the state of the follow-up of their patients."""
-    user = request.user
+    """Show the user's work: nurses their calls to make, clinicians the calls to review."""
+    user: Any = request.user
     today = timezone.localdate()
     patients = patients_for_user(user)
     context = {
@@ -36,6 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "status_counts": status_counts_for_user(user),
         "today": today,
         "is_data_manager": user.has_role(Role.DATA_MANAGER) or user.is_superuser,
+        "worklist": worklist_for_user(user, today=today) if user.has_role(Role.NURSE) else None,
+        "can_enrol": user.sees_identifiers or user.has_role(Role.DATA_MANAGER),
+        "flagged_calls": (flagged_calls_for_user(user) if user.has_role(Role.CLINICIAN) else None),
     }
     return render(request, "home.html", context)
 

@@ -104,6 +104,11 @@ class FollowUpCall(ClinicalModel):
         today = today or timezone.localdate()
         return self.is_open and today > self.window_end
 
+    def review_labels(self) -> list[str]:
+        """Return the translated reasons this call was flagged for a clinician."""
+        labels = dict(voc.REVIEW_REASONS)
+        return [str(_(labels[code])) for code in self.review_reasons if code in labels]
+
     def is_outside_window(self) -> bool:
         """Say whether the call was made outside its window (flagged, not refused)."""
         if self.call_date is None or self.is_baseline:
