@@ -12,11 +12,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
+from cohort import vocabulary as voc
 from cohort.selectors import patients_for_user, sites_for_user
 from followup.selectors import (
     call_counts_for_user,
@@ -34,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     patients = patients_for_user(user)
     context = {
         "roles": sorted(role.value for role in user.roles),
-        "role_labels": [role.name.replace("_", " ").title() for role in user.roles],
+        "role_labels": [_(dict(voc.ROLES)[role.value]) for role in sorted(user.roles)],
         "sites": sites_for_user(user),
         "patient_count": patients.count(),
         "active_count": patients.filter(status="active").count(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -165,7 +167,7 @@ class CallEntryForm(QuestionnaireForm):
         for code, label in voc.ADVERSE_EFFECTS:
             self.fields[f"ae_{code}"] = forms.BooleanField(label=_(label), required=False)
             self.fields[f"ae_{code}_severity"] = forms.ChoiceField(
-                label=_("Severity"),
+                label=format_lazy("{}: {}", _(label), _("severity")),
                 choices=_choices(voc.SEVERITIES),
                 widget=forms.RadioSelect,
                 required=False,
@@ -298,7 +300,10 @@ class CallEntryForm(QuestionnaireForm):
 
 def call_initial(call: Any, previous_treatments: list[Any]) -> dict[str, Any]:
     """Return the initial values of the call page: saved answers, else the last treatments."""
-    initial: dict[str, Any] = {"version": call.version, "call_date": call.call_date}
+    initial: dict[str, Any] = {
+        "version": call.version,
+        "call_date": call.call_date or timezone.localdate(),
+    }
     nprs_row = getattr(call, "nprs", None)
     if nprs_row is not None:
         initial.update(

@@ -334,7 +334,7 @@ class ConcomitantTreatment(VoidableModel):
     Two drugs of one class are two rows, so that the number of treatments can be counted.
     """
 
-    KINDS = (("drug", "Drug"), ("non_drug", "Non-drug treatment"))
+    KINDS = (("drug", _("Drug")), ("non_drug", _("Non-drug treatment")))
 
     call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="treatments")
     kind = models.CharField(_("kind"), max_length=8, choices=_choices(KINDS))
