@@ -12,7 +12,7 @@ DEV := DEBUG=1
 # Tests keep their broker and cache apart from a running `make run`.
 TEST_ENV := DEBUG=1 VAR_DIR=var/test
 
-.PHONY: install run test lint typecheck check-django worker clean help
+.PHONY: install run test lint typecheck check-django worker clean help system-deps messages
 
 help:
 	@echo "make run    set up (venv, SQLite, demo cohort, demo users) and serve http://$(HOST):$(PORT)"
@@ -28,10 +28,26 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Debian packages the tests need: Chromium for the browser tests, gettext for the catalogues.
+# CI runs as root on Debian; elsewhere install them once by hand (sudo apt-get install ...).
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# Refresh the French catalogue after changing texts, then translate the new entries.
+messages: install
+	$(DEV) $(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=var --no-location
+	$(DEV) $(BIN)/python manage.py compilemessages --ignore=.venv
+
 run: install
 	@mkdir -p var
 	$(DEV) $(BIN)/python manage.py migrate --noinput
-	$(DEV) $(BIN)/python manage.py seed_demo --patients $(DEMO_PATIENTS) --if-empty
+	$(DEV) $(BIN)/python manage.py seed_demo --patients $(DEMO_PATIENTS) --ongoing --if-empty
 	$(DEV) $(BIN)/python manage.py create_demo_users
 	@echo ""
 	@echo "  Ketamine follow-up is starting at http://$(HOST):$(PORT)/"
@@ -57,7 +73,7 @@ check-django: install
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 
-test: install lint typecheck check-django
+test: install system-deps lint typecheck check-django
 	$(TEST_ENV) $(BIN)/python -m pytest
 
 clean:

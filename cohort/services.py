@@ -276,3 +276,13 @@ def patient_set_status(
             _stamp(call, by=by, reason=call.status_reason)
             call.save(update_fields=["status", "status_reason", "version", "updated_at"])
     return patient
+
+
+@transaction.atomic
+def patient_enrol_with_administration(
+    *, administration: dict[str, Any], by: Any, **enrolment: Any
+) -> Patient:
+    """Enrol a patient and record the first ketamine administration, which sets the schedule."""
+    patient = patient_enrol(by=by, first_administration_date=administration["date"], **enrolment)
+    administration_record(patient=patient, by=by, **administration)
+    return patient

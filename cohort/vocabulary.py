@@ -12,9 +12,14 @@ from typing import Final
 Vocabulary = tuple[tuple[str, str], ...]
 
 
+def _(text: str) -> str:
+    """Mark a label for translation: makemessages collects it, the pages translate it."""
+    return text
+
+
 def codes(vocabulary: Vocabulary) -> tuple[str, ...]:
     """Return the codes of a vocabulary, in order."""
-    return tuple(code for code, _ in vocabulary)
+    return tuple(code for code, _label in vocabulary)
 
 
 def label(vocabulary: Vocabulary, code: str) -> str:
@@ -30,132 +35,153 @@ TIMEPOINT_MONTHS: Final[tuple[tuple[str, float], ...]] = (
 )
 MONTH_OF_TIMEPOINT: Final[dict[str, float]] = dict(TIMEPOINT_MONTHS)
 TIMEPOINTS: Final[Vocabulary] = (
-    ("BL", "Baseline (in hospital)"),
-    ("W1", "Week 1"),
-    *((f"M{k}", f"Month {k}") for k in range(1, 13)),
+    ("BL", _("Baseline (in hospital)")),
+    ("W1", _("Week 1")),
+    ("M1", _("Month 1")),
+    ("M2", _("Month 2")),
+    ("M3", _("Month 3")),
+    ("M4", _("Month 4")),
+    ("M5", _("Month 5")),
+    ("M6", _("Month 6")),
+    ("M7", _("Month 7")),
+    ("M8", _("Month 8")),
+    ("M9", _("Month 9")),
+    ("M10", _("Month 10")),
+    ("M11", _("Month 11")),
+    ("M12", _("Month 12")),
 )
 FOLLOWUP_TIMEPOINTS: Final[tuple[str, ...]] = codes(TIMEPOINTS)[1:]
 
-SEXES: Final[Vocabulary] = (("F", "Female"), ("M", "Male"))
+SEXES: Final[Vocabulary] = (("F", _("Female")), ("M", _("Male")))
 
 ETIOLOGIES: Final[Vocabulary] = (
-    ("fibromyalgia", "Fibromyalgia"),
-    ("peripheral_neuropathic", "Peripheral neuropathic pain"),
-    ("central_neuropathic", "Central neuropathic pain"),
-    ("crps", "Complex regional pain syndrome"),
+    ("fibromyalgia", _("Fibromyalgia")),
+    ("peripheral_neuropathic", _("Peripheral neuropathic pain")),
+    ("central_neuropathic", _("Central neuropathic pain")),
+    ("crps", _("Complex regional pain syndrome")),
     (
         "back_pain_sciatica_neuralgia_pelvic_osteoarthritis",
-        "Back pain, sciatica, cruralgia, neuralgia, pelvic pain, osteoarthritis",
+        _("Back pain, sciatica, cruralgia, neuralgia, pelvic pain, osteoarthritis"),
     ),
-    ("rheumatoid_arthritis_spondylitis", "Rheumatoid arthritis, spondylitis"),
-    ("headache", "Headache"),
-    ("other", "Other"),
+    ("rheumatoid_arthritis_spondylitis", _("Rheumatoid arthritis, spondylitis")),
+    ("headache", _("Headache")),
+    ("other", _("Other")),
 )
 # DN4 is a neuropathic pain screen: not asked for these etiologies.
 DN4_NOT_ASKED_FOR: Final[frozenset[str]] = frozenset({"fibromyalgia"})
 
 COMORBIDITIES: Final[Vocabulary] = (
-    ("neurological_or_psychological", "Neurological or psychological disorder"),
-    ("gastrointestinal", "Gastrointestinal tract disease"),
-    ("heart", "Heart disease"),
-    ("migraine", "Migraine"),
-    ("pulmonary", "Pulmonary disorder"),
-    ("thyroid", "Thyroid disorder"),
-    ("type1_diabetes", "Type 1 diabetes"),
-    ("cancer", "Cancer"),
-    ("ent", "Ear, nose, and throat disorder"),
-    ("psoriasis", "Psoriasis"),
-    ("liver", "Liver disease"),
-    ("peripheral_vessel", "Peripheral vessel disease"),
-    ("osteoporosis", "Osteoporosis"),
-    ("prostate", "Prostate disorder"),
-    ("chronic_kidney", "Chronic kidney disease"),
+    ("neurological_or_psychological", _("Neurological or psychological disorder")),
+    ("gastrointestinal", _("Gastrointestinal tract disease")),
+    ("heart", _("Heart disease")),
+    ("migraine", _("Migraine")),
+    ("pulmonary", _("Pulmonary disorder")),
+    ("thyroid", _("Thyroid disorder")),
+    ("type1_diabetes", _("Type 1 diabetes")),
+    ("cancer", _("Cancer")),
+    ("ent", _("Ear, nose, and throat disorder")),
+    ("psoriasis", _("Psoriasis")),
+    ("liver", _("Liver disease")),
+    ("peripheral_vessel", _("Peripheral vessel disease")),
+    ("osteoporosis", _("Osteoporosis")),
+    ("prostate", _("Prostate disorder")),
+    ("chronic_kidney", _("Chronic kidney disease")),
 )
 
 DRUG_CLASSES: Final[Vocabulary] = (
-    ("paracetamol_or_nsaid", "Paracetamol and/or NSAIDs"),
-    ("step2_opioid_or_nefopam", "Step 2 opioids, nefopam"),
-    ("step3_opioid", "Step 3 opioids"),
-    ("antidepressant", "Antidepressants"),
-    ("antiepileptic", "Antiepileptics"),
-    ("adjuvant", "Adjuvants"),
-    ("hypnotic_or_sedative", "Hypnotics and/or sedatives"),
-    ("anxiolytic", "Anxiolytics"),
-    ("antipsychotic", "Antipsychotics"),
-    ("other", "Others"),
+    ("paracetamol_or_nsaid", _("Paracetamol and/or NSAIDs")),
+    ("step2_opioid_or_nefopam", _("Step 2 opioids, nefopam")),
+    ("step3_opioid", _("Step 3 opioids")),
+    ("antidepressant", _("Antidepressants")),
+    ("antiepileptic", _("Antiepileptics")),
+    ("adjuvant", _("Adjuvants")),
+    ("hypnotic_or_sedative", _("Hypnotics and/or sedatives")),
+    ("anxiolytic", _("Anxiolytics")),
+    ("antipsychotic", _("Antipsychotics")),
+    ("other", _("Others")),
 )
 
 NON_DRUG_TREATMENTS: Final[Vocabulary] = (
-    ("kinesiotherapy", "Kinesiotherapy / physiotherapy"),
-    ("physical_activity", "Mild physical activity"),
-    ("psychotherapy", "Psychotherapy"),
-    ("relaxation_hypnosis", "Relaxation, sophrology or hypnosis"),
-    ("tens", "Transcutaneous electrical nerve stimulation"),
-    ("acupuncture", "Acupuncture"),
-    ("other", "Other"),
+    ("kinesiotherapy", _("Kinesiotherapy / physiotherapy")),
+    ("physical_activity", _("Mild physical activity")),
+    ("psychotherapy", _("Psychotherapy")),
+    ("relaxation_hypnosis", _("Relaxation, sophrology or hypnosis")),
+    ("tens", _("Transcutaneous electrical nerve stimulation")),
+    ("acupuncture", _("Acupuncture")),
+    ("other", _("Other")),
 )
 
 ADVERSE_EFFECTS: Final[Vocabulary] = (
-    ("fatigue", "Fatigue"),
-    ("nausea", "Nausea"),
-    ("headache", "Headache"),
-    ("drowsiness", "Drowsiness"),
-    ("dizziness", "Dizziness"),
-    ("dissociation_hallucination", "Dissociation or hallucinations"),
-    ("vomiting", "Vomiting"),
-    ("blurred_vision", "Blurred vision"),
-    ("nightmares", "Nightmares"),
-    ("other", "Other"),
+    ("fatigue", _("Fatigue")),
+    ("nausea", _("Nausea")),
+    ("headache", _("Headache")),
+    ("drowsiness", _("Drowsiness")),
+    ("dizziness", _("Dizziness")),
+    ("dissociation_hallucination", _("Dissociation or hallucinations")),
+    ("vomiting", _("Vomiting")),
+    ("blurred_vision", _("Blurred vision")),
+    ("nightmares", _("Nightmares")),
+    ("other", _("Other")),
 )
-SEVERITIES: Final[Vocabulary] = (("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe"))
+SEVERITIES: Final[Vocabulary] = (
+    ("mild", _("Mild")),
+    ("moderate", _("Moderate")),
+    ("severe", _("Severe")),
+)
 
 ROUTES: Final[Vocabulary] = (
-    ("iv", "Intravenous"),
-    ("sc", "Subcutaneous"),
-    ("oral", "Oral"),
-    ("intranasal", "Intranasal"),
+    ("iv", _("Intravenous")),
+    ("sc", _("Subcutaneous")),
+    ("oral", _("Oral")),
+    ("intranasal", _("Intranasal")),
 )
-DOSE_UNITS: Final[Vocabulary] = (("mg", "mg"), ("mg_per_kg", "mg/kg"))
+DOSE_UNITS: Final[Vocabulary] = (("mg", _("mg")), ("mg_per_kg", _("mg/kg")))
 
 PATIENT_STATUSES: Final[Vocabulary] = (
-    ("active", "In follow-up"),
-    ("completed", "Follow-up completed"),
-    ("withdrawn", "Withdrawn by patient"),
-    ("lost", "Lost to follow-up"),
-    ("deceased", "Deceased"),
+    ("active", _("In follow-up")),
+    ("completed", _("Follow-up completed")),
+    ("withdrawn", _("Withdrawn by patient")),
+    ("lost", _("Lost to follow-up")),
+    ("deceased", _("Deceased")),
 )
 CLOSED_PATIENT_STATUSES: Final[frozenset[str]] = frozenset({"withdrawn", "lost", "deceased"})
 
 CALL_STATUSES: Final[Vocabulary] = (
-    ("due", "Due"),
-    ("reached", "Reached"),
-    ("unreachable", "Unreachable"),
-    ("refused", "Refused"),
-    ("withdrawn", "Patient withdrew"),
-    ("closed", "Closed (patient no longer followed)"),
+    ("due", _("Due")),
+    ("reached", _("Reached")),
+    ("unreachable", _("Unreachable")),
+    ("refused", _("Refused")),
+    ("withdrawn", _("Patient withdrew")),
+    ("closed", _("Closed (patient no longer followed)")),
 )
 OPEN_CALL_STATUSES: Final[frozenset[str]] = frozenset({"due"})
 
 ATTEMPT_OUTCOMES: Final[Vocabulary] = (
-    ("reached", "Reached"),
-    ("no_answer", "No answer"),
-    ("voicemail", "Voicemail"),
-    ("wrong_number", "Wrong number"),
-    ("refused", "Refused"),
-    ("withdrew", "Patient withdrew"),
+    ("reached", _("Reached")),
+    ("no_answer", _("No answer")),
+    ("voicemail", _("Voicemail")),
+    ("wrong_number", _("Wrong number")),
+    ("refused", _("Refused")),
+    ("withdrew", _("Patient withdrew")),
 )
 
 MISSING_REASONS: Final[Vocabulary] = (
-    ("not_asked", "Not asked"),
-    ("refused", "Patient refused"),
-    ("unreachable", "Patient unreachable"),
-    ("not_applicable", "Not applicable"),
-    ("lost", "Lost"),
+    ("not_asked", _("Not asked")),
+    ("refused", _("Patient refused")),
+    ("unreachable", _("Patient unreachable")),
+    ("not_applicable", _("Not applicable")),
+    ("lost", _("Lost")),
+)
+
+# Why a completed call is shown to the clinicians.
+REVIEW_REASONS: Final[Vocabulary] = (
+    ("depression", _("HADS depression 11 or more (definite)")),
+    ("pain_rise", _("Mean pain 2 or more points above baseline")),
 )
 
 ROLES: Final[Vocabulary] = (
-    ("nurse", "Research nurse"),
-    ("clinician", "Clinician"),
-    ("statistician", "Statistician"),
-    ("data_manager", "Data manager"),
+    ("nurse", _("Research nurse")),
+    ("clinician", _("Clinician")),
+    ("statistician", _("Statistician")),
+    ("data_manager", _("Data manager")),
 )

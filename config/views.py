@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -11,24 +12,31 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
+from cohort import vocabulary as voc
 from cohort.selectors import patients_for_user, sites_for_user
-from followup.selectors import call_counts_for_user, status_counts_for_user
+from followup.selectors import (
+    call_counts_for_user,
+    flagged_calls_for_user,
+    status_counts_for_user,
+    worklist_for_user,
+)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Show the user's role, sites and the state of the follow-up of their patients."""
-    user = request.user
+    """Show the user's work: nurses their calls to make, clinicians the calls to review."""
+    user: Any = request.user
     today = timezone.localdate()
     patients = patients_for_user(user)
     context = {
         "roles": sorted(role.value for role in user.roles),
-        "role_labels": [role.name.replace("_", " ").title() for role in user.roles],
+        "role_labels": [_(dict(voc.ROLES)[role.value]) for role in sorted(user.roles)],
         "sites": sites_for_user(user),
         "patient_count": patients.count(),
         "active_count": patients.filter(status="active").count(),
@@ -36,6 +44,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "status_counts": status_counts_for_user(user),
         "today": today,
         "is_data_manager": user.has_role(Role.DATA_MANAGER) or user.is_superuser,
+        "worklist": worklist_for_user(user, today=today) if user.has_role(Role.NURSE) else None,
+        "can_enrol": user.sees_identifiers or user.has_role(Role.DATA_MANAGER),
+        "flagged_calls": (flagged_calls_for_user(user) if user.has_role(Role.CLINICIAN) else None),
     }
     return render(request, "home.html", context)
 

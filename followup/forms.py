@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
 from followup.instruments import hads, items, sf12
 from followup.models import ItemWording
-from followup.validators import HADS_FIELDS, SF12_FIELDS, questionnaire_errors
+from followup.validators import (
+    HADS_FIELDS,
+    SF12_FIELDS,
+    adverse_event_errors,
+    questionnaire_errors,
+    treatment_errors,
+)
 
 _MISSING_CHOICES = [("", "—"), *((code, _(text)) for code, text in voc.MISSING_REASONS)]
 
@@ -82,3 +90,248 @@ class QuestionnaireForm(forms.Form):
                     _("Give a reason only when the whole questionnaire is missing."),
                 )
         return cleaned
+
+
+def wording_options(language: str) -> dict[str, list[str]]:
+    """Return the licensed answer wordings loaded for a language, keyed by field name."""
+    base = language.split("-")[0]
+    rows = ItemWording.objects.filter(language=base).exclude(options=[])
+    return dict(rows.values_list("field", "options"))
+
+
+def _radio_choices(item: items.ItemLabel, wording: list[str] | None) -> list[tuple[int, str]]:
+    codes = range(item.first_code, item.first_code + item.options)
+    if wording:
+        return [(code, f"{code} – {text}") for code, text in zip(codes, wording, strict=True)]
+    return [(code, str(code)) for code in codes]
+
+
+def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
+    return [(code, _(text)) for code, text in vocabulary]
+
+
+_BLANK = [("", "—")]
+
+
+class CallEntryForm(QuestionnaireForm):
+    """Everything said during one telephone call, in the order of the interview.
+
+    The outcome of the attempt comes first; the questionnaires are radio buttons (a digit key
+    picks an answer); then adverse effects since the last call, treatments (pre-filled from
+    the last call), and a ketamine administration given since the last call, if any.
+    """
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome of this attempt"),
+        choices=_choices(voc.ATTEMPT_OUTCOMES),
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("Note on the attempt"), required=False, max_length=500, widget=forms.TextInput
+    )
+    call_date = forms.DateField(
+        label=_("Date of the call"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    ae_other_text = forms.CharField(label=_("Describe the other effect"), required=False)
+    nondrug_other_text = forms.CharField(label=_("Describe the other treatment"), required=False)
+    admin_date = forms.DateField(
+        label=_("Date (first day)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    admin_route = forms.ChoiceField(
+        label=_("Route"), choices=_BLANK + _choices(voc.ROUTES), required=False
+    )
+    admin_dose_unit = forms.ChoiceField(
+        label=_("Dose unit"), choices=_BLANK + _choices(voc.DOSE_UNITS), required=False
+    )
+    admin_dose_value = forms.DecimalField(
+        label=_("Daily dose"), required=False, min_value=0, max_digits=8, decimal_places=3
+    )
+    admin_days = forms.IntegerField(
+        label=_("Number of days"), required=False, min_value=1, max_value=60
+    )
+    admin_infusion_minutes = forms.IntegerField(
+        label=_("Infusion length (minutes)"), required=False, min_value=1, max_value=24 * 60
+    )
+
+    def __init__(self, *args: Any, language: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, language=language, **kwargs)
+        options = wording_options(language or get_language() or "en")
+        for item in (*items.HADS, *items.SF12):
+            field = self.fields[item.field]
+            field.widget = forms.RadioSelect(choices=_radio_choices(item, options.get(item.field)))
+        for code, label in voc.ADVERSE_EFFECTS:
+            self.fields[f"ae_{code}"] = forms.BooleanField(label=_(label), required=False)
+            self.fields[f"ae_{code}_severity"] = forms.ChoiceField(
+                label=format_lazy("{}: {}", _(label), _("severity")),
+                choices=_choices(voc.SEVERITIES),
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            self.fields[f"ae_{code}_serious"] = forms.BooleanField(
+                label=_("Serious"), required=False
+            )
+        for code, label in voc.DRUG_CLASSES:
+            self.fields[f"drug_{code}"] = forms.BooleanField(label=_(label), required=False)
+            self.fields[f"drug_{code}_name"] = forms.CharField(
+                label=_("Drug name"), required=False, max_length=120
+            )
+        for code, label in voc.NON_DRUG_TREATMENTS:
+            self.fields[f"nondrug_{code}"] = forms.BooleanField(label=_(label), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # The rules the service applies, run here too so that every problem shows at once.
+        problems = {
+            **adverse_event_errors(self.adverse_events()),
+            **treatment_errors(self.treatments()),
+        }
+        for field, message in problems.items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, message)
+        return cleaned
+
+    def hads_fields(self) -> list[forms.BoundField]:
+        return [self[field] for field in HADS_FIELDS]
+
+    def sf12_fields(self) -> list[forms.BoundField]:
+        return [self[field] for field in SF12_FIELDS]
+
+    def adverse_effect_rows(self) -> list[dict[str, Any]]:
+        """Return the bound fields of each adverse effect of the checklist."""
+        return [
+            {
+                "code": code,
+                "ticked": self[f"ae_{code}"],
+                "severity": self[f"ae_{code}_severity"],
+                "serious": self[f"ae_{code}_serious"],
+            }
+            for code in voc.codes(voc.ADVERSE_EFFECTS)
+        ]
+
+    def drug_rows(self) -> list[dict[str, Any]]:
+        """Return the bound fields of each drug class."""
+        return [
+            {"code": code, "ticked": self[f"drug_{code}"], "name": self[f"drug_{code}_name"]}
+            for code in voc.codes(voc.DRUG_CLASSES)
+        ]
+
+    def non_drug_fields(self) -> list[forms.BoundField]:
+        return [self[f"nondrug_{code}"] for code in voc.codes(voc.NON_DRUG_TREATMENTS)]
+
+    def administration_fields(self) -> list[forms.BoundField]:
+        return [
+            self[name]
+            for name in (
+                "admin_date",
+                "admin_route",
+                "admin_dose_unit",
+                "admin_dose_value",
+                "admin_days",
+                "admin_infusion_minutes",
+            )
+        ]
+
+    def questionnaire_data(self) -> dict[str, Any]:
+        """Return the flat questionnaire answers for the services."""
+        names = ("nprs_mean", "nprs_max", *HADS_FIELDS, *SF12_FIELDS)
+        data: dict[str, Any] = {name: self.cleaned_data.get(name) for name in names}
+        for instrument in ("nprs", "hads", "sf12"):
+            key = f"{instrument}_missing_reason"
+            data[key] = self.cleaned_data.get(key) or ""
+        return data
+
+    def adverse_events(self) -> list[dict[str, Any]]:
+        """Return the ticked adverse effects for the services."""
+        return [
+            {
+                "type": code,
+                "severity": self.cleaned_data.get(f"ae_{code}_severity") or "",
+                "serious": bool(self.cleaned_data.get(f"ae_{code}_serious")),
+                "other_text": self.cleaned_data.get("ae_other_text") or "",
+            }
+            for code in voc.codes(voc.ADVERSE_EFFECTS)
+            if self.cleaned_data.get(f"ae_{code}")
+        ]
+
+    def treatments(self) -> list[dict[str, Any]]:
+        """Return the ticked drug classes and non-drug treatments for the services."""
+        rows: list[dict[str, Any]] = [
+            {
+                "kind": "drug",
+                "code": code,
+                "name": self.cleaned_data.get(f"drug_{code}_name") or "",
+                "other_text": "",
+            }
+            for code in voc.codes(voc.DRUG_CLASSES)
+            if self.cleaned_data.get(f"drug_{code}")
+        ]
+        rows += [
+            {
+                "kind": "non_drug",
+                "code": code,
+                "name": "",
+                "other_text": (self.cleaned_data.get("nondrug_other_text") or "")
+                if code == "other"
+                else "",
+            }
+            for code in voc.codes(voc.NON_DRUG_TREATMENTS)
+            if self.cleaned_data.get(f"nondrug_{code}")
+        ]
+        return rows
+
+    def administration(self) -> dict[str, Any] | None:
+        """Return the new administration entered, or None when its fields are all empty."""
+        values = {
+            "date": self.cleaned_data.get("admin_date"),
+            "route": self.cleaned_data.get("admin_route") or "",
+            "dose_unit": self.cleaned_data.get("admin_dose_unit") or "",
+            "dose_value": self.cleaned_data.get("admin_dose_value"),
+            "days": self.cleaned_data.get("admin_days") or 1,
+            "infusion_minutes": self.cleaned_data.get("admin_infusion_minutes"),
+        }
+        filled = [k for k, v in values.items() if v not in (None, "") and k != "days"]
+        return values if filled else None
+
+
+def call_initial(call: Any, previous_treatments: list[Any]) -> dict[str, Any]:
+    """Return the initial values of the call page: saved answers, else the last treatments."""
+    initial: dict[str, Any] = {
+        "version": call.version,
+        "call_date": call.call_date or timezone.localdate(),
+    }
+    nprs_row = getattr(call, "nprs", None)
+    if nprs_row is not None:
+        initial.update(
+            nprs_mean=nprs_row.mean,
+            nprs_max=nprs_row.maximum,
+            nprs_missing_reason=nprs_row.missing_reason,
+        )
+    hads_row = getattr(call, "hads", None)
+    if hads_row is not None:
+        initial.update({f"hads_{n}": v for n, v in hads_row.answers().items()})
+        initial["hads_missing_reason"] = hads_row.missing_reason
+    sf12_row = getattr(call, "sf12", None)
+    if sf12_row is not None:
+        initial.update({f"sf12_{k.lower()}": v for k, v in sf12_row.answers().items()})
+        initial["sf12_missing_reason"] = sf12_row.missing_reason
+    for ae in call.adverse_events.all():
+        if ae.voided_at is None:
+            initial[f"ae_{ae.type}"] = True
+            initial[f"ae_{ae.type}_severity"] = ae.severity
+            initial[f"ae_{ae.type}_serious"] = ae.serious
+            if ae.type == "other":
+                initial["ae_other_text"] = ae.other_text
+    current = [t for t in call.treatments.all() if t.voided_at is None]
+    for treatment in current or previous_treatments:
+        prefix = "drug" if treatment.kind == "drug" else "nondrug"
+        initial[f"{prefix}_{treatment.code}"] = True
+        if treatment.kind == "drug" and treatment.name:
+            initial[f"drug_{treatment.code}_name"] = treatment.name
+        if treatment.kind == "non_drug" and treatment.code == "other":
+            initial["nondrug_other_text"] = treatment.other_text
+    return initial

@@ -104,6 +104,11 @@ class FollowUpCall(ClinicalModel):
         today = today or timezone.localdate()
         return self.is_open and today > self.window_end
 
+    def review_labels(self) -> list[str]:
+        """Return the translated reasons this call was flagged for a clinician."""
+        labels = dict(voc.REVIEW_REASONS)
+        return [str(_(labels[code])) for code in self.review_reasons if code in labels]
+
     def is_outside_window(self) -> bool:
         """Say whether the call was made outside its window (flagged, not refused)."""
         if self.call_date is None or self.is_baseline:
@@ -329,7 +334,7 @@ class ConcomitantTreatment(VoidableModel):
     Two drugs of one class are two rows, so that the number of treatments can be counted.
     """
 
-    KINDS = (("drug", "Drug"), ("non_drug", "Non-drug treatment"))
+    KINDS = (("drug", _("Drug")), ("non_drug", _("Non-drug treatment")))
 
     call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="treatments")
     kind = models.CharField(_("kind"), max_length=8, choices=_choices(KINDS))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from cohort.selectors import patients_for_user
-from followup.models import FollowUpCall
+from followup.models import CallAttempt, ConcomitantTreatment, FollowUpCall
 
 
 def calls_for_user(user: Any) -> QuerySet[FollowUpCall]:
@@ -33,3 +35,102 @@ def status_counts_for_user(user: Any) -> list[tuple[str, int]]:
     counts = {row["status"]: row["n"] for row in rows}
     labels = dict(FollowUpCall._meta.get_field("status").choices)
     return [(str(labels[code]), counts[code]) for code in labels if code in counts]
+
+
+# Rows shown per worklist section; the section's count is always the full number.
+WORKLIST_ROWS = 100
+UPCOMING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Worklist:
+    """The open calls of a nurse's patients in four sections, each with its full count."""
+
+    today: dt.date
+    overdue: list[FollowUpCall]
+    due_today: list[FollowUpCall]
+    this_week: list[FollowUpCall]
+    upcoming: list[FollowUpCall]
+    counts: dict[str, int]
+
+    def sections(self) -> list[tuple[str, list[FollowUpCall], int]]:
+        """Return (key, rows, full count) of each section, most urgent first."""
+        return [
+            (key, getattr(self, key), self.counts[key])
+            for key in ("overdue", "due_today", "this_week", "upcoming")
+        ]
+
+
+def worklist_for_user(user: Any, *, today: dt.date, rows: int = WORKLIST_ROWS) -> Worklist:
+    """Return the telephone calls to make: overdue, due today, due this week, upcoming.
+
+    Overdue: the window has closed. Due today: the window is open and the target date has come.
+    This week: the target date is in the next seven days. Upcoming: within ``UPCOMING_DAYS``.
+    Five queries whatever the number of patients: one count per section in a single aggregate,
+    then the first ``rows`` calls of each section with patient, site, contact and attempt count.
+    """
+    week_end = today + dt.timedelta(days=7)
+    horizon = today + dt.timedelta(days=UPCOMING_DAYS)
+    open_calls = calls_for_user(user).filter(status="due", patient__status="active")
+    open_calls = open_calls.exclude(timepoint="BL")
+    conditions = {
+        "overdue": Q(window_end__lt=today),
+        "due_today": Q(window_end__gte=today, target_date__lte=today),
+        "this_week": Q(target_date__gt=today, target_date__lte=week_end),
+        "upcoming": Q(target_date__gt=week_end, target_date__lte=horizon),
+    }
+    counts = open_calls.aggregate(
+        **{key: Count("id", filter=condition) for key, condition in conditions.items()}
+    )
+    attempts = (
+        CallAttempt.objects.filter(call=OuterRef("pk"))
+        .order_by()
+        .values("call")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    last_attempt = (
+        CallAttempt.objects.filter(call=OuterRef("pk"))
+        .order_by("-attempted_at")
+        .values("attempted_at")[:1]
+    )
+    listed = (
+        open_calls.select_related("patient__contact")
+        .annotate(
+            attempt_count=Coalesce(Subquery(attempts), 0), last_attempt_at=Subquery(last_attempt)
+        )
+        .order_by("target_date", "patient__study_code")
+    )
+    sections = {key: list(listed.filter(condition)[:rows]) for key, condition in conditions.items()}
+    return Worklist(today=today, counts=counts, **sections)
+
+
+def previous_treatments(call: FollowUpCall) -> list[ConcomitantTreatment]:
+    """Return the live treatments of the patient's latest earlier call that recorded some."""
+    earlier = (
+        ConcomitantTreatment.objects.filter(
+            call__patient_id=call.patient_id,
+            call__sequence__lt=call.sequence,
+            voided_at__isnull=True,
+        )
+        .order_by("-call__sequence")
+        .values_list("call__sequence", flat=True)
+        .first()
+    )
+    if earlier is None:
+        return []
+    return list(
+        ConcomitantTreatment.objects.filter(
+            call__patient_id=call.patient_id, call__sequence=earlier, voided_at__isnull=True
+        )
+    )
+
+
+def flagged_calls_for_user(user: Any, *, rows: int = WORKLIST_ROWS) -> list[FollowUpCall]:
+    """Return the completed calls waiting for a clinician's review, oldest first."""
+    return list(
+        calls_for_user(user)
+        .filter(needs_review=True)
+        .select_related("nprs", "hads")
+        .order_by("call_date", "patient__study_code")[:rows]
+    )

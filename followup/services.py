@@ -12,8 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.services import reanalysis_on_commit
+from cohort.services import administration_record
+from followup.instruments import hads
 from followup.models import (
+    AdverseEvent,
     CallAttempt,
+    ConcomitantTreatment,
     FollowUpCall,
     HadsResponse,
     NprsResponse,
@@ -23,10 +27,17 @@ from followup.validators import (
     HADS_FIELDS,
     NPRS_FIELDS,
     SF12_FIELDS,
+    adverse_event_errors,
     hads_answers,
     questionnaire_errors,
     sf12_answers,
+    treatment_errors,
 )
+
+# A definite depression on the HADS (the abnormal band) or pain risen this much above baseline
+# (mean NPRS, in points) marks a completed call for clinician review.
+REVIEW_HADS_DEPRESSION_FROM = hads.BORDERLINE_MAX + 1
+REVIEW_NPRS_RISE = 2
 
 # Attempt outcomes and the call status each one leaves.
 _OUTCOME_STATUS = {"refused": "refused", "withdrew": "withdrawn"}
@@ -135,11 +146,12 @@ def questionnaires_save(
         by=by,
         reason=why,
     )
+    hads_row = None
     if any(data.get(f) is not None for f in HADS_FIELDS) or data.get("hads_missing_reason"):
         answers = hads_answers(data)
         values: dict[str, Any] = {f"item_{n}": answers[n] for n in range(1, 15)}
         values["missing_reason"] = data.get("hads_missing_reason") or ""
-        _upsert(HadsResponse, call, values, by=by, reason=why)
+        hads_row = _upsert(HadsResponse, call, values, by=by, reason=why)
     if any(data.get(f) is not None for f in SF12_FIELDS) or data.get("sf12_missing_reason"):
         sf_values: dict[str, Any] = {k.lower(): v for k, v in sf12_answers(data).items()}
         sf_values["missing_reason"] = data.get("sf12_missing_reason") or ""
@@ -152,6 +164,171 @@ def questionnaires_save(
         call.completed_at = timezone.now()
         call.completed_by = by
         fields += ["status", "call_date", "completed_at", "completed_by"]
+    if call.status == "reached" and not call.is_baseline:
+        depression = hads_row.depression if hads_row is not None else None
+        reasons = review_reasons(
+            call=call, nprs_mean=data.get(NPRS_FIELDS[0]), depression=depression
+        )
+        if reasons != call.review_reasons or bool(reasons) != call.needs_review:
+            call.review_reasons = reasons
+            call.needs_review = bool(reasons)
+            fields += ["review_reasons", "needs_review"]
     _stamp(call, by=by, reason=why)
     call.save(update_fields=fields)
+    return call
+
+
+def review_reasons(
+    *, call: FollowUpCall, nprs_mean: int | None, depression: int | None
+) -> list[str]:
+    """Return why a completed call needs a clinician's review (codes of voc.REVIEW_REASONS)."""
+    reasons = []
+    if depression is not None and depression >= REVIEW_HADS_DEPRESSION_FROM:
+        reasons.append("depression")
+    if nprs_mean is not None:
+        baseline = (
+            NprsResponse.objects.filter(call__patient_id=call.patient_id, call__timepoint="BL")
+            .values_list("mean", flat=True)
+            .first()
+        )
+        if baseline is not None and nprs_mean - baseline >= REVIEW_NPRS_RISE:
+            reasons.append("pain_rise")
+    return reasons
+
+
+@transaction.atomic
+def call_mark_reviewed(*, call: FollowUpCall, by: Any, note: str = "") -> FollowUpCall:
+    """Record that a clinician has seen a flagged call; the reasons stay for the record."""
+    call = _lock_call(call, None)
+    call.needs_review = False
+    call.version += 1
+    _stamp(call, by=by, reason=f"Reviewed by clinician: {note}".strip(": "))
+    call.save(update_fields=["needs_review", "version", "updated_at"])
+    return call
+
+
+def _sync_adverse_events(
+    call: FollowUpCall, entries: list[Mapping[str, Any]], *, by: Any, reason: str
+) -> None:
+    """Make the call's live adverse effects those ticked; untick voids, never deletes."""
+    current = {ae.type: ae for ae in call.adverse_events.filter(voided_at__isnull=True)}
+    wanted = {entry["type"]: entry for entry in entries}
+    for kind, ae in current.items():
+        if kind not in wanted:
+            ae.voided_at = timezone.now()
+            ae.void_reason = "Unticked at the call"
+            _stamp(ae, by=by, reason=ae.void_reason)
+            ae.save(update_fields=["voided_at", "void_reason", "updated_at"])
+    for kind, entry in wanted.items():
+        ae = current.get(kind) or AdverseEvent(call=call, type=kind)
+        values = {
+            "severity": entry["severity"],
+            "serious": bool(entry.get("serious")),
+            "other_text": str(entry.get("other_text") or "") if kind == "other" else "",
+        }
+        if ae.pk and all(getattr(ae, f) == v for f, v in values.items()):
+            continue
+        for field, value in values.items():
+            setattr(ae, field, value)
+        ae.full_clean(exclude=["call"])
+        _stamp(ae, by=by, reason=reason)
+        ae.save()
+
+
+def _sync_treatments(
+    call: FollowUpCall, entries: list[Mapping[str, Any]], *, by: Any, reason: str
+) -> None:
+    """Make the call's live treatments those ticked (one per kind and code)."""
+    current = {(t.kind, t.code): t for t in call.treatments.filter(voided_at__isnull=True)}
+    wanted = {(entry["kind"], entry["code"]): entry for entry in entries}
+    for key, row in current.items():
+        if key not in wanted:
+            row.voided_at = timezone.now()
+            row.void_reason = "Stopped or unticked at the call"
+            _stamp(row, by=by, reason=row.void_reason)
+            row.save(update_fields=["voided_at", "void_reason", "updated_at"])
+    for (kind, code), entry in wanted.items():
+        row = current.get((kind, code)) or ConcomitantTreatment(call=call, kind=kind, code=code)
+        values = {
+            "name": str(entry.get("name") or ""),
+            "other_text": str(entry.get("other_text") or ""),
+        }
+        if row.pk and all(getattr(row, f) == v for f, v in values.items()):
+            continue
+        for field, value in values.items():
+            setattr(row, field, value)
+        row.full_clean(exclude=["call"])
+        _stamp(row, by=by, reason=reason)
+        row.save()
+
+
+_ADMINISTRATION_REQUIRED = ("date", "route", "dose_unit", "dose_value")
+
+
+def administration_errors(entry: Mapping[str, Any] | None) -> dict[str, str]:
+    """Return the missing parts of a new administration entered at a call (admin_<field>)."""
+    if not entry:
+        return {}
+    return {
+        f"admin_{field}": _("Needed to record the administration.")
+        for field in _ADMINISTRATION_REQUIRED
+        if entry.get(field) in (None, "")
+    }
+
+
+@transaction.atomic
+def call_save(
+    *,
+    call: FollowUpCall,
+    data: Mapping[str, Any],
+    by: Any,
+    adverse_events: list[Mapping[str, Any]] | None = None,
+    treatments: list[Mapping[str, Any]] | None = None,
+    administration: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+    complete: bool = False,
+    call_date: dt.date | None = None,
+    reason: str = "",
+    note: str = "",
+) -> FollowUpCall:
+    """Save everything said during a reached call: a draft, or the completed call.
+
+    Questionnaires go through ``questionnaires_save``; adverse effects and treatments replace
+    the call's ticked lists (unticked rows are voided); a new ketamine administration is
+    recorded for the patient. Every problem is reported at once, before anything is written.
+    Completing also logs the reached attempt.
+    """
+    errors = questionnaire_errors(data, complete=complete)
+    errors.update(adverse_event_errors(list(adverse_events or [])))
+    errors.update(treatment_errors(list(treatments or [])))
+    errors.update(administration_errors(administration))
+    if call.status == "reached" and not reason.strip():
+        errors["reason"] = _("This call is completed: give a reason for the change.")
+    if call_date is not None and call_date > timezone.localdate():
+        errors["call_date"] = _("The call cannot be dated in the future.")
+    if errors:
+        raise ValidationError(errors)
+    was_open = call.is_open
+    call = questionnaires_save(
+        call=call,
+        data=data,
+        by=by,
+        expected_version=expected_version,
+        complete=complete,
+        call_date=call_date,
+        reason=reason,
+    )
+    why = reason or ("Call completed" if complete else "Draft saved")
+    if adverse_events is not None:
+        _sync_adverse_events(call, adverse_events, by=by, reason=why)
+    if treatments is not None:
+        _sync_treatments(call, treatments, by=by, reason=why)
+    if administration:
+        administration_record(patient=call.patient, by=by, **administration)
+    if complete and was_open and not call.is_baseline:
+        attempt = CallAttempt(call=call, outcome="reached", by=by, note=note)
+        attempt.full_clean()
+        _stamp(attempt, by=by, reason="Attempt: reached")
+        attempt.save()
+    call.refresh_from_db()
     return call

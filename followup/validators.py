@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from cohort import vocabulary as voc
 from followup.instruments import hads, nprs, sf12
 
 NPRS_FIELDS = (nprs.MEAN_FIELD, nprs.MAX_FIELD)
@@ -40,3 +43,57 @@ def questionnaire_errors(data: Mapping[str, Any], *, complete: bool = False) -> 
     errors.update(hads.validate_answers(hads_answers(data)))
     errors.update(sf12.validate_answers(sf12_answers(data)))
     return errors
+
+
+def adverse_event_errors(entries: list[Mapping[str, Any]]) -> dict[str, str]:
+    """Return the problems of the adverse effects ticked at a call, keyed by call-form field.
+
+    Each entry has ``type``, ``severity``, ``serious`` and ``other_text``; every ticked effect
+    needs a severity, and "other" needs a description.
+    """
+    errors: dict[str, str] = {}
+    types = voc.codes(voc.ADVERSE_EFFECTS)
+    severities = voc.codes(voc.SEVERITIES)
+    for entry in entries:
+        kind = entry.get("type")
+        if kind not in types:
+            errors["adverse_events"] = _("Unknown adverse effect %(type)s.") % {"type": kind}
+            continue
+        if entry.get("severity") not in severities:
+            errors[f"ae_{kind}_severity"] = _("Give the severity of this adverse effect.")
+        if kind == "other" and not str(entry.get("other_text") or "").strip():
+            errors["ae_other_text"] = _("Describe the adverse effect when its type is Other.")
+    return errors
+
+
+def treatment_errors(entries: list[Mapping[str, Any]]) -> dict[str, str]:
+    """Return the problems of the treatments ticked at a call, keyed by call-form field."""
+    errors: dict[str, str] = {}
+    known = {"drug": voc.codes(voc.DRUG_CLASSES), "non_drug": voc.codes(voc.NON_DRUG_TREATMENTS)}
+    for entry in entries:
+        kind, code = entry.get("kind"), entry.get("code")
+        if kind not in known or code not in known[str(kind)]:
+            errors["treatments"] = _("Unknown treatment %(code)s.") % {"code": code}
+        elif kind == "non_drug" and code == "other" and not str(entry.get("other_text")).strip():
+            errors["nondrug_other_text"] = _("Describe the other non-drug treatment.")
+    return errors
+
+
+def live_scores(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Score what has been answered so far: HADS subscales and bands, SF-12 PCS and MCS.
+
+    Answers that are missing or out of range are left out (the form reports them); a subscale
+    or summary the scoring rules cannot compute yet is None. Also counts the answered items.
+    """
+    hads_given = {n: v for n, v in hads_answers(data).items() if not hads.validate_answers({n: v})}
+    sf12_given = {
+        item: v for item, v in sf12_answers(data).items() if not sf12.validate_answers({item: v})
+    }
+    hads_score = hads.score(hads_given)
+    sf12_score = sf12.score(sf12_given)
+    return {
+        "hads_answered": sum(v is not None for v in hads_given.values()),
+        "sf12_answered": sum(v is not None for v in sf12_given.values()),
+        "hads": hads_score,
+        "sf12": sf12_score,
+    }

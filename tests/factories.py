@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import factory
+from django.contrib.auth.models import Group
 
 from accounts.models import User
 from accounts.roles import Role
@@ -37,6 +38,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def make_user(username: str, role: Role, sites: list[Site]) -> User:
     """Create a user with one role and some sites."""
+    # Transactional tests (the browser ones) flush the role groups the migration created.
+    Group.objects.get_or_create(name=role.value)
     user = UserFactory(username=username)
     user.save()
     return user_set_role(user=user, role=role, sites=sites)

@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from tqdm import tqdm
 
 from analytics.services import reanalysis_on_commit
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
 from cohort.models import Patient
+
+# The paper's enrolment period (generate()'s default), and how long before today an ongoing
+# demo study stops knowing what happened: calls resolved after that day are still to make.
+PAPER_ENROLMENT = (dt.date(2016, 7, 7), dt.date(2017, 9, 21))
+ONGOING_CUT_DAYS = 3
 
 
 def _date(text: str) -> dt.date:
@@ -41,6 +47,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when demo patients already exist"
         )
+        parser.add_argument(
+            "--ongoing",
+            action="store_true",
+            help=(
+                "move the enrolment period to end a few days before today and cut the cohort "
+                "there, so that patients are still in follow-up with calls to make"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 1:
@@ -50,7 +64,14 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         self.stdout.write(f"Generating {options['patients']} patients (seed {options['seed']})...")
-        cohort = generate(options["patients"], seed=options["seed"], as_of=options["as_of"])
+        dates: dict[str, dt.date] = {}
+        as_of = options["as_of"]
+        if options["ongoing"]:
+            start, end = PAPER_ENROLMENT
+            dates["enrolment_end"] = timezone.localdate() - dt.timedelta(days=ONGOING_CUT_DAYS)
+            dates["enrolment_start"] = dates["enrolment_end"] - (end - start)
+            as_of = as_of or dates["enrolment_end"]
+        cohort = generate(options["patients"], seed=options["seed"], as_of=as_of, **dates)
         if options["truth"]:
             cohort.to_truth_json(options["truth"])
             self.stdout.write(f"Truth written to {options['truth']}")

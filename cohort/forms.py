@@ -1,0 +1,126 @@
+"""Forms of the cohort: enrolment, ketamine administrations, leaving the follow-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cohort import vocabulary as voc
+from cohort.services import eligibility_errors
+
+
+def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
+    return [(code, _(text)) for code, text in vocabulary]
+
+
+_BLANK = [("", "—")]
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class AdministrationForm(forms.Form):
+    """One ketamine administration: a daily dose (mg or mg/kg) given on consecutive days."""
+
+    date = forms.DateField(label=_("Date (first day)"), widget=_DATE)
+    route = forms.ChoiceField(label=_("Route"), choices=_BLANK + _choices(voc.ROUTES))
+    dose_unit = forms.ChoiceField(label=_("Dose unit"), choices=_choices(voc.DOSE_UNITS))
+    dose_value = forms.DecimalField(
+        label=_("Daily dose"), min_value=0, max_digits=8, decimal_places=3, localize=True
+    )
+    days = forms.IntegerField(label=_("Number of days"), min_value=1, max_value=60, initial=1)
+    infusion_minutes = forms.IntegerField(
+        label=_("Infusion length (minutes)"), required=False, min_value=1, max_value=24 * 60
+    )
+
+    def values(self, prefix: str = "") -> dict[str, Any]:
+        """Return the cleaned values for ``administration_record``."""
+        return {name: self.cleaned_data[name] for name in self.fields if name != "reason"}
+
+
+class AdministrationEditForm(AdministrationForm):
+    """A change to a recorded administration: the reason is required."""
+
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500)
+
+
+class PatientEnrolForm(forms.Form):
+    """Enrolment: eligibility, identifiers (kept apart), baseline history, first administration."""
+
+    site = forms.ChoiceField(label=_("Site"))
+    sex = forms.ChoiceField(label=_("Sex"), choices=_choices(voc.SEXES), widget=forms.RadioSelect)
+    age = forms.IntegerField(label=_("Age (years)"), min_value=0, max_value=120)
+    inclusion_date = forms.DateField(label=_("Inclusion date"), widget=_DATE)
+    consent_date = forms.DateField(
+        label=_("Non-opposition form signed on"), widget=_DATE, required=False
+    )
+    weight_kg = forms.DecimalField(
+        label=_("Weight (kg)"), min_value=20, max_value=350, decimal_places=1, localize=True
+    )
+    last_name = forms.CharField(label=_("Last name"), max_length=120)
+    first_name = forms.CharField(label=_("First name"), max_length=120)
+    phone = forms.CharField(label=_("Phone"), max_length=40)
+    phone_alt = forms.CharField(label=_("Other phone"), max_length=40, required=False)
+    etiology = forms.ChoiceField(
+        label=_("Pain etiology"), choices=_BLANK + _choices(voc.ETIOLOGIES)
+    )
+    pain_duration_months = forms.IntegerField(
+        label=_("Pain duration (months)"), min_value=0, max_value=1200
+    )
+    comorbidities = forms.MultipleChoiceField(
+        label=_("Medical history"),
+        choices=_choices(voc.COMORBIDITIES),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    ketamine_naive = forms.NullBooleanField(
+        label=_("Never received ketamine before"),
+        widget=forms.Select(choices=[("unknown", "—"), ("true", _("Yes")), ("false", _("No"))]),
+        required=False,
+    )
+    dn4 = forms.IntegerField(label=_("DN4 score (0-10)"), min_value=0, max_value=10, required=False)
+    paroxysms_per_day = forms.IntegerField(
+        label=_("Pain paroxysms per day"), min_value=0, max_value=500, required=False
+    )
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sites = {str(site.pk): site for site in sites}
+        self.fields["site"].choices = [(pk, str(site)) for pk, site in self.sites.items()]
+        if len(self.sites) == 1:
+            self.fields["site"].initial = next(iter(self.sites))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        problems = eligibility_errors(
+            age=cleaned.get("age"),
+            pain_duration_months=cleaned.get("pain_duration_months"),
+            consent_date=cleaned.get("consent_date"),
+            inclusion_date=cleaned.get("inclusion_date"),
+        )
+        for field, message in problems.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        if cleaned.get("etiology") in voc.DN4_NOT_ASKED_FOR and cleaned.get("dn4") is not None:
+            self.add_error("dn4", _("DN4 is not asked for fibromyalgia."))
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        """Return the cleaned values for ``patient_enrol``."""
+        values = dict(self.cleaned_data)
+        values["site"] = self.sites[values["site"]]
+        values["phone_alt"] = values.get("phone_alt") or ""
+        if values.get("dn4") is None and values.get("etiology") not in voc.DN4_NOT_ASKED_FOR:
+            values["dn4_missing_reason"] = "not_asked"
+        return values
+
+
+class PatientStatusForm(forms.Form):
+    """The patient leaves the follow-up (or completes it): the remaining calls are closed."""
+
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=[c for c in _choices(voc.PATIENT_STATUSES) if c[0] != "active"],
+    )
+    date = forms.DateField(label=_("Date"), widget=_DATE)
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)

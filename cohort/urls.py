@@ -1,0 +1,19 @@
+"""Pages of the cohort."""
+
+from django.urls import path
+
+from cohort import views
+
+app_name = "cohort"
+
+urlpatterns = [
+    path("new/", views.patient_new, name="patient_new"),
+    path("<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("<int:pk>/administrations/", views.administration_add, name="administration_add"),
+    path(
+        "<int:pk>/administrations/<int:administration_pk>/",
+        views.administration_edit,
+        name="administration_edit",
+    ),
+    path("<int:pk>/status/", views.patient_status, name="patient_status"),
+]

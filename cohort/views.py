@@ -1,0 +1,161 @@
+"""Pages of the cohort: enrolment, the patient's file, administrations, leaving the follow-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import DATA_ENTRY_ROLES, role_required
+from cohort import services
+from cohort.forms import (
+    AdministrationEditForm,
+    AdministrationForm,
+    PatientEnrolForm,
+    PatientStatusForm,
+)
+from cohort.models import KetamineAdministration, Patient
+from cohort.selectors import patients_for_user, sites_for_user
+
+
+def _get_patient_for_user(user: Any, pk: int) -> Patient:
+    """Return a patient of the user's sites, or 404."""
+    return get_object_or_404(patients_for_user(user), pk=pk)
+
+
+def _add_errors(form: Form, exc: ValidationError, prefix: str = "") -> None:
+    for field, problems in exc.message_dict.items():
+        name = field.removeprefix(prefix)
+        form.add_error(name if name in form.fields else None, problems)
+
+
+@role_required(*DATA_ENTRY_ROLES)
+def patient_new(request: HttpRequest) -> HttpResponse:
+    """Enrol a patient: eligibility, identifiers, history, first administration; then baseline."""
+    sites = sites_for_user(request.user)
+    form = PatientEnrolForm(request.POST or None, sites=sites, prefix="patient")
+    administration = AdministrationForm(request.POST or None, prefix="admin")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and administration.is_valid():
+            try:
+                patient = services.patient_enrol_with_administration(
+                    by=request.user, administration=administration.values(), **form.values()
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(code)s enrolled; the calls are scheduled. Now the baseline assessment.")
+                    % {"code": patient.study_code},
+                )
+                baseline = patient.calls.get(timepoint="BL")
+                return redirect("followup:call_entry", pk=baseline.pk)
+        status = 400
+    context = {"form": form, "administration": administration}
+    return render(request, "cohort/patient_new.html", context, status=status)
+
+
+def _detail_context(request: HttpRequest, patient: Patient, **forms: Any) -> dict[str, Any]:
+    today = timezone.localdate()
+    return {
+        "patient": patient,
+        "calls": list(patient.calls.order_by("sequence")),
+        "administrations": list(patient.administrations.order_by("date")),
+        "cumulative_mg": patient.cumulative_dose_mg(),
+        "administration_form": forms.get("administration_form")
+        or AdministrationForm(
+            prefix="admin", initial={"date": today, "dose_unit": "mg_per_kg", "days": 1}
+        ),
+        "status_form": forms.get("status_form")
+        or PatientStatusForm(prefix="status", initial={"date": today}),
+        "today": today,
+    }
+
+
+@role_required(*DATA_ENTRY_ROLES)
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a patient's file: identity (site staff only), calls, administrations, status."""
+    patient = _get_patient_for_user(request.user, pk)
+    return render(request, "cohort/patient_detail.html", _detail_context(request, patient))
+
+
+@require_POST
+@role_required(*DATA_ENTRY_ROLES)
+def administration_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a ketamine administration; an earlier first one moves the open calls."""
+    patient = _get_patient_for_user(request.user, pk)
+    form = AdministrationForm(request.POST, prefix="admin")
+    if form.is_valid():
+        try:
+            services.administration_record(patient=patient, by=request.user, **form.values())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Administration recorded."))
+            return redirect("cohort:patient_detail", pk=patient.pk)
+    context = _detail_context(request, patient, administration_form=form)
+    return render(request, "cohort/patient_detail.html", context, status=400)
+
+
+@role_required(*DATA_ENTRY_ROLES)
+def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -> HttpResponse:
+    """Correct a recorded administration (with a reason); the open calls follow its date."""
+    patient = _get_patient_for_user(request.user, pk)
+    administration = get_object_or_404(
+        KetamineAdministration, pk=administration_pk, patient=patient, voided_at__isnull=True
+    )
+    initial = {
+        name: getattr(administration, name)
+        for name in ("date", "route", "dose_unit", "dose_value", "days", "infusion_minutes")
+    }
+    form = AdministrationEditForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            changes = form.values()
+            reason = changes.pop("reason", form.cleaned_data["reason"])
+            try:
+                services.administration_update(
+                    administration=administration, by=request.user, reason=reason, **changes
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("Administration changed; open calls rescheduled."))
+                return redirect("cohort:patient_detail", pk=patient.pk)
+        status = 400
+    context = {"patient": patient, "administration": administration, "form": form}
+    return render(request, "cohort/ketamineadministration_edit.html", context, status=status)
+
+
+@require_POST
+@role_required(*DATA_ENTRY_ROLES)
+def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that a patient withdrew, was lost, died or completed; open calls are closed."""
+    patient = _get_patient_for_user(request.user, pk)
+    form = PatientStatusForm(request.POST, prefix="status")
+    if form.is_valid():
+        try:
+            services.patient_set_status(
+                patient=patient,
+                status=form.cleaned_data["status"],
+                date=form.cleaned_data["date"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc, prefix="status_")
+        else:
+            messages.success(request, _("Status changed; the remaining calls are closed."))
+            return redirect("cohort:patient_detail", pk=patient.pk)
+    context = _detail_context(request, patient, status_form=form)
+    return render(request, "cohort/patient_detail.html", context, status=400)

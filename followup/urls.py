@@ -1,0 +1,14 @@
+"""Pages of the follow-up."""
+
+from django.urls import path
+
+from followup import views
+
+app_name = "followup"
+
+urlpatterns = [
+    path("", views.worklist, name="worklist"),
+    path("<int:pk>/", views.call_entry, name="call_entry"),
+    path("<int:pk>/scores/", views.call_scores, name="call_scores"),
+    path("<int:pk>/reviewed/", views.call_reviewed, name="call_reviewed"),
+]

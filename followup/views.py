@@ -1,0 +1,189 @@
+"""Pages of the follow-up: the nurses' worklist, the call entry page, the clinicians' review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import DATA_ENTRY_ROLES, role_required
+from accounts.roles import Role
+from cohort import vocabulary as voc
+from followup import selectors, services
+from followup.forms import CallEntryForm, call_initial
+from followup.models import FollowUpCall
+from followup.validators import QUESTIONNAIRE_FIELDS, live_scores
+
+UNREACHED_OUTCOMES = frozenset(voc.codes(voc.ATTEMPT_OUTCOMES)) - {"reached"}
+
+
+def _get_call_for_user(user: Any, pk: int) -> FollowUpCall:
+    """Return a call of the user's sites, or 404 (other sites' calls do not exist for them)."""
+    calls = selectors.calls_for_user(user).select_related(
+        "patient__contact", "nprs", "hads", "sf12"
+    )
+    return get_object_or_404(calls, pk=pk)
+
+
+@role_required(Role.NURSE, Role.CLINICIAN)
+def worklist(request: HttpRequest) -> HttpResponse:
+    """List the calls to make, most urgent first."""
+    return render(request, "followup/followupcall_worklist.html", worklist_context(request))
+
+
+def worklist_context(request: HttpRequest) -> dict[str, Any]:
+    """Return what the worklist template needs (also used by the nurse's home page)."""
+    today = timezone.localdate()
+    return {"worklist": selectors.worklist_for_user(request.user, today=today), "today": today}
+
+
+def _call_context(call: FollowUpCall, form: CallEntryForm, **extra: Any) -> dict[str, Any]:
+    scores = live_scores({name: form_value(form, name) for name in QUESTIONNAIRE_FIELDS})
+    return {
+        "call": call,
+        "patient": call.patient,
+        "form": form,
+        "scores": scores,
+        "attempts": list(call.attempts.select_related("by").order_by("attempted_at")),
+        "administrations": list(
+            call.patient.administrations.filter(voided_at__isnull=True).order_by("date")
+        ),
+        "reason_needed": call.status == "reached",
+        "error_summary": error_summary(form),
+        "error_count": sum(len(problems) for problems in form.errors.values()),
+        **extra,
+    }
+
+
+def error_summary(form: Any) -> list[tuple[str, str, str]]:
+    """Return (anchor, label, message) of every problem of a form, page-wide ones first."""
+    rows = [("", "", str(message)) for message in form.non_field_errors()]
+    for name, problems in form.errors.items():
+        if name == "__all__":
+            continue
+        field = form[name]
+        anchor = field.auto_id
+        if getattr(field.field.widget, "input_type", "") == "radio":
+            anchor = f"{anchor}_0"
+        rows += [(anchor, str(field.label), str(message)) for message in problems]
+    return rows
+
+
+def form_value(form: CallEntryForm, name: str) -> int | None:
+    """Return the integer a form shows for a field (posted or initial), or None."""
+    value = form[name].value()
+    if isinstance(value, int):
+        return value
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+@role_required(*DATA_ENTRY_ROLES)
+def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enter a call: log an unreached attempt, save a draft, or complete it."""
+    call = _get_call_for_user(request.user, pk)
+    previous = selectors.previous_treatments(call)
+    if request.method != "POST":
+        form = CallEntryForm(initial=call_initial(call, previous), language=get_language())
+        return render(request, "followup/followupcall_entry.html", _call_context(call, form))
+    action = request.POST.get("action", "draft")
+    outcome = request.POST.get("outcome", "")
+    completing = action == "save" and (outcome == "reached" or call.is_baseline)
+    form = CallEntryForm(request.POST, complete=completing, language=get_language())
+    status = 200
+    if form.is_valid():
+        try:
+            return _save_call(request, call, form, action=action, outcome=outcome)
+        except services.StaleCallError as exc:
+            form.add_error(None, str(exc))
+            status = 409
+        except ValidationError as exc:
+            for field, problems in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+            status = 400
+    else:
+        status = 400
+    return render(
+        request, "followup/followupcall_entry.html", _call_context(call, form), status=status
+    )
+
+
+def _save_call(
+    request: HttpRequest, call: FollowUpCall, form: CallEntryForm, *, action: str, outcome: str
+) -> HttpResponse:
+    """Call the service the action asks for; raise the service's errors to the caller."""
+    version = form.cleaned_data["version"]
+    note = form.cleaned_data.get("note") or ""
+    if action == "save" and outcome in UNREACHED_OUTCOMES:
+        services.call_record_attempt(
+            call=call, outcome=outcome, by=request.user, note=note, expected_version=version
+        )
+        label = dict(voc.ATTEMPT_OUTCOMES)[outcome]
+        messages.info(
+            request,
+            _("%(code)s %(timepoint)s: attempt logged (%(outcome)s).")
+            % {"code": call.patient.study_code, "timepoint": call.timepoint, "outcome": _(label)},
+        )
+        return redirect("followup:worklist")
+    if action == "save" and outcome != "reached" and not call.is_baseline:
+        raise ValidationError({"outcome": _("Choose the outcome of the call.")})
+    complete = action == "save"
+    services.call_save(
+        call=call,
+        data=form.questionnaire_data(),
+        by=request.user,
+        adverse_events=form.adverse_events(),
+        treatments=form.treatments(),
+        administration=form.administration(),
+        expected_version=version,
+        complete=complete,
+        call_date=form.cleaned_data.get("call_date"),
+        reason=form.cleaned_data.get("reason") or "",
+        note=note,
+    )
+    if complete:
+        messages.success(
+            request,
+            _("%(code)s %(timepoint)s: call completed.")
+            % {"code": call.patient.study_code, "timepoint": call.timepoint},
+        )
+        if call.is_baseline:
+            return redirect("cohort:patient_detail", pk=call.patient_id)
+        return redirect("followup:worklist")
+    messages.info(request, _("Draft saved."))
+    return redirect("followup:call_entry", pk=call.pk)
+
+
+@require_POST
+@role_required(*DATA_ENTRY_ROLES)
+def call_scores(request: HttpRequest, pk: int) -> HttpResponse:
+    """Return the scores of the answers typed so far (the call page asks as items are answered)."""
+    call = _get_call_for_user(request.user, pk)
+    data = {}
+    for name in QUESTIONNAIRE_FIELDS:
+        text = request.POST.get(name, "").strip()
+        data[name] = int(text) if text.isdigit() else None
+    return render(
+        request, "followup/partials/call_scores.html", {"call": call, "scores": live_scores(data)}
+    )
+
+
+@require_POST
+@role_required(Role.CLINICIAN)
+def call_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a flagged call as reviewed by the signed-in clinician."""
+    call = _get_call_for_user(request.user, pk)
+    services.call_mark_reviewed(call=call, by=request.user, note=request.POST.get("note", ""))
+    messages.success(
+        request,
+        _("%(code)s %(timepoint)s marked as reviewed.")
+        % {"code": call.patient.study_code, "timepoint": call.timepoint},
+    )
+    return redirect("home")

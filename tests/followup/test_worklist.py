@@ -1,0 +1,81 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from followup.selectors import worklist_for_user
+from followup.services import call_record_attempt
+from tests.factories import enrol
+
+pytestmark = pytest.mark.django_db
+
+# patient_a: first administration on the inclusion date 2026-01-05, so W1 is due 2026-01-12
+# (window 01-10..01-15) and M1 on 2026-02-05 (window 01-29..02-15).
+
+
+def test_calls_fall_into_overdue_due_today_this_week_and_upcoming(nurse_site_a, patient_a):
+    worklist = worklist_for_user(nurse_site_a, today=dt.date(2026, 1, 30))
+    # W1 closed on 01-15: overdue; M1 target 02-05 within a week; M2 (03-05) beyond 30 days.
+    assert [c.timepoint for c in worklist.overdue] == ["W1"]
+    assert [c.timepoint for c in worklist.this_week] == ["M1"]
+    assert worklist.due_today == []
+    assert worklist.upcoming == []
+    later = worklist_for_user(nurse_site_a, today=dt.date(2026, 2, 6))
+    assert [c.timepoint for c in later.due_today] == ["M1"]
+    assert [c.timepoint for c in later.upcoming] == ["M2"]
+    assert later.counts == {"overdue": 1, "due_today": 1, "this_week": 0, "upcoming": 1}
+
+
+def test_unreached_attempts_keep_the_call_on_the_worklist_with_their_count(nurse_site_a, patient_a):
+    call = patient_a.calls.get(timepoint="W1")
+    call_record_attempt(call=call, outcome="no_answer", by=nurse_site_a)
+    call_record_attempt(call=call, outcome="voicemail", by=nurse_site_a)
+    worklist = worklist_for_user(nurse_site_a, today=dt.date(2026, 1, 12))
+    assert [(c.timepoint, c.attempt_count) for c in worklist.due_today] == [("W1", 2)]
+
+
+def test_worklist_leaves_out_other_sites_and_closed_calls(nurse_site_a, patient_a, patient_b):
+    call_record_attempt(
+        call=patient_a.calls.get(timepoint="W1"), outcome="refused", by=nurse_site_a
+    )
+    worklist = worklist_for_user(nurse_site_a, today=dt.date(2026, 1, 12))
+    listed = [
+        (c.patient.study_code, c.timepoint) for _, rows, _ in worklist.sections() for c in rows
+    ]
+    # W1 refused is closed; M1 is upcoming; nothing of site B.
+    assert listed == [("SA-0001", "M1")]
+
+
+@time_machine.travel(dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC))
+def test_nurse_home_shows_names_phones_and_a_link_to_start_the_call(
+    client, nurse_site_a, patient_a
+):
+    client.force_login(nurse_site_a)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "MARTIN Jeanne" in page
+    assert "+33 4 73 00 00 00" in page
+    call = patient_a.calls.get(timepoint="W1")
+    assert reverse("followup:call_entry", args=[call.pk]) in page
+
+
+@time_machine.travel(dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC))
+@pytest.mark.parametrize("patients", [1, 12])
+def test_worklist_page_runs_the_same_queries_whatever_the_cohort_size(
+    client, django_assert_num_queries, nurse_site_a, site_a, patients
+):
+    for n in range(patients):
+        call = enrol(site_a, by=nurse_site_a, last_name=f"Patient{n}").calls.get(timepoint="W1")
+        call_record_attempt(call=call, outcome="no_answer", by=nurse_site_a)
+    client.force_login(nurse_site_a)
+    # Session, user, roles, then 1 count aggregate and 4 section queries.
+    with django_assert_num_queries(8):
+        response = client.get(reverse("followup:worklist"))
+    assert response.content.decode().count("<td>Week 1</td>") == patients
+
+
+def test_statistician_cannot_open_the_worklist(client, statistician):
+    client.force_login(statistician)
+    assert client.get(reverse("followup:worklist")).status_code == 403
