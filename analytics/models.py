@@ -133,3 +133,35 @@ class AnalysisRun(models.Model):
         if self.status == self.Status.UNCHANGED:
             return self.same_as
         return None
+
+
+class ExportLog(models.Model):
+    """One download of the study data: who, when, which layout and format, how many rows."""
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web page")
+        COMMAND = "command", _("Command line")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    exported_at = models.DateTimeField(_("exported at"), default=timezone.now)
+    source = models.CharField(_("from"), max_length=8, choices=Source.choices)
+    layout = models.CharField(_("layout"), max_length=20)
+    format = models.CharField(_("format"), max_length=10)
+    items = models.BooleanField(_("with item answers"), default=False)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    filename = models.CharField(_("file"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ("-exported_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.layout}.{self.format} at {self.exported_at:%Y-%m-%d %H:%M}"
