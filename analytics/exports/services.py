@@ -38,6 +38,13 @@ def export_log_record(
     return log
 
 
+def export_log_finish(*, log: ExportLog, rows: int) -> ExportLog:
+    """Record the row count of an export streamed to the end."""
+    log.rows = rows
+    log.save(update_fields=["rows"])
+    return log
+
+
 def export_write(
     *,
     layout: str,

@@ -48,12 +48,13 @@ def write_csv(
 ) -> int:
     """Write the CSV text to ``out``; return the number of data rows."""
     counter = [0]
-    for piece in csv_chunks(_counting(frames, counter), variables):
+    for piece in csv_chunks(counting(frames, counter), variables):
         out.write(piece)
     return counter[0]
 
 
-def _counting(frames: Iterable[pd.DataFrame], counter: list[int]) -> Iterator[pd.DataFrame]:
+def counting(frames: Iterable[pd.DataFrame], counter: list[int]) -> Iterator[pd.DataFrame]:
+    """Pass the frames through, adding their rows to ``counter[0]``."""
     for frame in frames:
         counter[0] += len(frame)
         yield frame

@@ -1,0 +1,135 @@
+"""Downloads of the study data for statisticians and data managers (no identifiers, ever)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from accounts.roles import Role
+from analytics.exports import dictionary, layouts, writers
+from analytics.exports import variables as var
+from analytics.exports.services import export_log_finish, export_log_record, export_write
+from analytics.models import ExportLog
+
+EXPORT_ROLES = frozenset({Role.STATISTICIAN, Role.DATA_MANAGER})
+
+
+def may_export(user: Any) -> bool:
+    """Say whether a user may download the study data."""
+    return bool(user.is_superuser or (user.roles & EXPORT_ROLES))
+
+
+def export_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let statisticians and data managers in; refuse everyone else signed in with 403."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not may_export(request.user):
+            raise PermissionDenied("Exports are for statisticians and data managers.")
+        return view(request, *args, **kwargs)
+
+    return login_required(checked)
+
+
+def _filename(layout: str, fmt: str, items: bool) -> str:
+    suffix = "_items" if items else ""
+    return f"ketamine_{layout}{suffix}_{timezone.localdate().isoformat()}.{fmt}"
+
+
+@require_GET
+@export_staff_required
+def export_list(request: HttpRequest) -> HttpResponse:
+    """List the downloads: each layout in each format, the dictionary, the last exports."""
+    downloads = [
+        {"layout": layout, "title": var.LAYOUT_LABELS[layout], "items": False}
+        for layout in var.LAYOUTS
+    ]
+    downloads.insert(
+        1,
+        {"layout": "long", "title": "Long with item answers (importable)", "items": True},
+    )
+    recent = ExportLog.objects.select_related("user")[:10]
+    context = {"downloads": downloads, "formats": writers.FORMATS, "recent": recent}
+    return render(request, "analytics/export_list.html", context)
+
+
+def _logged_stream(pieces: Iterator[str], log: ExportLog, counter: list[int]) -> Iterator[str]:
+    yield from pieces
+    export_log_finish(log=log, rows=counter[0])
+
+
+@require_GET
+@export_staff_required
+def export_download(request: HttpRequest, layout: str, fmt: str) -> HttpResponse:
+    """Send one layout in one format; CSV is streamed chunk by chunk."""
+    if layout not in var.LAYOUTS or fmt not in writers.FORMATS:
+        raise Http404("No such export.")
+    items = layout == "long" and request.GET.get("items") == "1"
+    variables = var.variables_of(layout, items=items)
+    name = _filename(layout, fmt, items)
+    if fmt == "csv":
+        log = export_log_record(
+            by=request.user, source=ExportLog.Source.WEB, layout=layout, fmt=fmt, items=items,
+            filename=name,
+        )  # fmt: skip
+        counter = [0]
+        frames = writers.counting(layouts.frames(layout, items=items), counter)
+        response = StreamingHttpResponse(
+            _logged_stream(writers.csv_chunks(frames, variables), log, counter),
+            content_type=writers.CONTENT_TYPES["csv"],
+        )
+    else:
+        handle, temporary = tempfile.mkstemp(suffix=f".{fmt}")
+        os.close(handle)
+        path = Path(temporary)
+        try:
+            export_write(
+                layout=layout, fmt=fmt, path=path, by=request.user,
+                source=ExportLog.Source.WEB, items=items,
+            )  # fmt: skip
+            opened = path.open("rb")
+        finally:
+            # The open file stays readable after its name is gone.
+            path.unlink(missing_ok=True)
+        response = FileResponse(opened, content_type=writers.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+@export_staff_required
+def export_dictionary(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Send the data dictionary as CSV or HTML."""
+    if fmt == "html":
+        response = HttpResponse(dictionary.dictionary_html())
+    elif fmt == "csv":
+        response = HttpResponse(content_type=writers.CONTENT_TYPES["csv"])
+        response["Content-Disposition"] = 'attachment; filename="ketamine_dictionary.csv"'
+        dictionary.write_dictionary_csv(response)
+    else:
+        raise Http404("No such dictionary format.")
+    export_log_record(
+        by=request.user,
+        source=ExportLog.Source.WEB,
+        layout="dictionary",
+        fmt=fmt,
+        rows=len(dictionary.dictionary_frame()),
+    )
+    return response
