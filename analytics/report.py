@@ -327,6 +327,10 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         "fibromyalgia_by_group_p": p_of("fibromyalgia"),
         "baseline_hads_d_by_group_p": p_of("baseline_hads_d"),
         "baseline_hads_a_by_group_p": p_of("baseline_hads_a"),
+        "by_group_p_text": {
+            name: p_text(p_of(name))
+            for name in ("fibromyalgia", "baseline_hads_d", "baseline_hads_a")
+        },
         "cumulative_dose_associated_with_trajectory": bool(dose_p is not None and dose_p < 0.05),
         "cumulative_dose_by_group_p": dose_p,
         "first_divergence_from_baseline": pairs,

@@ -20,7 +20,7 @@ from cohort.demo_loader import demo_load, demo_purge
 from cohort.models import Patient, Site
 
 PAPER = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared/reference/paper-targets.json").read_text()
+    (Path(__file__).resolve().parents[2] / "analytics/paper_targets.json").read_text()
 )
 NAMES = list(report.TRAJECTORY_NAMES)
 # The mark makes pytest-django create the test database even when this module runs alone.

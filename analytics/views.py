@@ -1,0 +1,207 @@
+"""Analysis pages: the live dashboard, the runs, the report as JSON and as one HTML file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import role_required
+from accounts.roles import Role
+from analytics import replication, services
+from analytics.models import AnalysisRun
+
+READERS = (Role.STATISTICIAN, Role.CLINICIAN, Role.DATA_MANAGER)
+OUTCOME_LABELS = {
+    "nprs_baseline_to_m12": "Mean pain (NPRS)",
+    "nprs_max_baseline_to_m12": "Maximal pain (NPRS)",
+    "hads_depression_baseline_to_m12": "HADS depression",
+    "hads_anxiety_baseline_to_m12": "HADS anxiety",
+    "sf12_pcs_baseline_to_m12": "SF-12 physical (PCS)",
+    "sf12_mcs_baseline_to_m12": "SF-12 mental (MCS)",
+}
+
+
+def _may_rerun(user: Any) -> bool:
+    return bool(user.is_superuser or user.has_role(Role.STATISTICIAN))
+
+
+def _active_run() -> AnalysisRun | None:
+    """Return the run being computed, or else the one waiting, if any."""
+    return (
+        AnalysisRun.objects.filter(
+            status__in=[AnalysisRun.Status.RUNNING, AnalysisRun.Status.QUEUED]
+        )
+        .defer("report")
+        .order_by("status", "-pk")  # "queued" < "running": show the running one first below
+        .last()
+    )
+
+
+def _latest_with_report() -> AnalysisRun | None:
+    latest = services.latest_good_run()
+    return AnalysisRun.objects.get(pk=latest.pk) if latest else None
+
+
+def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
+    """Return what the dashboard's charts draw, in one JSON object."""
+    results = report["results"]
+    trajectories = results.get("trajectories", {})
+    groups = trajectories.get("groups", {}) if trajectories.get("available") else {}
+    return {
+        "evolution": results.get("evolution", {}),
+        "figure2": results.get("figure2", {}),
+        "trajectories": {
+            name: {"n": g["n"], "pct": g["pct"], "curve": g["curve"]} for name, g in groups.items()
+        },
+        "adverse": results.get("adverse_effects", {}).get("by_timepoint", []),
+    }
+
+
+def _dashboard_context(report: dict[str, Any]) -> dict[str, Any]:
+    results = report["results"]
+    outcomes = [
+        {"key": key, "label": _(label), **results[key]}
+        for key, label in OUTCOME_LABELS.items()
+        if key in results
+    ]
+    rows = replication.compare(report)
+    mediation = results.get("mediation", {})
+    within = mediation.get("within_patient_depression", {})
+    return {
+        "report": report,
+        "results": results,
+        "cohort": report["cohort"],
+        "outcomes": outcomes,
+        "trajectories": results.get("trajectories", {}),
+        "mediation": mediation,
+        "within": within,
+        "replication": rows,
+        "charts": _chart_data(report),
+    }
+
+
+@require_GET
+@role_required(*READERS)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show the newest successful analysis, beside the paper, with the state of the next one."""
+    run = _latest_with_report()
+    context: dict[str, Any] = {
+        "run": run,
+        "active": _active_run(),
+        "may_rerun": _may_rerun(request.user),
+        "last_failed": AnalysisRun.objects.filter(status=AnalysisRun.Status.FAILED)
+        .defer("report")
+        .first(),
+    }
+    if run is not None and run.report:
+        context.update(_dashboard_context(run.report))
+    return render(request, "analytics/dashboard.html", context)
+
+
+@require_GET
+@role_required(*READERS)
+def run_status(request: HttpRequest) -> HttpResponse:
+    """Return the progress panel (polled by the dashboard); ask for a reload when a run ends."""
+    shown = request.GET.get("shown", "")
+    latest = services.latest_good_run()
+    response = render(
+        request,
+        "analytics/partials/run_status.html",
+        {"active": _active_run(), "run": latest, "may_rerun": _may_rerun(request.user)},
+    )
+    if latest is not None and shown != str(latest.pk):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@role_required(Role.STATISTICIAN)
+def rerun(request: HttpRequest) -> HttpResponse:
+    """Queue a recomputation now (statisticians); the dashboard shows its progress."""
+    run = services.reanalysis_schedule(
+        trigger=AnalysisRun.Trigger.MANUAL, by=request.user, force=True, delay=0
+    )
+    if run.dispatched_at is None and run.status == AnalysisRun.Status.QUEUED:
+        run.refresh_from_db()
+    if run.dispatched_at is None:
+        messages.warning(
+            request,
+            _("The worker cannot be reached now; the analysis will start when it is back."),
+        )
+    else:
+        messages.success(request, _("Analysis requested; this page follows its progress."))
+    return redirect("analysis:dashboard")
+
+
+@require_GET
+@role_required(*READERS)
+def run_list(request: HttpRequest) -> HttpResponse:
+    """List the runs: status, trigger, times, duration, patients, errors."""
+    runs = AnalysisRun.objects.defer("report").select_related("requested_by", "same_as")[:100]
+    return render(request, "analytics/run_list.html", {"runs": runs})
+
+
+@require_GET
+@role_required(*READERS)
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one run: parameters, versions, timings and, if it failed, the whole error."""
+    run = get_object_or_404(AnalysisRun.objects.defer("report"), pk=pk)
+    return render(request, "analytics/run_detail.html", {"run": run})
+
+
+def _report_run(pk: int | None) -> AnalysisRun:
+    if pk is None:
+        run = _latest_with_report()
+        if run is None:
+            raise Http404(_("No analysis has succeeded yet."))
+        return run
+    run = get_object_or_404(AnalysisRun, pk=pk)
+    source = run.results_run()
+    if source is None:
+        raise Http404(_("This run has no report."))
+    return source if source.pk == run.pk else AnalysisRun.objects.get(pk=source.pk)
+
+
+@require_GET
+@role_required(*READERS)
+def report_json(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Download the report of a run (default: the newest successful one) as JSON."""
+    run = _report_run(pk)
+    response = JsonResponse(run.report, json_dumps_params={"indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="analysis-run-{run.pk}.json"'
+    return response
+
+
+@require_GET
+@role_required(*READERS)
+def report_html(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Download the report as one HTML file (styles and charts inside) to archive or share."""
+    run = _report_run(pk)
+    assert run.report is not None
+    css_path = finders.find("css/app.css")
+    plotly_path = finders.find("vendor/plotly/plotly.min.js")
+    charts_path = finders.find("js/analysis-charts.js")
+    context = {
+        "run": run,
+        "standalone": True,
+        "generated_at": timezone.now(),
+        "inline_css": open(css_path).read() if css_path else "",  # noqa: SIM115
+        "inline_js": "\n".join(
+            open(path).read()  # noqa: SIM115
+            for path in (plotly_path, charts_path)
+            if path
+        ),
+        **_dashboard_context(run.report),
+    }
+    html = render_to_string("analytics/report_standalone.html", context, request=request)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="analysis-run-{run.pk}.html"'
+    return response

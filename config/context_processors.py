@@ -1,0 +1,24 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from accounts.roles import Role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Say which sections the signed-in user may open, for the top bar."""
+    user: Any = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    everything = user.is_superuser
+    readers = (Role.STATISTICIAN, Role.CLINICIAN, Role.DATA_MANAGER)
+    return {
+        "nav_analysis": everything or any(user.has_role(role) for role in readers),
+        "nav_exports": everything
+        or user.has_role(Role.STATISTICIAN)
+        or user.has_role(Role.DATA_MANAGER),
+    }

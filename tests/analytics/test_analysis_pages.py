@@ -1,0 +1,158 @@
+"""The analysis pages: dashboard, runs, rerun, report downloads; who may see them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from accounts.roles import Role
+from analytics import replication, services
+from analytics.models import AnalysisRun
+from cohort.demo import generate
+from cohort.demo_loader import demo_load
+from tests.factories import make_user
+
+FAST = {"n_boot": 50, "trajectory_groups": [1, 2, 3], "seed": 1}
+READ_PAGES = [
+    ("analysis:dashboard", {}),
+    ("analysis:run_list", {}),
+    ("analysis:run_status", {}),
+]
+
+
+@pytest.fixture
+def finished_run(db, settings):
+    settings.ANALYSIS_PARAMETERS = FAST
+    settings.ANALYSIS_QUEUE = "tests-not-consumed"
+    demo_load(generate(60, seed=3))
+    run = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
+    return services.run_execute(run_id=run.pk).run
+
+
+@pytest.fixture
+def data_manager_user(db):
+    return make_user("dm", Role.DATA_MANAGER, [])
+
+
+@pytest.mark.parametrize(("name", "kwargs"), READ_PAGES)
+def test_statisticians_clinicians_and_data_managers_see_the_analysis_pages(
+    client, statistician, clinician_site_a, data_manager_user, name, kwargs
+):
+    for user in (statistician, clinician_site_a, data_manager_user):
+        client.force_login(user)
+        assert client.get(reverse(name, kwargs=kwargs)).status_code == 200, user
+
+
+@pytest.mark.parametrize(("name", "kwargs"), READ_PAGES)
+def test_nurses_are_refused_and_visitors_sent_to_sign_in(client, nurse_site_a, name, kwargs):
+    url = reverse(name, kwargs=kwargs)
+    assert client.get(url).status_code == 302
+    client.force_login(nurse_site_a)
+    assert client.get(url).status_code == 403
+
+
+def test_dashboard_says_when_nothing_has_been_computed(client, statistician):
+    client.force_login(statistician)
+    page = client.get(reverse("analysis:dashboard")).content.decode()
+    assert "No analysis has finished yet" in page
+    assert "Rerun now" in page
+
+
+def test_dashboard_shows_the_latest_run_and_its_figures(client, clinician_site_a, finished_run):
+    client.force_login(clinician_site_a)
+    response = client.get(reverse("analysis:dashboard"))
+    page = response.content.decode()
+    assert f"Run {finished_run.pk}, finished" in page
+    assert finished_run.fingerprint[:12] in page
+    assert "Baseline characteristics (the paper" in page
+    assert "Replication: the paper beside this run" in page
+    assert "Rerun now" not in page  # clinicians read only
+    assert set(response.context["charts"]) == {"evolution", "figure2", "trajectories", "adverse"}
+    assert 'id="chart-data"' in page
+    assert "vendor/plotly/plotly.min.js" in page
+    # every published figure has its row beside the live value
+    assert len(response.context["replication"]) == len(replication.compare(finished_run.report))
+
+
+def test_a_failed_run_is_announced_and_the_last_good_results_stay(
+    client, statistician, finished_run, settings
+):
+    settings.ANALYSIS_PARAMETERS = {**FAST, "effect_size": "unknown"}
+    failed = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
+    services.run_execute(run_id=failed.pk)
+    client.force_login(statistician)
+    page = client.get(reverse("analysis:dashboard")).content.decode()
+    assert f"Run {failed.pk} failed" in page
+    assert f"Run {finished_run.pk}, finished" in page
+    detail = client.get(reverse("analysis:run_detail", args=[failed.pk])).content.decode()
+    assert "unknown" in detail
+    assert "Traceback" in detail
+
+
+def test_statisticians_can_ask_for_a_rerun_and_clinicians_cannot(
+    client, statistician, clinician_site_a, settings
+):
+    settings.ANALYSIS_QUEUE = "tests-not-consumed"
+    client.force_login(clinician_site_a)
+    assert client.post(reverse("analysis:rerun")).status_code == 403
+    assert not AnalysisRun.objects.exists()
+    client.force_login(statistician)
+    response = client.post(reverse("analysis:rerun"))
+    assert response.status_code == 302
+    run = AnalysisRun.objects.get()
+    assert (run.trigger, run.force, run.requested_by) == ("manual", True, statistician)
+    status = client.get(reverse("analysis:run_status")).content.decode()
+    assert "hx-trigger" in status  # the panel keeps polling while the run waits
+
+
+def test_status_asks_the_page_to_reload_when_a_newer_run_has_finished(
+    client, statistician, finished_run
+):
+    client.force_login(statistician)
+    url = reverse("analysis:run_status")
+    assert "HX-Refresh" not in client.get(url, {"shown": finished_run.pk}).headers
+    assert client.get(url, {"shown": ""}).headers["HX-Refresh"] == "true"
+
+
+def test_report_downloads_as_json_and_as_one_html_file(client, statistician, finished_run):
+    client.force_login(statistician)
+    response = client.get(reverse("analysis:report_json"))
+    assert response["Content-Disposition"].startswith("attachment")
+    assert json.loads(response.content) == finished_run.report
+    html = client.get(reverse("analysis:report_html"))
+    text = html.content.decode()
+    assert html["Content-Disposition"].endswith(f'analysis-run-{finished_run.pk}.html"')
+    assert "Baseline to month 12" in text
+    assert "<style>" in text
+    assert "Plotly" in text  # the charting library travels inside the file
+    assert "/static/" not in text  # nothing to fetch from the server
+
+
+def test_report_of_an_unchanged_run_is_the_report_it_matched(client, statistician, finished_run):
+    again = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
+    unchanged = services.run_execute(run_id=again.pk).run
+    assert unchanged.status == "unchanged"
+    client.force_login(statistician)
+    response = client.get(reverse("analysis:run_report_json", args=[unchanged.pk]))
+    assert json.loads(response.content)["run"]["fingerprint"] == finished_run.fingerprint
+
+
+def test_report_download_is_404_before_any_success(client, statistician):
+    client.force_login(statistician)
+    assert client.get(reverse("analysis:report_json")).status_code == 404
+
+
+def test_replication_puts_every_published_number_beside_the_live_one():
+    published = replication.paper_figures()
+    live = json.loads(json.dumps(published))  # a run that reproduced the paper exactly
+    live["results"]["nprs_baseline_to_m12"]["effect_size"] = -0.4961
+    rows = {row.path: row for row in replication.compare(live)}
+    effect = rows["nprs_baseline_to_m12.effect_size"]
+    assert (effect.paper, effect.live) == ("-0.52", "-0.50")
+    assert effect.difference == pytest.approx(0.0239)
+    assert rows["nprs_baseline_to_m12.effect_size_ci95"].live == "[-0.62, -0.41]"
+    assert "trajectories.population" not in rows  # words, not figures
+    missing = replication.compare({"cohort": {}, "results": {}})
+    assert all(row.live == "–" for row in missing)
