@@ -8,36 +8,19 @@ filesystem broker otherwise) and opens the test database itself, so the test com
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from analytics.models import AnalysisRun
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
 from followup.models import FollowUpCall
 from followup.services import call_record_attempt
+from tests.processes import environment, start_worker, stop, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 Status = AnalysisRun.Status
-
-
-def test_database_url() -> str:
-    """Return a DATABASE_URL for the database this test process is using."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-test_database_url.__test__ = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -46,52 +29,11 @@ def analysis_worker(transactional_db, settings):
     settings.ANALYSIS_QUEUE = queue
     settings.ANALYSIS_DEBOUNCE_SECONDS = 2
     settings.ANALYSIS_PARAMETERS = {"n_boot": 200, "trajectory_groups": [1, 2, 3], "seed": 1}
-    env = {
-        **os.environ,
-        "DATABASE_URL": test_database_url(),
-        "ANALYSIS_QUEUE": queue,
-        "ANALYSIS_BOOTSTRAP_RESAMPLES": "200",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--queues",
-            queue,
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = start_worker(
+        queue, environment(ANALYSIS_QUEUE=queue, ANALYSIS_BOOTSTRAP_RESAMPLES="200")
     )
     yield process
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    print(output)
-
-
-def wait_until(condition, timeout: float = 120, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
+    print(stop(process))
 
 
 def finished_runs() -> list[AnalysisRun]:
