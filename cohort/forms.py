@@ -120,7 +120,7 @@ class PatientStatusForm(forms.Form):
 
     status = forms.ChoiceField(
         label=_("New status"),
-        choices=[c for c in _choices(voc.PATIENT_STATUSES) if c[0] != "active"],
+        choices=_BLANK + [c for c in _choices(voc.PATIENT_STATUSES) if c[0] != "active"],
     )
     date = forms.DateField(label=_("Date"), widget=_DATE)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)

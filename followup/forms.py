@@ -131,7 +131,9 @@ class CallEntryForm(QuestionnaireForm):
         label=_("Note on the attempt"), required=False, max_length=500, widget=forms.TextInput
     )
     call_date = forms.DateField(
-        label=_("Date of the call"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date of the call"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -140,7 +142,7 @@ class CallEntryForm(QuestionnaireForm):
     admin_date = forms.DateField(
         label=_("Date (first day)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     admin_route = forms.ChoiceField(
         label=_("Route"), choices=_BLANK + _choices(voc.ROUTES), required=False

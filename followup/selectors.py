@@ -9,7 +9,9 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from cohort.models import Patient
 from cohort.selectors import patients_for_user
+from followup import schedule
 from followup.models import CallAttempt, ConcomitantTreatment, FollowUpCall
 
 
@@ -38,7 +40,7 @@ def status_counts_for_user(user: Any) -> list[tuple[str, int]]:
 
 
 # Rows shown per worklist section; the section's count is always the full number.
-WORKLIST_ROWS = 100
+WORKLIST_ROWS = 25
 UPCOMING_DAYS = 30
 
 
@@ -71,11 +73,24 @@ def worklist_for_user(user: Any, *, today: dt.date, rows: int = WORKLIST_ROWS) -
     """
     week_end = today + dt.timedelta(days=7)
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
-    open_calls = calls_for_user(user).filter(status="due", patient__status="active")
-    open_calls = open_calls.exclude(timepoint="BL")
+    # Filter the calls by their own columns first (the status and target date index), then
+    # by the patient's site: scoping through "patient in (the user's patients)" would make the
+    # database walk every patient of the user's sites.
+    patients = Patient.objects.filter(status="active")
+    if not user.is_authenticated:
+        patients = patients.none()
+    elif user.is_site_scoped:
+        patients = patients.filter(site__in=user.sites.all())
+    open_calls = FollowUpCall.objects.filter(
+        status="due", target_date__lte=horizon, patient__in=patients.values("id")
+    ).exclude(timepoint="BL")
+    # A window closes at most this many days after its target: a bound the index can use.
+    latest_close = dt.timedelta(days=max(schedule.MONTHLY_WINDOW[1], schedule.W1_WINDOW[1]))
     conditions = {
-        "overdue": Q(window_end__lt=today),
-        "due_today": Q(window_end__gte=today, target_date__lte=today),
+        "overdue": Q(target_date__lt=today, window_end__lt=today),
+        "due_today": Q(
+            target_date__gte=today - latest_close, target_date__lte=today, window_end__gte=today
+        ),
         "this_week": Q(target_date__gt=today, target_date__lte=week_end),
         "upcoming": Q(target_date__gt=week_end, target_date__lte=horizon),
     }
@@ -95,7 +110,7 @@ def worklist_for_user(user: Any, *, today: dt.date, rows: int = WORKLIST_ROWS) -
         .values("attempted_at")[:1]
     )
     listed = (
-        open_calls.select_related("patient__contact")
+        open_calls.select_related("patient__site", "patient__contact")
         .annotate(
             attempt_count=Coalesce(Subquery(attempts), 0), last_attempt_at=Subquery(last_attempt)
         )

@@ -79,3 +79,11 @@ def test_french_catalogue_is_complete_and_compiled(tmp_path):
         ["msgfmt", "--check-format", "-o", str(fresh), str(LOCALE / "django.po")], check=True
     )
     assert fresh.read_bytes() == (LOCALE / "django.mo").read_bytes()
+
+
+@time_machine.travel(dt.datetime(2026, 2, 5, 9, 0, tzinfo=dt.UTC))
+def test_date_inputs_keep_the_iso_value_browsers_expect_in_french(client, french_nurse, patient_a):
+    client.force_login(french_nurse)
+    call = patient_a.calls.get(timepoint="M1")
+    page = client.get(reverse("followup:call_entry", args=[call.pk])).content.decode()
+    assert 'type="date" name="call_date" value="2026-02-05"' in page

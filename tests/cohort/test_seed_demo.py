@@ -153,3 +153,17 @@ def test_a_load_that_fails_midway_leaves_no_rows(cohort):
     assert not FollowUpCall.objects.exists()
     demo_load(cohort)
     assert CallAttempt.objects.count() == len(cohort.attempts)
+
+
+def test_ongoing_demo_leaves_patients_in_follow_up_with_calls_to_make_today():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    call_command("seed_demo", patients=60, ongoing=True, verbosity=0)
+    today = timezone.localdate()
+    assert Patient.objects.filter(inclusion_date__gt=today - dt.timedelta(days=365)).exists()
+    open_calls = FollowUpCall.objects.filter(status="due", patient__status="active")
+    assert open_calls.filter(target_date__gt=today).exists()
+    assert open_calls.filter(target_date__lte=today + dt.timedelta(days=30)).exists()
+    assert not FollowUpCall.objects.filter(call_date__gt=today).exists()

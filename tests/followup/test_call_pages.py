@@ -172,3 +172,34 @@ def test_data_manager_enters_calls_without_seeing_identifiers(client, data_manag
     assert "SA-0001" in page
     assert "MARTIN" not in page
     assert "73 00 00" not in page
+
+
+def test_every_input_of_the_call_page_has_a_label(client, nurse_site_a, patient_a):
+    from html.parser import HTMLParser
+
+    class Inputs(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.ids, self.labelled, self.depth = [], set(), 0
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "label":
+                self.depth += 1
+                if attrs.get("for"):
+                    self.labelled.add(attrs["for"])
+            elif tag in {"input", "select", "textarea"} and attrs.get("type") != "hidden":
+                self.ids.append(attrs.get("id"))
+                if self.depth:
+                    self.labelled.add(attrs.get("id"))
+
+        def handle_endtag(self, tag):
+            if tag == "label":
+                self.depth -= 1
+
+    client.force_login(nurse_site_a)
+    call = patient_a.calls.get(timepoint="M1")
+    parser = Inputs()
+    parser.feed(client.get(reverse("followup:call_entry", args=[call.pk])).content.decode())
+    assert len(parser.ids) > 100
+    assert [i for i in parser.ids if i not in parser.labelled] == []
