@@ -379,7 +379,15 @@ def demo_load(cohort: DemoCohort, *, progress: Progress | None = None) -> LoadRe
         raise
     writer.finish()
     writer.reset_sequences(CLINICAL_MODELS)
+    _refresh_statistics()
     return report
+
+
+def _refresh_statistics() -> None:
+    """Let PostgreSQL's planner see the new row counts at once (autovacuum would, later)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _write_rows(
