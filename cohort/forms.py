@@ -124,3 +124,26 @@ class PatientStatusForm(forms.Form):
     )
     date = forms.DateField(label=_("Date"), widget=_DATE)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class PatientFilterForm(forms.Form):
+    """Search and filters of the patient list (every field optional)."""
+
+    q = forms.CharField(label=_("Study code"), required=False, max_length=20)
+    site = forms.ModelChoiceField(label=_("Site"), queryset=None, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any")), *voc.PATIENT_STATUSES]
+    )
+    group = forms.ChoiceField(label=_("Pain trajectory"), required=False)
+    flagged = forms.BooleanField(label=_("Calls to review only"), required=False)
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["site"].empty_label = _("All my sites")  # type: ignore[attr-defined]
+        self.fields["group"].choices = [  # type: ignore[attr-defined]
+            ("", _("Any")),
+            ("T1_lesser_pain", _("T1 lesser pain")),
+            ("T2_moderate_pain", _("T2 moderate pain")),
+            ("T3_severe_pain", _("T3 severe pain")),
+        ]

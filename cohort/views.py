@@ -6,19 +6,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DATA_ENTRY_ROLES, role_required
-from cohort import services
+from accounts.roles import Role
+from cohort import services, timeline
 from cohort.forms import (
     AdministrationEditForm,
     AdministrationForm,
     PatientEnrolForm,
+    PatientFilterForm,
     PatientStatusForm,
 )
 from cohort.models import KetamineAdministration, Patient
@@ -159,3 +162,61 @@ def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("cohort:patient_detail", pk=patient.pk)
     context = _detail_context(request, patient, status_form=form)
     return render(request, "cohort/patient_detail.html", context, status=400)
+
+
+LIST_ROLES = (*DATA_ENTRY_ROLES, Role.STATISTICIAN)
+PAGE_SIZE = 50
+
+
+@require_GET
+@role_required(*LIST_ROLES)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """List the user's patients: search by study code, filter by site, status, group, flags."""
+    sites = sites_for_user(request.user)
+    filters = PatientFilterForm(request.GET or None, sites=sites)
+    patients = patients_for_user(request.user)
+    memberships = timeline.trajectory_memberships()
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["q"]:
+            patients = patients.filter(study_code__icontains=data["q"].strip())
+        if data["site"]:
+            patients = patients.filter(site=data["site"])
+        if data["status"]:
+            patients = patients.filter(status=data["status"])
+        if data["flagged"]:
+            patients = patients.filter(calls__needs_review=True).distinct()
+        if data["group"]:
+            chosen = [pk for pk, m in memberships.items() if m.group == data["group"]]
+            patients = patients.filter(pk__in=chosen)
+    if request.user.sees_identifiers:
+        patients = patients.select_related("contact")
+    rows = timeline.patient_rows(patients.order_by("site__code", "study_code"))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for patient in page.object_list:
+        patient.membership = memberships.get(patient.pk)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "groups": sorted({m.group for m in memberships.values()}),
+        "can_enrol": request.user.has_role(Role.NURSE) or request.user.has_role(Role.DATA_MANAGER),
+    }
+    return render(request, "cohort/patient_list.html", context)
+
+
+@require_GET
+@role_required(*LIST_ROLES)
+def patient_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one patient's year: scores, doses, adverse effects and missed calls on one time axis."""
+    patient = _get_patient_for_user(request.user, pk)
+    context = {
+        "patient": patient,
+        "series": timeline.timeline(patient),
+        "membership": timeline.trajectory_memberships().get(patient.pk),
+        "cumulative_mg": patient.cumulative_dose_mg(),
+        "can_edit": any(request.user.has_role(role) for role in DATA_ENTRY_ROLES),
+    }
+    return render(request, "cohort/patient_timeline.html", context)

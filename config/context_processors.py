@@ -17,6 +17,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     everything = user.is_superuser
     readers = (Role.STATISTICIAN, Role.CLINICIAN, Role.DATA_MANAGER)
     return {
+        "nav_patients": everything or bool(user.roles),
         "nav_analysis": everything or any(user.has_role(role) for role in readers),
         "nav_exports": everything
         or user.has_role(Role.STATISTICIAN)

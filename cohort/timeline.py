@@ -1,0 +1,130 @@
+"""Reads behind the patient list and the patient timeline (scoped by the caller's selectors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from analytics.models import AnalysisRun
+from cohort.models import KetamineAdministration, Patient
+from followup.models import FollowUpCall
+
+MISSED = ("unreachable", "refused", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A patient's trajectory group in the newest successful analysis."""
+
+    group: str
+    posterior: float | None
+    run_pk: int
+
+
+def trajectory_memberships() -> dict[int, Membership]:
+    """Return each analysed patient's trajectory group, reading only that part of the report."""
+    run = (
+        AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .values("pk", "report__results__trajectories__membership")
+        .first()
+    )
+    if not run or not run["report__results__trajectories__membership"]:
+        return {}
+    table = run["report__results__trajectories__membership"]
+    return {
+        int(patient): Membership(group, posterior, run["pk"])
+        for patient, group, posterior in zip(
+            table["patient"], table["group"], table["posterior"], strict=True
+        )
+        if group
+    }
+
+
+def patient_rows(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Annotate the patients with their cumulative dose, flags, calls made and missed."""
+    dose = (
+        KetamineAdministration.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)
+        .values("patient")
+        .annotate(total=Sum("total_mg"))
+        .values("total")
+    )
+    zero = Value(0, output_field=DecimalField(max_digits=10, decimal_places=2))
+    return patients.annotate(
+        cumulative_mg=Coalesce(Subquery(dose, output_field=DecimalField()), zero),
+        flagged=Count("calls", filter=Q(calls__needs_review=True), distinct=True),
+        reached=Count("calls", filter=Q(calls__status="reached"), distinct=True),
+        missed=Count("calls", filter=Q(calls__status__in=MISSED), distinct=True),
+    )
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def timeline(patient: Patient) -> dict[str, Any]:
+    """Return the series the timeline draws: scores per call, doses, adverse effects, misses."""
+    calls = (
+        FollowUpCall.objects.filter(patient=patient)
+        .select_related("nprs", "hads", "sf12")
+        .prefetch_related("adverse_events")
+        .order_by("sequence")
+    )
+    points: list[dict[str, Any]] = []
+    missed: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for call in calls:
+        when = (call.call_date or call.target_date).isoformat()
+        if call.status == "reached":
+            nprs = getattr(call, "nprs", None)
+            hads = getattr(call, "hads", None)
+            sf12 = getattr(call, "sf12", None)
+            points.append(
+                {
+                    "date": when,
+                    "timepoint": call.timepoint,
+                    "nprs_mean": _number(nprs.mean) if nprs else None,
+                    "nprs_max": _number(nprs.maximum) if nprs else None,
+                    "hads_a": _number(hads.anxiety) if hads else None,
+                    "hads_d": _number(hads.depression) if hads else None,
+                    "sf12_pcs": _number(sf12.pcs) if sf12 else None,
+                    "sf12_mcs": _number(sf12.mcs) if sf12 else None,
+                }
+            )
+            live = [ae for ae in call.adverse_events.all() if ae.voided_at is None]
+            if live:
+                events.append(
+                    {
+                        "date": when,
+                        "timepoint": call.timepoint,
+                        "types": [
+                            f"{ae.get_type_display()} ({ae.get_severity_display()}"
+                            + (", " + _("serious") if ae.serious else "")
+                            + ")"
+                            for ae in live
+                        ],
+                        "serious": any(ae.serious for ae in live),
+                    }
+                )
+        elif call.status in MISSED:
+            missed.append(
+                {"date": when, "timepoint": call.timepoint, "status": call.get_status_display()}
+            )
+    doses = []
+    running = 0.0
+    for given in patient.administrations.filter(voided_at__isnull=True).order_by("date", "pk"):
+        running += float(given.total_mg)
+        doses.append(
+            {
+                "date": given.date.isoformat(),
+                "route": given.get_route_display(),
+                "total_mg": float(given.total_mg),
+                "days": given.days,
+                "cumulative_mg": running,
+            }
+        )
+    return {"points": points, "missed": missed, "events": events, "doses": doses}
