@@ -1,125 +1,144 @@
-"""The patient list and the patient timeline: scoping, identifiers, filters, series, queries."""
-
-from __future__ import annotations
-
-import json
+import datetime as dt
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+import time_machine
 from django.urls import reverse
 
-from accounts.roles import Role
-from analytics import services
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
-from cohort.models import Patient, Site
-from cohort.timeline import trajectory_memberships
-from tests.factories import enrol, make_user
+from cohort.models import Patient
+
+pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(db, settings):
-    settings.ANALYSIS_PARAMETERS = {"n_boot": 20, "trajectory_groups": [1, 2, 3], "seed": 1}
-    demo_load(generate(60, seed=5))
-    return Site.objects.filter(is_demo=True).order_by("code")
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)):
+        yield
 
 
-def test_nurse_lists_only_the_patients_of_her_sites_with_their_names(
-    client, nurse_site_a, patient_a, patient_b
+def _enrolment(**overrides):
+    data = {
+        "patient-age": "45",
+        "patient-pain_duration_months": "18",
+        "patient-inclusion_date": "2026-03-02",
+        "patient-consent_date": "2026-03-01",
+        "patient-last_name": "Durand",
+        "patient-first_name": "Alice",
+        "patient-phone": "06 00 00 00 01",
+        "patient-sex": "F",
+        "patient-weight_kg": "64.5",
+        "patient-etiology": "crps",
+        "patient-pain_duration_months_": "",
+        "patient-ketamine_naive": "true",
+        "patient-dn4": "6",
+        "patient-comorbidities": ["migraine", "thyroid"],
+        "admin-date": "2026-03-02",
+        "admin-route": "iv",
+        "admin-dose_unit": "mg_per_kg",
+        "admin-dose_value": "1",
+        "admin-days": "3",
+        "admin-infusion_minutes": "120",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_enrolment_creates_the_patient_schedule_and_opens_the_baseline(
+    client, nurse_site_a, site_a
 ):
     client.force_login(nurse_site_a)
-    page = client.get(reverse("cohort:patient_list")).content.decode()
-    assert patient_a.study_code in page
-    assert "MARTIN" in page
-    assert patient_b.study_code not in page
+    response = client.post(reverse("cohort:patient_new"), _enrolment(**{"patient-site": site_a.pk}))
+    patient = Patient.objects.get()
+    baseline = patient.calls.get(timepoint="BL")
+    assert response.status_code == 302
+    assert response.url == reverse("followup:call_entry", args=[baseline.pk])
+    assert patient.site == site_a
+    assert patient.study_code == "SA-0001"
+    assert patient.comorbidities == ["migraine", "thyroid"]
+    assert patient.contact.last_name == "Durand"
+    assert patient.calls.count() == 14
+    assert patient.calls.get(timepoint="W1").target_date == dt.date(2026, 3, 9)
+    assert patient.cumulative_dose_mg() == 3 * 64.5
 
 
-def test_statistician_lists_every_site_but_never_a_name(client, statistician, patient_a, patient_b):
-    client.force_login(statistician)
-    page = client.get(reverse("cohort:patient_list")).content.decode()
-    assert patient_a.study_code in page
-    assert patient_b.study_code in page
-    assert "MARTIN" not in page
-    assert "DURAND" not in page
-
-
-def test_search_and_filters_narrow_the_list(client, statistician, site_a, patient_a, nurse_site_a):
-    other = enrol(site_a, by=nurse_site_a, first_name="Anne", last_name="Petit")
-    client.force_login(statistician)
-    url = reverse("cohort:patient_list")
-    page = client.get(url, {"q": other.study_code[-4:]}).content.decode()
-    assert other.study_code in page
-    assert patient_a.study_code not in page
-    page = client.get(url, {"status": "withdrawn"}).content.decode()
-    assert "No patient matches." in page
-    page = client.get(url, {"flagged": "on"}).content.decode()
-    assert "No patient matches." in page
-
-
-def test_list_queries_do_not_grow_with_the_number_of_patients(client, statistician, demo):
-    client.force_login(statistician)
-    url = reverse("cohort:patient_list")
-    with CaptureQueriesContext(connection) as small:
-        client.get(url)
-    demo_load(generate(150, seed=6))
-    with CaptureQueriesContext(connection) as large:
-        client.get(url)
-    assert Patient.objects.count() == 150
-    assert len(large) == len(small)
-
-
-def test_list_filters_by_trajectory_group_of_the_latest_analysis(client, statistician, demo):
-    run = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
-    services.run_execute(run_id=run.pk)
-    memberships = trajectory_memberships()
-    assert memberships
-    t1 = {pk for pk, m in memberships.items() if m.group == "T1_lesser_pain"}
-    client.force_login(statistician)
-    response = client.get(reverse("cohort:patient_list"), {"group": "T1_lesser_pain"})
-    assert response.context["page"].paginator.count == len(t1)
-    shown = {p.pk for p in response.context["page"].object_list}
-    assert shown <= t1
-
-
-def test_timeline_of_another_sites_patient_is_404(client, nurse_site_a, patient_b):
+def test_ineligible_patient_gets_every_reason_at_once_and_keeps_the_input(client, nurse_site_a):
     client.force_login(nurse_site_a)
-    url = reverse("cohort:patient_timeline", args=[patient_b.pk])
-    assert client.get(url).status_code == 404
-
-
-def test_timeline_carries_scores_doses_adverse_effects_and_missed_calls(client, statistician, demo):
-    patient = (
-        Patient.objects.filter(calls__status="unreachable")
-        .filter(calls__adverse_events__isnull=False)
-        .distinct()
-        .first()
+    data = _enrolment(
+        **{
+            "patient-age": "17",
+            "patient-pain_duration_months": "4",
+            "patient-consent_date": "",
+            "patient-etiology": "fibromyalgia",
+        }
     )
-    client.force_login(statistician)
-    response = client.get(reverse("cohort:patient_timeline", args=[patient.pk]))
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert 'id="timeline-data"' in page
-    assert patient.contact.last_name.upper() not in page  # statisticians: no identifiers
-    series = response.context["series"]
-    reached = patient.calls.filter(status="reached").count()
-    assert len(series["points"]) == reached
-    assert series["points"][0]["timepoint"] == "BL"
-    assert len(series["missed"]) >= 1
-    assert series["events"]
-    total = sum(d["total_mg"] for d in series["doses"])
-    assert series["doses"][-1]["cumulative_mg"] == pytest.approx(total)
-    assert float(patient.cumulative_dose_mg()) == pytest.approx(total)
-    json.dumps(series, allow_nan=False)
+    response = client.post(reverse("cohort:patient_new"), data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"age", "pain_duration_months", "consent_date", "dn4"} <= set(errors)
+    assert b'value="Durand"' in response.content
+    assert not Patient.objects.exists()
 
 
-def test_timeline_shows_the_trajectory_group_with_its_posterior(client, clinician_site_a, demo):
-    run = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
-    services.run_execute(run_id=run.pk)
-    pk, membership = next(iter(trajectory_memberships().items()))
-    patient = Patient.objects.get(pk=pk)
-    user = make_user("clin_demo", Role.CLINICIAN, [patient.site])
-    client.force_login(user)
-    page = client.get(reverse("cohort:patient_timeline", args=[pk])).content.decode()
-    assert membership.group.replace("_", "") in page
-    assert f"analysis run {run.pk}" in page
+def test_moving_the_first_administration_moves_the_open_calls(client, nurse_site_a, patient_a):
+    client.force_login(nurse_site_a)
+    from cohort.services import administration_record
+
+    first = administration_record(
+        patient=patient_a,
+        date=dt.date(2026, 1, 5),
+        route="iv",
+        dose_unit="mg",
+        dose_value=50,
+        by=nurse_site_a,
+    )
+    url = reverse("cohort:administration_edit", args=[patient_a.pk, first.pk])
+    data = {
+        "date": "2026-01-08",
+        "route": "iv",
+        "dose_unit": "mg",
+        "dose_value": "50",
+        "days": "1",
+        "reason": "Date typed wrong",
+    }
+    assert client.post(url, {**data, "reason": ""}).status_code == 400
+    assert client.post(url, data).status_code == 302
+    assert patient_a.calls.get(timepoint="W1").target_date == dt.date(2026, 1, 15)
+
+
+def test_withdrawal_closes_the_remaining_calls_with_the_reason(client, nurse_site_a, patient_a):
+    client.force_login(nurse_site_a)
+    url = reverse("cohort:patient_status", args=[patient_a.pk])
+    data = {"status-status": "withdrawn", "status-date": "2026-03-01", "status-reason": ""}
+    assert client.post(url, data).status_code == 400
+    data["status-reason"] = "Moved abroad"
+    assert client.post(url, data).status_code == 302
+    statuses = set(patient_a.calls.values_list("status", flat=True))
+    assert statuses == {"closed"}
+    assert "Moved abroad" in patient_a.calls.get(timepoint="M6").status_reason
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("cohort:patient_detail", "get"),
+        ("cohort:administration_add", "post"),
+        ("cohort:patient_status", "post"),
+    ],
+)
+def test_nurse_of_other_site_gets_404(client, nurse_site_b, patient_a, name, method):
+    client.force_login(nurse_site_b)
+    response = getattr(client, method)(reverse(name, args=[patient_a.pk]))
+    assert response.status_code == 404
+
+
+def test_patient_file_shows_identifiers_to_site_staff_only(
+    client, nurse_site_a, data_manager, patient_a
+):
+    client.force_login(nurse_site_a)
+    assert (
+        b"MARTIN Jeanne"
+        in client.get(reverse("cohort:patient_detail", args=[patient_a.pk])).content
+    )
+    client.force_login(data_manager)
+    page = client.get(reverse("cohort:patient_detail", args=[patient_a.pk])).content
+    assert b"SA-0001" in page
+    assert b"MARTIN" not in page

@@ -1,0 +1,125 @@
+"""The patient list and the patient timeline: scoping, identifiers, filters, series, queries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.roles import Role
+from analytics import services
+from cohort.demo import generate
+from cohort.demo_loader import demo_load
+from cohort.models import Patient, Site
+from cohort.timeline import trajectory_memberships
+from tests.factories import enrol, make_user
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.ANALYSIS_PARAMETERS = {"n_boot": 20, "trajectory_groups": [1, 2, 3], "seed": 1}
+    demo_load(generate(60, seed=5))
+    return Site.objects.filter(is_demo=True).order_by("code")
+
+
+def test_nurse_lists_only_the_patients_of_her_sites_with_their_names(
+    client, nurse_site_a, patient_a, patient_b
+):
+    client.force_login(nurse_site_a)
+    page = client.get(reverse("cohort:patient_list")).content.decode()
+    assert patient_a.study_code in page
+    assert "MARTIN" in page
+    assert patient_b.study_code not in page
+
+
+def test_statistician_lists_every_site_but_never_a_name(client, statistician, patient_a, patient_b):
+    client.force_login(statistician)
+    page = client.get(reverse("cohort:patient_list")).content.decode()
+    assert patient_a.study_code in page
+    assert patient_b.study_code in page
+    assert "MARTIN" not in page
+    assert "DURAND" not in page
+
+
+def test_search_and_filters_narrow_the_list(client, statistician, site_a, patient_a, nurse_site_a):
+    other = enrol(site_a, by=nurse_site_a, first_name="Anne", last_name="Petit")
+    client.force_login(statistician)
+    url = reverse("cohort:patient_list")
+    page = client.get(url, {"q": other.study_code[-4:]}).content.decode()
+    assert other.study_code in page
+    assert patient_a.study_code not in page
+    page = client.get(url, {"status": "withdrawn"}).content.decode()
+    assert "No patient matches." in page
+    page = client.get(url, {"flagged": "on"}).content.decode()
+    assert "No patient matches." in page
+
+
+def test_list_queries_do_not_grow_with_the_number_of_patients(client, statistician, demo):
+    client.force_login(statistician)
+    url = reverse("cohort:patient_list")
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    demo_load(generate(150, seed=6))
+    with CaptureQueriesContext(connection) as large:
+        client.get(url)
+    assert Patient.objects.count() == 150
+    assert len(large) == len(small)
+
+
+def test_list_filters_by_trajectory_group_of_the_latest_analysis(client, statistician, demo):
+    run = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
+    services.run_execute(run_id=run.pk)
+    memberships = trajectory_memberships()
+    assert memberships
+    t1 = {pk for pk, m in memberships.items() if m.group == "T1_lesser_pain"}
+    client.force_login(statistician)
+    response = client.get(reverse("cohort:patient_list"), {"group": "T1_lesser_pain"})
+    assert response.context["page"].paginator.count == len(t1)
+    shown = {p.pk for p in response.context["page"].object_list}
+    assert shown <= t1
+
+
+def test_timeline_of_another_sites_patient_is_404(client, nurse_site_a, patient_b):
+    client.force_login(nurse_site_a)
+    url = reverse("cohort:patient_timeline", args=[patient_b.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_timeline_carries_scores_doses_adverse_effects_and_missed_calls(client, statistician, demo):
+    patient = (
+        Patient.objects.filter(calls__status="unreachable")
+        .filter(calls__adverse_events__isnull=False)
+        .distinct()
+        .first()
+    )
+    client.force_login(statistician)
+    response = client.get(reverse("cohort:patient_timeline", args=[patient.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="timeline-data"' in page
+    assert patient.contact.last_name.upper() not in page  # statisticians: no identifiers
+    series = response.context["series"]
+    reached = patient.calls.filter(status="reached").count()
+    assert len(series["points"]) == reached
+    assert series["points"][0]["timepoint"] == "BL"
+    assert len(series["missed"]) >= 1
+    assert series["events"]
+    total = sum(d["total_mg"] for d in series["doses"])
+    assert series["doses"][-1]["cumulative_mg"] == pytest.approx(total)
+    assert float(patient.cumulative_dose_mg()) == pytest.approx(total)
+    json.dumps(series, allow_nan=False)
+
+
+def test_timeline_shows_the_trajectory_group_with_its_posterior(client, clinician_site_a, demo):
+    run = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
+    services.run_execute(run_id=run.pk)
+    pk, membership = next(iter(trajectory_memberships().items()))
+    patient = Patient.objects.get(pk=pk)
+    user = make_user("clin_demo", Role.CLINICIAN, [patient.site])
+    client.force_login(user)
+    page = client.get(reverse("cohort:patient_timeline", args=[pk])).content.decode()
+    assert membership.group.replace("_", "") in page
+    assert f"analysis run {run.pk}" in page
