@@ -223,6 +223,8 @@ ANALYSIS_QUEUE = env_str("ANALYSIS_QUEUE") or "celery"
 ANALYSIS_DEBOUNCE_SECONDS = env_int("ANALYSIS_DEBOUNCE_SECONDS", 10)
 ANALYSIS_MAX_WAIT_SECONDS = env_int("ANALYSIS_MAX_WAIT_SECONDS", 120)
 ANALYSIS_STALE_SECONDS = env_int("ANALYSIS_STALE_SECONDS", 900)
+# A queued run the broker never got is sent again by the minute sweep after this delay.
+ANALYSIS_REDISPATCH_SECONDS = env_int("ANALYSIS_REDISPATCH_SECONDS", 300)
 ANALYSIS_ON_COMMIT = env_bool("ANALYSIS_ON_COMMIT", default=True)
 # Overrides of analytics.report.Parameters (bootstrap resamples, seed, trajectory sweep).
 ANALYSIS_PARAMETERS: dict[str, object] = {

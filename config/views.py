@@ -61,6 +61,36 @@ def _worker_state() -> str:
     return "ok"
 
 
+def _broker_state() -> str:
+    """Say whether the Celery broker accepts a connection (2 s at most)."""
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+def _analysis_state() -> str:
+    """Describe the newest analysis and any run waiting longer than the maximum wait."""
+    from analytics.models import AnalysisRun
+
+    runs = AnalysisRun.objects.defer("report")
+    waiting = runs.filter(status=AnalysisRun.Status.QUEUED).first()
+    limit = settings.ANALYSIS_MAX_WAIT_SECONDS + settings.ANALYSIS_REDISPATCH_SECONDS
+    if waiting and (timezone.now() - waiting.requested_at).total_seconds() > limit:
+        return f"stalled: run {waiting.pk} waiting since {waiting.requested_at.isoformat()}"
+    good = runs.filter(status=AnalysisRun.Status.SUCCEEDED).order_by("-finished_at").first()
+    last = runs.exclude(status=AnalysisRun.Status.QUEUED).order_by("-pk").first()
+    if last is not None and last.status == AnalysisRun.Status.FAILED:
+        return f"last run {last.pk} failed; results of run {good.pk if good else 'none'} shown"
+    if good is None:
+        return "no results yet"
+    return f"ok: run {good.pk} finished {good.finished_at.isoformat()}"
+
+
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
@@ -74,6 +104,9 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
     checks["worker"] = _worker_state()
+    checks["broker"] = _broker_state()
+    if checks["database"] == "ok":
+        checks["analysis"] = _analysis_state()
     # A silent worker delays analyses but loses no data: report it without failing the check.
     healthy = checks["database"] == "ok"
     return JsonResponse(

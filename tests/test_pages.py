@@ -63,3 +63,21 @@ def test_home_counts_calls_by_status_with_their_labels(client, nurse_site_a, pat
     assert ("Refused", 1) in response.context["status_counts"]
     assert ("Due", 12) in response.context["status_counts"]
     assert b"Refused" in response.content
+
+
+def test_health_check_reports_the_broker_and_the_analysis_state(client, settings):
+    from analytics.models import AnalysisRun
+
+    body = client.get(reverse("health")).json()
+    assert body["checks"]["broker"] == "ok"
+    assert body["checks"]["analysis"] == "no results yet"
+    AnalysisRun.objects.create(trigger="manual", status="failed", error="boom")
+    body = client.get(reverse("health")).json()
+    assert body["checks"]["analysis"].startswith("last run")
+    assert "failed" in body["checks"]["analysis"]
+    settings.ANALYSIS_MAX_WAIT_SECONDS = 0
+    settings.ANALYSIS_REDISPATCH_SECONDS = 0
+    AnalysisRun.objects.create(trigger="manual", status="queued")
+    body = client.get(reverse("health")).json()
+    assert body["checks"]["analysis"].startswith("stalled")
+    assert client.get(reverse("health")).status_code == 200  # the web still serves
