@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 from accounts.roles import Role
@@ -45,3 +46,12 @@ def demo_users_create() -> list[User]:
         user.save()
         users.append(user_set_role(user=user, role=role, sites=sites))
     return users
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, rotate: bool = False) -> Token:
+    """Return the user's API token, creating it (or replacing it when ``rotate``)."""
+    if rotate:
+        Token.objects.filter(user=user).delete()
+    token, _ = Token.objects.get_or_create(user=user)
+    return token

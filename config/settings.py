@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
     "simple_history",
     "accounts",
     "cohort",
@@ -234,20 +236,42 @@ ANALYSIS_PARAMETERS: dict[str, object] = {
 # The health check calls the worker stale when its last heartbeat is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180)
 
+# REST API (docs/api.md): token or session authentication (token first, so that a request
+# without valid credentials is a 401), every endpoint checks the role and scopes its rows to the
+# user's sites; pages of API_PAGE_SIZE rows, ?page_size= up to 1,000.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.handle_exception",
+    "DATETIME_FORMAT": "iso-8601",
 }
+# The schema and its documentation page (Swagger UI) are served from our static files, no CDN.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ketamine follow-up API",
+    "DESCRIPTION": (
+        "Sites, patients, administrations, calls and questionnaires, analysis runs and exports "
+        "of the ketamine chronic-pain cohort. Authenticate with a session or with "
+        "`Authorization: Token <key>` (POST /api/v1/auth/token/). See docs/api.md."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PatientStatusEnum": "cohort.vocabulary.PATIENT_STATUSES",
+        "CallStatusEnum": "cohort.vocabulary.CALL_STATUSES",
+        "AnalysisRunStatusEnum": "analytics.models.AnalysisRun.Status",
+        "MissingReasonEnum": "cohort.vocabulary.MISSING_REASONS",
+    },
 }
 
 # Security: strict unless DEBUG. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER.

@@ -9,6 +9,7 @@ from config import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("api/", include("config.api_urls")),
     path("exports/", include("analytics.urls")),
     path("analysis/", include("analytics.analysis_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -1,0 +1,318 @@
+"""REST endpoints of the analytics: analysis runs, the latest report, the study data exports."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import Role
+from analytics.exports import dictionary, layouts, writers
+from analytics.exports import variables as var
+from analytics.exports.services import export_log_finish, export_log_record, export_write
+from analytics.models import AnalysisRun, ExportLog
+from analytics.services import latest_good_run, reanalysis_schedule
+from config.api import StudyRolePermission
+
+# Results are aggregates without identifiers: clinicians, statisticians and data managers read
+# them; statisticians ask for a re-analysis; the patient-level exports are for statisticians and
+# data managers, as on the export page.
+RESULT_READERS = frozenset({Role.CLINICIAN, Role.STATISTICIAN, Role.DATA_MANAGER})
+RERUN_ROLES = frozenset({Role.STATISTICIAN})
+EXPORT_ROLES = frozenset({Role.STATISTICIAN, Role.DATA_MANAGER})
+
+REPORT = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="The analysis report (schema `ketamine-followup/analysis-report`, "
+    "see docs/analysis-report.md).",
+)
+NO_REPORT = OpenApiResponse(description="No analysis has succeeded yet.")
+
+
+class ProgressSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    step = serializers.CharField()
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    share = serializers.FloatField(help_text="Share of the steps done, 0 to 1.")
+
+
+class AnalysisRunSerializer(serializers.ModelSerializer):
+    """One analysis run: its status and progress, timings, counts, error; not the report."""
+
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    duration_s = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    results_run = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisRun
+        fields = (
+            "id",
+            "status",
+            "trigger",
+            "force",
+            "requested_by",
+            "requested_at",
+            "not_before",
+            "dispatched_at",
+            "started_at",
+            "heartbeat_at",
+            "finished_at",
+            "duration_s",
+            "progress",
+            "n_patients",
+            "n_calls",
+            "fingerprint",
+            "same_as",
+            "results_run",
+            "parameters",
+            "versions",
+            "timings",
+            "error",
+        )
+        read_only_fields = fields
+
+    def get_duration_s(self, run: AnalysisRun) -> float | None:
+        duration = run.duration
+        return None if duration is None else round(duration.total_seconds(), 3)
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, run: AnalysisRun) -> dict[str, Any]:
+        return run.progress
+
+    def get_results_run(self, run: AnalysisRun) -> int | None:
+        """Return the id of the run whose report stands for this one."""
+        if run.status == AnalysisRun.Status.SUCCEEDED:
+            return run.pk
+        if run.status == AnalysisRun.Status.UNCHANGED:
+            return run.same_as_id
+        return None
+
+
+class AnalysisRunDetailSerializer(AnalysisRunSerializer):
+    class Meta(AnalysisRunSerializer.Meta):
+        fields = (*AnalysisRunSerializer.Meta.fields, "error_detail")
+        read_only_fields = fields
+
+
+class AnalysisRunRequestSerializer(serializers.Serializer):
+    """Ask for a re-analysis; it joins the run already waiting, if any."""
+
+    force = serializers.BooleanField(
+        default=False, help_text="Recompute even if the data have not changed since the last run."
+    )
+
+    def create(self, validated_data: dict[str, Any]) -> AnalysisRun:
+        return reanalysis_schedule(
+            trigger=AnalysisRun.Trigger.MANUAL,
+            by=validated_data["by"],
+            force=validated_data["force"],
+        )
+
+
+class AnalysisRunViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Analysis runs, newest first; statisticians ask for a new one with POST."""
+
+    permission_classes = [StudyRolePermission]
+    read_roles = RESULT_READERS
+    write_roles = RERUN_ROLES
+
+    def get_queryset(self) -> QuerySet[AnalysisRun]:
+        return (
+            AnalysisRun.objects.select_related("requested_by")
+            .defer("report")
+            .order_by("-requested_at", "-pk")
+        )
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        if self.action == "retrieve":
+            return AnalysisRunDetailSerializer
+        return AnalysisRunSerializer
+
+    @extend_schema(
+        request=AnalysisRunRequestSerializer, responses={202: AnalysisRunDetailSerializer}
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Queue a re-analysis (or join the waiting one) and return it: 202, poll its status."""
+        serializer = AnalysisRunRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = serializer.save(by=request.user)
+        output = AnalysisRunDetailSerializer(self.get_queryset().get(pk=run.pk))
+        return Response(output.data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: REPORT, 404: NO_REPORT})
+    @action(detail=True, methods=["get"])
+    def report(self, request: Request, pk: str | None = None) -> Response:
+        """Return the report of this run (or of the earlier run it found unchanged)."""
+        run = self.get_object()
+        source = run.results_run()
+        if source is None:
+            raise Http404("This run has no results.")
+        report = AnalysisRun.objects.values_list("report", flat=True).get(pk=source.pk)
+        return _report_response(report, source.pk)
+
+
+def _report_response(report: Any, run_id: int) -> Response:
+    response = Response(report)
+    response["X-Analysis-Run"] = str(run_id)
+    return response
+
+
+class LatestReportView(APIView):
+    """The report of the newest successful analysis: what the pages show and scripts read."""
+
+    permission_classes = [StudyRolePermission]
+    read_roles = RESULT_READERS
+
+    @extend_schema(responses={200: REPORT, 404: NO_REPORT})
+    def get(self, request: Request) -> Response:
+        run = latest_good_run()
+        if run is None:
+            raise Http404("No analysis has succeeded yet.")
+        report = AnalysisRun.objects.values_list("report", flat=True).get(pk=run.pk)
+        return _report_response(report, run.pk)
+
+
+class ExportSerializer(serializers.Serializer):
+    layout = serializers.CharField()
+    title = serializers.CharField()
+    items = serializers.BooleanField(help_text="Long layout with every item answer.")
+    downloads = serializers.DictField(
+        child=serializers.CharField(), help_text="Download address per format."
+    )
+
+
+def _filename(layout: str, fmt: str, items: bool) -> str:
+    suffix = "_items" if items else ""
+    return f"ketamine_{layout}{suffix}_{timezone.localdate().isoformat()}.{fmt}"
+
+
+class _ExportView(APIView):
+    permission_classes = [StudyRolePermission]
+    read_roles = EXPORT_ROLES
+    # Files are not JSON: answer any Accept header; errors still come as JSON.
+    renderer_classes = [JSONRenderer]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        return super().perform_content_negotiation(request, force=True)
+
+
+class ExportListView(_ExportView):
+    """The study data downloads: each layout in each format (no identifiers, ever)."""
+
+    @extend_schema(responses=ExportSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rows = []
+        choices = [(layout, False) for layout in var.LAYOUTS]
+        choices.insert(1, ("long", True))
+        for layout, items in choices:
+            query = "?items=1" if items else ""
+            downloads = {
+                fmt: request.build_absolute_uri(f"{layout}.{fmt}{query}") for fmt in writers.FORMATS
+            }
+            title = var.LAYOUT_LABELS[layout] + (" (with item answers)" if items else "")
+            rows.append({"layout": layout, "title": title, "items": items, "downloads": downloads})
+        return Response(ExportSerializer(rows, many=True).data)
+
+
+def _logged_stream(pieces: Iterator[str], log: ExportLog, counter: list[int]) -> Iterator[str]:
+    yield from pieces
+    export_log_finish(log=log, rows=counter[0])
+
+
+class ExportDownloadView(_ExportView):
+    """One layout in one format; CSV is streamed. Every download is logged."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("layout", str, OpenApiParameter.PATH, enum=list(var.LAYOUTS)),
+            OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(writers.FORMATS)),
+            OpenApiParameter(
+                "items", int, description="1: the long layout with every item answer."
+            ),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file (CSV, XLSX, DTA, SAV or Parquet)."
+            ),
+            404: OpenApiResponse(description="No such layout or format."),
+        },
+    )
+    def get(self, request: Request, layout: str, fmt: str) -> HttpResponse:
+        if layout not in var.LAYOUTS or fmt not in writers.FORMATS:
+            raise Http404("No such export.")
+        items = layout == "long" and request.query_params.get("items") == "1"
+        name = _filename(layout, fmt, items)
+        response: HttpResponse
+        if fmt == "csv":
+            log = export_log_record(
+                by=request.user, source=ExportLog.Source.WEB, layout=layout, fmt=fmt,
+                items=items, filename=name,
+            )  # fmt: skip
+            counter = [0]
+            frames = writers.counting(layouts.frames(layout, items=items), counter)
+            pieces = writers.csv_chunks(frames, var.variables_of(layout, items=items))
+            response = StreamingHttpResponse(
+                _logged_stream(pieces, log, counter), content_type=writers.CONTENT_TYPES["csv"]
+            )
+        else:
+            handle, temporary = tempfile.mkstemp(suffix=f".{fmt}")
+            os.close(handle)
+            path = Path(temporary)
+            try:
+                export_write(
+                    layout=layout, fmt=fmt, path=path, by=request.user,
+                    source=ExportLog.Source.WEB, items=items,
+                )  # fmt: skip
+                opened = path.open("rb")
+            finally:
+                # The open file stays readable after its name is gone.
+                path.unlink(missing_ok=True)
+            response = FileResponse(opened, content_type=writers.CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class ExportDictionaryView(_ExportView):
+    """The data dictionary as CSV: every variable of every layout, labels and codes."""
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        response = HttpResponse(content_type=writers.CONTENT_TYPES["csv"])
+        response["Content-Disposition"] = 'attachment; filename="ketamine_dictionary.csv"'
+        dictionary.write_dictionary_csv(response)
+        export_log_record(
+            by=request.user,
+            source=ExportLog.Source.WEB,
+            layout="dictionary",
+            fmt="csv",
+            rows=len(dictionary.dictionary_frame()),
+        )
+        return response

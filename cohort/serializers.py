@@ -1,0 +1,284 @@
+"""API serializers of the cohort: output serializers read, input serializers call the services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from cohort import services
+from cohort import vocabulary as voc
+from cohort.models import KetamineAdministration, Patient, PatientContact, Site
+from config.api import ScopedFieldsMixin, service_errors
+
+
+def _choice(vocabulary: voc.Vocabulary, **kwargs: Any) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=list(vocabulary), **kwargs)
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = ("id", "code", "name", "city", "is_active", "is_demo")
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """Names and phones: only the staff of the patient's site ever receive them."""
+
+    class Meta:
+        model = PatientContact
+        fields = ("first_name", "last_name", "phone", "phone_alt", "preferred_call_time")
+
+
+class PatientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
+    """A patient as the pages show it; ``contact`` and free text for site staff only."""
+
+    identifier_fields = ("contact",)
+    private_text_fields = ("status_reason",)
+
+    site_code = serializers.CharField(source="site.code", read_only=True)
+    cumulative_dose_mg = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text="Total ketamine of the non-voided administrations (mg).",
+    )
+    contact = ContactSerializer(
+        read_only=True,
+        help_text="Names and phones: only for nurses and clinicians of the patient's site.",
+    )
+
+    class Meta:
+        model = Patient
+        fields = (
+            "id",
+            "study_code",
+            "site",
+            "site_code",
+            "sex",
+            "age",
+            "inclusion_date",
+            "consent_date",
+            "weight_kg",
+            "etiology",
+            "pain_duration_months",
+            "comorbidities",
+            "ketamine_naive",
+            "dn4",
+            "dn4_missing_reason",
+            "paroxysms_per_day",
+            "status",
+            "status_date",
+            "status_reason",
+            "cumulative_dose_mg",
+            "contact",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class AdministrationInputSerializer(serializers.Serializer):
+    """A ketamine administration as entered: a daily dose in mg or mg/kg on consecutive days."""
+
+    date = serializers.DateField()
+    route = _choice(voc.ROUTES)
+    dose_unit = _choice(voc.DOSE_UNITS)
+    dose_value = serializers.DecimalField(
+        max_digits=8, decimal_places=3, min_value=Decimal("0.001")
+    )
+    days = serializers.IntegerField(min_value=1, max_value=60, default=1)
+    infusion_minutes = serializers.IntegerField(
+        min_value=1, max_value=24 * 60, required=False, allow_null=True
+    )
+    weight_kg = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        min_value=Decimal(20),
+        max_value=Decimal(350),
+        required=False,
+        allow_null=True,
+        help_text="Weight used for a dose in mg/kg; default: the patient's weight.",
+    )
+
+
+class PatientEnrolSerializer(serializers.Serializer):
+    """Enrolment: eligibility, identifiers (kept apart, encrypted), first administration."""
+
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none())
+    sex = _choice(voc.SEXES)
+    age = serializers.IntegerField(min_value=0, max_value=120)
+    inclusion_date = serializers.DateField()
+    consent_date = serializers.DateField(allow_null=True)
+    weight_kg = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=Decimal(20), max_value=Decimal(350)
+    )
+    etiology = _choice(voc.ETIOLOGIES)
+    pain_duration_months = serializers.IntegerField(min_value=0, max_value=1200)
+    first_name = serializers.CharField(max_length=120)
+    last_name = serializers.CharField(max_length=120)
+    phone = serializers.CharField(max_length=40)
+    phone_alt = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+    comorbidities = serializers.ListField(
+        child=_choice(voc.COMORBIDITIES), required=False, default=list
+    )
+    ketamine_naive = serializers.BooleanField(required=False, allow_null=True, default=None)
+    dn4 = serializers.IntegerField(min_value=0, max_value=10, required=False, allow_null=True)
+    dn4_missing_reason = _choice(voc.MISSING_REASONS, required=False, allow_blank=True)
+    paroxysms_per_day = serializers.IntegerField(
+        min_value=0, max_value=500, required=False, allow_null=True
+    )
+    first_administration = AdministrationInputSerializer(
+        required=False,
+        help_text="The first ketamine administration; the call schedule starts from its date.",
+    )
+
+    def __init__(self, *args: Any, sites: QuerySet[Site] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            self.fields["site"].queryset = sites
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        problems = services.eligibility_errors(
+            age=attrs.get("age"),
+            pain_duration_months=attrs.get("pain_duration_months"),
+            consent_date=attrs.get("consent_date"),
+            inclusion_date=attrs.get("inclusion_date"),
+        )
+        if attrs.get("etiology") in voc.DN4_NOT_ASKED_FOR and attrs.get("dn4") is not None:
+            problems["dn4"] = _("DN4 is not asked for fibromyalgia.")
+        if problems:
+            raise serializers.ValidationError({k: [v] for k, v in problems.items()})
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Patient:
+        values = dict(validated_data)
+        administration = values.pop("first_administration", None)
+        values.setdefault("dn4_missing_reason", "")
+        if values.get("dn4") is None and values["etiology"] not in voc.DN4_NOT_ASKED_FOR:
+            values["dn4_missing_reason"] = values["dn4_missing_reason"] or "not_asked"
+        with service_errors():
+            if administration:
+                return services.patient_enrol_with_administration(
+                    administration=_administration_values(administration), **values
+                )
+            return services.patient_enrol(**values)
+
+
+def _administration_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+class PatientStatusSerializer(serializers.Serializer):
+    """The patient leaves the follow-up (or completes it): the remaining calls are closed."""
+
+    status = _choice(voc.PATIENT_STATUSES)
+    date = serializers.DateField()
+    reason = serializers.CharField(allow_blank=True, default="", max_length=2000)
+
+    def update(self, instance: Patient, validated_data: dict[str, Any]) -> Patient:
+        with service_errors():
+            return services.patient_set_status(patient=instance, **validated_data)
+
+
+class AdministrationSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
+    """A recorded administration with its doses in mg; voided ones stay, flagged."""
+
+    private_text_fields = ("void_reason",)
+
+    study_code = serializers.CharField(source="patient.study_code", read_only=True)
+
+    class Meta:
+        model = KetamineAdministration
+        fields = (
+            "id",
+            "patient",
+            "study_code",
+            "date",
+            "route",
+            "dose_unit",
+            "dose_value",
+            "weight_kg",
+            "dose_mg",
+            "days",
+            "total_mg",
+            "infusion_minutes",
+            "voided_at",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class AdministrationCreateSerializer(AdministrationInputSerializer):
+    """Record an administration of a patient the user may see; an earlier first one moves calls."""
+
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+
+    def __init__(
+        self, *args: Any, patients: QuerySet[Patient] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if patients is not None:
+            self.fields["patient"].queryset = patients
+
+    def create(self, validated_data: dict[str, Any]) -> KetamineAdministration:
+        with service_errors():
+            return services.administration_record(**_administration_values(validated_data))
+
+
+class AdministrationUpdateSerializer(AdministrationInputSerializer):
+    """Correct a recorded administration: the changed fields and the reason for the change."""
+
+    reason = serializers.CharField(max_length=500)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if name != "reason":
+                field.required = False
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A partial update skips required fields: the reason is checked here.
+        if not str(attrs.get("reason") or "").strip():
+            raise serializers.ValidationError(
+                {"reason": [_("Give a reason for changing a recorded value.")]}
+            )
+        if self.instance is not None and self.instance.is_voided:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("A voided administration cannot be changed.")]}
+            )
+        return attrs
+
+    def update(
+        self, instance: KetamineAdministration, validated_data: dict[str, Any]
+    ) -> KetamineAdministration:
+        changes = dict(validated_data)
+        by, reason = changes.pop("by"), changes.pop("reason")
+        if changes.get("weight_kg") is None:
+            changes.pop("weight_kg", None)
+        with service_errors():
+            return services.administration_update(
+                administration=instance, by=by, reason=reason, **changes
+            )
+
+
+class AdministrationVoidSerializer(serializers.Serializer):
+    """Void an administration entered in error: kept, flagged, left out of every dose."""
+
+    reason = serializers.CharField(max_length=500)
+
+    def update(
+        self, instance: KetamineAdministration, validated_data: dict[str, Any]
+    ) -> KetamineAdministration:
+        if instance.is_voided:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("This administration is already voided.")]}
+            )
+        with service_errors():
+            return services.administration_void(administration=instance, **validated_data)

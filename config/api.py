@@ -1,0 +1,115 @@
+"""What every endpoint of the REST API shares: role checks, paging, errors, hidden fields.
+
+Permissions follow the pages: each view names the roles that may read it (``read_roles``) and
+those that may write through it (``write_roles``); the queryset is always built by a selector
+scoped to the user, so another site's object is a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from accounts.roles import Role
+from followup.services import StaleCallError
+
+ALL_ROLES = frozenset(Role)
+
+
+def user_has_any_role(user: Any, roles: frozenset[Role]) -> bool:
+    """Say whether a signed-in user has one of ``roles`` (superusers have them all)."""
+    if not (user and user.is_authenticated):
+        return False
+    return bool(user.is_superuser or (user.roles & roles))
+
+
+class StudyRolePermission(permissions.BasePermission):
+    """Let a user read with one of the view's ``read_roles``, write with its ``write_roles``."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            roles = getattr(view, "read_roles", ALL_ROLES)
+        else:
+            roles = getattr(view, "write_roles", frozenset())
+        return user_has_any_role(request.user, frozenset(roles))
+
+
+class Pagination(PageNumberPagination):
+    """Pages of 50 rows by default; ``?page_size=`` asks for up to 1,000."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class StaleVersion(exceptions.APIException):
+    """The object was saved by someone else since the client read it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "stale_version"
+    default_detail = "This record was changed by someone else; read it again, then retry."
+
+
+def _django_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): [str(m) for m in messages]
+            for field, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": [str(message) for message in error.messages]}
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Turn a service's ValidationError into a 400 with field errors, a stale version into 409."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(_django_errors(error)) from error
+    except StaleCallError as error:
+        raise StaleVersion(str(error)) from error
+
+
+def handle_exception(error: Exception, context: dict[str, Any]) -> Response | None:
+    """Answer Django validation errors and stale versions raised outside serializers too."""
+    if isinstance(error, DjangoValidationError):
+        return Response(_django_errors(error), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(error, StaleCallError):
+        error = StaleVersion(str(error))
+    return exception_handler(error, context)
+
+
+class ScopedFieldsMixin:
+    """Drop the fields the requesting user may not see.
+
+    ``identifier_fields`` (names, phones) and ``private_text_fields`` (free text typed by site
+    staff: reasons, notes, "other" descriptions, drug names, which may hold identifiers and are
+    never exported either) are shown only to users who see identifiers. The schema describes
+    every field.
+    """
+
+    identifier_fields: tuple[str, ...] = ()
+    private_text_fields: tuple[str, ...] = ()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()  # type: ignore[misc]
+        context = self.context  # type: ignore[attr-defined]
+        if getattr(context.get("view"), "swagger_fake_view", False):
+            return fields
+        user = getattr(context.get("request"), "user", None)
+        if user is None or not user.is_authenticated:
+            return fields
+        if not user.sees_identifiers:
+            for name in (*self.identifier_fields, *self.private_text_fields):
+                fields.pop(name, None)
+        return fields

@@ -1,0 +1,42 @@
+"""URLs of the REST API (``/api/v1/``), its OpenAPI schema and its documentation pages."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from analytics.api import (
+    AnalysisRunViewSet,
+    ExportDictionaryView,
+    ExportDownloadView,
+    ExportListView,
+    LatestReportView,
+)
+from cohort.api import AdministrationViewSet, PatientViewSet, SiteViewSet
+from followup.api import AdverseEventViewSet, CallViewSet, TreatmentViewSet
+
+router = DefaultRouter()
+router.register("sites", SiteViewSet, basename="site")
+router.register("patients", PatientViewSet, basename="patient")
+router.register("administrations", AdministrationViewSet, basename="administration")
+router.register("calls", CallViewSet, basename="call")
+router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
+router.register("treatments", TreatmentViewSet, basename="treatment")
+router.register("analysis/runs", AnalysisRunViewSet, basename="analysis-run")
+
+v1 = [
+    path("auth/token/", obtain_auth_token, name="token"),
+    path("analysis/latest/", LatestReportView.as_view(), name="analysis-latest"),
+    path("exports/", ExportListView.as_view(), name="export-list"),
+    path("exports/dictionary.csv", ExportDictionaryView.as_view(), name="export-dictionary"),
+    path("exports/<str:layout>.<str:fmt>", ExportDownloadView.as_view(), name="export-download"),
+    path("", include(router.urls)),
+]
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
