@@ -78,6 +78,36 @@ for k in range({args.statisticians}):
     subprocess.run([*manage, "shell", "-c", code], cwd=ROOT, env=env, check=True)
 
 
+def sessions(env: dict[str, str]) -> dict[str, str]:
+    """Open a session per load-test user, as a sign-in would (signing in is not what we time)."""
+    code = """
+import json
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from accounts.models import User
+out = {}
+for user in User.objects.filter(username__startswith="load"):
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    out[user.username] = session.session_key
+print(json.dumps(out))
+"""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def due_calls(env: dict[str, str], nurses: int) -> dict[int, list[int]]:
     """Give each nurse her own due follow-up calls (of her site), so nurses never collide."""
     code = f"""
@@ -116,7 +146,9 @@ def answers() -> dict[str, str]:
     return data
 
 
-def run_load(args: argparse.Namespace, base: str, pools: dict[int, list[int]]) -> dict:
+def run_load(
+    args: argparse.Namespace, base: str, pools: dict[int, list[int]], keys: dict[str, str]
+) -> dict:
     import gevent
     from locust import HttpUser, between, events, task
     from locust.env import Environment
@@ -126,14 +158,10 @@ def run_load(args: argparse.Namespace, base: str, pools: dict[int, list[int]]) -
     conflicts: list[int] = []
     counter = {"nurse": 0, "stat": 0}
 
+    host = base.split("//", 1)[1].split(":")[0]
+
     def sign_in(user: HttpUser, username: str) -> None:
-        page = user.client.get("/accounts/login/", name="sign-in page")
-        token = TOKEN.search(page.text).group(1)
-        user.client.post(
-            "/accounts/login/",
-            {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-            name="sign in",
-        )
+        user.client.cookies.set("sessionid", keys[username], domain=host, path="/")
 
     class Nurse(HttpUser):
         weight = args.nurses
@@ -245,6 +273,7 @@ def main() -> None:
     print(f"Preparing {args.patients:,} patients on PostgreSQL...", flush=True)
     prepare(args, env)
     pools = due_calls(env, args.nurses)
+    keys = sessions(env)
     print(f"{sum(len(v) for v in pools.values()):,} due calls shared among the nurses", flush=True)
 
     bin_dir = Path(sys.executable).parent
@@ -301,7 +330,7 @@ def main() -> None:
             f"{args.duration} s (the worker re-runs the analysis meanwhile)",
             flush=True,
         )
-        result = run_load(args, f"http://127.0.0.1:{args.port}", pools)
+        result = run_load(args, f"http://127.0.0.1:{args.port}", pools, keys)
     finally:
         web.terminate()
         worker.terminate()
