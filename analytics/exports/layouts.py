@@ -8,10 +8,13 @@ enrolment data); the wide layout pivots it. Columns are those of ``variables``, 
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
+from django.db import connection
 from django.db.models import Min, Q, QuerySet
 
 from analytics import dataset
@@ -88,9 +91,8 @@ def patient_chunks(
     patients: QuerySet[Patient] | None = None, size: int = CHUNK_PATIENTS
 ) -> Iterator[QuerySet[Patient]]:
     """Yield querysets of at most ``size`` patients each, in study-code order."""
-    ids = list(
-        (patients or Patient.objects.all()).order_by("study_code").values_list("id", flat=True)
-    )
+    source = Patient.objects.all() if patients is None else patients
+    ids = list(source.order_by("study_code").values_list("id", flat=True))
     for start in range(0, len(ids), size):
         yield Patient.objects.filter(id__in=ids[start : start + size])
 
@@ -273,6 +275,58 @@ BUILDERS = {
 }
 
 
+_END = object()
+
+
+def read_ahead(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Build the next chunk in a second thread while the caller writes this one.
+
+    The database works on the next chunk while this process formats the current one; at most
+    two chunks wait, so memory stays flat. Inside a transaction (whose uncommitted rows another
+    connection cannot see) the chunks are built here instead.
+    """
+    if connection.in_atomic_block:
+        yield from frames
+        return
+    ready: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def build() -> None:
+        try:
+            for chunk in frames:
+                while not stop.is_set():
+                    try:
+                        ready.put(chunk, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(_END)
+        except BaseException as exc:
+            ready.put(exc)
+        finally:
+            # This thread's own connection.
+            connection.close()
+
+    worker = threading.Thread(target=build, name="export-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        # Take whatever the worker still hands over, so that it never waits on a full queue.
+        while worker.is_alive():
+            try:
+                ready.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        worker.join()
+
+
 def frames(
     layout: str,
     patients: QuerySet[Patient] | None = None,
@@ -283,8 +337,8 @@ def frames(
     """Yield the frames of a layout, chunk by chunk (``items`` for the long layout)."""
     var.variables_of(layout, items=items)
     if layout == "long":
-        return long_frames(patients, items=items, size=size)
-    return BUILDERS[layout](patients, size=size)
+        return read_ahead(long_frames(patients, items=items, size=size))
+    return read_ahead(BUILDERS[layout](patients, size=size))
 
 
 def frame(

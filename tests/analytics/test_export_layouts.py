@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import threading
 
 import pandas as pd
 import pytest
@@ -154,3 +155,23 @@ def test_csv_writes_missing_values_as_empty_cells_and_dates_as_iso():
     out = io.StringIO()
     writers.write_csv([frame], var.CALL_KEY, out)
     assert out.getvalue().splitlines()[1] == "S1-0001,,,2026-01-05"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_read_ahead_in_a_second_connection_give_the_same_frames():
+    demo_load(generate(9, seed=2))
+    ahead = list(layouts.frames("long", items=True, size=4))
+    assert len(ahead) == 3
+    here = list(layouts.long_frames(items=True, size=4))
+    for mine, theirs in zip(ahead, here, strict=True):
+        pd.testing.assert_frame_equal(mine, theirs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_consumer_stopping_early_does_not_leave_the_reader_waiting():
+    demo_load(generate(9, seed=2))
+    stream = layouts.frames("long", size=2)
+    first = next(stream)
+    stream.close()
+    assert len(first) == 2 * 14
+    assert not [t for t in threading.enumerate() if t.name == "export-read-ahead"]
