@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -129,8 +130,7 @@ def rerun(request: HttpRequest) -> HttpResponse:
     run = services.reanalysis_schedule(
         trigger=AnalysisRun.Trigger.MANUAL, by=request.user, force=True, delay=0
     )
-    if run.dispatched_at is None and run.status == AnalysisRun.Status.QUEUED:
-        run.refresh_from_db()
+    run.refresh_from_db(fields=["dispatched_at"])  # set by the dispatch, in the database
     if run.dispatched_at is None:
         messages.warning(
             request,
@@ -180,25 +180,24 @@ def report_json(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     return response
 
 
+def _static_text(*names: str) -> str:
+    """Return the text of static files, to put inside a page that must stand alone."""
+    paths = [finders.find(name) for name in names]
+    return "\n".join(Path(str(path)).read_text(encoding="utf-8") for path in paths if path)
+
+
 @require_GET
 @role_required(*READERS)
 def report_html(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Download the report as one HTML file (styles and charts inside) to archive or share."""
     run = _report_run(pk)
     assert run.report is not None
-    css_path = finders.find("css/app.css")
-    plotly_path = finders.find("vendor/plotly/plotly.min.js")
-    charts_path = finders.find("js/analysis-charts.js")
     context = {
         "run": run,
         "standalone": True,
         "generated_at": timezone.now(),
-        "inline_css": open(css_path).read() if css_path else "",  # noqa: SIM115
-        "inline_js": "\n".join(
-            open(path).read()  # noqa: SIM115
-            for path in (plotly_path, charts_path)
-            if path
-        ),
+        "inline_css": _static_text("css/app.css"),
+        "inline_js": _static_text("vendor/plotly/plotly.min.js", "js/analysis-charts.js"),
         **_dashboard_context(run.report),
     }
     html = render_to_string("analytics/report_standalone.html", context, request=request)
