@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -26,9 +21,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import Role
-from analytics.exports import dictionary, layouts, writers
+from analytics.exports import dictionary, writers
 from analytics.exports import variables as var
-from analytics.exports.services import export_log_finish, export_log_record, export_write
+from analytics.exports.responses import download_response
+from analytics.exports.services import export_log_record
 from analytics.models import AnalysisRun, ExportLog
 from analytics.services import latest_good_run, reanalysis_schedule
 from config.api import StudyRolePermission
@@ -207,11 +203,6 @@ class ExportSerializer(serializers.Serializer):
     )
 
 
-def _filename(layout: str, fmt: str, items: bool) -> str:
-    suffix = "_items" if items else ""
-    return f"ketamine_{layout}{suffix}_{timezone.localdate().isoformat()}.{fmt}"
-
-
 class _ExportView(APIView):
     permission_classes = [StudyRolePermission]
     read_roles = EXPORT_ROLES
@@ -240,11 +231,6 @@ class ExportListView(_ExportView):
         return Response(ExportSerializer(rows, many=True).data)
 
 
-def _logged_stream(pieces: Iterator[str], log: ExportLog, counter: list[int]) -> Iterator[str]:
-    yield from pieces
-    export_log_finish(log=log, rows=counter[0])
-
-
 class ExportDownloadView(_ExportView):
     """One layout in one format; CSV is streamed. Every download is logged."""
 
@@ -267,35 +253,9 @@ class ExportDownloadView(_ExportView):
         if layout not in var.LAYOUTS or fmt not in writers.FORMATS:
             raise Http404("No such export.")
         items = layout == "long" and request.query_params.get("items") == "1"
-        name = _filename(layout, fmt, items)
-        response: HttpResponse
-        if fmt == "csv":
-            log = export_log_record(
-                by=request.user, source=ExportLog.Source.WEB, layout=layout, fmt=fmt,
-                items=items, filename=name,
-            )  # fmt: skip
-            counter = [0]
-            frames = writers.counting(layouts.frames(layout, items=items), counter)
-            pieces = writers.csv_chunks(frames, var.variables_of(layout, items=items))
-            response = StreamingHttpResponse(
-                _logged_stream(pieces, log, counter), content_type=writers.CONTENT_TYPES["csv"]
-            )
-        else:
-            handle, temporary = tempfile.mkstemp(suffix=f".{fmt}")
-            os.close(handle)
-            path = Path(temporary)
-            try:
-                export_write(
-                    layout=layout, fmt=fmt, path=path, by=request.user,
-                    source=ExportLog.Source.WEB, items=items,
-                )  # fmt: skip
-                opened = path.open("rb")
-            finally:
-                # The open file stays readable after its name is gone.
-                path.unlink(missing_ok=True)
-            response = FileResponse(opened, content_type=writers.CONTENT_TYPES[fmt])
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return download_response(
+            user=request.user, layout=layout, fmt=fmt, items=items, source=ExportLog.Source.API
+        )
 
 
 class ExportDictionaryView(_ExportView):
@@ -310,7 +270,7 @@ class ExportDictionaryView(_ExportView):
         dictionary.write_dictionary_csv(response)
         export_log_record(
             by=request.user,
-            source=ExportLog.Source.WEB,
+            source=ExportLog.Source.API,
             layout="dictionary",
             fmt="csv",
             rows=len(dictionary.dictionary_frame()),

@@ -140,6 +140,7 @@ class ExportLog(models.Model):
 
     class Source(models.TextChoices):
         WEB = "web", _("Web page")
+        API = "api", _("API")
         COMMAND = "command", _("Command line")
 
     user = models.ForeignKey(

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import Role
-from analytics.exports import dictionary, layouts, writers
+from analytics.exports import dictionary, writers
 from analytics.exports import variables as var
-from analytics.exports.services import export_log_finish, export_log_record, export_write
+from analytics.exports.responses import download_response
+from analytics.exports.services import export_log_record
 from analytics.models import ExportLog
 
 EXPORT_ROLES = frozenset({Role.STATISTICIAN, Role.DATA_MANAGER})
@@ -48,11 +43,6 @@ def export_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     return login_required(checked)
 
 
-def _filename(layout: str, fmt: str, items: bool) -> str:
-    suffix = "_items" if items else ""
-    return f"ketamine_{layout}{suffix}_{timezone.localdate().isoformat()}.{fmt}"
-
-
 @require_GET
 @export_staff_required
 def export_list(request: HttpRequest) -> HttpResponse:
@@ -70,11 +60,6 @@ def export_list(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/export_list.html", context)
 
 
-def _logged_stream(pieces: Iterator[str], log: ExportLog, counter: list[int]) -> Iterator[str]:
-    yield from pieces
-    export_log_finish(log=log, rows=counter[0])
-
-
 @require_GET
 @export_staff_required
 def export_download(request: HttpRequest, layout: str, fmt: str) -> HttpResponse:
@@ -82,35 +67,9 @@ def export_download(request: HttpRequest, layout: str, fmt: str) -> HttpResponse
     if layout not in var.LAYOUTS or fmt not in writers.FORMATS:
         raise Http404("No such export.")
     items = layout == "long" and request.GET.get("items") == "1"
-    variables = var.variables_of(layout, items=items)
-    name = _filename(layout, fmt, items)
-    if fmt == "csv":
-        log = export_log_record(
-            by=request.user, source=ExportLog.Source.WEB, layout=layout, fmt=fmt, items=items,
-            filename=name,
-        )  # fmt: skip
-        counter = [0]
-        frames = writers.counting(layouts.frames(layout, items=items), counter)
-        response = StreamingHttpResponse(
-            _logged_stream(writers.csv_chunks(frames, variables), log, counter),
-            content_type=writers.CONTENT_TYPES["csv"],
-        )
-    else:
-        handle, temporary = tempfile.mkstemp(suffix=f".{fmt}")
-        os.close(handle)
-        path = Path(temporary)
-        try:
-            export_write(
-                layout=layout, fmt=fmt, path=path, by=request.user,
-                source=ExportLog.Source.WEB, items=items,
-            )  # fmt: skip
-            opened = path.open("rb")
-        finally:
-            # The open file stays readable after its name is gone.
-            path.unlink(missing_ok=True)
-        response = FileResponse(opened, content_type=writers.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return download_response(
+        user=request.user, layout=layout, fmt=fmt, items=items, source=ExportLog.Source.WEB
+    )
 
 
 @require_GET

@@ -45,6 +45,7 @@ def test_a_statistician_gets_a_token_and_downloads_the_report_and_the_long_dta(
     assert len(frame) == 28
     assert list(frame.columns) == var.names(var.LONG)
     log = ExportLog.objects.get()
+    assert log.source == ExportLog.Source.API
     assert (log.user, log.layout, log.format, log.rows) == (statistician, "long", "dta", 28)
 
 
