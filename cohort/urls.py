@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.patient_list, name="patient_list"),
     path("new/", views.patient_new, name="patient_new"),
     path("<int:pk>/timeline/", views.patient_timeline, name="patient_timeline"),
+    path("<int:pk>/history/", views.patient_history, name="patient_history"),
     path("<int:pk>/", views.patient_detail, name="patient_detail"),
     path("<int:pk>/administrations/", views.administration_add, name="administration_add"),
     path(

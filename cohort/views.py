@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
-from cohort import services, timeline
+from cohort import audit, services, timeline
 from cohort.forms import (
     AdministrationEditForm,
     AdministrationForm,
@@ -220,3 +220,13 @@ def patient_timeline(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": any(request.user.has_role(role) for role in DATA_ENTRY_ROLES),
     }
     return render(request, "cohort/patient_timeline.html", context)
+
+
+@require_GET
+@role_required(*LIST_ROLES)
+def patient_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the audit trail of a patient: who changed what, when and why (read only)."""
+    patient = _get_patient_for_user(request.user, pk)
+    entries = audit.patient_trail(patient, identifiers=request.user.sees_identifiers)
+    context = {"patient": patient, "entries": entries, "title": _("History of the patient")}
+    return render(request, "cohort/audit_trail.html", context)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/", views.call_entry, name="call_entry"),
     path("<int:pk>/scores/", views.call_scores, name="call_scores"),
     path("<int:pk>/reviewed/", views.call_reviewed, name="call_reviewed"),
+    path("<int:pk>/history/", views.call_history, name="call_history"),
 ]

@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
+from cohort import audit
 from cohort import vocabulary as voc
 from followup import selectors, services
 from followup.forms import CallEntryForm, call_initial
@@ -187,3 +188,18 @@ def call_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
         % {"code": call.patient.study_code, "timepoint": call.timepoint},
     )
     return redirect("home")
+
+
+@require_GET
+@role_required(*DATA_ENTRY_ROLES, Role.STATISTICIAN)
+def call_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the audit trail of one call (read only)."""
+    call = _get_call_for_user(request.user, pk)
+    entries = audit.call_trail(call, identifiers=request.user.sees_identifiers)
+    context = {
+        "patient": call.patient,
+        "call": call,
+        "entries": entries,
+        "title": _("History of the call %(timepoint)s") % {"timepoint": call.timepoint},
+    }
+    return render(request, "cohort/audit_trail.html", context)

@@ -1,0 +1,165 @@
+"""The audit trail of a patient or a call, read from the history of every clinical model.
+
+Each history row says who, when, what (created, changed, voided) and why; a change lists the
+fields with their old and new values. Identifiers (the contact's names and phones) are shown to
+site staff only; for everyone else a change to them reads "changed", without values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cohort.models import KetamineAdministration, Patient, PatientContact
+from followup.models import (
+    AdverseEvent,
+    CallAttempt,
+    ConcomitantTreatment,
+    FollowUpCall,
+    HadsResponse,
+    NprsResponse,
+    Sf12Response,
+)
+
+# Bookkeeping columns a reader does not need to see in a change.
+HIDDEN_FIELDS = frozenset({"updated_at", "created_at", "version", "id"})
+ACTIONS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
+
+
+@dataclass
+class Change:
+    """One field of one history row: its label, and the values before and after."""
+
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class Entry:
+    """One history row, ready to show."""
+
+    when: datetime
+    who: str
+    what: str  # e.g. "Call M3", "Administration 2026-01-05"
+    action: str
+    reason: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "–"
+    return str(value)
+
+
+def _entries(history: Any, describe: Any, *, identifiers: bool) -> list[Entry]:
+    """Turn the history rows of one model (all objects) into entries, oldest first per object."""
+    rows = list(history.order_by("id", "history_date", "history_id").select_related("history_user"))
+    entries = []
+    previous: dict[Any, Any] = {}
+    for row in rows:
+        before = previous.get(row.id)
+        changes = []
+        if before is not None and row.history_type == "~":
+            delta = row.diff_against(before)
+            for change in delta.changes:
+                if change.field in HIDDEN_FIELDS:
+                    continue
+                label = str(row.instance._meta.get_field(change.field).verbose_name)
+                if isinstance(row.instance, PatientContact) and not identifiers:
+                    changes.append(Change(label, _("hidden"), _("changed")))
+                else:
+                    changes.append(Change(label, _value(change.old), _value(change.new)))
+        if before is not None and row.history_type == "~" and not changes:
+            previous[row.id] = row
+            continue  # a save that changed only bookkeeping columns
+        user = row.history_user
+        action = _("voided") if _voided(before, row) else ACTIONS.get(row.history_type, "")
+        entries.append(
+            Entry(
+                when=row.history_date,
+                who=(user.get_full_name() or user.username) if user else _("system"),
+                what=describe(row),
+                action=str(action),
+                reason=row.history_change_reason or "",
+                changes=changes,
+            )
+        )
+        previous[row.id] = row
+    return entries
+
+
+def _voided(before: Any, row: Any) -> bool:
+    return (
+        before is not None
+        and getattr(before, "voided_at", None) is None
+        and getattr(row, "voided_at", None) is not None
+    )
+
+
+def _call_label(calls: dict[int, str]) -> Any:
+    return lambda row: calls.get(row.call_id, _("Call"))
+
+
+def call_trail(call: FollowUpCall, *, identifiers: bool) -> list[Entry]:
+    """Return the history of one call: the call, attempts, questionnaires, effects, treatments."""
+    label = {call.pk: _("Call %(timepoint)s") % {"timepoint": call.timepoint}}
+    return _sorted(_call_parts([call.pk], label, identifiers))
+
+
+def _call_parts(call_ids: list[int], labels: dict[int, str], identifiers: bool) -> list[Entry]:
+    by_call = _call_label(labels)
+    parts: list[tuple[type[Model], Any]] = [
+        (CallAttempt, lambda row: f"{by_call(row)} · {_('attempt')} ({row.outcome})"),
+        (NprsResponse, lambda row: f"{by_call(row)} · NPRS"),
+        (HadsResponse, lambda row: f"{by_call(row)} · HADS"),
+        (Sf12Response, lambda row: f"{by_call(row)} · SF-12"),
+        (AdverseEvent, lambda row: f"{by_call(row)} · {_('adverse effect')} {row.type}"),
+        (ConcomitantTreatment, lambda row: f"{by_call(row)} · {_('treatment')} {row.code}"),
+    ]
+    entries = _entries(
+        FollowUpCall.history.filter(id__in=call_ids),
+        lambda row: labels.get(row.id, _("Call")),
+        identifiers=identifiers,
+    )
+    for model, describe in parts:
+        history = model.history.filter(call_id__in=call_ids)  # type: ignore[attr-defined]
+        entries += _entries(history, describe, identifiers=identifiers)
+    return entries
+
+
+def patient_trail(patient: Patient, *, identifiers: bool) -> list[Entry]:
+    """Return the history of a patient: the file, identifiers, administrations, every call."""
+    calls = dict(patient.calls.values_list("pk", "timepoint"))
+    labels = {pk: _("Call %(timepoint)s") % {"timepoint": tp} for pk, tp in calls.items()}
+    entries = _entries(
+        Patient.history.filter(id=patient.pk),  # type: ignore[attr-defined]
+        lambda row: _("Patient file"),
+        identifiers=identifiers,
+    )
+    entries += _entries(
+        PatientContact.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
+        lambda row: _("Identifiers"),
+        identifiers=identifiers,
+    )
+    entries += _entries(
+        KetamineAdministration.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
+        lambda row: _("Administration %(date)s") % {"date": row.date.isoformat()},
+        identifiers=identifiers,
+    )
+    entries += _call_parts(list(calls), labels, identifiers)
+    return _sorted(entries)
+
+
+def _sorted(entries: list[Entry]) -> list[Entry]:
+    return sorted(entries, key=lambda e: e.when, reverse=True)
