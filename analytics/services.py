@@ -246,6 +246,10 @@ def _execute(run: AnalysisRun) -> None:
     run.finished_at = timezone.now()
     run.step = ""
     run.save(update_fields=["report", "timings", "status", "finished_at", "step"])
+    # Data-quality hook: check the rules on the data just analysed (see quality.tasks).
+    from quality.tasks import rules_after_analysis
+
+    transaction.on_commit(rules_after_analysis)
 
 
 def _send_next() -> None:

@@ -26,6 +26,7 @@ from cohort.forms import (
 )
 from cohort.models import KetamineAdministration, Patient
 from cohort.selectors import patients_for_user, sites_for_user
+from quality.services import queries_answer_on_correction
 
 
 def _get_patient_for_user(user: Any, pk: int) -> Patient:
@@ -133,6 +134,7 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
+                queries_answer_on_correction(patient=patient, by=request.user, reason=reason)
                 messages.success(request, _("Administration changed; open calls rescheduled."))
                 return redirect("cohort:patient_detail", pk=patient.pk)
         status = 400

@@ -19,6 +19,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_patients": everything or bool(user.roles),
         "nav_analysis": everything or any(user.has_role(role) for role in readers),
+        "nav_queries": everything
+        or any(user.has_role(role) for role in (Role.NURSE, Role.CLINICIAN, Role.DATA_MANAGER)),
         "nav_exports": everything
         or user.has_role(Role.STATISTICIAN)
         or user.has_role(Role.DATA_MANAGER),

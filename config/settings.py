@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "cohort",
     "followup",
     "analytics",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(
             hour=env_int("ANALYSIS_NIGHTLY_HOUR", 2), minute=env_int("ANALYSIS_NIGHTLY_MINUTE", 30)
         ),
+    },
+    # Data-quality rules (quality.tasks): every QUALITY_RULES_MINUTES minutes, and after runs.
+    "quality-rules": {
+        "task": "quality.tasks.run_rules",
+        "schedule": 60.0 * env_int("QUALITY_RULES_MINUTES", 60),
+        "options": {"queue": env_str("ANALYSIS_QUEUE") or "celery"},
     },
 }
 

@@ -26,6 +26,7 @@ from followup.selectors import (
     status_counts_for_user,
     worklist_for_user,
 )
+from quality.selectors import counts_by_site, open_queries_for_user
 
 
 @login_required
@@ -48,6 +49,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_enrol": user.sees_identifiers or user.has_role(Role.DATA_MANAGER),
         "flagged_calls": (flagged_calls_for_user(user) if user.has_role(Role.CLINICIAN) else None),
     }
+    # Queries: the site staff see those to answer, data managers the counts per site and state.
+    if user.has_role(Role.NURSE) or user.has_role(Role.CLINICIAN):
+        context["open_queries"] = open_queries_for_user(user)
+    if context["is_data_manager"]:
+        context["query_counts"] = counts_by_site(user)
     return render(request, "home.html", context)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cohort.demo import params
+from cohort.demo import faults, params
 from cohort.demo.baseline import COMORBIDITY_CODES, ETIOLOGY_CODES, Population, draw_population
 from cohort.demo.calls import CallPlan, plan_calls
 from cohort.demo.dosing import administrations_frame, draw_dosing
@@ -56,9 +56,9 @@ class DemoCohort:
 
 
 # Fault kinds that ``plant`` may ask for: name -> function(cohort, count, rng) that alters the
-# cohort in place and returns a description of each planted fault. None are defined yet.
+# cohort in place and returns a description of each planted fault (see ``cohort.demo.faults``).
 FaultPlanter = Callable[[DemoCohort, int, np.random.Generator], list[dict[str, Any]]]
-FAULT_KINDS: dict[str, FaultPlanter] = {}
+FAULT_KINDS: dict[str, FaultPlanter] = dict(faults.PLANTERS)
 
 
 def plant_faults(cohort: DemoCohort, plant: dict[str, int], rng: np.random.Generator) -> None:
@@ -67,11 +67,12 @@ def plant_faults(cohort: DemoCohort, plant: dict[str, int], rng: np.random.Gener
     Hook for data-quality tests: ``plant`` maps a fault kind of ``FAULT_KINDS`` to how many
     faults of that kind to plant. Each planter alters the frames in place and returns one
     description per fault (table, row key, column, original and planted value), stored under
-    ``truth["planted"][kind]``. No kind is implemented yet, so any request raises ValueError.
+    ``truth["planted"][kind]``. An unknown kind, or more faults than candidates, raises
+    ValueError.
     """
     unknown = sorted(set(plant) - set(FAULT_KINDS))
     if unknown:
-        known = ", ".join(sorted(FAULT_KINDS)) or "none yet"
+        known = ", ".join(sorted(FAULT_KINDS))
         raise ValueError(f"unknown fault kinds {unknown}; known kinds: {known}")
     planted = cohort.truth.setdefault("planted", {})
     for kind, count in plant.items():
@@ -151,6 +152,8 @@ def generate(
     )
     if as_of is not None:
         cohort = cut_at(cohort, as_of)
+    # What the data-quality rules find before any fault is planted (realistic, kept).
+    cohort.truth["natural"] = faults.natural_findings(cohort)
     if plant:
         plant_faults(cohort, plant, rng["plant"])
     return cohort

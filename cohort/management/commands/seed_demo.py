@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from analytics.services import reanalysis_on_commit
 from cohort.demo import generate
+from cohort.demo.generator import FAULT_KINDS
 from cohort.demo_loader import demo_load
 from cohort.models import Patient
 
@@ -29,6 +30,14 @@ def _date(text: str) -> dt.date:
         raise CommandError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
+def _fault(text: str) -> tuple[str, int]:
+    kind, _sep, count = text.partition("=")
+    if kind not in FAULT_KINDS or not count.isdigit():
+        known = ", ".join(sorted(FAULT_KINDS))
+        raise CommandError(f"--plant takes KIND=N with KIND one of {known}: {text!r}")
+    return kind, int(count)
+
+
 class Command(BaseCommand):
     help = (
         "Generate the synthetic demo cohort and load it into the demo sites. Rerunning replaces "
@@ -43,6 +52,17 @@ class Command(BaseCommand):
         parser.add_argument("--truth", type=Path, help="write the known truth to this JSON file")
         parser.add_argument(
             "--as-of", type=_date, help="cut the cohort at this date (calls after it are due)"
+        )
+        parser.add_argument(
+            "--plant",
+            action="append",
+            type=_fault,
+            default=[],
+            metavar="KIND=N",
+            help=(
+                "plant N known data-quality faults of KIND (repeatable): "
+                + ", ".join(sorted(FAULT_KINDS))
+            ),
         )
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when demo patients already exist"
@@ -71,7 +91,15 @@ class Command(BaseCommand):
             dates["enrolment_end"] = timezone.localdate() - dt.timedelta(days=ONGOING_CUT_DAYS)
             dates["enrolment_start"] = dates["enrolment_end"] - (end - start)
             as_of = as_of or dates["enrolment_end"]
-        cohort = generate(options["patients"], seed=options["seed"], as_of=as_of, **dates)
+        plant = dict(options["plant"])
+        try:
+            cohort = generate(
+                options["patients"], seed=options["seed"], as_of=as_of, plant=plant, **dates
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        for kind, rows in cohort.truth["planted"].items():
+            self.stdout.write(f"Planted {len(rows)} {kind}")
         if options["truth"]:
             cohort.to_truth_json(options["truth"])
             self.stdout.write(f"Truth written to {options['truth']}")

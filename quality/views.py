@@ -1,0 +1,143 @@
+"""Pages of the queries: the list, one query with its thread, and the actions on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import role_required
+from accounts.roles import Role
+from cohort.selectors import sites_for_user
+from followup import selectors as followup_selectors
+from quality import rules, selectors, services, targets
+from quality.models import Query
+
+QUERY_ROLES = selectors.QUERY_ROLES
+
+
+def _get_query_for_user(user: Any, pk: int) -> Query:
+    """Return a query of the user's sites, or 404."""
+    return get_object_or_404(selectors.queries_for_user(user), pk=pk)
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+@role_required(*QUERY_ROLES)
+def query_list(request: HttpRequest) -> HttpResponse:
+    """List the queries, filtered by site, state, type and rule."""
+    filters = {name: request.GET.get(name, "") for name in ("site", "state", "kind", "rule")}
+    queries = selectors.queries_filtered(request.user, **filters)
+    page = Paginator(queries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "quality/query_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "sites": sites_for_user(request.user),
+            "states": Query.State.choices,
+            "kinds": Query.Kind.choices,
+            "rules": rules.RULES,
+            "counts": selectors.counts_by_site(request.user),
+        },
+    )
+
+
+@role_required(*QUERY_ROLES)
+def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a query, its value now, its thread and the actions the user may take."""
+    query = _get_query_for_user(request.user, pk)
+    target = query.target
+    return render(
+        request,
+        "quality/query_detail.html",
+        {
+            "query": query,
+            "thread": query.messages.select_related("by"),
+            "field_label": targets.field_label(query.target_type.model_class(), query.field)
+            if query.target_type.model_class()
+            else query.field,
+            "value_now": targets.current_value(target, query.field) if target else "",
+            "can_answer": query.is_open and services.can_answer(request.user, query),
+            "can_manage": services.is_data_manager(request.user),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.DATA_MANAGER)
+def query_raise(request: HttpRequest, call_pk: int) -> HttpResponse:
+    """Raise a query on a value shown on a call page."""
+    call = get_object_or_404(followup_selectors.calls_for_user(request.user), pk=call_pk)
+    try:
+        model, pk, field = targets.parse_choice(request.POST.get("target", ""))
+        allowed = {choice for _head, group in targets.targets_of_call(call) for choice, _l in group}
+        if f"{targets.KIND_OF_MODEL[model]}:{pk}:{field}" not in allowed:
+            raise ValidationError({"target": _("This value is not on this call's page.")})
+        kind = request.POST.get("kind", "")
+        if kind not in Query.Kind.values:
+            raise ValidationError({"kind": _("Choose the type of the query.")})
+        services.query_raise(
+            target=model._default_manager.get(pk=pk),
+            field=field,
+            kind=kind,
+            text=request.POST.get("text", ""),
+            by=request.user,
+        )
+        messages.success(request, _("Query raised."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("followup:call_entry", pk=call.pk)
+
+
+@require_POST
+@role_required(Role.NURSE, Role.CLINICIAN)
+def query_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer an open query in words."""
+    query = _get_query_for_user(request.user, pk)
+    try:
+        services.query_answer(query=query, text=request.POST.get("text", ""), by=request.user)
+        messages.success(request, _("Answer sent to the data manager."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back(request, reverse("quality:query_detail", args=[query.pk]))
+
+
+@require_POST
+@role_required(Role.DATA_MANAGER)
+def query_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close a query."""
+    query = _get_query_for_user(request.user, pk)
+    try:
+        services.query_close(query=query, by=request.user, text=request.POST.get("text", ""))
+        messages.success(request, _("Query closed."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back(request, reverse("quality:query_detail", args=[query.pk]))
+
+
+@require_POST
+@role_required(Role.DATA_MANAGER)
+def query_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reopen a query with what is still wrong."""
+    query = _get_query_for_user(request.user, pk)
+    try:
+        services.query_reopen(query=query, by=request.user, text=request.POST.get("text", ""))
+        messages.success(request, _("Query reopened."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back(request, reverse("quality:query_detail", args=[query.pk]))
