@@ -86,6 +86,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         "error": error,
         "next": _next_url(request, ""),
         "required": user.second_factor_required,
+        "second_factor_pending": not user.is_verified(),
     }
     return render(request, "accounts/second_factor_setup.html", context, status=status)
 
@@ -111,7 +112,7 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
             "That code is not right, or came too soon after a wrong one. Wait for the next code."
         )
         status = 400
-    context = {"error": error, "next": _next_url(request, "")}
+    context = {"error": error, "next": _next_url(request, ""), "second_factor_pending": True}
     return render(request, "accounts/second_factor_verify.html", context, status=status)
 
 
