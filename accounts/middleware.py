@@ -1,11 +1,18 @@
-"""Show each signed-in user the interface in the language they chose (User.language)."""
+"""Per-user middleware: the interface language, and the second factor before any page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django_otp import user_has_device
 
 
 class UserLanguageMiddleware:
@@ -28,3 +35,59 @@ class UserLanguageMiddleware:
         if language:
             response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+class SecondFactorMiddleware:
+    """Hold back users who must give a one-time code until they have given one this session.
+
+    A user whose role requires a second factor and who has no authenticator yet is sent to set
+    one up; a user with an authenticator (required or chosen) is sent to enter a code. Only
+    signing out, the two second-factor pages, static files, the health check and the language
+    switch stay open. Installed after django-otp's OTPMiddleware, which says who is verified.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user: Any = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.is_verified():
+            return self.get_response(request)
+        if _is_open(request.path_info):
+            return self.get_response(request)
+        has_device = _has_device(request, user)
+        if not (has_device or user.second_factor_required):
+            return self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": _("A second factor is required.")}, status=403)
+        target = "accounts:second_factor_verify" if has_device else "accounts:second_factor_setup"
+        next_url = request.get_full_path() if request.method == "GET" else reverse("home")
+        return redirect(f"{reverse(target)}?{urlencode({'next': next_url})}")
+
+
+# Session note that this user had no second factor at this sign-in (saves a query per page);
+# it holds the sign-in time, so that the next sign-in looks again.
+NO_SECOND_FACTOR = "second_factor_none_since"
+
+
+def _has_device(request: HttpRequest, user: Any) -> bool:
+    if user.second_factor_required:
+        return user_has_device(user)
+    signed_in = str(user.last_login)
+    if request.session.get(NO_SECOND_FACTOR) == signed_in:
+        return False
+    has_device = user_has_device(user)
+    if not has_device:
+        request.session[NO_SECOND_FACTOR] = signed_in
+    return has_device
+
+
+def _is_open(path: str) -> bool:
+    open_paths = {
+        reverse("logout"),
+        reverse("health"),
+        reverse("set_language"),
+        reverse("accounts:second_factor_setup"),
+        reverse("accounts:second_factor_verify"),
+    }
+    return path in open_paths or path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")

@@ -49,3 +49,14 @@ class User(AbstractUser):
         if self.is_superuser:
             return False
         return bool(self.roles & SITE_SCOPED) or not self.roles
+
+    @property
+    def second_factor_required(self) -> bool:
+        """Say whether this user must sign in with a one-time code as well as the password.
+
+        Superusers can do everything a data manager can, so they are held to the same rule.
+        """
+        required = set(settings.SECOND_FACTOR_REQUIRED_ROLES)
+        if self.is_superuser and Role.DATA_MANAGER.value in required:
+            return True
+        return any(role.value in required for role in self.roles)

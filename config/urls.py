@@ -14,6 +14,7 @@ urlpatterns = [
     path("analysis/", include("analytics.analysis_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("patients/", include("cohort.urls")),
     path("calls/", include("followup.urls")),
     path("queries/", include("quality.urls")),

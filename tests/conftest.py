@@ -3,9 +3,32 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.roles import Role
-from tests.factories import SiteFactory, enrol, make_user
+from tests.factories import SiteFactory, enrol, give_authenticator, make_user
+
+
+class SignedInClient(Client):
+    """The test client, whose ``force_login`` stands for the second factor as for the password.
+
+    Tests of the second factor itself sign in through the pages (tests/accounts/).
+    """
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client():
+    return SignedInClient()
 
 
 @pytest.fixture
@@ -40,7 +63,8 @@ def statistician(db):
 
 @pytest.fixture
 def data_manager(db):
-    return make_user("datamanager", Role.DATA_MANAGER, [])
+    """A data manager with an authenticator app, as their role requires."""
+    return give_authenticator(make_user("datamanager", Role.DATA_MANAGER, [])).user
 
 
 @pytest.fixture

@@ -8,12 +8,16 @@ from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_set_role
 from cohort.models import Patient, Site
 from cohort.services import patient_enrol
+
+# The password of every user made here.
+PASSWORD = "a-long-test-password"
 
 
 class SiteFactory(factory.django.DjangoModelFactory):
@@ -33,7 +37,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
 
 def make_user(username: str, role: Role, sites: list[Site]) -> User:
@@ -63,3 +67,8 @@ def enrol(site: Site, by: Any = None, **overrides: Any) -> Patient:
     }
     values.update(overrides)
     return patient_enrol(site=site, by=by, **values)
+
+
+def give_authenticator(user: User) -> TOTPDevice:
+    """Give a user a confirmed authenticator app (a TOTP device with a random key)."""
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)

@@ -81,3 +81,39 @@ def test_production_refuses_to_start_without_identifier_keys():
 def test_deployment_check_is_clean_with_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_sign_in_hardening_is_read_from_the_environment():
+    env = {
+        **PRODUCTION,
+        "LOGIN_FAILURE_LIMIT": "3",
+        "LOGIN_COOLOFF_MINUTES": "60",
+        "SESSION_IDLE_MINUTES": "10",
+        "PASSWORD_MIN_LENGTH": "14",
+        "SECOND_FACTOR_REQUIRED_ROLES": "data_manager,statistician",
+    }
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.AXES_FAILURE_LIMIT, int(s.AXES_COOLOFF_TIME.total_seconds()), "
+        "s.SESSION_COOKIE_AGE, s.AUTH_PASSWORD_VALIDATORS[1]['OPTIONS']['min_length'], "
+        "','.join(s.SECOND_FACTOR_REQUIRED_ROLES), s.SESSION_COOKIE_SECURE, "
+        "'unsafe-eval' in str(s.CONTENT_SECURITY_POLICY))"
+    )
+    result = _manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    # The last line: Django 5.2 shell first says how many objects it imported.
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "3",
+        "3600",
+        "600",
+        "14",
+        "data_manager,statistician",
+        "True",
+        "False",
+    ]
+
+
+def test_an_unknown_role_for_the_second_factor_refuses_to_start():
+    result = _manage("check", env={**PRODUCTION, "SECOND_FACTOR_REQUIRED_ROLES": "datamanager"})
+    assert result.returncode != 0
+    assert "SECOND_FACTOR_REQUIRED_ROLES" in result.stderr

@@ -12,7 +12,7 @@ from analytics import replication, services
 from analytics.models import AnalysisRun
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
-from tests.factories import make_user
+from tests.factories import give_authenticator, make_user
 
 FAST = {"n_boot": 50, "trajectory_groups": [1, 2, 3], "seed": 1}
 READ_PAGES = [
@@ -33,7 +33,7 @@ def finished_run(db, settings):
 
 @pytest.fixture
 def data_manager_user(db):
-    return make_user("dm", Role.DATA_MANAGER, [])
+    return give_authenticator(make_user("dm", Role.DATA_MANAGER, [])).user
 
 
 @pytest.mark.parametrize(("name", "kwargs"), READ_PAGES)
