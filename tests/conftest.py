@@ -11,6 +11,16 @@ from accounts.roles import Role
 from tests.factories import SiteFactory, enrol, give_authenticator, make_user
 
 
+def verify_second_factor(client) -> None:
+    """Mark the client's session as past the second factor, when its user has one."""
+    user_id = client.session.get("_auth_user_id")
+    device = TOTPDevice.objects.filter(user_id=user_id, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
 class SignedInClient(Client):
     """The test client, whose ``force_login`` stands for the second factor as for the password.
 
@@ -19,11 +29,7 @@ class SignedInClient(Client):
 
     def force_login(self, user, backend=None):
         super().force_login(user, backend)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        if device is not None:
-            session = self.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
+        verify_second_factor(self)
 
 
 @pytest.fixture

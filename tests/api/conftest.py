@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from analytics.models import AnalysisRun
+from tests.conftest import verify_second_factor
 
 PERSONAS = ("nurse_site_a", "clinician_site_a", "statistician", "data_manager")
 
@@ -28,6 +29,7 @@ def api(request):
     def client_for(persona: str) -> APIClient:
         client = APIClient()
         client.force_login(request.getfixturevalue(persona))
+        verify_second_factor(client)  # a session of a data manager has passed it
         return client
 
     return client_for

@@ -65,7 +65,17 @@ def shot():
 
 @pytest.fixture
 def sign_in(live_server):
+    """Sign in through the page; a user with an authenticator also gives its current code."""
+
     def do(page, username: str) -> None:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from tests.browser.second_factor import code_of, sign_in_with_code
+
+        device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+        if device is not None:
+            sign_in_with_code(page, live_server, username, code_of(device))
+            return
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", PASSWORD)
