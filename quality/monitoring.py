@@ -56,19 +56,19 @@ SHIFT_LABELS = {
 }
 SENTENCES = {
     "reached": _(
-        "Site {site}: {share}% of due calls reached, against {others}% elsewhere "
+        "Site {site}: {share} of due calls reached, against {others} elsewhere "
         "(P {p} after correction): calls are being missed."
     ),
     "on_time": _(
-        "Site {site}: {share}% of reached calls made within their window, against {others}% "
+        "Site {site}: {share} of reached calls made within their window, against {others} "
         "elsewhere (P {p} after correction): calls are late."
     ),
     "digit_five": _(
-        "Site {site}: {share}% of mean-pain answers are 5, against {others}% elsewhere "
+        "Site {site}: {share} of mean-pain answers are 5, against {others} elsewhere "
         "(P {p} after correction): possible digit preference."
     ),
     "digit_ends": _(
-        "Site {site}: {share}% of mean-pain answers are 0 or 10, against {others}% elsewhere "
+        "Site {site}: {share} of mean-pain answers are 0 or 10, against {others} elsewhere "
         "(P {p} after correction): possible digit preference."
     ),
     "low_spread": _(
@@ -203,7 +203,7 @@ def _counts(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pct(share: float) -> str:
-    return f"{100 * share:.0f}"
+    return f"{100 * share:.0f}%"
 
 
 def _p_text(p: float) -> str:
