@@ -21,6 +21,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_analysis": everything or any(user.has_role(role) for role in readers),
         "nav_queries": everything
         or any(user.has_role(role) for role in (Role.NURSE, Role.CLINICIAN, Role.DATA_MANAGER)),
+        "nav_monitoring": everything
+        or user.has_role(Role.STATISTICIAN)
+        or user.has_role(Role.DATA_MANAGER),
         "nav_exports": everything
         or user.has_role(Role.STATISTICIAN)
         or user.has_role(Role.DATA_MANAGER),

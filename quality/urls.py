@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/close/", views.query_close, name="query_close"),
     path("<int:pk>/reopen/", views.query_reopen, name="query_reopen"),
     path("raise/call/<int:call_pk>/", views.query_raise, name="query_raise"),
+    path("monitoring/", views.monitoring_page, name="monitoring"),
 ]

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from accounts.access import role_required
 from accounts.roles import Role
 from cohort.selectors import sites_for_user
 from followup import selectors as followup_selectors
-from quality import rules, selectors, services, targets
+from quality import monitoring_data, rules, selectors, services, targets
 from quality.models import Query
 
 QUERY_ROLES = selectors.QUERY_ROLES
@@ -141,3 +142,10 @@ def query_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return _back(request, reverse("quality:query_detail", args=[query.pk]))
+
+
+@role_required(Role.DATA_MANAGER, Role.STATISTICIAN)
+def monitoring_page(request: HttpRequest) -> HttpResponse:
+    """Compare the sites' completeness, timeliness and answers (central monitoring, read only)."""
+    data = monitoring_data.page_data(as_of=timezone.localdate())
+    return render(request, "quality/monitoring.html", data)

@@ -1,0 +1,28 @@
+"""A statistician opens central monitoring in Chromium: the table and the three plots draw."""
+
+from __future__ import annotations
+
+from accounts.roles import Role
+from cohort.demo import generate
+from cohort.demo_loader import demo_load
+from tests.factories import make_user
+
+
+def test_statistician_sees_the_monitoring_plots_drawn(
+    transactional_db, new_page, sign_in, live_server, shot
+):
+    demo_load(generate(329, seed=0))
+    make_user("stat", Role.STATISTICIAN, [])
+    page = new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, "stat")
+    page.goto(f"{live_server.url}/queries/monitoring/")
+    page.wait_for_selector("#chart-means .main-svg")
+    assert page.locator(".js-plotly-plot").count() == 3
+    assert page.locator("table.monitoring tbody tr").count() >= 20
+    page.select_option("#measure-choice", "change_m3")
+    page.wait_for_selector("#chart-means .main-svg")
+    assert errors == []
+    shot(page, "monitoring-01-sites")
