@@ -11,8 +11,8 @@ from accounts.roles import Role
 from tests.factories import SiteFactory, enrol, give_authenticator, make_user
 
 
-class SignedInClient(Client):
-    """The test client, whose ``force_login`` stands for the second factor as for the password.
+class SecondFactorLogin:
+    """Make a test client's ``force_login`` stand for the second factor as for the password.
 
     Tests of the second factor itself sign in through the pages (tests/accounts/).
     """
@@ -24,6 +24,10 @@ class SignedInClient(Client):
             session = self.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()
+
+
+class SignedInClient(SecondFactorLogin, Client):
+    """The test client, signed in past the second factor by ``force_login``."""
 
 
 @pytest.fixture
