@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
 from tests.factories import SiteFactory, enrol, give_authenticator, make_user
+
+# Property-based tests draw the same examples on every run, so a CI failure reproduces exactly;
+# HYPOTHESIS_PROFILE=explore draws fresh, more numerous ones on a workstation.
+hypothesis_settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None)
+hypothesis_settings.register_profile("explore", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 class SecondFactorLogin:
