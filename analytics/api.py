@@ -28,6 +28,7 @@ from analytics.exports.services import export_log_record
 from analytics.models import AnalysisRun, ExportLog
 from analytics.services import latest_good_run, reanalysis_schedule
 from config.api import StudyRolePermission
+from config.api_schema import ErrorSerializer
 
 # Results are aggregates without identifiers: clinicians, statisticians and data managers read
 # them; statisticians ask for a re-analysis; the patient-level exports are for statisticians and
@@ -55,7 +56,9 @@ class ProgressSerializer(serializers.Serializer):
 class AnalysisRunSerializer(serializers.ModelSerializer):
     """One analysis run: its status and progress, timings, counts, error; not the report."""
 
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     duration_s = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     results_run = serializers.SerializerMethodField()
@@ -243,10 +246,13 @@ class ExportDownloadView(_ExportView):
             ),
         ],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file (CSV, XLSX, DTA, SAV or Parquet)."
-            ),
-            404: OpenApiResponse(description="No such layout or format."),
+            **{
+                (200, content_type.split(";")[0]): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The file (CSV, XLSX, DTA, SAV or Parquet)."
+                )
+                for content_type in writers.CONTENT_TYPES.values()
+            },
+            404: OpenApiResponse(ErrorSerializer, description="No such layout or format."),
         },
     )
     def get(self, request: Request, layout: str, fmt: str) -> HttpResponse:

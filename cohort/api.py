@@ -26,7 +26,7 @@ from cohort.serializers import (
     PatientStatusSerializer,
     SiteSerializer,
 )
-from config.api import ALL_ROLES, StudyRolePermission
+from config.api import ALL_ROLES, IdFilter, StudyRolePermission
 
 WRITE_ROLES = frozenset(DATA_ENTRY_ROLES)
 
@@ -103,7 +103,7 @@ class PatientViewSet(
 
 
 class AdministrationFilter(django_filters.FilterSet):
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     site = django_filters.CharFilter(field_name="patient__site__code")
     voided = django_filters.BooleanFilter(
         field_name="voided_at", lookup_expr="isnull", exclude=True

@@ -44,8 +44,11 @@ class PatientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
         max_digits=12,
         decimal_places=2,
         read_only=True,
-        help_text="Total ketamine of the non-voided administrations (mg).",
+        allow_null=True,
+        help_text="Total ketamine of the non-voided administrations (mg); null before the first.",
     )
+    # Declared so that the schema allows the blank of a DN4 that was given.
+    dn4_missing_reason = _choice(voc.MISSING_REASONS, allow_blank=True, read_only=True)
     contact = ContactSerializer(
         read_only=True,
         help_text="Names and phones: only for nurses and clinicians of the patient's site.",

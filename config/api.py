@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -42,6 +44,21 @@ class StudyRolePermission(permissions.BasePermission):
         else:
             roles = getattr(view, "write_roles", frozenset())
         return user_has_any_role(request.user, frozenset(roles))
+
+
+# Ids are 64-bit integers: a larger number in a filter is refused, not sent to the database.
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Filter on the id of a related object: a whole number from 1 to ``MAX_ID``, else 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class Pagination(PageNumberPagination):

@@ -268,7 +268,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.StudyAutoSchema",
     "EXCEPTION_HANDLER": "config.api.handle_exception",
     "DATETIME_FORMAT": "iso-8601",
 }
@@ -293,6 +293,10 @@ SPECTACULAR_SETTINGS = {
         "MissingReasonEnum": "cohort.vocabulary.MISSING_REASONS",
     },
 }
+
+# A request body (forms, JSON) larger than this is refused with 413; uploaded files are not
+# counted. Questionnaires and enrolments are a few kilobytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_KB", 2560) * 1024
 
 # Security: strict unless DEBUG. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER.
 SESSION_COOKIE_HTTPONLY = True

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from accounts.access import DATA_ENTRY_ROLES
 from accounts.roles import Role
 from cohort import vocabulary as voc
-from config.api import ALL_ROLES, StudyRolePermission, user_has_any_role
+from config.api import ALL_ROLES, IdFilter, StudyRolePermission, user_has_any_role
 from followup import services
 from followup.models import AdverseEvent, ConcomitantTreatment, FollowUpCall
 from followup.selectors import calls_for_user
@@ -40,7 +40,7 @@ class CallFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=list(voc.CALL_STATUSES))
     timepoint = django_filters.MultipleChoiceFilter(choices=list(voc.TIMEPOINTS))
     site = django_filters.CharFilter(field_name="patient__site__code", help_text="Site code.")
-    patient = django_filters.NumberFilter(field_name="patient_id")
+    patient = IdFilter(field_name="patient_id")
     due_from = django_filters.DateFilter(
         field_name="target_date", lookup_expr="gte", help_text="Target date on or after."
     )
@@ -100,7 +100,7 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
         responses={201: CallAttemptSerializer, 409: CONFLICT},
     )
     @extend_schema(methods=["get"], responses=CallAttemptSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def attempts(self, request: Request, pk: str | None = None) -> Response:
         """List the attempts of the call, or log an unreached one (no answer, refusal...)."""
         call = self.get_object()
@@ -131,8 +131,8 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
 class CallRowFilter(django_filters.FilterSet):
     """Filters of the rows recorded at calls (adverse effects, treatments)."""
 
-    patient = django_filters.NumberFilter(field_name="call__patient_id")
-    call = django_filters.NumberFilter(field_name="call_id")
+    patient = IdFilter(field_name="call__patient_id")
+    call = IdFilter(field_name="call_id")
     site = django_filters.CharFilter(field_name="call__patient__site__code")
     timepoint = django_filters.ChoiceFilter(
         field_name="call__timepoint", choices=list(voc.TIMEPOINTS)

@@ -176,7 +176,9 @@ class CallSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
 
     study_code = serializers.CharField(source="patient.study_code", read_only=True)
     site_code = serializers.CharField(source="patient.site.code", read_only=True)
-    completed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    completed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     overdue = serializers.SerializerMethodField()
     outside_window = serializers.SerializerMethodField()
     questionnaires = serializers.SerializerMethodField()

@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
 from tests.factories import SiteFactory, enrol, give_authenticator, make_user
 
-
-def verify_second_factor(client) -> None:
-    """Mark the client's session as past the second factor, when its user has one."""
-    user_id = client.session.get("_auth_user_id")
-    device = TOTPDevice.objects.filter(user_id=user_id, confirmed=True).first()
-    if device is not None:
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+# Property-based tests draw the same examples on every run, so a CI failure reproduces exactly;
+# HYPOTHESIS_PROFILE=explore draws fresh, more numerous ones on a workstation.
+hypothesis_settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None)
+hypothesis_settings.register_profile("explore", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-class SignedInClient(Client):
-    """The test client, whose ``force_login`` stands for the second factor as for the password.
+class SecondFactorLogin:
+    """Make a test client's ``force_login`` stand for the second factor as for the password.
 
     Tests of the second factor itself sign in through the pages (tests/accounts/).
     """
 
     def force_login(self, user, backend=None):
         super().force_login(user, backend)
-        verify_second_factor(self)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+class SignedInClient(SecondFactorLogin, Client):
+    """The test client, signed in past the second factor by ``force_login``."""
 
 
 @pytest.fixture

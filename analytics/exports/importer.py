@@ -112,17 +112,25 @@ def read_table(path: Path, sheet: str = "data") -> pd.DataFrame | None:
     Return None when an XLSX file has no such sheet.
     """
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    elif suffix == ".xlsx":
-        with pd.ExcelFile(path) as book:
-            if sheet not in book.sheet_names:
-                return None
-            frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
-    elif suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
+    if suffix not in (".csv", ".xlsx", ".parquet"):
         raise ValueError(f"cannot import {path.name}: expected .csv, .xlsx or .parquet")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        elif suffix == ".xlsx":
+            with pd.ExcelFile(path) as book:
+                if sheet not in book.sheet_names:
+                    return None
+                frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
+        else:
+            frame = pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"cannot import {path.name}: the file is empty") from None
+    except Exception as exc:  # each reader fails in its own way on a damaged file
+        kind = suffix.lstrip(".").upper()
+        raise ValueError(
+            f"cannot import {path.name}: not a readable {kind} file ({type(exc).__name__})"
+        ) from exc
     cells = frame.astype(object)
     return cells.where(cells.notna() & (cells != ""), None)
 

@@ -10,9 +10,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from analytics.models import AnalysisRun
-from tests.conftest import verify_second_factor
+from tests.conftest import SecondFactorLogin
 
 PERSONAS = ("nurse_site_a", "clinician_site_a", "statistician", "data_manager")
+
+
+class SignedInAPIClient(SecondFactorLogin, APIClient):
+    """The API client, signed in past the second factor by ``force_login``."""
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +31,8 @@ def api(request):
     """Return a client signed in (by session) as the persona named."""
 
     def client_for(persona: str) -> APIClient:
-        client = APIClient()
+        client = SignedInAPIClient()
         client.force_login(request.getfixturevalue(persona))
-        verify_second_factor(client)  # a session of a data manager has passed it
         return client
 
     return client_for
