@@ -2,9 +2,9 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import PasswordTokenView
 from analytics.api import (
     AnalysisRunViewSet,
     ExportDictionaryView,
@@ -25,7 +25,7 @@ router.register("treatments", TreatmentViewSet, basename="treatment")
 router.register("analysis/runs", AnalysisRunViewSet, basename="analysis-run")
 
 v1 = [
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", PasswordTokenView.as_view(), name="token"),
     path("analysis/latest/", LatestReportView.as_view(), name="analysis-latest"),
     path("exports/", ExportListView.as_view(), name="export-list"),
     path("exports/dictionary.csv", ExportDictionaryView.as_view(), name="export-dictionary"),

@@ -113,3 +113,18 @@ def test_the_dictionary_is_downloaded_and_logged(api):
     response = api("statistician").get("/api/v1/exports/dictionary.csv")
     assert response.content.startswith(b"layout,variable,label,type")
     assert ExportLog.objects.get().layout == "dictionary"
+
+
+def test_a_password_alone_gets_no_token_for_a_user_with_a_second_factor(data_manager, statistician):
+    from tests.factories import PASSWORD, give_authenticator
+
+    refused = APIClient().post(
+        "/api/v1/auth/token/", {"username": "datamanager", "password": PASSWORD}
+    )
+    assert refused.status_code == 403
+    assert "one-time code" in refused.json()["detail"]
+    give_authenticator(statistician)  # a statistician who turned the second factor on
+    refused = APIClient().post(
+        "/api/v1/auth/token/", {"username": "statistician", "password": PASSWORD}
+    )
+    assert refused.status_code == 403
