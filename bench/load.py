@@ -222,9 +222,10 @@ def run_load(
 
         @task(1)
         def download(self) -> None:
-            with self.client.get("/exports/long.csv", name="long CSV", stream=True) as r:
-                for _ in r.iter_content(65536):
-                    pass
+            response = self.client.get("/exports/long.csv", name="long CSV", stream=True)
+            for _ in response.iter_content(65536):
+                pass
+            response.close()
 
     environment = Environment(user_classes=[Nurse, Statistician], host=base, events=events)
     runner = environment.create_local_runner()
