@@ -13,12 +13,14 @@ count, and checks that every call a nurse completed is stored exactly once.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "load-test-password-2026"
@@ -78,6 +80,19 @@ for k in range({args.statisticians}):
     subprocess.run([*manage, "shell", "-c", code], cwd=ROOT, env=env, check=True)
 
 
+def shell_json(code: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run ``code`` in ``manage.py shell`` and return the JSON object it printed last."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def sessions(env: dict[str, str]) -> dict[str, str]:
     """Open a session per load-test user, as a sign-in would (signing in is not what we time)."""
     code = """
@@ -95,17 +110,7 @@ for user in User.objects.filter(username__startswith="load"):
     out[user.username] = session.session_key
 print(json.dumps(out))
 """
-    import json
-
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {str(k): str(v) for k, v in shell_json(code, env).items()}
 
 
 def due_calls(env: dict[str, str], nurses: int) -> dict[int, list[int]]:
@@ -124,17 +129,7 @@ for k in range({nurses}):
     out[k] = ids[(k // 30)::share][:400]
 print(json.dumps(out))
 """
-    import json
-
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return {int(k): v for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+    return {int(k): list(v) for k, v in shell_json(code, env).items()}
 
 
 def answers() -> dict[str, str]:

@@ -5,8 +5,6 @@ way nothing is mocked: the test starts ``celery worker`` and waits for the task'
 """
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from analytics.tasks import HEARTBEAT_KEY, worker_heartbeat
+from tests.processes import start_worker, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,36 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def worker_queue():
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--queues",
-            queue,
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_worker(queue, os.environ.copy())
     yield queue
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
+    output = stop(process)
     if process.returncode not in (0, -15):
         print(output)
 
