@@ -253,6 +253,9 @@ ANALYSIS_PARAMETERS: dict[str, object] = {
     "n_boot": env_int("ANALYSIS_BOOTSTRAP_RESAMPLES", 1000),
     "seed": env_int("ANALYSIS_SEED", 2023),
 }
+# Exports (docs/operations.md): a download built less than this many seconds ago is sent again
+# instead of being rebuilt (0: every download is built for its request).
+EXPORT_SNAPSHOT_SECONDS = env_int("EXPORT_SNAPSHOT_SECONDS", 30)
 # The health check calls the worker stale when its last heartbeat is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180)
 

@@ -39,6 +39,12 @@ class SignedInClient(SecondFactorLogin, Client):
     """The test client, signed in past the second factor by ``force_login``."""
 
 
+@pytest.fixture(autouse=True)
+def _exports_built_per_request(settings):
+    """Build every download for its request; tests/analytics/test_export_snapshots.py opts in."""
+    settings.EXPORT_SNAPSHOT_SECONDS = 0
+
+
 @pytest.fixture
 def client():
     return SignedInClient()

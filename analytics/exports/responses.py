@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from analytics.exports import layouts, writers
+from analytics.exports import layouts, snapshots, writers
 from analytics.exports import variables as var
-from analytics.exports.services import export_log_finish, export_log_record, export_write
+from analytics.exports.services import export_build, export_log_finish, export_log_record
 from analytics.models import ExportLog
 
 
@@ -31,10 +28,13 @@ def _logged_stream(pieces: Iterator[str], log: ExportLog, counter: list[int]) ->
 def download_response(
     *, user: Any, layout: str, fmt: str, items: bool, source: str
 ) -> HttpResponse:
-    """Send one layout in one format: CSV streamed chunk by chunk, other formats from a file."""
+    """Send one layout in one format, from a recent snapshot or built for this request.
+
+    With snapshots off, CSV is streamed chunk by chunk as it is read from the database.
+    """
     name = filename(layout, fmt, items)
     response: HttpResponse
-    if fmt == "csv":
+    if fmt == "csv" and snapshots.max_age() == 0:
         log = export_log_record(
             by=user, source=source, layout=layout, fmt=fmt, items=items, filename=name
         )
@@ -44,16 +44,28 @@ def download_response(
         response = StreamingHttpResponse(
             _logged_stream(pieces, log, counter), content_type=writers.CONTENT_TYPES["csv"]
         )
+        response["X-Data-As-Of"] = timezone.now().isoformat(timespec="seconds")
     else:
-        handle, temporary = tempfile.mkstemp(suffix=f".{fmt}")
-        os.close(handle)
-        path = Path(temporary)
-        try:
-            export_write(layout=layout, fmt=fmt, path=path, by=user, source=source, items=items)
-            opened = path.open("rb")
-        finally:
+        built = snapshots.snapshot(
+            layout=layout,
+            fmt=fmt,
+            items=items,
+            build=lambda path: export_build(layout=layout, fmt=fmt, path=path, items=items),
+        )
+        opened = built.path.open("rb")
+        if not built.kept:
             # The open file stays readable after its name is gone.
-            path.unlink(missing_ok=True)
+            built.path.unlink(missing_ok=True)
+        export_log_record(
+            by=user,
+            source=source,
+            layout=layout,
+            fmt=fmt,
+            items=items,
+            rows=built.rows,
+            filename=name,
+        )
         response = FileResponse(opened, content_type=writers.CONTENT_TYPES[fmt])
+        response["X-Data-As-Of"] = built.built_at.isoformat(timespec="seconds")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

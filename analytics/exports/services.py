@@ -45,17 +45,15 @@ def export_log_finish(*, log: ExportLog, rows: int) -> ExportLog:
     return log
 
 
-def export_write(
+def export_build(
     *,
     layout: str,
     fmt: str,
     path: Path,
-    by: Any,
-    source: str,
     items: bool = False,
     patients: QuerySet[Patient] | None = None,
-) -> ExportLog:
-    """Write one layout to a file in one format and log it.
+) -> int:
+    """Write one layout to a file in one format; return the number of data rows.
 
     A long layout with items written as XLSX carries the administrations in a second sheet, so
     that the workbook alone can be imported back.
@@ -67,7 +65,21 @@ def export_write(
         extra = {
             "administrations": (layouts.frames("administrations", patients), var.ADMINISTRATIONS)
         }
-    rows = writers.write(fmt, frames, variables, path, extra_sheets=extra)
+    return writers.write(fmt, frames, variables, path, extra_sheets=extra)
+
+
+def export_write(
+    *,
+    layout: str,
+    fmt: str,
+    path: Path,
+    by: Any,
+    source: str,
+    items: bool = False,
+    patients: QuerySet[Patient] | None = None,
+) -> ExportLog:
+    """Write one layout to a file in one format and log it."""
+    rows = export_build(layout=layout, fmt=fmt, path=path, items=items, patients=patients)
     return export_log_record(
         by=by, source=source, layout=layout, fmt=fmt, items=items, rows=rows, filename=path.name
     )

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import Role
-from analytics.exports import dictionary, writers
+from analytics.exports import dictionary, snapshots, writers
 from analytics.exports import variables as var
 from analytics.exports.responses import download_response
 from analytics.exports.services import export_log_record
@@ -56,7 +56,12 @@ def export_list(request: HttpRequest) -> HttpResponse:
         {"layout": "long", "title": "Long with item answers (importable)", "items": True},
     )
     recent = ExportLog.objects.select_related("user")[:10]
-    context = {"downloads": downloads, "formats": writers.FORMATS, "recent": recent}
+    context = {
+        "downloads": downloads,
+        "formats": writers.FORMATS,
+        "recent": recent,
+        "snapshot_seconds": snapshots.max_age(),
+    }
     return render(request, "analytics/export_list.html", context)
 
 
