@@ -22,19 +22,26 @@ MODELS: dict[str, type[models.Model]] = {
 }
 KIND_OF_MODEL = {model: kind for kind, model in MODELS.items()}
 
-# Questionnaire fields of a call: the names of the call page's inputs, then whole instruments.
-_CALL_FIELDS: list[tuple[str, str]] = [
-    ("call_date", "Date of the call"),
-    ("nprs", "NPRS (whole instrument)"),
-    ("nprs_mean", "Mean pain (NPRS)"),
-    ("nprs_max", "Maximal pain (NPRS)"),
-    ("hads", "HADS (whole instrument)"),
-    ("hads_anxiety", "HADS anxiety"),
-    ("hads_depression", "HADS depression"),
-    *[(f"hads_{n}", f"HADS item {n}") for n in range(1, 15)],
-    ("sf12", "SF-12 (whole instrument)"),
-    *[(f"sf12_{item.lower()}", f"SF-12 {item}") for item in sf12.ITEMS],
-]
+
+def _call_fields() -> list[tuple[str, str]]:
+    """Return the questionnaire fields of a call with their labels in the active language.
+
+    The names are those of the call page's inputs, then whole instruments.
+    """
+    return [
+        ("call_date", _("Date of the call")),
+        ("nprs", _("NPRS (whole instrument)")),
+        ("nprs_mean", _("Mean pain (NPRS)")),
+        ("nprs_max", _("Maximal pain (NPRS)")),
+        ("hads", _("HADS (whole instrument)")),
+        ("hads_anxiety", _("HADS anxiety")),
+        ("hads_depression", _("HADS depression")),
+        *[(f"hads_{n}", _("HADS item %(number)d") % {"number": n}) for n in range(1, 15)],
+        ("sf12", _("SF-12 (whole instrument)")),
+        *[(f"sf12_{item.lower()}", f"SF-12 {item}") for item in sf12.ITEMS],
+    ]
+
+
 _PATIENT_FIELDS = (
     "age",
     "sex",
@@ -72,7 +79,7 @@ class Target:
 def field_label(model: type[models.Model], field: str) -> str:
     """Return the label of a queryable field of a model, in the active language."""
     if model is FollowUpCall:
-        return _(dict(_CALL_FIELDS).get(field, field))
+        return dict(_call_fields()).get(field, field)
     try:
         return str(model._meta.get_field(field).verbose_name)
     except Exception:
@@ -82,7 +89,7 @@ def field_label(model: type[models.Model], field: str) -> str:
 def fields_of(model: type[models.Model]) -> list[str]:
     """Return the field names a query may name on a row of ``model``."""
     if model is FollowUpCall:
-        return [name for name, _label in _CALL_FIELDS]
+        return [name for name, _label in _call_fields()]
     if model is Patient:
         return list(_PATIENT_FIELDS)
     if model is KetamineAdministration:
