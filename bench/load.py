@@ -2,11 +2,14 @@
 
 Run: .venv/bin/python bench/load.py [--patients 3290] [--duration 120] [--nurses 50]
          [--statisticians 5] [--database-url postgres://postgres@127.0.0.1:5432/loadtest]
-         [--redis-url redis://127.0.0.1:6379/7] [--web-workers 4]
+         [--redis-url redis://127.0.0.1:6379/7] [--web-workers 4] [--reuse-database]
 
 Everything stays on loopback: a PostgreSQL database for the test (created, migrated and seeded
-with an ongoing demo cohort), gunicorn, a Celery worker re-running the analysis, and locust
-(headless, bounded in time) as the client. Prints the throughput, p50/p95/p99 latency, the error
+with an ongoing demo cohort), gunicorn, a Celery worker re-running the analysis (at a lower CPU
+priority, as deployed), and locust (headless, bounded in time) as the client. A nurse opens the
+worklist, then a due call, answers its items (the page asks for the live scores after each
+answer, as in the browser) and completes it; a statistician opens the analysis dashboard or
+downloads the long CSV. Prints the throughput, p50/p95/p99 latency, the error
 count, and checks that every call a nurse completed is stored exactly once.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -178,6 +182,14 @@ def run_load(
             token, version = TOKEN.search(page.text), VERSION.search(page.text)
             if not token or not version:
                 return
+            # The page asks for the scores each time an answer changes (htmx, one request per
+            # item answered): a nurse fast on the keyboard answers an item every few tenths
+            # of a second.
+            answered = {"csrfmiddlewaretoken": token.group(1)}
+            for name, value in form.items():
+                answered[name] = value
+                self.client.post(f"/calls/{call}/scores/", answered, name="live scores")
+                gevent.sleep(random.uniform(0.1, 0.4))
             data = {
                 **form,
                 "csrfmiddlewaretoken": token.group(1),
@@ -263,11 +275,19 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8710)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/loadtest")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="keep the database of an earlier run (its calls completed then stay completed)",
+    )
     args = parser.parse_args()
     env = django_env(args.database_url, args.redis_url)
 
-    print(f"Preparing {args.patients:,} patients on PostgreSQL...", flush=True)
-    prepare(args, env)
+    if args.reuse_database:
+        print("Reusing the database of an earlier run", flush=True)
+    else:
+        print(f"Preparing {args.patients:,} patients on PostgreSQL...", flush=True)
+        prepare(args, env)
     pools = due_calls(env, args.nurses)
     keys = sessions(env)
     print(f"{sum(len(v) for v in pools.values()):,} due calls shared among the nurses", flush=True)
@@ -285,12 +305,19 @@ def main() -> None:
             "4",
             "--log-level",
             "warning",
+            "--graceful-timeout",
+            "5",
         ],
         cwd=ROOT,
         env=env,
     )
+    # The worker runs at a lower CPU priority than the web processes, as in docker-compose.yml:
+    # the analysis can wait a moment, a nurse on the phone cannot.
     worker = subprocess.Popen(
         [
+            "nice",
+            "-n",
+            "10",
             bin_dir / "celery",
             "-A",
             "config",
@@ -328,10 +355,14 @@ def main() -> None:
         )
         result = run_load(args, f"http://127.0.0.1:{args.port}", pools, keys)
     finally:
-        web.terminate()
-        worker.terminate()
-        web.wait(30)
-        worker.wait(30)
+        for process in (web, worker):
+            process.terminate()
+        for process in (web, worker):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     stats = result["stats"]
     total = stats.total
