@@ -82,6 +82,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# Stock widgets written in Python (the call page has some three hundred inputs).
+FORM_RENDERER = "config.form_renderer.WidgetRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
