@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_otp import user_has_device
+
+
+class SessionRenewalMiddleware:
+    """Push a signed-in session's expiry back at most once per ``SESSION_RENEW_SECONDS``.
+
+    Saving the session on every request would cost a database write per request, and the
+    call page sends one for each answer. The idle timeout counts from the last renewal: a
+    session ends between ``SESSION_COOKIE_AGE - SESSION_RENEW_SECONDS`` and
+    ``SESSION_COOKIE_AGE`` after its last request. Placed just after SessionMiddleware, whose
+    response step then saves the renewed session and resends the cookie.
+    """
+
+    KEY = "renewed_at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.get(SESSION_KEY):
+            return response
+        now = int(time.time())
+        if now - int(session.get(self.KEY, 0)) >= settings.SESSION_RENEW_SECONDS:
+            session[self.KEY] = now
+        return response
 
 
 class UserLanguageMiddleware:

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -306,9 +307,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_KB", 2560) * 1024
 
 # Security: strict unless DEBUG. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER.
 SESSION_COOKIE_HTTPONLY = True
-# A session ends after this many minutes without a request: every request renews the cookie.
+# A session ends after this many minutes without a request: a request renews it when the last
+# renewal is older than SESSION_RENEW_SECONDS (accounts.middleware.SessionRenewalMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = env_int("SESSION_RENEW_SECONDS", 60)
 # Secure cookies unless DEBUG; turning them off is for plain-HTTP loopback tests only.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)

@@ -18,7 +18,7 @@ IDLE = dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
 
 def test_the_idle_timeout_defaults_to_thirty_minutes():
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_RENEW_SECONDS == 60
 
 
 def test_a_session_ends_after_the_idle_timeout_and_each_request_renews_it(client, nurse_site_a):
@@ -29,6 +29,35 @@ def test_a_session_ends_after_the_idle_timeout_and_each_request_renews_it(client
             assert client.get(reverse("home")).status_code == 200
         clock.shift(IDLE + dt.timedelta(minutes=1))
         response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def _expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(
+        session_key=client.cookies[settings.SESSION_COOKIE_NAME].value
+    ).expire_date
+
+
+def test_requests_within_a_minute_do_not_write_the_session_again(client, nurse_site_a):
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        client.post(reverse("login"), {"username": "nurse_a", "password": PASSWORD})
+        client.get(reverse("home"))
+        renewed = _expiry(client)
+        clock.shift(dt.timedelta(seconds=30))
+        client.get(reverse("home"))
+        assert _expiry(client) == renewed
+        clock.shift(dt.timedelta(seconds=31))
+        client.get(reverse("home"))
+        assert _expiry(client) == renewed + dt.timedelta(seconds=61)
+
+
+def test_signing_out_is_not_undone_by_the_renewal(client, nurse_site_a):
+    client.post(reverse("login"), {"username": "nurse_a", "password": PASSWORD})
+    client.post(reverse("logout"))
+    response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
 
