@@ -41,7 +41,7 @@ system-deps:
 
 # Refresh the French catalogue after changing texts, then translate the new entries.
 messages: install
-	$(DEV) $(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=var --no-location
+	$(DEV) $(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=var --no-location --no-wrap
 	$(DEV) $(BIN)/python manage.py compilemessages --ignore=.venv
 
 run: install
