@@ -100,6 +100,7 @@ def void_text(signature: Signature) -> str:
 def sign_off_context(user: Any, patient: Patient) -> dict[str, Any]:
     """Return the lock and signature state of a patient and what the user may do about it."""
     lock = patient.current_lock()
+    row = getattr(patient, "lock", None)
     signature = patient.live_signature()
     voided = None
     if signature is None:
@@ -113,6 +114,7 @@ def sign_off_context(user: Any, patient: Patient) -> dict[str, Any]:
     over = lock is None and patient.follow_up_is_over()
     return {
         "lock": lock,
+        "unlocked": row if row is not None and not row.locked else None,
         "signature": signature,
         "void_text": void_text(voided) if voided else "",
         "can_lock": is_manager and over,

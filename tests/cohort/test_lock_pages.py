@@ -177,6 +177,8 @@ def test_patient_page_says_which_change_voided_the_signature(
     w1 = locked.calls.get(timepoint="W1")
     questionnaires_save(call=w1, data={**VALID, "nprs_mean": 5}, by=nurse_site_a, reason="Said 5")
     page = _page(client, nurse_site_a, locked)
+    assert "Unlocked by Dana Moreau on " in page
+    assert ": W1 pain queried" in page
     assert "Signature of Dr Claire Roux on " in page
     assert "was voided by the change of call W1 by Nina Petit (research nurse) on " in page
 
