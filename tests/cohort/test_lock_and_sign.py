@@ -5,17 +5,26 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from accounts.roles import Role
 from cohort import audit, services
+from cohort.demo_loader import demo_purge
 from cohort.models import KetamineAdministration, Patient, PatientLock, Signature
 from followup import services as followup_services
 from followup.models import FollowUpCall
 from quality.services import queries_answer_on_correction
-from tests.factories import PASSWORD, finish_follow_up, make_user
+from tests.factories import PASSWORD, SiteFactory, enrol, finish_follow_up, make_user
 from tests.followup.test_questionnaire_validation import VALID
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The messages and the default meaning are read in English, whatever ran before.
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -297,3 +306,17 @@ def test_lock_unlock_sign_and_void_appear_in_the_patient_history(
 
 
 _SIGN_OFF_ACTIONS = {"locked", "unlocked", "signed", "signature voided"}
+
+
+def test_purging_the_demo_removes_its_locked_and_signed_patients(manager):
+    demo = SiteFactory(code="DM", name="Demo clinic", is_demo=True)
+    nurse = make_user("nurse_demo", Role.NURSE, [demo])
+    clinician = make_user("clinician_demo", Role.CLINICIAN, [demo])
+    patient = finish_follow_up(enrol(demo, by=nurse), by=nurse, answers=VALID)
+    services.patient_lock(patient=patient, by=manager)
+    services.patient_sign(patient=patient, by=clinician, password=PASSWORD)
+    demo_purge()
+    assert not Patient.objects.filter(site=demo).exists()
+    assert not PatientLock.objects.exists()
+    assert not Signature.objects.exists()
+    assert not Signature.history.exists()
