@@ -224,3 +224,14 @@ def test_history_page_shows_lock_sign_unlock_and_void(
         assert action in page
     assert "<td>signature voided</td>" in page
     assert "W1 pain queried" in page
+
+
+def test_administration_site_shows_a_locked_patient_read_only(client, manager, finished):
+    client.force_login(manager)
+    url = reverse("admin:cohort_patient_change", args=[finished.pk])
+    assert b'name="_save"' in client.get(url).content
+    services.patient_lock(patient=finished, by=manager)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b'name="_save"' not in response.content
+    assert client.post(url, {}).status_code == 403
