@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.access import DATA_ENTRY_ROLES
 from cohort import vocabulary as voc
-from cohort.models import KetamineAdministration, Patient, Site
+from cohort.models import KetamineAdministration, Patient, Signature, Site
 from cohort.selectors import patients_for_user, sites_for_user
 from cohort.serializers import (
     AdministrationCreateSerializer,
@@ -74,10 +74,16 @@ class PatientViewSet(
 
     def get_queryset(self) -> QuerySet[Patient]:
         user: Any = self.request.user
-        patients = patients_for_user(user).annotate(
-            cumulative_dose_mg=Sum(
-                "administrations__total_mg", filter=Q(administrations__voided_at__isnull=True)
+        live = Signature.objects.filter(voided_at__isnull=True)
+        patients = (
+            patients_for_user(user)
+            .annotate(
+                cumulative_dose_mg=Sum(
+                    "administrations__total_mg", filter=Q(administrations__voided_at__isnull=True)
+                )
             )
+            .select_related("lock__locked_by")
+            .prefetch_related(Prefetch("signatures", queryset=live, to_attr="live_signatures"))
         )
         if getattr(user, "sees_identifiers", False):
             patients = patients.select_related("contact")

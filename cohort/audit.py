@@ -15,7 +15,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cohort.models import KetamineAdministration, Patient, PatientContact
+from cohort.models import KetamineAdministration, Patient, PatientContact, PatientLock, Signature
 from followup.models import (
     AdverseEvent,
     CallAttempt,
@@ -62,14 +62,30 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def _entries(history: Any, describe: Any, *, identifiers: bool) -> list[Entry]:
-    """Turn the history rows of one model (all objects) into entries, oldest first per object."""
+def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None) -> list[Entry]:
+    """Turn the history rows of one model (all objects) into entries, oldest first per object.
+
+    ``act(before, row)``, when given, names the action of a row and its changes are not listed
+    (the lock and the signatures say what happened in the action and the reason).
+    """
     rows = list(history.order_by("id", "history_date", "history_id").select_related("history_user"))
     entries = []
     previous: dict[Any, Any] = {}
     for row in rows:
         before = previous.get(row.id)
         changes = []
+        if act is not None:
+            entries.append(
+                Entry(
+                    when=row.history_date,
+                    who=_who(row.history_user),
+                    what=describe(row),
+                    action=str(act(before, row)),
+                    reason=row.history_change_reason or "",
+                )
+            )
+            previous[row.id] = row
+            continue
         if before is not None and row.history_type == "~":
             delta = row.diff_against(before)
             for change in delta.changes:
@@ -88,7 +104,7 @@ def _entries(history: Any, describe: Any, *, identifiers: bool) -> list[Entry]:
         entries.append(
             Entry(
                 when=row.history_date,
-                who=(user.get_full_name() or user.username) if user else _("system"),
+                who=_who(user),
                 what=describe(row),
                 action=str(action),
                 reason=row.history_change_reason or "",
@@ -97,6 +113,18 @@ def _entries(history: Any, describe: Any, *, identifiers: bool) -> list[Entry]:
         )
         previous[row.id] = row
     return entries
+
+
+def _who(user: Any) -> str:
+    return (user.get_full_name() or user.username) if user else _("system")
+
+
+def _lock_action(before: Any, row: Any) -> str:
+    return _("locked") if row.locked else _("unlocked")
+
+
+def _signature_action(before: Any, row: Any) -> str:
+    return _("signature voided") if row.voided_at else _("signed")
 
 
 def _voided(before: Any, row: Any) -> bool:
@@ -158,6 +186,18 @@ def patient_trail(patient: Patient, *, identifiers: bool) -> list[Entry]:
         identifiers=identifiers,
     )
     entries += _call_parts(list(calls), labels, identifiers)
+    entries += _entries(
+        PatientLock.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
+        lambda row: _("Follow-up lock"),
+        identifiers=identifiers,
+        act=_lock_action,
+    )
+    entries += _entries(
+        Signature.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
+        lambda row: _("Signature of Dr %(name)s") % {"name": row.signer_name},
+        identifiers=identifiers,
+        act=_signature_action,
+    )
     return _sorted(entries)
 
 

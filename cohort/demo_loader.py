@@ -31,7 +31,15 @@ from django.utils import timezone
 
 from cohort.demo import DemoCohort
 from cohort.fields import encrypt
-from cohort.models import KetamineAdministration, Patient, PatientContact, Site, dose_in_mg
+from cohort.models import (
+    KetamineAdministration,
+    Patient,
+    PatientContact,
+    PatientLock,
+    Signature,
+    Site,
+    dose_in_mg,
+)
 from followup import schedule
 from followup.instruments import hads, sf12
 from followup.models import (
@@ -334,7 +342,8 @@ def demo_purge() -> dict[str, int]:
     demo_patients = Patient.objects.filter(site__is_demo=True).values("id")
     demo_calls = FollowUpCall.objects.filter(patient__site__is_demo=True).values("id")
     removed: dict[str, int] = {}
-    for model in CLINICAL_MODELS:
+    # A demo follow-up may have been locked and signed on the pages: those rows go first.
+    for model in (Signature, PatientLock, *CLINICAL_MODELS):
         if model is Patient:
             live = model.objects.filter(id__in=demo_patients)
         elif hasattr(model, "call"):

@@ -126,6 +126,35 @@ class PatientStatusForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 
+class PatientUnlockForm(forms.Form):
+    """A data manager unlocks a follow-up, saying why."""
+
+    reason = forms.CharField(
+        label=_("Reason for unlocking"),
+        max_length=500,
+        help_text=_("A change after unlocking voids the clinician's signature."),
+    )
+
+
+class SignatureForm(forms.Form):
+    """A clinician signs a locked follow-up by typing their password again."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+LOCK_FILTERS = [
+    ("", _("Any")),
+    ("ready", _("Ready to lock")),
+    ("locked", _("Locked")),
+    ("unsigned", _("Locked, awaiting signature")),
+    ("signed", _("Signed")),
+]
+
+
 class PatientFilterForm(forms.Form):
     """Search and filters of the patient list (every field optional)."""
 
@@ -136,6 +165,7 @@ class PatientFilterForm(forms.Form):
     )
     group = forms.ChoiceField(label=_("Pain trajectory"), required=False)
     flagged = forms.BooleanField(label=_("Calls to review only"), required=False)
+    lock = forms.ChoiceField(label=_("Lock and sign-off"), required=False, choices=LOCK_FILTERS)
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -160,6 +161,21 @@ class Patient(ClinicalModel):
         """Say whether calls are still being made to this patient."""
         return self.status == "active"
 
+    def follow_up_is_over(self) -> bool:
+        """Say whether the follow-up has ended: the patient left it, or no call is left to make."""
+        if self.status != "active":
+            return True
+        return not self.calls.filter(status__in=voc.OPEN_CALL_STATUSES).exists()
+
+    def current_lock(self) -> PatientLock | None:
+        """Return the patient's lock row when the follow-up is locked, else None."""
+        lock = getattr(self, "lock", None)
+        return lock if lock is not None and lock.locked else None
+
+    def live_signature(self) -> Signature | None:
+        """Return the signature not voided, if any."""
+        return self.signatures.filter(voided_at__isnull=True).first()
+
     def cumulative_dose_mg(self, on: dt.date | None = None) -> Decimal:
         """Return the total ketamine received (mg) up to and including ``on`` (default: all)."""
         administrations = self.administrations.filter(voided_at__isnull=True)
@@ -276,3 +292,106 @@ class KetamineAdministration(VoidableModel):
     def clean(self) -> None:
         if self.dose_unit and self.dose_value is not None and self.weight_kg is not None:
             self.compute_doses()
+
+
+class PatientLock(ClinicalModel):
+    """Whether a patient's follow-up is locked; the history keeps every lock and unlock.
+
+    One row per patient, created at the first lock. While ``locked`` is true, every service that
+    writes the patient's clinical data refuses (``cohort.services.patient_guard_edit``).
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="lock")
+    locked = models.BooleanField(_("locked"), default=False)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("locked by"),
+    )
+    unlocked_at = models.DateTimeField(_("unlocked at"), null=True, blank=True)
+    unlocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unlocked by"),
+    )
+    unlock_reason = models.TextField(_("reason for unlocking"), blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up lock")
+        verbose_name_plural = _("follow-up locks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(locked=False) | Q(locked_at__isnull=False, locked_by__isnull=False),
+                name="lock_says_who_and_when",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {'locked' if self.locked else 'unlocked'}"
+
+
+# The statement a clinician attests by signing, unless the study gives another.
+DEFAULT_SIGNATURE_MEANING = _(
+    "I confirm that the follow-up data of this patient are complete and accurate."
+)
+
+
+class Signature(VoidableModel):
+    """A clinician's electronic signature of a locked follow-up, with what it attests.
+
+    ``signer_name`` keeps the name as it was at signing. A change to the patient's data after
+    the signature voids it: ``voided_at``, ``voided_by``, ``voided_change`` (what was changed,
+    e.g. ``call:M3``) and ``void_reason`` (the reason the change gave) say how.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("signer"),
+    )
+    signer_name = models.CharField(_("name of the signer at signing"), max_length=300)
+    signed_at = models.DateTimeField(_("signed at"))
+    meaning = models.TextField(_("meaning of the signature"))
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voided by"),
+    )
+    voided_change = models.CharField(_("change that voided it"), max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["patient", "-signed_at"]
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(voided_at__isnull=True),
+                name="signature_one_live_per_patient",
+            ),
+            models.CheckConstraint(condition=~Q(meaning=""), name="signature_states_its_meaning"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} signed by {self.signer_name}"
+
+    def voided_change_label(self) -> str:
+        """Return what the voiding change touched, in words (``call:M3`` -> "call M3")."""
+        kind, _sep, detail = self.voided_change.partition(":")
+        if kind == "call":
+            return str(_("call %(timepoint)s") % {"timepoint": detail})
+        if kind == "administration":
+            return str(_("the administration of %(date)s") % {"date": detail})
+        return str(_("the patient file"))

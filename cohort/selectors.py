@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from cohort.models import Patient, Site
+from cohort import vocabulary as voc
+from cohort.models import Patient, Signature, Site
+from followup.models import FollowUpCall
 
 
 def sites_for_user(user: Any) -> QuerySet[Site]:
@@ -26,3 +28,38 @@ def patients_for_user(user: Any) -> QuerySet[Patient]:
     if user.is_site_scoped:
         patients = patients.filter(site__in=user.sites.all())
     return patients
+
+
+def with_lock_state(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Annotate ``has_open_calls`` (a call still to make) and ``is_signed`` (a live signature)."""
+    open_calls = FollowUpCall.objects.filter(
+        patient=OuterRef("pk"), status__in=voc.OPEN_CALL_STATUSES
+    )
+    live = Signature.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)
+    return patients.annotate(has_open_calls=Exists(open_calls), is_signed=Exists(live))
+
+
+# The lock states the patient list filters on, and what each means.
+LOCK_STATES = {
+    "ready": Q(Q(lock__isnull=True) | Q(lock__locked=False))
+    & Q(~Q(status="active") | Q(has_open_calls=False)),
+    "locked": Q(lock__locked=True),
+    "unsigned": Q(lock__locked=True, is_signed=False),
+    "signed": Q(is_signed=True),
+}
+
+
+def patients_in_lock_state(patients: QuerySet[Patient], state: str) -> QuerySet[Patient]:
+    """Keep the patients in one lock state: ready (to lock), locked, unsigned, signed."""
+    return with_lock_state(patients).filter(LOCK_STATES[state])
+
+
+def followups_ready_to_lock(user: Any) -> QuerySet[Patient]:
+    """Return the user's patients whose follow-up is over and not locked."""
+    return patients_in_lock_state(patients_for_user(user), "ready").order_by("study_code")
+
+
+def followups_awaiting_signature(user: Any) -> QuerySet[Patient]:
+    """Return the user's locked patients without a live signature, locked first first."""
+    patients = patients_in_lock_state(patients_for_user(user), "unsigned")
+    return patients.select_related("lock__locked_by").order_by("lock__locked_at", "study_code")

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cohort import services
@@ -33,6 +34,37 @@ class ContactSerializer(serializers.ModelSerializer):
         fields = ("first_name", "last_name", "phone", "phone_alt", "preferred_call_time")
 
 
+class SignOffSerializer(serializers.Serializer):
+    """Whether the follow-up is locked and signed (read only; the pages lock and sign)."""
+
+    locked = serializers.BooleanField()
+    locked_at = serializers.DateTimeField(allow_null=True)
+    locked_by = serializers.CharField(allow_null=True, help_text="Name of the data manager.")
+    signed = serializers.BooleanField(help_text="A signature stands (not voided by a change).")
+    signed_at = serializers.DateTimeField(allow_null=True)
+    signed_by = serializers.CharField(
+        allow_null=True, help_text="Name of the clinician as it was at signing."
+    )
+    meaning = serializers.CharField(allow_null=True, help_text="What the signature attests.")
+
+
+def sign_off_state(patient: Patient) -> dict[str, Any]:
+    """Return the lock and live signature of a patient as the API shows them."""
+    lock = patient.current_lock()
+    live = getattr(patient, "live_signatures", None)
+    signature = live[0] if live else (None if live is not None else patient.live_signature())
+    by = lock.locked_by if lock else None
+    return {
+        "locked": lock is not None,
+        "locked_at": lock.locked_at if lock else None,
+        "locked_by": (by.get_full_name() or by.username) if by else None,
+        "signed": signature is not None,
+        "signed_at": signature.signed_at if signature else None,
+        "signed_by": signature.signer_name if signature else None,
+        "meaning": signature.meaning if signature else None,
+    }
+
+
 class PatientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     """A patient as the pages show it; ``contact`` and free text for site staff only."""
 
@@ -52,6 +84,9 @@ class PatientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     contact = ContactSerializer(
         read_only=True,
         help_text="Names and phones: only for nurses and clinicians of the patient's site.",
+    )
+    sign_off = serializers.SerializerMethodField(
+        help_text="Lock and signature: while locked, every write about the patient is a 400."
     )
 
     class Meta:
@@ -78,10 +113,15 @@ class PatientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
             "status_reason",
             "cumulative_dose_mg",
             "contact",
+            "sign_off",
             "created_at",
             "updated_at",
         )
         read_only_fields = fields
+
+    @extend_schema_field(SignOffSerializer)
+    def get_sign_off(self, patient: Patient) -> dict[str, Any]:
+        return sign_off_state(patient)
 
 
 class AdministrationInputSerializer(serializers.Serializer):

@@ -19,4 +19,7 @@ urlpatterns = [
         name="administration_edit",
     ),
     path("<int:pk>/status/", views.patient_status, name="patient_status"),
+    path("<int:pk>/lock/", views.patient_lock, name="patient_lock"),
+    path("<int:pk>/unlock/", views.patient_unlock, name="patient_unlock"),
+    path("<int:pk>/sign/", views.patient_sign, name="patient_sign"),
 ]

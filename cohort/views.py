@@ -5,27 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
 from cohort import audit, services, timeline
+from cohort import vocabulary as voc
 from cohort.forms import (
     AdministrationEditForm,
     AdministrationForm,
     PatientEnrolForm,
     PatientFilterForm,
     PatientStatusForm,
+    PatientUnlockForm,
+    SignatureForm,
 )
-from cohort.models import KetamineAdministration, Patient
-from cohort.selectors import patients_for_user, sites_for_user
+from cohort.models import DEFAULT_SIGNATURE_MEANING, KetamineAdministration, Patient, Signature
+from cohort.selectors import patients_for_user, patients_in_lock_state, sites_for_user
 from quality.services import queries_answer_on_correction
 
 
@@ -68,9 +72,63 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     return render(request, "cohort/patient_new.html", context, status=status)
 
 
+def _day(moment: Any) -> str:
+    return date_format(timezone.localtime(moment), "DATE_FORMAT")
+
+
+def _role_label(user: Any) -> str:
+    roles = sorted(role.value for role in user.roles)
+    return _(dict(voc.ROLES)[roles[0]]) if roles else _("no role")
+
+
+def void_text(signature: Signature) -> str:
+    """Say whose signature was voided, by which change, by whom and when."""
+    voider = signature.voided_by
+    return _(
+        "Signature of Dr %(signer)s on %(signed)s was voided by the change of %(change)s "
+        "by %(name)s (%(role)s) on %(date)s."
+    ) % {
+        "signer": signature.signer_name,
+        "signed": _day(signature.signed_at),
+        "change": signature.voided_change_label(),
+        "name": (voider.get_full_name() or voider.username) if voider else _("system"),
+        "role": _role_label(voider).lower() if voider else "",
+        "date": _day(signature.voided_at),
+    }
+
+
+def sign_off_context(user: Any, patient: Patient) -> dict[str, Any]:
+    """Return the lock and signature state of a patient and what the user may do about it."""
+    lock = patient.current_lock()
+    row = getattr(patient, "lock", None)
+    signature = patient.live_signature()
+    voided = None
+    if signature is None:
+        voided = (
+            patient.signatures.filter(voided_at__isnull=False)
+            .select_related("voided_by")
+            .order_by("-voided_at")
+            .first()
+        )
+    is_manager = user.is_superuser or user.has_role(Role.DATA_MANAGER)
+    over = lock is None and patient.follow_up_is_over()
+    return {
+        "lock": lock,
+        "unlocked": row if row is not None and not row.locked else None,
+        "signature": signature,
+        "void_text": void_text(voided) if voided else "",
+        "can_lock": is_manager and over,
+        "lock_waits": is_manager and lock is None and not over,
+        "can_unlock": is_manager and lock is not None,
+        "can_sign": lock is not None and signature is None and services.can_sign(user, patient),
+    }
+
+
 def _detail_context(request: HttpRequest, patient: Patient, **forms: Any) -> dict[str, Any]:
     today = timezone.localdate()
     return {
+        **sign_off_context(request.user, patient),
+        "unlock_form": forms.get("unlock_form") or PatientUnlockForm(prefix="unlock"),
         "patient": patient,
         "calls": list(patient.calls.order_by("sequence")),
         "administrations": list(patient.administrations.order_by("date")),
@@ -138,7 +196,12 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
                 messages.success(request, _("Administration changed; open calls rescheduled."))
                 return redirect("cohort:patient_detail", pk=patient.pk)
         status = 400
-    context = {"patient": patient, "administration": administration, "form": form}
+    context = {
+        "patient": patient,
+        "administration": administration,
+        "form": form,
+        "lock": patient.current_lock(),
+    }
     return render(request, "cohort/ketamineadministration_edit.html", context, status=status)
 
 
@@ -188,6 +251,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             patients = patients.filter(status=data["status"])
         if data["flagged"]:
             patients = patients.filter(calls__needs_review=True).distinct()
+        if data["lock"]:
+            patients = patients_in_lock_state(patients, data["lock"])
         if data["group"]:
             chosen = [pk for pk, m in memberships.items() if m.group == data["group"]]
             patients = patients.filter(pk__in=chosen)
@@ -232,3 +297,75 @@ def patient_history(request: HttpRequest, pk: int) -> HttpResponse:
     entries = audit.patient_trail(patient, identifiers=request.user.sees_identifiers)
     context = {"patient": patient, "entries": entries, "title": _("History of the patient")}
     return render(request, "cohort/audit_trail.html", context)
+
+
+@require_POST
+@role_required(Role.DATA_MANAGER)
+def patient_lock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lock a finished follow-up: no change until a data manager unlocks it."""
+    patient = _get_patient_for_user(request.user, pk)
+    try:
+        services.patient_lock(patient=patient, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Follow-up of %(code)s locked.") % {"code": patient.study_code})
+    return redirect("cohort:patient_detail", pk=patient.pk)
+
+
+@require_POST
+@role_required(Role.DATA_MANAGER)
+def patient_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Unlock a follow-up with a reason; the next change voids the signature."""
+    patient = _get_patient_for_user(request.user, pk)
+    form = PatientUnlockForm(request.POST, prefix="unlock")
+    if form.is_valid():
+        try:
+            services.patient_unlock(
+                patient=patient, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Follow-up of %(code)s unlocked.") % {"code": patient.study_code}
+            )
+            return redirect("cohort:patient_detail", pk=patient.pk)
+    context = _detail_context(request, patient, unlock_form=form)
+    return render(request, "cohort/patient_detail.html", context, status=400)
+
+
+@role_required(Role.CLINICIAN)
+def patient_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign a locked follow-up: state what the signature means, then ask for the password."""
+    patient = _get_patient_for_user(request.user, pk)
+    if not services.can_sign(request.user, patient):
+        raise PermissionDenied
+    form = SignatureForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.patient_sign(
+                    patient=patient,
+                    by=request.user,
+                    password=form.cleaned_data["password"],
+                    meaning=str(DEFAULT_SIGNATURE_MEANING),
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Follow-up of %(code)s signed.") % {"code": patient.study_code},
+                )
+                return redirect("cohort:patient_detail", pk=patient.pk)
+        status = 400
+    context = {
+        **sign_off_context(request.user, patient),
+        "patient": patient,
+        "form": form,
+        "meaning": DEFAULT_SIGNATURE_MEANING,
+        "signer_name": request.user.get_full_name() or request.user.get_username(),
+    }
+    return render(request, "cohort/signature_sign.html", context, status=status)

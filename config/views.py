@@ -21,7 +21,12 @@ from django.views.decorators.http import require_GET
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
 from cohort import vocabulary as voc
-from cohort.selectors import patients_for_user, sites_for_user
+from cohort.selectors import (
+    followups_awaiting_signature,
+    followups_ready_to_lock,
+    patients_for_user,
+    sites_for_user,
+)
 from followup.selectors import (
     call_counts_for_user,
     flagged_calls_for_user,
@@ -29,6 +34,9 @@ from followup.selectors import (
     worklist_for_user,
 )
 from quality.selectors import counts_by_site, open_queries_for_user
+
+# Locked follow-ups listed on a clinician's home page (the patient list has them all).
+SIGN_ROWS = 20
 
 
 @login_required
@@ -56,6 +64,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["open_queries"] = open_queries_for_user(user)
     if context["is_data_manager"]:
         context["query_counts"] = counts_by_site(user)
+        context["ready_to_lock"] = followups_ready_to_lock(user).count()
+    if user.has_role(Role.CLINICIAN):
+        context["awaiting_signature"] = list(followups_awaiting_signature(user)[:SIGN_ROWS])
     return render(request, "home.html", context)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.services import reanalysis_on_commit
-from cohort.services import administration_record
+from cohort.services import administration_record, patient_guard_edit
 from followup.instruments import hads
 from followup.models import (
     AdverseEvent,
@@ -78,6 +78,7 @@ def call_record_attempt(
     expected_version: int | None = None,
 ) -> CallAttempt:
     """Log one attempt; an unreached attempt leaves the call due, a refusal closes it."""
+    patient_guard_edit(patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=note)
     reanalysis_on_commit()
     call = _lock_call(call, expected_version)
     attempt = CallAttempt(
@@ -127,6 +128,9 @@ def questionnaires_save(
     and ``<instrument>_missing_reason``. Every problem is reported at once as a ValidationError
     keyed by field; nothing is written then. Editing a completed call needs a reason.
     """
+    patient_guard_edit(
+        patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=reason
+    )
     reanalysis_on_commit()
     errors = questionnaire_errors(data, complete=complete)
     if call.status == "reached" and not reason.strip():
@@ -199,6 +203,7 @@ def review_reasons(
 @transaction.atomic
 def call_mark_reviewed(*, call: FollowUpCall, by: Any, note: str = "") -> FollowUpCall:
     """Record that a clinician has seen a flagged call; the reasons stay for the record."""
+    patient_guard_edit(patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=note)
     call = _lock_call(call, None)
     call.needs_review = False
     call.version += 1
@@ -298,6 +303,9 @@ def call_save(
     recorded for the patient. Every problem is reported at once, before anything is written.
     Completing also logs the reached attempt.
     """
+    patient_guard_edit(
+        patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=reason
+    )
     errors = questionnaire_errors(data, complete=complete)
     errors.update(adverse_event_errors(list(adverse_events or [])))
     errors.update(treatment_errors(list(treatments or [])))

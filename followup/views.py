@@ -58,6 +58,7 @@ def _call_context(call: FollowUpCall, form: CallEntryForm, **extra: Any) -> dict
             call.patient.administrations.filter(voided_at__isnull=True).order_by("date")
         ),
         "reason_needed": call.status == "reached",
+        "lock": call.patient.current_lock(),
         "error_summary": error_summary(form),
         "error_count": sum(len(problems) for problems in form.errors.values()),
         **extra,
@@ -189,7 +190,11 @@ def call_scores(request: HttpRequest, pk: int) -> HttpResponse:
 def call_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a flagged call as reviewed by the signed-in clinician."""
     call = _get_call_for_user(request.user, pk)
-    services.call_mark_reviewed(call=call, by=request.user, note=request.POST.get("note", ""))
+    try:
+        services.call_mark_reviewed(call=call, by=request.user, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("home")
     messages.success(
         request,
         _("%(code)s %(timepoint)s marked as reviewed.")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role
 from cohort.models import Patient
+from cohort.services import patient_guard_edit
 from followup.models import FollowUpCall
 from quality import targets
 from quality.models import Query, QueryMessage
@@ -127,6 +128,8 @@ def queries_answer_on_correction(
     Called after a correction went through the clinical services: the correction's reason is
     the answer. Queries whose value is unchanged stay open.
     """
+    change = f"call:{call.timepoint}" if call is not None else "patient"
+    patient_guard_edit(patient=patient, by=by, change=change, reason=reason)
     queries = Query.objects.select_for_update().filter(patient=patient, state=State.OPEN)
     if call is not None:
         queries = queries.filter(call=call)

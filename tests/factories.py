@@ -72,3 +72,22 @@ def enrol(site: Site, by: Any = None, **overrides: Any) -> Patient:
 def give_authenticator(user: User) -> TOTPDevice:
     """Give a user a confirmed authenticator app (a TOTP device with a random key)."""
     return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def finish_follow_up(patient: Patient, *, by: Any, answers: dict[str, Any]) -> Patient:
+    """Complete the W1 call with ``answers``, then record the patient as lost: follow-up over.
+
+    The patient then has a reached call to correct later and no call left to make.
+    """
+    from cohort.services import patient_set_status
+    from followup.services import call_save
+
+    w1 = patient.calls.get(timepoint="W1")
+    call_save(call=w1, data=answers, by=by, complete=True, call_date=w1.target_date)
+    return patient_set_status(
+        patient=patient,
+        status="lost",
+        date=w1.target_date + dt.timedelta(days=40),
+        reason="Moved abroad, no new phone number",
+        by=by,
+    )
