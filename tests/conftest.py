@@ -6,6 +6,7 @@ import os
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
@@ -37,6 +38,13 @@ class SecondFactorLogin:
 
 class SignedInClient(SecondFactorLogin, Client):
     """The test client, signed in past the second factor by ``force_login``."""
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Leave no language active after a test (a French page must not make the next test French)."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
