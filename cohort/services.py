@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models.functions import Length
@@ -27,6 +30,8 @@ from cohort.models import (
 )
 from followup import schedule
 from followup.models import FollowUpCall
+
+logger = logging.getLogger(__name__)
 
 MIN_AGE = 18
 MIN_PAIN_MONTHS = 6
@@ -448,8 +453,24 @@ def patient_sign(
             _("This follow-up is already signed by %(name)s on %(date)s.")
             % {"name": signed.signer_name, "date": _day(signed.signed_at)}
         )
+    failures_key = f"signature-failures:{by.pk}"
+    if (cache.get(failures_key) or 0) >= settings.AXES_FAILURE_LIMIT:
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        raise ValidationError(
+            {
+                "password": _(
+                    "Too many wrong passwords: signing is blocked for %(minutes)d minutes."
+                )
+                % {"minutes": minutes}
+            }
+        )
     if not password or not by.check_password(password):
+        # Counted outside the database, so that the refusal's rollback keeps the count.
+        cache.add(failures_key, 0, timeout=settings.AXES_COOLOFF_TIME.total_seconds())
+        cache.incr(failures_key)
+        logger.warning("Wrong password when signing (user %s)", by.pk)
         raise ValidationError({"password": _("Wrong password: nothing was signed.")})
+    cache.delete(failures_key)
     signature = Signature(
         patient=patient,
         signer=by,

@@ -149,6 +149,24 @@ def test_signing_with_a_wrong_password_stores_nothing(locked, clinician):
     assert not Signature.history.exists()
 
 
+def test_repeated_wrong_passwords_block_signing_for_a_while(locked, clinician, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="Wrong password"):
+            services.patient_sign(patient=locked, by=clinician, password="guess")
+    with pytest.raises(
+        ValidationError, match="Too many wrong passwords: signing is blocked for 15"
+    ):
+        services.patient_sign(patient=locked, by=clinician, password=PASSWORD)
+    assert not Signature.objects.exists()
+    cache.clear()
+    services.patient_sign(patient=locked, by=clinician, password=PASSWORD)
+    assert Signature.objects.count() == 1
+
+
 def test_an_unlocked_follow_up_cannot_be_signed(finished, clinician):
     with pytest.raises(ValidationError, match="Only a locked follow-up can be signed"):
         services.patient_sign(patient=finished, by=clinician, password=PASSWORD)
