@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -175,14 +175,14 @@ def _save_call(
 @role_required(*DATA_ENTRY_ROLES)
 def call_scores(request: HttpRequest, pk: int) -> HttpResponse:
     """Return the scores of the answers typed so far (the call page asks as items are answered)."""
-    call = _get_call_for_user(request.user, pk)
+    # Sent after each answer: one light query checks the call is the user's to see.
+    if not selectors.calls_for_user(request.user).filter(pk=pk).exists():
+        raise Http404("No such call.")
     data = {}
     for name in QUESTIONNAIRE_FIELDS:
         text = request.POST.get(name, "").strip()
         data[name] = int(text) if text.isdigit() else None
-    return render(
-        request, "followup/partials/call_scores.html", {"call": call, "scores": live_scores(data)}
-    )
+    return render(request, "followup/partials/call_scores.html", {"scores": live_scores(data)})
 
 
 @require_POST
