@@ -3,7 +3,8 @@
 Each planter alters the cohort's frames in place and returns one description per fault (the
 study code, the timepoint or date, the column, the original and planted values), which the
 generator stores under ``truth["planted"][kind]``. The kinds match the data-quality rules of
-``quality.rules``; ``natural_findings`` lists what the unplanted cohort already holds.
+``quality.rules``, except ``nprs_digit_preference``, a site pattern for the central monitoring;
+``natural_findings`` lists what the unplanted cohort already holds.
 """
 
 from __future__ import annotations
@@ -239,6 +240,35 @@ def plant_administration_after_withdrawal(
     return planted
 
 
+DIGIT_PULL_SHARE = 0.4
+
+
+def plant_nprs_digit_preference(
+    cohort: DemoCohort, count: int, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """Pull the mean pain of ``count`` sites to 5 in 40% of their telephone calls.
+
+    What a site whose nurses round the patients' answers looks like: not a data-quality rule,
+    a pattern for the central monitoring (the digit preference test, ``quality.monitoring``).
+    The maximal pain is raised to the mean where it fell below, so that no rule fires.
+    """
+    calls = cohort.calls
+    site = calls["study_code"].map(cohort.patients.set_index("study_code")["site_code"])
+    answered = calls["nprs_mean"].notna() & calls["timepoint"].ne("BL")
+    sizes = site[answered].value_counts()
+    # Sites with enough answers for a test to see the pattern.
+    candidates = pd.Index(sorted(sizes.index[sizes >= 40]))
+    planted = []
+    for code in _pick(rng, candidates, count, "nprs_digit_preference"):
+        rows = calls.index[answered & site.eq(code)]
+        pulled = rows[rng.random(len(rows)) < DIGIT_PULL_SHARE]
+        calls.loc[pulled, "nprs_mean"] = 5
+        low = calls.loc[pulled, "nprs_max"] < 5
+        calls.loc[low[low].index, "nprs_max"] = 5
+        planted.append({"site_code": code, "column": "nprs_mean", "pulled_to_5": len(pulled)})
+    return planted
+
+
 Planter = Callable[["DemoCohort", int, np.random.Generator], list[dict[str, Any]]]
 PLANTERS: dict[str, Planter] = {
     "call_outside_window": plant_call_outside_window,
@@ -246,4 +276,5 @@ PLANTERS: dict[str, Planter] = {
     "hads_jump": plant_hads_jump,
     "missing_baseline_instrument": plant_missing_baseline_instrument,
     "administration_after_withdrawal": plant_administration_after_withdrawal,
+    "nprs_digit_preference": plant_nprs_digit_preference,
 }
