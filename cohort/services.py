@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from analytics.services import reanalysis_on_commit
 from cohort import vocabulary as voc
+from cohort.call_times import WEEKDAYS, days_code
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
 from followup import schedule
 from followup.models import FollowUpCall
@@ -275,6 +276,45 @@ def patient_set_status(
             call.version += 1
             _stamp(call, by=by, reason=call.status_reason)
             call.save(update_fields=["status", "status_reason", "version", "updated_at"])
+    return patient
+
+
+def call_times_errors(
+    *, call_from: dt.time | None, call_to: dt.time | None, days: list[int]
+) -> dict[str, str]:
+    """Return every problem of a preferred call time at once, keyed by field."""
+    errors: dict[str, str] = {}
+    if (call_from is None) != (call_to is None):
+        missing = "call_to" if call_to is None else "call_from"
+        errors[missing] = _("Give both the start and the end of the preferred time.")
+    elif call_from is not None and call_to is not None and call_from >= call_to:
+        errors["call_to"] = _("The preferred call time must end after it starts.")
+    if any(day not in WEEKDAYS for day in days):
+        errors["call_days"] = _("Weekdays are numbered 1 (Monday) to 7 (Sunday).")
+    return errors
+
+
+@transaction.atomic
+def patient_set_call_times(
+    *,
+    patient: Patient,
+    call_from: dt.time | None,
+    call_to: dt.time | None,
+    days: list[int],
+    note: str = "",
+    by: Any,
+) -> Patient:
+    """Record when the patient prefers to be called (all empty: no preference)."""
+    errors = call_times_errors(call_from=call_from, call_to=call_to, days=days)
+    if errors:
+        raise ValidationError(errors)
+    patient.call_from, patient.call_to = call_from, call_to
+    patient.call_days = days_code(days)
+    patient.call_note = note.strip()
+    patient.full_clean()
+    _stamp(patient, by=by, reason="Preferred call time changed")
+    fields = ["call_from", "call_to", "call_days", "call_note", "updated_at"]
+    patient.save(update_fields=fields)
     return patient
 
 

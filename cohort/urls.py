@@ -19,4 +19,5 @@ urlpatterns = [
         name="administration_edit",
     ),
     path("<int:pk>/status/", views.patient_status, name="patient_status"),
+    path("<int:pk>/call-times/", views.patient_call_times, name="patient_call_times"),
 ]

@@ -20,6 +20,7 @@ from cohort import audit, services, timeline
 from cohort.forms import (
     AdministrationEditForm,
     AdministrationForm,
+    CallTimesForm,
     PatientEnrolForm,
     PatientFilterForm,
     PatientStatusForm,
@@ -81,8 +82,15 @@ def _detail_context(request: HttpRequest, patient: Patient, **forms: Any) -> dic
         ),
         "status_form": forms.get("status_form")
         or PatientStatusForm(prefix="status", initial={"date": today}),
+        "call_times_form": forms.get("call_times_form")
+        or CallTimesForm(prefix="calltimes", initial=CallTimesForm.initial_for(patient)),
         "today": today,
+        "can_edit_call_times": _is_site_staff(request.user),
     }
+
+
+def _is_site_staff(user: Any) -> bool:
+    return user.has_role(Role.NURSE) or user.has_role(Role.CLINICIAN)
 
 
 @role_required(*DATA_ENTRY_ROLES)
@@ -140,6 +148,24 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
         status = 400
     context = {"patient": patient, "administration": administration, "form": form}
     return render(request, "cohort/ketamineadministration_edit.html", context, status=status)
+
+
+@require_POST
+@role_required(Role.NURSE, Role.CLINICIAN)
+def patient_call_times(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record when the patient prefers to be called (site staff)."""
+    patient = _get_patient_for_user(request.user, pk)
+    form = CallTimesForm(request.POST, prefix="calltimes")
+    if form.is_valid():
+        try:
+            services.patient_set_call_times(patient=patient, by=request.user, **form.values())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Preferred call time saved."))
+            return redirect("cohort:patient_detail", pk=patient.pk)
+    context = _detail_context(request, patient, call_times_form=form)
+    return render(request, "cohort/patient_detail.html", context, status=400)
 
 
 @require_POST
