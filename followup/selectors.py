@@ -100,10 +100,10 @@ def worklist_for_user(
 
     Overdue: the window has closed. Due today: the window is open and the target date has come.
     This week: the target date is in the next seven days. Upcoming: within ``UPCOMING_DAYS``.
-    In each section the calls whose patient prefers to be called at ``now`` (local time, default
-    the current time) come first, marked ``call_now``. Five queries whatever the number of
-    patients: one count per section in a single aggregate, then the first ``rows`` calls of each
-    section with patient, site, contact and the number of failed attempts.
+    In each section the calls whose window has opened and whose patient prefers to be called at
+    ``now`` (local time, default the current time) come first, marked ``call_now``. Five
+    queries whatever the number of patients: one count per section in a single aggregate, then
+    the first ``rows`` calls of each section with patient, site, contact and failed attempts.
     """
     now = timezone.localtime(now)
     week_end = today + dt.timedelta(days=7)
@@ -150,7 +150,7 @@ def worklist_for_user(
             failed_attempts=Coalesce(Subquery(attempts), 0),
             last_attempt_at=Subquery(last_attempt),
             call_now=Case(
-                When(call_time_now(now), then=Value(True)),
+                When(call_time_now(now) & Q(window_start__lte=today), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             ),

@@ -134,6 +134,21 @@ def _save_call(
         services.call_record_attempt(
             call=call, outcome=outcome, by=request.user, note=note, expected_version=version
         )
+        call.refresh_from_db(fields=["status"])
+        if call.status == voc.MISSED_CALL_STATUS:
+            messages.warning(
+                request,
+                _(
+                    "%(code)s %(timepoint)s: missed after %(n)s attempts without reaching the "
+                    "patient. The next call stays on the worklist."
+                )
+                % {
+                    "code": call.patient.study_code,
+                    "timepoint": call.timepoint,
+                    "n": settings.CALL_FAILED_ATTEMPTS_TO_MISS,
+                },
+            )
+            return redirect("followup:worklist")
         label = dict(voc.ATTEMPT_OUTCOMES)[outcome]
         messages.info(
             request,

@@ -120,3 +120,19 @@ def test_call_page_lists_the_attempts_and_the_preferred_time(client, patient_a, 
     assert "Mon · 14:00–16:00" in page
     assert "Call now" in page
     assert "2 / 5" in page
+
+
+def test_the_nurse_is_told_when_her_attempt_marks_the_call_missed(
+    client, settings, patient_a, nurse_site_a
+):
+    settings.CALL_FAILED_ATTEMPTS_TO_MISS = 2
+    w1 = patient_a.calls.get(timepoint="W1")
+    _fail(w1, nurse_site_a, 1)
+    client.force_login(nurse_site_a)
+    data = {"version": w1.version, "action": "save", "outcome": "no_answer"}
+    response = client.post(reverse("followup:call_entry", args=[w1.pk]), data, follow=True)
+    assert "SA-0001 W1: missed after 2 attempts without reaching the patient." in (
+        response.content.decode()
+    )
+    w1.refresh_from_db()
+    assert w1.status == "unreachable"
