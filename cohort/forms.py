@@ -194,6 +194,16 @@ class CallTimesForm(forms.Form):
                 self.add_error(field, message)
         return cleaned
 
+    def enrolment_values(self) -> dict[str, Any]:
+        """Return the cleaned values as ``patient_enrol`` takes them."""
+        values = self.values()
+        return {
+            "call_from": values["call_from"],
+            "call_to": values["call_to"],
+            "call_days": values["days"],
+            "call_note": values["note"],
+        }
+
     def values(self) -> dict[str, Any]:
         """Return the cleaned values for ``patient_set_call_times``."""
         data = self.cleaned_data

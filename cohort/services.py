@@ -108,11 +108,16 @@ def patient_enrol(
     paroxysms_per_day: int | None = None,
     phone_alt: str = "",
     first_administration_date: dt.date | None = None,
+    call_from: dt.time | None = None,
+    call_to: dt.time | None = None,
+    call_days: list[int] | None = None,
+    call_note: str = "",
 ) -> Patient:
     """Enrol an eligible patient, store the identifiers apart and create the call schedule.
 
     The follow-up calls are planned from ``first_administration_date`` (default: the inclusion
-    date) and move when the first administration is recorded on another day.
+    date) and move when the first administration is recorded on another day. The preferred
+    call time is optional.
     """
     reanalysis_on_commit()
     errors = eligibility_errors(
@@ -121,6 +126,7 @@ def patient_enrol(
         consent_date=consent_date,
         inclusion_date=inclusion_date,
     )
+    errors |= call_times_errors(call_from=call_from, call_to=call_to, days=call_days or [])
     if errors:
         raise ValidationError(errors)
     patient = Patient(
@@ -138,6 +144,10 @@ def patient_enrol(
         dn4=dn4,
         dn4_missing_reason=dn4_missing_reason,
         paroxysms_per_day=paroxysms_per_day,
+        call_from=call_from,
+        call_to=call_to,
+        call_days=days_code(call_days or []),
+        call_note=call_note.strip(),
     )
     patient.full_clean()
     _stamp(patient, by=by, reason="Enrolment")

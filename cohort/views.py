@@ -47,12 +47,17 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     sites = sites_for_user(request.user)
     form = PatientEnrolForm(request.POST or None, sites=sites, prefix="patient")
     administration = AdministrationForm(request.POST or None, prefix="admin")
+    call_times = CallTimesForm(request.POST or None, prefix="calltimes")
     status = 200
     if request.method == "POST":
-        if form.is_valid() and administration.is_valid():
+        valid = [f.is_valid() for f in (form, administration, call_times)]
+        if all(valid):
             try:
                 patient = services.patient_enrol_with_administration(
-                    by=request.user, administration=administration.values(), **form.values()
+                    by=request.user,
+                    administration=administration.values(),
+                    **form.values(),
+                    **call_times.enrolment_values(),
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
@@ -65,7 +70,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 baseline = patient.calls.get(timepoint="BL")
                 return redirect("followup:call_entry", pk=baseline.pk)
         status = 400
-    context = {"form": form, "administration": administration}
+    context = {"form": form, "administration": administration, "call_times_form": call_times}
     return render(request, "cohort/patient_new.html", context, status=status)
 
 

@@ -10,6 +10,8 @@ from django.urls import reverse
 from cohort.call_times import days_code, is_preferred_time
 from cohort.models import Patient
 from cohort.services import patient_set_call_times
+from tests.cohort.test_patient_pages import _enrolment
+from tests.factories import enrol
 
 MONDAY_10 = dt.datetime(2026, 1, 12, 10, 0)
 TUESDAY_10 = dt.datetime(2026, 1, 13, 10, 0)
@@ -131,3 +133,42 @@ def test_nurse_of_other_site_gets_404_on_the_call_time(client, nurse_site_b, pat
 def test_only_site_staff_change_the_call_time(client, request, persona, patient_a):
     client.force_login(request.getfixturevalue(persona))
     assert _post(client, patient_a, call_from="09:00", call_to="10:00").status_code == 403
+
+
+@pytest.mark.django_db
+def test_enrolment_captures_the_preferred_call_time(client, nurse_site_a, site_a):
+    data = _enrolment(**{"patient-site": site_a.pk})
+    data |= {
+        "calltimes-call_from": "17:00",
+        "calltimes-call_to": "19:00",
+        "calltimes-call_days": ["2", "4"],
+        "calltimes-call_note": "Works mornings",
+    }
+    client.force_login(nurse_site_a)
+    assert client.post(reverse("cohort:patient_new"), data).status_code == 302
+    patient = Patient.objects.get()
+    assert (patient.call_from, patient.call_to, patient.call_days, patient.call_note) == (
+        dt.time(17),
+        dt.time(19),
+        "24",
+        "Works mornings",
+    )
+
+
+@pytest.mark.django_db
+def test_enrolment_with_an_impossible_call_time_enrols_nobody(client, nurse_site_a, site_a):
+    data = _enrolment(**{"patient-site": site_a.pk})
+    data |= {"calltimes-call_from": "19:00", "calltimes-call_to": "17:00"}
+    client.force_login(nurse_site_a)
+    response = client.post(reverse("cohort:patient_new"), data)
+    assert response.status_code == 400
+    assert "The preferred call time must end after it starts." in response.content.decode()
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_enrolment_service_refuses_an_impossible_call_time_with_the_other_problems(site_a):
+    with pytest.raises(ValidationError) as caught:
+        enrol(site_a, age=16, call_from=dt.time(12), call_to=None)
+    assert {"age", "call_to"} <= set(caught.value.message_dict)
+    assert not Patient.objects.exists()
