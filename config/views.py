@@ -25,7 +25,7 @@ from cohort.selectors import patients_for_user, sites_for_user
 from followup.selectors import (
     call_counts_for_user,
     flagged_calls_for_user,
-    lost_proposals,
+    lost_proposals_for_user,
     status_counts_for_user,
     worklist_for_user,
 )
@@ -57,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["open_queries"] = open_queries_for_user(user)
     if context["is_data_manager"]:
         context["query_counts"] = counts_by_site(user)
-        context["lost_proposal_count"] = len(lost_proposals())
+        context["lost_proposal_count"] = len(lost_proposals_for_user(user))
     return render(request, "home.html", context)
 
 

@@ -215,14 +215,14 @@ class LostProposal:
         return f"Not reached at {len(self.missed_calls)} consecutive calls ({timepoints})"
 
 
-def lost_proposals(
-    *, patient_ids: list[int] | None = None, threshold: int | None = None
+def lost_proposals_for_user(
+    user: Any, *, patient_ids: list[int] | None = None, threshold: int | None = None
 ) -> list[LostProposal]:
     """Return the active patients proposed as lost to follow-up, by site and study code.
 
-    For data managers (every site). Two queries whatever the cohort size: the active patients
-    with enough missed calls (with site and the order of the last call covered by a dismissal),
-    then their follow-up calls with the failed attempts and the date of the last one.
+    Data managers decide on them (every site). Two queries whatever the cohort size: the active
+    patients with enough missed calls (with site and the order of the last call covered by a
+    dismissal), then their follow-up calls with the failed attempts and the last attempt.
     """
     threshold = threshold or settings.LOST_TO_FOLLOW_UP_AFTER_MISSED
     dismissed = (
@@ -231,7 +231,8 @@ def lost_proposals(
         .values("last_missed_call__sequence")[:1]
     )
     candidates = (
-        Patient.objects.filter(status="active")
+        patients_for_user(user)
+        .filter(status="active")
         .annotate(
             missed_count=Count("calls", filter=Q(calls__status=voc.MISSED_CALL_STATUS)),
             dismissed_through=Subquery(dismissed),

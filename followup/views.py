@@ -252,7 +252,7 @@ def _proposals_page(
     """Render the proposals, with the forms of one patient bound when they have errors."""
     today = timezone.localdate()
     rows = []
-    for proposal in selectors.lost_proposals():
+    for proposal in selectors.lost_proposals_for_user(request.user):
         forms = _proposal_forms(proposal, today)
         if bound and bound["patient_pk"] == proposal.patient.pk:
             forms[bound["name"]] = bound["form"]
@@ -265,9 +265,9 @@ def _proposals_page(
     return render(request, "followup/patient_lost_proposals.html", context, status=status)
 
 
-def _get_proposal(pk: int) -> selectors.LostProposal:
+def _get_proposal(user: Any, pk: int) -> selectors.LostProposal:
     """Return the proposal of a patient, or 404 when the patient is not proposed."""
-    proposals = selectors.lost_proposals(patient_ids=[pk])
+    proposals = selectors.lost_proposals_for_user(user, patient_ids=[pk])
     if not proposals:
         raise Http404
     return proposals[0]
@@ -284,7 +284,7 @@ def lost_proposal_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.DATA_MANAGER)
 def lost_proposal_mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a proposed patient lost to follow-up (closes the remaining calls)."""
-    proposal = _get_proposal(pk)
+    proposal = _get_proposal(request.user, pk)
     form = MarkLostForm(request.POST, prefix=f"p{pk}-lost")
     if form.is_valid():
         try:
@@ -314,7 +314,7 @@ def lost_proposal_mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.DATA_MANAGER)
 def lost_proposal_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     """Keep a proposed patient in follow-up; a further missed call proposes them again."""
-    proposal = _get_proposal(pk)
+    proposal = _get_proposal(request.user, pk)
     form = DismissProposalForm(request.POST, prefix=f"p{pk}-dismiss")
     if form.is_valid():
         try:

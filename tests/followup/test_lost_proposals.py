@@ -10,7 +10,7 @@ from django.urls import reverse
 from cohort.services import patient_set_status
 from followup.missed import is_proposed, missed_streak
 from followup.models import LostProposalDismissal
-from followup.selectors import lost_proposals
+from followup.selectors import lost_proposals_for_user
 from followup.services import call_record_attempt, lost_proposal_dismiss, questionnaires_save
 from tests.factories import enrol
 from tests.followup.test_questionnaire_validation import VALID
@@ -75,36 +75,44 @@ def _reach(patient, by, timepoint):
 
 @pytest.mark.django_db
 def test_three_consecutive_missed_calls_propose_the_patient(
-    one_attempt_misses, patient_a, patient_b, nurse_site_a, nurse_site_b
+    one_attempt_misses, patient_a, patient_b, nurse_site_a, nurse_site_b, data_manager
 ):
     _miss(patient_a, nurse_site_a, "W1", "M1", "M2")
     _miss(patient_b, nurse_site_b, "W1", "M1")
-    proposals = lost_proposals()
+    proposals = lost_proposals_for_user(data_manager)
     assert [p.patient for p in proposals] == [patient_a]
     assert [c.timepoint for c in proposals[0].missed_calls] == ["W1", "M1", "M2"]
     assert [c.failed_attempts for c in proposals[0].missed_calls] == [1, 1, 1]
     assert proposals[0].suggested_reason() == "Not reached at 3 consecutive calls (W1, M1, M2)"
+    # Scoped like every selector: site staff would see only their own sites' proposals.
+    assert lost_proposals_for_user(nurse_site_b) == []
 
 
 @pytest.mark.django_db
 def test_a_reached_call_between_missed_calls_resets_the_count(
-    one_attempt_misses, patient_a, nurse_site_a
+    one_attempt_misses, patient_a, nurse_site_a, data_manager
 ):
     _miss(patient_a, nurse_site_a, "W1", "M1")
     _reach(patient_a, nurse_site_a, "M2")
     _miss(patient_a, nurse_site_a, "M3", "M4")
-    assert lost_proposals() == []
+    assert lost_proposals_for_user(data_manager) == []
     _miss(patient_a, nurse_site_a, "M5")
-    assert [c.timepoint for c in lost_proposals()[0].missed_calls] == ["M3", "M4", "M5"]
+    assert [c.timepoint for c in lost_proposals_for_user(data_manager)[0].missed_calls] == [
+        "M3",
+        "M4",
+        "M5",
+    ]
 
 
 @pytest.mark.django_db
-def test_a_patient_no_longer_followed_is_not_proposed(one_attempt_misses, patient_a, nurse_site_a):
+def test_a_patient_no_longer_followed_is_not_proposed(
+    one_attempt_misses, patient_a, nurse_site_a, data_manager
+):
     _miss(patient_a, nurse_site_a, "W1", "M1", "M2")
     patient_set_status(
         patient=patient_a, status="withdrawn", date=dt.date(2026, 4, 1), reason="Moved", by=None
     )
-    assert lost_proposals() == []
+    assert lost_proposals_for_user(data_manager) == []
 
 
 @pytest.mark.django_db
@@ -112,7 +120,7 @@ def test_a_dismissed_patient_is_proposed_again_only_after_a_further_missed_call(
     one_attempt_misses, patient_a, nurse_site_a, data_manager
 ):
     _miss(patient_a, nurse_site_a, "W1", "M1", "M2")
-    proposal = lost_proposals()[0]
+    proposal = lost_proposals_for_user(data_manager)[0]
     dismissal = lost_proposal_dismiss(
         patient=patient_a,
         last_missed_call=proposal.last_missed_call,
@@ -121,9 +129,14 @@ def test_a_dismissed_patient_is_proposed_again_only_after_a_further_missed_call(
     )
     assert (dismissal.by, dismissal.last_missed_call.timepoint) == (data_manager, "M2")
     assert dismissal.history.first().history_user == data_manager
-    assert lost_proposals() == []
+    assert lost_proposals_for_user(data_manager) == []
     _miss(patient_a, nurse_site_a, "M3")
-    assert [c.timepoint for c in lost_proposals()[0].missed_calls] == ["W1", "M1", "M2", "M3"]
+    assert [c.timepoint for c in lost_proposals_for_user(data_manager)[0].missed_calls] == [
+        "W1",
+        "M1",
+        "M2",
+        "M3",
+    ]
 
 
 @pytest.mark.django_db
@@ -131,7 +144,7 @@ def test_a_dismissal_needs_a_reason_and_a_missed_call_of_the_patient(
     one_attempt_misses, patient_a, patient_b, nurse_site_a, data_manager
 ):
     _miss(patient_a, nurse_site_a, "W1", "M1", "M2")
-    missed = lost_proposals()[0].last_missed_call
+    missed = lost_proposals_for_user(data_manager)[0].last_missed_call
     with pytest.raises(ValidationError) as caught:
         lost_proposal_dismiss(patient=patient_a, last_missed_call=missed, reason=" ", by=None)
     assert "reason" in caught.value.message_dict
@@ -146,12 +159,13 @@ def test_a_dismissal_needs_a_reason_and_a_missed_call_of_the_patient(
 @pytest.mark.django_db
 @pytest.mark.parametrize("patients", [1, 6])
 def test_proposals_take_two_queries_whatever_the_cohort_size(
-    one_attempt_misses, django_assert_num_queries, site_a, nurse_site_a, patients
+    one_attempt_misses, django_assert_num_queries, site_a, nurse_site_a, data_manager, patients
 ):
     for n in range(patients):
         _miss(enrol(site_a, by=nurse_site_a, last_name=f"P{n}"), nurse_site_a, "W1", "M1", "M2")
+    assert not data_manager.is_site_scoped  # every site (the role is read once per request)
     with django_assert_num_queries(2):
-        proposals = lost_proposals()
+        proposals = lost_proposals_for_user(data_manager)
     assert len(proposals) == patients
 
 
@@ -213,7 +227,7 @@ def test_marking_a_proposed_patient_lost_closes_the_remaining_calls(client, data
     assert (proposed.status, proposed.status_date) == ("lost", dt.date(2026, 4, 10))
     assert proposed.history.first().history_user == data_manager
     assert not proposed.calls.filter(status="due").exists()
-    assert lost_proposals() == []
+    assert lost_proposals_for_user(data_manager) == []
 
 
 @pytest.mark.django_db
