@@ -444,6 +444,10 @@ def _write_rows(
                 "status": patients.status,
                 "status_date": _days(patients.status_date),
                 "status_reason": _text(patients.status_reason),
+                "call_from": None,
+                "call_to": None,
+                "call_days": "",
+                "call_note": "",
                 "created_at": now,
                 "updated_at": now,
             }

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
-from cohort.services import eligibility_errors
+from cohort.call_times import WEEKDAYS as ISO_WEEKDAYS
+from cohort.services import call_times_errors, eligibility_errors
 
 
 def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
@@ -17,6 +19,7 @@ def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
 
 _BLANK = [("", "—")]
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
 class AdministrationForm(forms.Form):
@@ -177,3 +180,66 @@ class PatientFilterForm(forms.Form):
             ("T2_moderate_pain", _("T2 moderate pain")),
             ("T3_severe_pain", _("T3 severe pain")),
         ]
+
+
+class CallTimesForm(forms.Form):
+    """When the patient prefers to be called: hours, weekdays, a short note (all optional)."""
+
+    call_from = forms.TimeField(label=_("Call from"), required=False, widget=_TIME)
+    call_to = forms.TimeField(label=_("Call until"), required=False, widget=_TIME)
+    call_days = forms.TypedMultipleChoiceField(
+        label=_("Days"),
+        choices=[(day, WEEKDAYS[day - 1]) for day in ISO_WEEKDAYS],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None ticked: any day."),
+    )
+    call_note = forms.CharField(
+        label=_("Note on calling"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: after her physiotherapy. No names or phone numbers here."),
+    )
+
+    @classmethod
+    def initial_for(cls, patient: Any) -> dict[str, Any]:
+        """Return the form's initial values from a patient."""
+        return {
+            "call_from": patient.call_from,
+            "call_to": patient.call_to,
+            "call_days": patient.call_weekdays(),
+            "call_note": patient.call_note,
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        problems = call_times_errors(
+            call_from=cleaned.get("call_from"),
+            call_to=cleaned.get("call_to"),
+            days=cleaned.get("call_days") or [],
+        )
+        for field, message in problems.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return cleaned
+
+    def enrolment_values(self) -> dict[str, Any]:
+        """Return the cleaned values as ``patient_enrol`` takes them."""
+        values = self.values()
+        return {
+            "call_from": values["call_from"],
+            "call_to": values["call_to"],
+            "call_days": values["days"],
+            "call_note": values["note"],
+        }
+
+    def values(self) -> dict[str, Any]:
+        """Return the cleaned values for ``patient_set_call_times``."""
+        data = self.cleaned_data
+        return {
+            "call_from": data["call_from"],
+            "call_to": data["call_to"],
+            "days": list(data["call_days"] or []),
+            "note": data["call_note"] or "",
+        }

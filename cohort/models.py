@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
+from cohort.call_times import is_preferred_time
 from cohort.clinical import ClinicalModel, VoidableModel
 from cohort.fields import EncryptedTextField
 
@@ -94,6 +96,16 @@ class Patient(ClinicalModel):
     )
     status_date = models.DateField(_("status date"), null=True, blank=True)
     status_reason = models.TextField(_("status reason"), blank=True)
+    # When the patient prefers to be called (local time; no identifier, so not in the contact).
+    call_from = models.TimeField(_("call from"), null=True, blank=True)
+    call_to = models.TimeField(_("call until"), null=True, blank=True)
+    call_days = models.CharField(
+        _("call on"),
+        max_length=7,
+        blank=True,
+        help_text=_("ISO weekdays (1 Monday .. 7 Sunday) as digits; empty means any day."),
+    )
+    call_note = models.CharField(_("note on calling"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["study_code"]
@@ -133,6 +145,16 @@ class Patient(ClinicalModel):
                 name="patient_consent_before_inclusion",
                 violation_error_message=_("Consent must be dated on or before inclusion."),
             ),
+            models.CheckConstraint(
+                condition=Q(call_from__isnull=True, call_to__isnull=True)
+                | Q(
+                    call_from__isnull=False,
+                    call_to__isnull=False,
+                    call_from__lt=models.F("call_to"),
+                ),
+                name="patient_call_window_ordered",
+                violation_error_message=_("The preferred call time must end after it starts."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +177,25 @@ class Patient(ClinicalModel):
             }
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def has_call_times(self) -> bool:
+        """Say whether the patient gave a preferred time or days to be called."""
+        return self.call_from is not None or bool(self.call_days)
+
+    def call_weekdays(self) -> list[int]:
+        """Return the preferred ISO weekdays (1 Monday .. 7 Sunday), empty for any day."""
+        return [int(day) for day in self.call_days]
+
+    def call_weekday_labels(self) -> list[str]:
+        """Return the short translated names of the preferred weekdays."""
+        return [str(WEEKDAYS_ABBR[day - 1]) for day in self.call_weekdays()]
+
+    def is_call_time(self, at: dt.datetime) -> bool:
+        """Say whether ``at`` (local time) falls in the patient's preferred call time."""
+        return is_preferred_time(
+            at, call_from=self.call_from, call_to=self.call_to, days=self.call_weekdays()
+        )
 
     @property
     def is_followed(self) -> bool:

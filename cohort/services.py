@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role
 from analytics.services import reanalysis_on_commit
 from cohort import vocabulary as voc
+from cohort.call_times import WEEKDAYS, days_code
 from cohort.models import (
     DEFAULT_SIGNATURE_MEANING,
     KetamineAdministration,
@@ -122,11 +123,16 @@ def patient_enrol(
     paroxysms_per_day: int | None = None,
     phone_alt: str = "",
     first_administration_date: dt.date | None = None,
+    call_from: dt.time | None = None,
+    call_to: dt.time | None = None,
+    call_days: list[int] | None = None,
+    call_note: str = "",
 ) -> Patient:
     """Enrol an eligible patient, store the identifiers apart and create the call schedule.
 
     The follow-up calls are planned from ``first_administration_date`` (default: the inclusion
-    date) and move when the first administration is recorded on another day.
+    date) and move when the first administration is recorded on another day. The preferred
+    call time is optional.
     """
     reanalysis_on_commit()
     errors = eligibility_errors(
@@ -135,6 +141,7 @@ def patient_enrol(
         consent_date=consent_date,
         inclusion_date=inclusion_date,
     )
+    errors |= call_times_errors(call_from=call_from, call_to=call_to, days=call_days or [])
     if errors:
         raise ValidationError(errors)
     patient = Patient(
@@ -152,6 +159,10 @@ def patient_enrol(
         dn4=dn4,
         dn4_missing_reason=dn4_missing_reason,
         paroxysms_per_day=paroxysms_per_day,
+        call_from=call_from,
+        call_to=call_to,
+        call_days=days_code(call_days or []),
+        call_note=call_note.strip(),
     )
     patient.full_clean()
     _stamp(patient, by=by, reason="Enrolment")
@@ -304,6 +315,45 @@ def patient_set_status(
             call.version += 1
             _stamp(call, by=by, reason=call.status_reason)
             call.save(update_fields=["status", "status_reason", "version", "updated_at"])
+    return patient
+
+
+def call_times_errors(
+    *, call_from: dt.time | None, call_to: dt.time | None, days: list[int]
+) -> dict[str, str]:
+    """Return every problem of a preferred call time at once, keyed by field."""
+    errors: dict[str, str] = {}
+    if (call_from is None) != (call_to is None):
+        missing = "call_to" if call_to is None else "call_from"
+        errors[missing] = _("Give both the start and the end of the preferred time.")
+    elif call_from is not None and call_to is not None and call_from >= call_to:
+        errors["call_to"] = _("The preferred call time must end after it starts.")
+    if any(day not in WEEKDAYS for day in days):
+        errors["call_days"] = _("Weekdays are numbered 1 (Monday) to 7 (Sunday).")
+    return errors
+
+
+@transaction.atomic
+def patient_set_call_times(
+    *,
+    patient: Patient,
+    call_from: dt.time | None,
+    call_to: dt.time | None,
+    days: list[int],
+    note: str = "",
+    by: Any,
+) -> Patient:
+    """Record when the patient prefers to be called (all empty: no preference)."""
+    errors = call_times_errors(call_from=call_from, call_to=call_to, days=days)
+    if errors:
+        raise ValidationError(errors)
+    patient.call_from, patient.call_to = call_from, call_to
+    patient.call_days = days_code(days)
+    patient.call_note = note.strip()
+    patient.full_clean()
+    _stamp(patient, by=by, reason="Preferred call time changed")
+    fields = ["call_from", "call_to", "call_days", "call_note", "updated_at"]
+    patient.save(update_fields=fields)
     return patient
 
 

@@ -22,4 +22,5 @@ urlpatterns = [
     path("<int:pk>/lock/", views.patient_lock, name="patient_lock"),
     path("<int:pk>/unlock/", views.patient_unlock, name="patient_unlock"),
     path("<int:pk>/sign/", views.patient_sign, name="patient_sign"),
+    path("<int:pk>/call-times/", views.patient_call_times, name="patient_call_times"),
 ]

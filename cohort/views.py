@@ -22,6 +22,7 @@ from cohort import vocabulary as voc
 from cohort.forms import (
     AdministrationEditForm,
     AdministrationForm,
+    CallTimesForm,
     PatientEnrolForm,
     PatientFilterForm,
     PatientStatusForm,
@@ -50,12 +51,17 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     sites = sites_for_user(request.user)
     form = PatientEnrolForm(request.POST or None, sites=sites, prefix="patient")
     administration = AdministrationForm(request.POST or None, prefix="admin")
+    call_times = CallTimesForm(request.POST or None, prefix="calltimes")
     status = 200
     if request.method == "POST":
-        if form.is_valid() and administration.is_valid():
+        valid = [f.is_valid() for f in (form, administration, call_times)]
+        if all(valid):
             try:
                 patient = services.patient_enrol_with_administration(
-                    by=request.user, administration=administration.values(), **form.values()
+                    by=request.user,
+                    administration=administration.values(),
+                    **form.values(),
+                    **call_times.enrolment_values(),
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
@@ -68,7 +74,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 baseline = patient.calls.get(timepoint="BL")
                 return redirect("followup:call_entry", pk=baseline.pk)
         status = 400
-    context = {"form": form, "administration": administration}
+    context = {"form": form, "administration": administration, "call_times_form": call_times}
     return render(request, "cohort/patient_new.html", context, status=status)
 
 
@@ -139,8 +145,15 @@ def _detail_context(request: HttpRequest, patient: Patient, **forms: Any) -> dic
         ),
         "status_form": forms.get("status_form")
         or PatientStatusForm(prefix="status", initial={"date": today}),
+        "call_times_form": forms.get("call_times_form")
+        or CallTimesForm(prefix="calltimes", initial=CallTimesForm.initial_for(patient)),
         "today": today,
+        "can_edit_call_times": _is_site_staff(request.user),
     }
+
+
+def _is_site_staff(user: Any) -> bool:
+    return user.has_role(Role.NURSE) or user.has_role(Role.CLINICIAN)
 
 
 @role_required(*DATA_ENTRY_ROLES)
@@ -203,6 +216,24 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
         "lock": patient.current_lock(),
     }
     return render(request, "cohort/ketamineadministration_edit.html", context, status=status)
+
+
+@require_POST
+@role_required(Role.NURSE, Role.CLINICIAN)
+def patient_call_times(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record when the patient prefers to be called (site staff)."""
+    patient = _get_patient_for_user(request.user, pk)
+    form = CallTimesForm(request.POST, prefix="calltimes")
+    if form.is_valid():
+        try:
+            services.patient_set_call_times(patient=patient, by=request.user, **form.values())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Preferred call time saved."))
+            return redirect("cohort:patient_detail", pk=patient.pk)
+    context = _detail_context(request, patient, call_times_form=form)
+    return render(request, "cohort/patient_detail.html", context, status=400)
 
 
 @require_POST

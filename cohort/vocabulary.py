@@ -164,6 +164,12 @@ ATTEMPT_OUTCOMES: Final[Vocabulary] = (
     ("refused", _("Refused")),
     ("withdrew", _("Patient withdrew")),
 )
+# Attempts that failed to reach the patient: enough of them on one call mark it missed.
+FAILED_ATTEMPT_OUTCOMES: Final[frozenset[str]] = frozenset(
+    {"no_answer", "voicemail", "wrong_number"}
+)
+# The status of a call given up after too many failed attempts (shown as missed).
+MISSED_CALL_STATUS: Final = "unreachable"
 
 MISSING_REASONS: Final[Vocabulary] = (
     ("not_asked", _("Not asked")),

@@ -263,6 +263,15 @@ EXPORT_SNAPSHOT_SECONDS = env_int("EXPORT_SNAPSHOT_SECONDS", 30)
 # The health check calls the worker stale when its last heartbeat is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180)
 
+# Follow-up cockpit: the Nth unreached attempt of a call marks it missed; this many consecutive
+# missed calls propose the patient to the data managers as lost to follow-up.
+CALL_FAILED_ATTEMPTS_TO_MISS = env_int("CALL_FAILED_ATTEMPTS_TO_MISS", 5)
+LOST_TO_FOLLOW_UP_AFTER_MISSED = env_int("LOST_TO_FOLLOW_UP_AFTER_MISSED", 3)
+if CALL_FAILED_ATTEMPTS_TO_MISS < 1 or LOST_TO_FOLLOW_UP_AFTER_MISSED < 1:
+    raise ImproperlyConfigured(
+        "CALL_FAILED_ATTEMPTS_TO_MISS and LOST_TO_FOLLOW_UP_AFTER_MISSED must be 1 or more"
+    )
+
 # REST API (docs/api.md): token or session authentication (token first, so that a request
 # without valid credentials is a 401), every endpoint checks the role and scopes its rows to the
 # user's sites; pages of API_PAGE_SIZE rows, ?page_size= up to 1,000.

@@ -30,6 +30,7 @@ from cohort.selectors import (
 from followup.selectors import (
     call_counts_for_user,
     flagged_calls_for_user,
+    lost_proposals_for_user,
     status_counts_for_user,
     worklist_for_user,
 )
@@ -65,6 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if context["is_data_manager"]:
         context["query_counts"] = counts_by_site(user)
         context["ready_to_lock"] = followups_ready_to_lock(user).count()
+        context["lost_proposal_count"] = len(lost_proposals_for_user(user))
     if user.has_role(Role.CLINICIAN):
         context["awaiting_signature"] = list(followups_awaiting_signature(user)[:SIGN_ROWS])
     return render(request, "home.html", context)

@@ -337,3 +337,23 @@ def call_initial(call: Any, previous_treatments: list[Any]) -> dict[str, Any]:
         if treatment.kind == "non_drug" and treatment.code == "other":
             initial["nondrug_other_text"] = treatment.other_text
     return initial
+
+
+class MarkLostForm(forms.Form):
+    """The data manager confirms a proposal: the patient is lost to follow-up from this date."""
+
+    date = forms.DateField(
+        label=_("Lost to follow-up on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DismissProposalForm(forms.Form):
+    """The data manager keeps a proposed patient in follow-up, saying why."""
+
+    reason = forms.CharField(
+        label=_("Why keep following"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

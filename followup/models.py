@@ -141,6 +141,29 @@ class CallAttempt(ClinicalModel):
         return f"{self.call} {self.outcome} at {self.attempted_at:%Y-%m-%d %H:%M}"
 
 
+class LostProposalDismissal(ClinicalModel):
+    """A data manager's decision to keep following a patient proposed as lost to follow-up.
+
+    The patient is proposed again only once a call after ``last_missed_call`` is missed too.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="lost_proposal_dismissals"
+    )
+    last_missed_call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    dismissed_at = models.DateTimeField(_("dismissed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["patient", "dismissed_at"]
+        verbose_name = _("dismissed lost-to-follow-up proposal")
+        verbose_name_plural = _("dismissed lost-to-follow-up proposals")
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} kept in follow-up after {self.last_missed_call_id}"
+
+
 class MissingReasonMixin(models.Model):
     """Why an instrument has no value; stored apart from the value, never as a number."""
 

@@ -6,13 +6,26 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from cohort import vocabulary as voc
 from cohort.models import Patient
 from cohort.selectors import patients_for_user
-from followup import schedule
-from followup.models import CallAttempt, ConcomitantTreatment, FollowUpCall
+from followup import missed, schedule
+from followup.models import CallAttempt, ConcomitantTreatment, FollowUpCall, LostProposalDismissal
 
 
 def calls_for_user(user: Any) -> QuerySet[FollowUpCall]:
@@ -54,6 +67,8 @@ class Worklist:
     this_week: list[FollowUpCall]
     upcoming: list[FollowUpCall]
     counts: dict[str, int]
+    # Failed attempts that mark a call missed (CALL_FAILED_ATTEMPTS_TO_MISS).
+    attempts_to_miss: int
 
     def sections(self) -> list[tuple[str, list[FollowUpCall], int]]:
         """Return (key, rows, full count) of each section, most urgent first."""
@@ -63,14 +78,34 @@ class Worklist:
         ]
 
 
-def worklist_for_user(user: Any, *, today: dt.date, rows: int = WORKLIST_ROWS) -> Worklist:
+def call_time_now(at: dt.datetime) -> Q:
+    """Return the condition "the patient's preferred call time is now" on calls.
+
+    The same rule as ``cohort.call_times.is_preferred_time``, in the database so that the
+    worklist can put these calls first before it cuts each section.
+    """
+    moment = at.time().replace(second=0, microsecond=0, tzinfo=None)
+    has_preference = Q(patient__call_from__isnull=False) | ~Q(patient__call_days="")
+    on_day = Q(patient__call_days="") | Q(patient__call_days__contains=str(at.isoweekday()))
+    in_hours = Q(patient__call_from__isnull=True) | Q(
+        patient__call_from__lte=moment, patient__call_to__gt=moment
+    )
+    return has_preference & on_day & in_hours
+
+
+def worklist_for_user(
+    user: Any, *, today: dt.date, now: dt.datetime | None = None, rows: int = WORKLIST_ROWS
+) -> Worklist:
     """Return the telephone calls to make: overdue, due today, due this week, upcoming.
 
     Overdue: the window has closed. Due today: the window is open and the target date has come.
     This week: the target date is in the next seven days. Upcoming: within ``UPCOMING_DAYS``.
-    Five queries whatever the number of patients: one count per section in a single aggregate,
-    then the first ``rows`` calls of each section with patient, site, contact and attempt count.
+    In each section the calls whose window has opened and whose patient prefers to be called at
+    ``now`` (local time, default the current time) come first, marked ``call_now``. Five
+    queries whatever the number of patients: one count per section in a single aggregate, then
+    the first ``rows`` calls of each section with patient, site, contact and failed attempts.
     """
+    now = timezone.localtime(now)
     week_end = today + dt.timedelta(days=7)
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
     # Filter the calls by their own columns first (the status and target date index), then
@@ -98,7 +133,7 @@ def worklist_for_user(user: Any, *, today: dt.date, rows: int = WORKLIST_ROWS) -
         **{key: Count("id", filter=condition) for key, condition in conditions.items()}
     )
     attempts = (
-        CallAttempt.objects.filter(call=OuterRef("pk"))
+        CallAttempt.objects.filter(call=OuterRef("pk"), outcome__in=voc.FAILED_ATTEMPT_OUTCOMES)
         .order_by()
         .values("call")
         .annotate(n=Count("id"))
@@ -112,12 +147,23 @@ def worklist_for_user(user: Any, *, today: dt.date, rows: int = WORKLIST_ROWS) -
     listed = (
         open_calls.select_related("patient__site", "patient__contact")
         .annotate(
-            attempt_count=Coalesce(Subquery(attempts), 0), last_attempt_at=Subquery(last_attempt)
+            failed_attempts=Coalesce(Subquery(attempts), 0),
+            last_attempt_at=Subquery(last_attempt),
+            call_now=Case(
+                When(call_time_now(now) & Q(window_start__lte=today), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
         )
-        .order_by("target_date", "patient__study_code")
+        .order_by("-call_now", "target_date", "patient__study_code")
     )
     sections = {key: list(listed.filter(condition)[:rows]) for key, condition in conditions.items()}
-    return Worklist(today=today, counts=counts, **sections)
+    return Worklist(
+        today=today,
+        counts=counts,
+        attempts_to_miss=settings.CALL_FAILED_ATTEMPTS_TO_MISS,
+        **sections,
+    )
 
 
 def previous_treatments(call: FollowUpCall) -> list[ConcomitantTreatment]:
@@ -149,3 +195,88 @@ def flagged_calls_for_user(user: Any, *, rows: int = WORKLIST_ROWS) -> list[Foll
         .select_related("nprs", "hads")
         .order_by("call_date", "patient__study_code")[:rows]
     )
+
+
+@dataclass(frozen=True)
+class LostProposal:
+    """A patient whose last ``LOST_TO_FOLLOW_UP_AFTER_MISSED`` or more calls were all missed."""
+
+    patient: Patient
+    missed_calls: list[FollowUpCall]
+
+    @property
+    def last_missed_call(self) -> FollowUpCall:
+        """Return the latest missed call (a dismissal refers to it)."""
+        return self.missed_calls[-1]
+
+    def suggested_reason(self) -> str:
+        """Return the reason offered when marking the patient lost (English, as stored)."""
+        timepoints = ", ".join(call.timepoint for call in self.missed_calls)
+        return f"Not reached at {len(self.missed_calls)} consecutive calls ({timepoints})"
+
+
+def lost_proposals_for_user(
+    user: Any, *, patient_ids: list[int] | None = None, threshold: int | None = None
+) -> list[LostProposal]:
+    """Return the active patients proposed as lost to follow-up, by site and study code.
+
+    Data managers decide on them (every site). Two queries whatever the cohort size: the active
+    patients with enough missed calls (with site and the order of the last call covered by a
+    dismissal), then their follow-up calls with the failed attempts and the last attempt.
+    """
+    threshold = threshold or settings.LOST_TO_FOLLOW_UP_AFTER_MISSED
+    dismissed = (
+        LostProposalDismissal.objects.filter(patient=OuterRef("pk"))
+        .order_by("-last_missed_call__sequence")
+        .values("last_missed_call__sequence")[:1]
+    )
+    candidates = (
+        patients_for_user(user)
+        .filter(status="active")
+        .annotate(
+            missed_count=Count("calls", filter=Q(calls__status=voc.MISSED_CALL_STATUS)),
+            dismissed_through=Subquery(dismissed),
+        )
+        .filter(missed_count__gte=threshold)
+        .select_related("site")
+        .order_by("site__code", "study_code")
+    )
+    if patient_ids is not None:
+        candidates = candidates.filter(pk__in=patient_ids)
+    patients = {patient.pk: patient for patient in candidates}
+    if not patients:
+        return []
+    attempts = (
+        CallAttempt.objects.filter(call=OuterRef("pk"), outcome__in=voc.FAILED_ATTEMPT_OUTCOMES)
+        .order_by()
+        .values("call")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    last_attempt = (
+        CallAttempt.objects.filter(call=OuterRef("pk"))
+        .order_by("-attempted_at")
+        .values("attempted_at")[:1]
+    )
+    calls = (
+        FollowUpCall.objects.filter(patient_id__in=list(patients))
+        .exclude(timepoint="BL")
+        .annotate(
+            failed_attempts=Coalesce(Subquery(attempts), 0),
+            last_attempt_at=Subquery(last_attempt),
+        )
+        .order_by("patient_id", "sequence")
+    )
+    by_patient: dict[int, list[FollowUpCall]] = {pk: [] for pk in patients}
+    for call in calls:
+        by_patient[call.patient_id].append(call)
+    proposals = []
+    for pk, patient in patients.items():
+        streak = missed.missed_streak(by_patient[pk])
+        if missed.is_proposed(
+            streak, threshold=threshold, dismissed_through=patient.dismissed_through
+        ):
+            for call in streak:
+                call.patient = patient
+            proposals.append(LostProposal(patient=patient, missed_calls=streak))
+    return proposals

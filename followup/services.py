@@ -6,12 +6,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.services import reanalysis_on_commit
+from cohort import vocabulary as voc
+from cohort.models import Patient
 from cohort.services import administration_record, patient_guard_edit
 from followup.instruments import hads
 from followup.models import (
@@ -20,6 +23,7 @@ from followup.models import (
     ConcomitantTreatment,
     FollowUpCall,
     HadsResponse,
+    LostProposalDismissal,
     NprsResponse,
     Sf12Response,
 )
@@ -77,7 +81,11 @@ def call_record_attempt(
     note: str = "",
     expected_version: int | None = None,
 ) -> CallAttempt:
-    """Log one attempt; an unreached attempt leaves the call due, a refusal closes it."""
+    """Log one attempt; an unreached attempt leaves the call due, a refusal closes it.
+
+    The ``CALL_FAILED_ATTEMPTS_TO_MISS``-th unreached attempt of a call marks it missed
+    (unreachable); the patient's next call stays due.
+    """
     patient_guard_edit(patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=note)
     reanalysis_on_commit()
     call = _lock_call(call, expected_version)
@@ -88,13 +96,20 @@ def call_record_attempt(
     _stamp(attempt, by=by, reason=f"Attempt: {outcome}")
     attempt.save()
     new_status = _OUTCOME_STATUS.get(outcome)
+    why = f"Attempt: {outcome}"
     call.version += 1
     fields = ["version", "updated_at"]
     if new_status:
         call.status = new_status
         call.status_reason = note
         fields += ["status", "status_reason"]
-    _stamp(call, by=by, reason=f"Attempt: {outcome}")
+    elif outcome in voc.FAILED_ATTEMPT_OUTCOMES and call.status == "due":
+        failed = call.attempts.filter(outcome__in=voc.FAILED_ATTEMPT_OUTCOMES).count()
+        if failed >= settings.CALL_FAILED_ATTEMPTS_TO_MISS:
+            call.status = voc.MISSED_CALL_STATUS
+            call.status_reason = why = f"Missed: {failed} attempts without reaching the patient"
+            fields += ["status", "status_reason"]
+    _stamp(call, by=by, reason=why)
     call.save(update_fields=fields)
     return attempt
 
@@ -210,6 +225,32 @@ def call_mark_reviewed(*, call: FollowUpCall, by: Any, note: str = "") -> Follow
     _stamp(call, by=by, reason=f"Reviewed by clinician: {note}".strip(": "))
     call.save(update_fields=["needs_review", "version", "updated_at"])
     return call
+
+
+@transaction.atomic
+def lost_proposal_dismiss(
+    *, patient: Patient, last_missed_call: FollowUpCall, reason: str, by: Any
+) -> LostProposalDismissal:
+    """Keep a patient proposed as lost to follow-up in the follow-up, saying why.
+
+    The patient is proposed again only after a call later than ``last_missed_call`` is missed.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason to keep following this patient.")})
+    if (
+        last_missed_call.patient_id != patient.pk
+        or last_missed_call.status != voc.MISSED_CALL_STATUS
+    ):
+        raise ValidationError(
+            {"last_missed_call": _("This call is not a missed call of the patient.")}
+        )
+    dismissal = LostProposalDismissal(
+        patient=patient, last_missed_call=last_missed_call, reason=reason.strip(), by=by
+    )
+    dismissal.full_clean()
+    _stamp(dismissal, by=by, reason=dismissal.reason)
+    dismissal.save()
+    return dismissal
 
 
 def _sync_adverse_events(

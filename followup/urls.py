@@ -8,6 +8,17 @@ app_name = "followup"
 
 urlpatterns = [
     path("", views.worklist, name="worklist"),
+    path("lost-to-follow-up/", views.lost_proposal_list, name="lost_proposals"),
+    path(
+        "lost-to-follow-up/<int:pk>/lost/",
+        views.lost_proposal_mark_lost,
+        name="lost_proposal_mark_lost",
+    ),
+    path(
+        "lost-to-follow-up/<int:pk>/dismiss/",
+        views.lost_proposal_dismiss,
+        name="lost_proposal_dismiss",
+    ),
     path("<int:pk>/", views.call_entry, name="call_entry"),
     path("<int:pk>/scores/", views.call_scores, name="call_scores"),
     path("<int:pk>/reviewed/", views.call_reviewed, name="call_reviewed"),

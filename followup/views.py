@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,8 +18,9 @@ from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
 from cohort import audit
 from cohort import vocabulary as voc
+from cohort.services import patient_set_status
 from followup import selectors, services
-from followup.forms import CallEntryForm, call_initial
+from followup.forms import CallEntryForm, DismissProposalForm, MarkLostForm, call_initial
 from followup.models import FollowUpCall
 from followup.validators import QUESTIONNAIRE_FIELDS, live_scores
 from quality.services import queries_answer_on_correction
@@ -42,18 +44,23 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 def worklist_context(request: HttpRequest) -> dict[str, Any]:
     """Return what the worklist template needs (also used by the nurse's home page)."""
-    today = timezone.localdate()
-    return {"worklist": selectors.worklist_for_user(request.user, today=today), "today": today}
+    now = timezone.localtime()
+    worklist = selectors.worklist_for_user(request.user, today=now.date(), now=now)
+    return {"worklist": worklist, "today": now.date()}
 
 
 def _call_context(call: FollowUpCall, form: CallEntryForm, **extra: Any) -> dict[str, Any]:
     scores = live_scores({name: form_value(form, name) for name in QUESTIONNAIRE_FIELDS})
+    attempts = list(call.attempts.select_related("by").order_by("attempted_at"))
     return {
         "call": call,
         "patient": call.patient,
         "form": form,
         "scores": scores,
-        "attempts": list(call.attempts.select_related("by").order_by("attempted_at")),
+        "attempts": attempts,
+        "failed_attempts": sum(a.outcome in voc.FAILED_ATTEMPT_OUTCOMES for a in attempts),
+        "attempts_to_miss": settings.CALL_FAILED_ATTEMPTS_TO_MISS,
+        "call_now": call.is_open and call.patient.is_call_time(timezone.localtime()),
         "administrations": list(
             call.patient.administrations.filter(voided_at__isnull=True).order_by("date")
         ),
@@ -128,6 +135,21 @@ def _save_call(
         services.call_record_attempt(
             call=call, outcome=outcome, by=request.user, note=note, expected_version=version
         )
+        call.refresh_from_db(fields=["status"])
+        if call.status == voc.MISSED_CALL_STATUS:
+            messages.warning(
+                request,
+                _(
+                    "%(code)s %(timepoint)s: missed after %(n)s attempts without reaching the "
+                    "patient. The next call stays on the worklist."
+                )
+                % {
+                    "code": call.patient.study_code,
+                    "timepoint": call.timepoint,
+                    "n": settings.CALL_FAILED_ATTEMPTS_TO_MISS,
+                },
+            )
+            return redirect("followup:worklist")
         label = dict(voc.ATTEMPT_OUTCOMES)[outcome]
         messages.info(
             request,
@@ -216,3 +238,105 @@ def call_history(request: HttpRequest, pk: int) -> HttpResponse:
         "title": _("History of the call %(timepoint)s") % {"timepoint": call.timepoint},
     }
     return render(request, "cohort/audit_trail.html", context)
+
+
+def _proposal_forms(proposal: selectors.LostProposal, today: Any) -> dict[str, Any]:
+    prefix = f"p{proposal.patient.pk}"
+    return {
+        "mark_lost": MarkLostForm(
+            prefix=f"{prefix}-lost",
+            initial={"date": today, "reason": proposal.suggested_reason()},
+        ),
+        "dismiss": DismissProposalForm(prefix=f"{prefix}-dismiss"),
+    }
+
+
+def _proposals_page(
+    request: HttpRequest, *, bound: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    """Render the proposals, with the forms of one patient bound when they have errors."""
+    today = timezone.localdate()
+    rows = []
+    for proposal in selectors.lost_proposals_for_user(request.user):
+        forms = _proposal_forms(proposal, today)
+        if bound and bound["patient_pk"] == proposal.patient.pk:
+            forms[bound["name"]] = bound["form"]
+        rows.append((proposal, forms))
+    context = {
+        "rows": rows,
+        "threshold": settings.LOST_TO_FOLLOW_UP_AFTER_MISSED,
+        "attempts_to_miss": settings.CALL_FAILED_ATTEMPTS_TO_MISS,
+    }
+    return render(request, "followup/patient_lost_proposals.html", context, status=status)
+
+
+def _get_proposal(user: Any, pk: int) -> selectors.LostProposal:
+    """Return the proposal of a patient, or 404 when the patient is not proposed."""
+    proposals = selectors.lost_proposals_for_user(user, patient_ids=[pk])
+    if not proposals:
+        raise Http404
+    return proposals[0]
+
+
+@require_GET
+@role_required(Role.DATA_MANAGER)
+def lost_proposal_list(request: HttpRequest) -> HttpResponse:
+    """List the patients proposed as lost to follow-up after consecutive missed calls."""
+    return _proposals_page(request)
+
+
+@require_POST
+@role_required(Role.DATA_MANAGER)
+def lost_proposal_mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a proposed patient lost to follow-up (closes the remaining calls)."""
+    proposal = _get_proposal(request.user, pk)
+    form = MarkLostForm(request.POST, prefix=f"p{pk}-lost")
+    if form.is_valid():
+        try:
+            patient_set_status(
+                patient=proposal.patient,
+                status="lost",
+                date=form.cleaned_data["date"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            for field, problems in exc.message_dict.items():
+                name = field.removeprefix("status_")
+                form.add_error(name if name in form.fields else None, problems)
+        else:
+            messages.success(
+                request,
+                _("%(code)s is lost to follow-up; the remaining calls are closed.")
+                % {"code": proposal.patient.study_code},
+            )
+            return redirect("followup:lost_proposals")
+    bound = {"patient_pk": pk, "name": "mark_lost", "form": form}
+    return _proposals_page(request, bound=bound, status=400)
+
+
+@require_POST
+@role_required(Role.DATA_MANAGER)
+def lost_proposal_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep a proposed patient in follow-up; a further missed call proposes them again."""
+    proposal = _get_proposal(request.user, pk)
+    form = DismissProposalForm(request.POST, prefix=f"p{pk}-dismiss")
+    if form.is_valid():
+        try:
+            services.lost_proposal_dismiss(
+                patient=proposal.patient,
+                last_missed_call=proposal.last_missed_call,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            for field, problems in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(
+                request,
+                _("%(code)s stays in follow-up.") % {"code": proposal.patient.study_code},
+            )
+            return redirect("followup:lost_proposals")
+    bound = {"patient_pk": pk, "name": "dismiss", "form": form}
+    return _proposals_page(request, bound=bound, status=400)

@@ -117,3 +117,21 @@ def test_an_unknown_role_for_the_second_factor_refuses_to_start():
     result = _manage("check", env={**PRODUCTION, "SECOND_FACTOR_REQUIRED_ROLES": "datamanager"})
     assert result.returncode != 0
     assert "SECOND_FACTOR_REQUIRED_ROLES" in result.stderr
+
+
+def test_follow_up_cockpit_limits_are_read_from_the_environment():
+    env = {**PRODUCTION, "CALL_FAILED_ATTEMPTS_TO_MISS": "4", "LOST_TO_FOLLOW_UP_AFTER_MISSED": "2"}
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.CALL_FAILED_ATTEMPTS_TO_MISS, s.LOST_TO_FOLLOW_UP_AFTER_MISSED)"
+    )
+    result = _manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["4", "2"]
+
+
+@pytest.mark.parametrize("name", ["CALL_FAILED_ATTEMPTS_TO_MISS", "LOST_TO_FOLLOW_UP_AFTER_MISSED"])
+def test_a_follow_up_cockpit_limit_below_one_refuses_to_start(name):
+    result = _manage("check", env={**PRODUCTION, name: "0"})
+    assert result.returncode != 0
+    assert name in result.stderr

@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from cohort.services import patient_set_call_times
 from followup.selectors import worklist_for_user
 from followup.services import call_record_attempt
 from tests.factories import enrol
@@ -32,7 +33,7 @@ def test_unreached_attempts_keep_the_call_on_the_worklist_with_their_count(nurse
     call_record_attempt(call=call, outcome="no_answer", by=nurse_site_a)
     call_record_attempt(call=call, outcome="voicemail", by=nurse_site_a)
     worklist = worklist_for_user(nurse_site_a, today=dt.date(2026, 1, 12))
-    assert [(c.timepoint, c.attempt_count) for c in worklist.due_today] == [("W1", 2)]
+    assert [(c.timepoint, c.failed_attempts) for c in worklist.due_today] == [("W1", 2)]
 
 
 def test_worklist_leaves_out_other_sites_and_closed_calls(nurse_site_a, patient_a, patient_b):
@@ -69,14 +70,67 @@ def test_worklist_page_runs_the_same_queries_whatever_the_cohort_size(
     for n in range(patients):
         call = enrol(site_a, by=nurse_site_a, last_name=f"Patient{n}").calls.get(timepoint="W1")
         call_record_attempt(call=call, outcome="no_answer", by=nurse_site_a)
+        patient_set_call_times(
+            patient=call.patient, call_from=dt.time(9), call_to=dt.time(12), days=[1], by=None
+        )
     client.force_login(nurse_site_a)
     # Session, user, roles, the second-factor check (once per sign-in), 1 count aggregate and 4
-    # section queries, then the session renewed for the idle timeout (savepoint, update, release).
+    # section queries (preferred times and failed attempts included), then the session renewed
+    # for the idle timeout (savepoint, update, release).
     with django_assert_num_queries(12):
         response = client.get(reverse("followup:worklist"))
-    assert response.content.decode().count("<td>Week 1</td>") == patients
+    page = response.content.decode()
+    assert page.count("<td>Week 1</td>") == patients
+    # Monday 10:00 in Paris: each patient's W1 is to be called now; M1 (window not open) is not.
+    assert page.count('<tr class="call-now">') == patients
+    assert page.count("1 / 5") == patients
 
 
 def test_statistician_cannot_open_the_worklist(client, statistician):
     client.force_login(statistician)
     assert client.get(reverse("followup:worklist")).status_code == 403
+
+
+def _three_due_today(site_a, nurse_site_a):
+    """Three patients whose W1 is due on Monday 2026-01-12 (SA-0001, SA-0002, SA-0003)."""
+    return [enrol(site_a, by=nurse_site_a, last_name=f"P{n}") for n in range(3)]
+
+
+def test_calls_whose_preferred_time_is_now_come_first(site_a, nurse_site_a):
+    _first, second, third = _three_due_today(site_a, nurse_site_a)
+    patient_set_call_times(
+        patient=third, call_from=dt.time(9), call_to=dt.time(11), days=[], by=nurse_site_a
+    )
+    patient_set_call_times(patient=second, call_from=None, call_to=None, days=[2], by=nurse_site_a)
+
+    def order(hour):
+        moment = dt.datetime(2026, 1, 12, hour, 0, tzinfo=dt.UTC)  # a Monday; Paris is UTC+1
+        worklist = worklist_for_user(nurse_site_a, today=dt.date(2026, 1, 12), now=moment)
+        return [(c.patient.study_code, c.call_now) for c in worklist.due_today]
+
+    # 10:00 in Paris: the third patient's window (9-11) is open; Tuesday-only waits.
+    assert order(9) == [("SA-0003", True), ("SA-0001", False), ("SA-0002", False)]
+    # 11:00 in Paris: the window has closed (its end is excluded); back to study code order.
+    assert order(10) == [("SA-0001", False), ("SA-0002", False), ("SA-0003", False)]
+
+
+@time_machine.travel(dt.datetime(2026, 1, 13, 15, 0, tzinfo=dt.UTC))
+def test_worklist_page_marks_the_calls_to_make_now_and_shows_the_preferred_time(
+    client, site_a, nurse_site_a
+):
+    _first, second, _third = _three_due_today(site_a, nurse_site_a)
+    patient_set_call_times(
+        patient=second,
+        call_from=dt.time(14),
+        call_to=dt.time(18),
+        days=[2, 4],
+        note="After physiotherapy",
+        by=nurse_site_a,
+    )
+    client.force_login(nurse_site_a)
+    page = client.get(reverse("followup:worklist")).content.decode()
+    section = page[page.index('id="section-due_today"') :]
+    assert section.index("SA-0002") < section.index("SA-0001")
+    assert "Call now" in section
+    assert "Tue, Thu · 14:00–18:00" in section
+    assert "After physiotherapy" in section
