@@ -87,9 +87,11 @@ def test_nurse_pages_pass_the_policy(
     watcher.visit(f"{live_server.url}/calls/")
     call = followed_patient.calls.get(timepoint="W1")
     watcher.visit(f"{live_server.url}/calls/{call.pk}/", "#scores")
-    # Answers update the live scores through htmx.
-    page.check("#id_outcome_0", force=True)
-    page.check("#id_hads_2_3", force=True)
+    # Answers update the live scores through htmx. Each answer waits for its scores: a newer
+    # answer cancels the request still running (hx-sync replace), which htmx logs as an error.
+    for answer in ("#id_outcome_0", "#id_hads_2_3"):
+        with page.expect_response(lambda response: "/scores/" in response.url):
+            page.check(answer, force=True)
     page.locator("#scores").get_by_text("HADS 1/14").wait_for()
     watcher.check("call entry after htmx")
     watcher.visit(f"{live_server.url}/patients/{followed_patient.pk}/")
