@@ -388,13 +388,17 @@ def demo_load(cohort: DemoCohort, *, progress: Progress | None = None) -> LoadRe
         raise
     writer.finish()
     writer.reset_sequences(CLINICAL_MODELS)
-    _refresh_statistics()
+    transaction.on_commit(_refresh_statistics)
     return report
 
 
 def _refresh_statistics() -> None:
-    """Let PostgreSQL's planner see the new row counts at once (autovacuum would, later)."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    """Let PostgreSQL's planner see the new row counts at once (autovacuum would, later).
+
+    Run once the load has committed: without it the planner takes the freshly filled tables
+    for empty ones and scans them whole.
+    """
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 

@@ -167,3 +167,16 @@ def test_ongoing_demo_leaves_patients_in_follow_up_with_calls_to_make_today():
     assert open_calls.filter(target_date__gt=today).exists()
     assert open_calls.filter(target_date__lte=today + dt.timedelta(days=30)).exists()
     assert not FollowUpCall.objects.filter(call_date__gt=today).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_loading_postgresql_knows_the_new_row_counts():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    demo_load(generate(20, seed=5))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'followup_followupcall'")
+        (estimate,) = cursor.fetchone()
+    assert estimate == FollowUpCall.objects.count()
