@@ -610,6 +610,7 @@ def _load_responses(
                 "mean": calls.nprs_mean[rows],
                 "maximum": calls.nprs_max[rows],
                 "missing_reason": _text(reason[rows]),
+                "item_reasons": "{}",
                 "created_at": now,
                 "updated_at": now,
             }
@@ -640,6 +641,7 @@ def _load_responses(
                 "anxiety": anxiety,
                 "depression": depression,
                 "missing_reason": _text(calls.hads_missing_reason[rows]),
+                "item_reasons": "{}",
                 "created_at": now,
                 "updated_at": now,
             }
@@ -659,6 +661,7 @@ def _load_responses(
                 "pcs": pcs,
                 "mcs": mcs,
                 "missing_reason": _text(calls.sf12_missing_reason[rows]),
+                "item_reasons": "{}",
                 "created_at": now,
                 "updated_at": now,
             }
