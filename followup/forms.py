@@ -47,7 +47,9 @@ class QuestionnaireForm(forms.Form):
     """NPRS, HADS (keyed scores 0-3) and SF-12 (codes as on the form) of one call.
 
     Range checks come from the field bounds and, once more, from the shared validators, so that
-    the form, the API and the database refuse the same answers with the same messages.
+    the form, the API and the database refuse the same answers with the same messages. Each item
+    has a ``<item>_missing_reason`` select; ``<instrument>_missing_reason`` covers every blank
+    item of the instrument.
     """
 
     nprs_mean = _integer(str(_("Mean pain (0-10)")), 0, 10)
@@ -199,12 +201,6 @@ class CallEntryForm(QuestionnaireForm):
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
         return cleaned
-
-    def hads_fields(self) -> list[forms.BoundField]:
-        return [self[field] for field in HADS_FIELDS]
-
-    def sf12_fields(self) -> list[forms.BoundField]:
-        return [self[field] for field in SF12_FIELDS]
 
     def hads_rows(self) -> list[dict[str, forms.BoundField]]:
         """Return each HADS item with the reason given when it is blank."""
