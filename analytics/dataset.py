@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from analytics.stats.mixed import locf as stats_locf
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient
+from followup.instruments import missing
 from followup.models import AdverseEvent, ConcomitantTreatment, FollowUpCall
 
 MONTHS = voc.MONTH_OF_TIMEPOINT
@@ -26,6 +27,8 @@ BASELINE_COPIES = {
     "hads_a": "baseline_hads_a",
     "hads_d": "baseline_hads_d",
 }
+# Why each outcome is missing, in its own column (None when observed, or the call still due).
+REASON_COLUMNS = {outcome: missing.reason_field(outcome) for outcome in OUTCOMES}
 COLUMNS = (
     "patient",
     "study_id",
@@ -43,6 +46,7 @@ COLUMNS = (
     "cumulative_dose_mg",
     "iv_route",
     *BASELINE_COPIES.values(),
+    *REASON_COLUMNS.values(),
 )
 
 _CALL_FIELDS = {
@@ -63,6 +67,12 @@ _CALL_FIELDS = {
     "hads__depression": "hads_d",
     "sf12__pcs": "sf12_pcs",
     "sf12__mcs": "sf12_mcs",
+    "nprs__item_reasons": "nprs_item_reasons",
+    "nprs__missing_reason": "nprs_reason",
+    "hads__item_reasons": "hads_item_reasons",
+    "hads__missing_reason": "hads_reason",
+    "sf12__item_reasons": "sf12_item_reasons",
+    "sf12__missing_reason": "sf12_reason",
 }
 
 
@@ -106,7 +116,45 @@ def assemble(calls: pd.DataFrame, doses: pd.DataFrame) -> pd.DataFrame:
     baseline = frame[frame["timepoint"] == "BL"].set_index("patient")
     for column, copy in BASELINE_COPIES.items():
         frame[copy] = frame["patient"].map(baseline[column])
+    reasons = outcome_reasons(frame)
+    for column in reasons.columns:
+        frame[column] = reasons[column]
     return frame[list(COLUMNS)]
+
+
+def call_reasons(frame: pd.DataFrame) -> pd.Series:
+    """Return, per row, why the values of a call not made are absent (None when made or due)."""
+    pairs = frame["call_status"].astype(str) + "|" + frame["status"].astype(str)
+    reasons = {pair: missing.call_reason(*pair.split("|", 1)) for pair in pairs.unique()}
+    return pairs.map(reasons).astype(object)
+
+
+def outcome_reasons(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return why each outcome of each row is missing (pure pandas), one column per outcome.
+
+    An observed value has no reason, and neither has a call still due. Otherwise the stored
+    reasons of the score's blank items give it (``followup.instruments.missing.score_reason``);
+    a call not made with none stored gets the reason derived from its status and the patient's.
+    Rows need ``call_status``, ``status`` and, per instrument, ``<name>_item_reasons`` (a dict)
+    and ``<name>_reason`` (its whole-instrument reason); the last two may be absent.
+    """
+    derived = call_reasons(frame)
+    out = pd.DataFrame(index=frame.index)
+    empty = pd.Series(None, index=frame.index, dtype=object)
+    for outcome, column in REASON_COLUMNS.items():
+        instrument = missing.SCORE_INSTRUMENT[outcome]
+        items = frame.get(f"{instrument}_item_reasons", empty)
+        whole = frame.get(f"{instrument}_reason", empty)
+        whole = whole.where(whole.notna() & whole.astype(object).ne(""), None)
+        # Most rows have no item reasons: their reason is the instrument's, else the derived one.
+        reasons = whole.astype(object).where(whole.notna(), derived)
+        with_items = items.map(lambda given: isinstance(given, dict) and bool(given))
+        missing_value = frame[outcome].isna()
+        for row in np.flatnonzero((missing_value & with_items).to_numpy()):
+            stored = missing.score_reason(outcome, items.iat[row], whole.iat[row] or "")
+            reasons.iat[row] = stored or derived.iat[row]
+        out[column] = reasons.astype(object).where(missing_value & reasons.notna(), None)
+    return out
 
 
 def _dose_to_date(frame: pd.DataFrame, doses: pd.DataFrame) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.stats import descriptive, mediation
+from analytics.stats.missingness import missingness_table
 from analytics.stats.mixed import baseline_vs_m12, figure2, interaction_with_baseline_group, locf
 from analytics.stats.trajectories import (
     baseline_by_trajectory,
@@ -442,6 +443,7 @@ def build_report(
     for block in results["concomitant_change_baseline_to_m12"].values():
         block["p_text"] = p_text(block["p"])
     results["evolution"] = evolution(imputed, observed)
+    results["missingness"] = missingness_table(long, OUTCOMES, timepoints=list(MONTH_OF_TIMEPOINT))
     timings["descriptive"] = time.perf_counter() - t
 
     t = step("mixed_models")
@@ -498,6 +500,10 @@ def build_report(
                 "(see docs/analysis-report.md for the choice).",
                 "The mediation block reconstructs the paper's specification; baseline HADS-D "
                 "acts as a moderator. The within-patient blocks respect causal order.",
+                "Missing values: refused, unreachable, not asked and lost are missing outcomes "
+                "(left out of the observed fits, carried forward by LOCF); not applicable is "
+                "not missing data (never imputed, out of the denominators). See "
+                "results.missingness.",
             ],
         },
         "cohort": cohort,

@@ -18,6 +18,7 @@ from accounts.access import role_required
 from accounts.roles import Role
 from analytics import replication, services
 from analytics.models import AnalysisRun
+from cohort import vocabulary as voc
 
 READERS = (Role.STATISTICIAN, Role.CLINICIAN, Role.DATA_MANAGER)
 OUTCOME_LABELS = {
@@ -66,6 +67,13 @@ def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _missingness_rows(results: dict[str, Any], outcome: str) -> list[dict[str, Any]]:
+    """Return one outcome's missingness rows with the counts in the order of the reasons."""
+    rows = results.get("missingness", {}).get("by_outcome", {}).get(outcome, [])
+    return [{**row, "counts": [row.get(code, 0) for code in voc.codes(voc.MISSING_REASONS)]}
+            for row in rows]  # fmt: skip
+
+
 def _dashboard_context(report: dict[str, Any]) -> dict[str, Any]:
     results = report["results"]
     outcomes = [
@@ -86,6 +94,8 @@ def _dashboard_context(report: dict[str, Any]) -> dict[str, Any]:
         "within": within,
         "replication": rows,
         "charts": _chart_data(report),
+        "missing_reasons": [_(label) for _code, label in voc.MISSING_REASONS],
+        "missingness": _missingness_rows(results, "nprs_mean"),
     }
 
 

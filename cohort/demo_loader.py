@@ -30,6 +30,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from cohort.demo import DemoCohort
+from cohort.demo.frames import SF12_ITEM_REASONS
 from cohort.fields import encrypt
 from cohort.models import (
     KetamineAdministration,
@@ -614,8 +615,18 @@ def _write_rows(
 def _load_responses(
     writer: _Writer, calls: pd.DataFrame, call_ids: np.ndarray, now: str
 ) -> dict[str, int]:
-    """Insert the NPRS, HADS and SF-12 rows of every call that has values or a reason."""
+    """Insert the NPRS, HADS and SF-12 rows of every call that has values or a reason.
+
+    Only reached calls store reasons: those of calls not made are derived when read.
+    """
     counts = {}
+    made = calls.status.eq("reached")
+    calls = calls.assign(
+        **{
+            f"{name}_missing_reason": calls[f"{name}_missing_reason"].where(made, None)
+            for name in ("nprs", "hads", "sf12")
+        }
+    )
     reason = calls.nprs_missing_reason.fillna("")
     rows = (calls.nprs_mean.notna() | calls.nprs_max.notna() | (reason != "")).to_numpy()
     counts["nprs"] = writer.insert(
@@ -627,6 +638,7 @@ def _load_responses(
                 "mean": calls.nprs_mean[rows],
                 "maximum": calls.nprs_max[rows],
                 "missing_reason": _text(reason[rows]),
+                "item_reasons": "{}",
                 "created_at": now,
                 "updated_at": now,
             }
@@ -657,6 +669,7 @@ def _load_responses(
                 "anxiety": anxiety,
                 "depression": depression,
                 "missing_reason": _text(calls.hads_missing_reason[rows]),
+                "item_reasons": "{}",
                 "created_at": now,
                 "updated_at": now,
             }
@@ -665,6 +678,12 @@ def _load_responses(
 
     rows, values, codes = answered("sf12", SF12_COLUMNS)
     items = {c.removeprefix("sf12_"): values[c] for c in SF12_COLUMNS}
+    given = calls.get(SF12_ITEM_REASONS)
+    sf12_item_reasons = (
+        np.array([json.dumps(r) if r else "{}" for r in given[rows]], dtype=object)
+        if given is not None
+        else "{}"
+    )
     pcs, mcs = _score_rows(codes, _sf12_scores, 2)
     counts["sf12"] = writer.insert(
         Sf12Response,
@@ -676,6 +695,7 @@ def _load_responses(
                 "pcs": pcs,
                 "mcs": mcs,
                 "missing_reason": _text(calls.sf12_missing_reason[rows]),
+                "item_reasons": sf12_item_reasons,
                 "created_at": now,
                 "updated_at": now,
             }

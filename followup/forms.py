@@ -11,10 +11,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
-from followup.instruments import hads, items, sf12
+from followup.instruments import hads, items, missing, sf12
 from followup.models import ItemWording
 from followup.validators import (
     HADS_FIELDS,
+    QUESTIONNAIRE_FIELDS,
+    REASON_FIELDS,
     SF12_FIELDS,
     adverse_event_errors,
     questionnaire_errors,
@@ -45,7 +47,9 @@ class QuestionnaireForm(forms.Form):
     """NPRS, HADS (keyed scores 0-3) and SF-12 (codes as on the form) of one call.
 
     Range checks come from the field bounds and, once more, from the shared validators, so that
-    the form, the API and the database refuse the same answers with the same messages.
+    the form, the API and the database refuse the same answers with the same messages. Each item
+    has a ``<item>_missing_reason`` select; ``<instrument>_missing_reason`` covers every blank
+    item of the instrument.
     """
 
     nprs_mean = _integer(str(_("Mean pain (0-10)")), 0, 10)
@@ -71,6 +75,14 @@ class QuestionnaireForm(forms.Form):
             self.fields[field] = _integer(labels[field], hads.ITEM_MIN, hads.ITEM_MAX)
         for item, field in zip(sf12.ITEMS, SF12_FIELDS, strict=True):
             self.fields[field] = _integer(labels[field], 1, sf12.RANGES[item])
+        for field in QUESTIONNAIRE_FIELDS:
+            # Beside each item, out of the keyboard's answer-to-answer path (call-entry.js).
+            self.fields[missing.reason_field(field)] = forms.ChoiceField(
+                label=format_lazy("{}: {}", self.fields[field].label, _("why missing")),
+                choices=_MISSING_CHOICES,
+                required=False,
+                widget=forms.Select(attrs={"class": "item-reason", "data-skip-focus": ""}),
+            )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -78,18 +90,11 @@ class QuestionnaireForm(forms.Form):
         for field, message in questionnaire_errors(present, complete=self.complete).items():
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
-        for instrument, fields in (
-            ("nprs", ("nprs_mean", "nprs_max")),
-            ("hads", HADS_FIELDS),
-            ("sf12", SF12_FIELDS),
-        ):
-            reason = cleaned.get(f"{instrument}_missing_reason")
-            if reason and any(cleaned.get(f) is not None for f in fields):
-                self.add_error(
-                    f"{instrument}_missing_reason",
-                    _("Give a reason only when the whole questionnaire is missing."),
-                )
         return cleaned
+
+    def item_reason(self, field: str) -> forms.BoundField:
+        """Return the bound reason field of one item."""
+        return self[missing.reason_field(field)]
 
 
 def wording_options(language: str) -> dict[str, list[str]]:
@@ -197,11 +202,13 @@ class CallEntryForm(QuestionnaireForm):
                 self.add_error(field, message)
         return cleaned
 
-    def hads_fields(self) -> list[forms.BoundField]:
-        return [self[field] for field in HADS_FIELDS]
+    def hads_rows(self) -> list[dict[str, forms.BoundField]]:
+        """Return each HADS item with the reason given when it is blank."""
+        return [{"field": self[f], "reason": self.item_reason(f)} for f in HADS_FIELDS]
 
-    def sf12_fields(self) -> list[forms.BoundField]:
-        return [self[field] for field in SF12_FIELDS]
+    def sf12_rows(self) -> list[dict[str, forms.BoundField]]:
+        """Return each SF-12 item with the reason given when it is blank."""
+        return [{"field": self[f], "reason": self.item_reason(f)} for f in SF12_FIELDS]
 
     def adverse_effect_rows(self) -> list[dict[str, Any]]:
         """Return the bound fields of each adverse effect of the checklist."""
@@ -240,10 +247,8 @@ class CallEntryForm(QuestionnaireForm):
 
     def questionnaire_data(self) -> dict[str, Any]:
         """Return the flat questionnaire answers for the services."""
-        names = ("nprs_mean", "nprs_max", *HADS_FIELDS, *SF12_FIELDS)
-        data: dict[str, Any] = {name: self.cleaned_data.get(name) for name in names}
-        for instrument in ("nprs", "hads", "sf12"):
-            key = f"{instrument}_missing_reason"
+        data: dict[str, Any] = {name: self.cleaned_data.get(name) for name in QUESTIONNAIRE_FIELDS}
+        for key in REASON_FIELDS:
             data[key] = self.cleaned_data.get(key) or ""
         return data
 
@@ -306,21 +311,14 @@ def call_initial(call: Any, previous_treatments: list[Any]) -> dict[str, Any]:
         "version": call.version,
         "call_date": call.call_date or timezone.localdate(),
     }
-    nprs_row = getattr(call, "nprs", None)
-    if nprs_row is not None:
-        initial.update(
-            nprs_mean=nprs_row.mean,
-            nprs_max=nprs_row.maximum,
-            nprs_missing_reason=nprs_row.missing_reason,
-        )
-    hads_row = getattr(call, "hads", None)
-    if hads_row is not None:
-        initial.update({f"hads_{n}": v for n, v in hads_row.answers().items()})
-        initial["hads_missing_reason"] = hads_row.missing_reason
-    sf12_row = getattr(call, "sf12", None)
-    if sf12_row is not None:
-        initial.update({f"sf12_{k.lower()}": v for k, v in sf12_row.answers().items()})
-        initial["sf12_missing_reason"] = sf12_row.missing_reason
+    for name in missing.INSTRUMENT_FIELDS:
+        row = getattr(call, name, None)
+        if row is not None:
+            initial.update(row.item_values())
+            initial[f"{name}_missing_reason"] = row.missing_reason
+            for field, reason in (row.item_reasons or {}).items():
+                if reason != row.missing_reason:
+                    initial[missing.reason_field(field)] = reason
     for ae in call.adverse_events.all():
         if ae.voided_at is None:
             initial[f"ae_{ae.type}"] = True

@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from cohort import vocabulary as voc
 from cohort.clinical import ClinicalModel, VoidableModel
 from cohort.models import Patient, _between, _choices, _in
-from followup.instruments import hads, sf12
+from followup.instruments import hads, missing, sf12
 
 TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(voc.TIMEPOINTS))}
 
@@ -165,18 +165,57 @@ class LostProposalDismissal(ClinicalModel):
 
 
 class MissingReasonMixin(models.Model):
-    """Why an instrument has no value; stored apart from the value, never as a number."""
+    """Why values are absent; stored apart from the values, never as a number.
+
+    ``missing_reason`` says why the whole instrument is absent; ``item_reasons`` maps each blank
+    item (field name as exported, ``hads_3``) to its reason. Both are part of the history row.
+    """
 
     missing_reason = models.CharField(
         _("why missing"), max_length=20, blank=True, choices=_choices(voc.MISSING_REASONS)
     )
+    item_reasons = models.JSONField(_("why each blank item is missing"), default=dict, blank=True)
+
+    INSTRUMENT: str = ""
 
     class Meta:
         abstract = True
 
+    def item_values(self) -> dict[str, int | None]:
+        """Return the item answers keyed by their exported field names."""
+        raise NotImplementedError
+
+    def clean(self) -> None:
+        super().clean()
+        fields = missing.INSTRUMENT_FIELDS[self.INSTRUMENT]
+        reasons = self.item_reasons if isinstance(self.item_reasons, dict) else None
+        if reasons is None:
+            raise ValidationError({"item_reasons": _("Item reasons must be a mapping.")})
+        values = self.item_values()
+        for field, reason in reasons.items():
+            if field not in fields or reason not in missing.REASONS:
+                raise ValidationError(
+                    {"item_reasons": _("Unknown item or reason: %(item)s.") % {"item": field}}
+                )
+            if values[field] is not None:
+                raise ValidationError(
+                    {
+                        "item_reasons": _("%(item)s has an answer: it needs no reason.")
+                        % {"item": field}
+                    }
+                )
+
+    def reason_of(self, field: str) -> str:
+        """Return why one item is blank ('' when it is answered or no reason was given)."""
+        if self.item_values()[field] is not None:
+            return ""
+        return str((self.item_reasons or {}).get(field) or self.missing_reason)
+
 
 class NprsResponse(MissingReasonMixin, ClinicalModel):
     """Numerical pain rating (0-10): mean and maximal pain."""
+
+    INSTRUMENT = "nprs"
 
     call = models.OneToOneField(FollowUpCall, on_delete=models.PROTECT, related_name="nprs")
     mean = models.PositiveSmallIntegerField(_("mean pain (0-10)"), null=True, blank=True)
@@ -200,6 +239,10 @@ class NprsResponse(MissingReasonMixin, ClinicalModel):
 
     def __str__(self) -> str:
         return f"NPRS {self.call}: {self.mean}/{self.maximum}"
+
+    def item_values(self) -> dict[str, int | None]:
+        """Return the ratings keyed by their exported field names."""
+        return {"nprs_mean": self.mean, "nprs_max": self.maximum}
 
 
 HADS_ITEM_FIELDS = tuple(f"item_{n}" for n in range(1, 15))
@@ -230,6 +273,8 @@ def _sf12_constraints() -> list[models.BaseConstraint]:
 
 class HadsResponse(MissingReasonMixin, ClinicalModel):
     """Hospital Anxiety and Depression Scale: 14 keyed item scores (0-3) and derived subscores."""
+
+    INSTRUMENT = "hads"
 
     call = models.OneToOneField(FollowUpCall, on_delete=models.PROTECT, related_name="hads")
     item_1 = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -265,6 +310,10 @@ class HadsResponse(MissingReasonMixin, ClinicalModel):
         """Return the item answers keyed by item number."""
         return {n: getattr(self, f"item_{n}") for n in range(1, 15)}
 
+    def item_values(self) -> dict[str, int | None]:
+        """Return the item answers keyed by their exported field names."""
+        return {hads.field_name(n): value for n, value in self.answers().items()}
+
     def compute_scores(self) -> None:
         """Derive the subscores from the items (one missing item per subscale is prorated)."""
         errors = hads.validate_answers(self.answers())
@@ -277,6 +326,8 @@ class HadsResponse(MissingReasonMixin, ClinicalModel):
 
 class Sf12Response(MissingReasonMixin, ClinicalModel):
     """SF-12 version 1: 12 answers as numbered on the form, PCS and MCS derived."""
+
+    INSTRUMENT = "sf12"
 
     call = models.OneToOneField(FollowUpCall, on_delete=models.PROTECT, related_name="sf12")
     gh1 = models.PositiveSmallIntegerField("GH1", null=True, blank=True)
@@ -309,6 +360,10 @@ class Sf12Response(MissingReasonMixin, ClinicalModel):
     def answers(self) -> dict[str, int | None]:
         """Return the answers keyed by the standard item names."""
         return {field.upper(): getattr(self, field) for field in SF12_ITEM_FIELDS}
+
+    def item_values(self) -> dict[str, int | None]:
+        """Return the answers keyed by their exported field names."""
+        return {f"sf12_{field}": getattr(self, field) for field in SF12_ITEM_FIELDS}
 
     def compute_scores(self) -> None:
         """Derive PCS and MCS (none when an item is missing or invalid)."""

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from cohort import vocabulary as voc
 from config.api import ScopedFieldsMixin, service_errors
 from followup import services
-from followup.instruments import hads, sf12
+from followup.instruments import hads, missing, sf12
 from followup.models import (
     SF12_ITEM_FIELDS,
     AdverseEvent,
@@ -19,7 +19,13 @@ from followup.models import (
     ConcomitantTreatment,
     FollowUpCall,
 )
-from followup.validators import HADS_FIELDS, SF12_FIELDS, questionnaire_errors
+from followup.validators import (
+    HADS_FIELDS,
+    ITEM_REASON_FIELDS,
+    NPRS_FIELDS,
+    SF12_FIELDS,
+    questionnaire_errors,
+)
 
 _REASONS = [("", ""), *voc.MISSING_REASONS]
 
@@ -52,6 +58,10 @@ class QuestionnaireSerializer(serializers.Serializer):
             fields[field] = serializers.IntegerField(
                 required=False, allow_null=True, min_value=1, max_value=sf12.RANGES[item]
             )
+        for field in ITEM_REASON_FIELDS:
+            fields[field] = serializers.ChoiceField(
+                choices=_REASONS, required=False, allow_blank=True
+            )
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +90,8 @@ class QuestionnaireAnswersSerializer(serializers.Serializer):
         fields = super().get_fields()
         for field in (*HADS_FIELDS, *SF12_FIELDS):
             fields[field] = serializers.IntegerField(allow_null=True)
+        for field in ITEM_REASON_FIELDS:
+            fields[field] = serializers.CharField(allow_blank=True)
         return fields
 
 
@@ -108,6 +120,9 @@ def questionnaire_answers(call: FollowUpCall) -> dict[str, Any]:
         answers[field] = getattr(hads_row, f"item_{n}") if hads_row else None
     for model_field, field in zip(SF12_ITEM_FIELDS, SF12_FIELDS, strict=True):
         answers[field] = getattr(sf12_row, model_field) if sf12_row else None
+    for row, fields in ((nprs_row, NPRS_FIELDS), (hads_row, HADS_FIELDS), (sf12_row, SF12_FIELDS)):
+        for field in fields:
+            answers[missing.reason_field(field)] = row.reason_of(field) if row else ""
     return answers
 
 

@@ -16,7 +16,7 @@ from analytics.services import reanalysis_on_commit
 from cohort import vocabulary as voc
 from cohort.models import Patient
 from cohort.services import administration_record, patient_guard_edit
-from followup.instruments import hads
+from followup.instruments import hads, missing
 from followup.models import (
     AdverseEvent,
     CallAttempt,
@@ -33,6 +33,7 @@ from followup.validators import (
     SF12_FIELDS,
     adverse_event_errors,
     hads_answers,
+    item_reasons,
     questionnaire_errors,
     sf12_answers,
     treatment_errors,
@@ -129,6 +130,18 @@ def _upsert(
     return instance
 
 
+def _reasons(data: Mapping[str, Any], instrument: str) -> dict[str, Any]:
+    """Return the stored reasons of one instrument: every blank item's, and the whole one's.
+
+    The instrument's own reason is kept when every item is blank (the reason most items share).
+    """
+    reasons = item_reasons(data, instrument)
+    fields = missing.INSTRUMENT_FIELDS[instrument]
+    whole = len(reasons) == len(fields)
+    summary = missing.summary_reason(reasons.values()) if whole else None
+    return {"item_reasons": reasons, "missing_reason": summary or ""}
+
+
 @transaction.atomic
 def questionnaires_save(
     *,
@@ -142,9 +155,11 @@ def questionnaires_save(
 ) -> FollowUpCall:
     """Save the NPRS, HADS and SF-12 answers of a call (a draft, or completed when asked).
 
-    ``data`` is flat, with the export field names (``nprs_mean``, ``hads_3``, ``sf12_gh1``...)
-    and ``<instrument>_missing_reason``. Every problem is reported at once as a ValidationError
-    keyed by field; nothing is written then. Editing a completed call needs a reason.
+    ``data`` is flat, with the export field names (``nprs_mean``, ``hads_3``, ``sf12_gh1``...),
+    ``<instrument>_missing_reason`` (for all its blank items) and ``<item>_missing_reason`` (one
+    item). Each blank item's reason is stored in ``item_reasons``. Every problem is reported at
+    once as a ValidationError keyed by field; nothing is written then. Editing a completed call
+    needs a reason.
     """
     patient_guard_edit(
         patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=reason
@@ -160,24 +175,21 @@ def questionnaires_save(
     _upsert(
         NprsResponse,
         call,
-        {
-            "mean": data.get(NPRS_FIELDS[0]),
-            "maximum": data.get(NPRS_FIELDS[1]),
-            "missing_reason": data.get("nprs_missing_reason") or "",
-        },
+        {"mean": data.get(NPRS_FIELDS[0]), "maximum": data.get(NPRS_FIELDS[1])}
+        | _reasons(data, "nprs"),
         by=by,
         reason=why,
     )
     hads_row = None
-    if any(data.get(f) is not None for f in HADS_FIELDS) or data.get("hads_missing_reason"):
+    hads_reasons = _reasons(data, "hads")
+    if any(data.get(f) is not None for f in HADS_FIELDS) or hads_reasons["item_reasons"]:
         answers = hads_answers(data)
         values: dict[str, Any] = {f"item_{n}": answers[n] for n in range(1, 15)}
-        values["missing_reason"] = data.get("hads_missing_reason") or ""
-        hads_row = _upsert(HadsResponse, call, values, by=by, reason=why)
-    if any(data.get(f) is not None for f in SF12_FIELDS) or data.get("sf12_missing_reason"):
+        hads_row = _upsert(HadsResponse, call, values | hads_reasons, by=by, reason=why)
+    sf12_reasons = _reasons(data, "sf12")
+    if any(data.get(f) is not None for f in SF12_FIELDS) or sf12_reasons["item_reasons"]:
         sf_values: dict[str, Any] = {k.lower(): v for k, v in sf12_answers(data).items()}
-        sf_values["missing_reason"] = data.get("sf12_missing_reason") or ""
-        _upsert(Sf12Response, call, sf_values, by=by, reason=why)
+        _upsert(Sf12Response, call, sf_values | sf12_reasons, by=by, reason=why)
     fields = ["version", "updated_at"]
     call.version += 1
     if complete and call.status != "reached":

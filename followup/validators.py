@@ -12,12 +12,15 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from cohort import vocabulary as voc
-from followup.instruments import hads, nprs, sf12
+from followup.instruments import hads, missing, nprs, sf12
 
 NPRS_FIELDS = (nprs.MEAN_FIELD, nprs.MAX_FIELD)
 HADS_FIELDS = tuple(hads.field_name(n) for n in range(1, 15))
 SF12_FIELDS = tuple(sf12.field_name(item) for item in sf12.ITEMS)
 QUESTIONNAIRE_FIELDS = NPRS_FIELDS + HADS_FIELDS + SF12_FIELDS
+INSTRUMENT_REASON_FIELDS = tuple(f"{name}_missing_reason" for name in missing.INSTRUMENT_FIELDS)
+ITEM_REASON_FIELDS = tuple(missing.reason_field(field) for field in QUESTIONNAIRE_FIELDS)
+REASON_FIELDS = INSTRUMENT_REASON_FIELDS + ITEM_REASON_FIELDS
 
 
 def hads_answers(data: Mapping[str, Any]) -> dict[int, Any]:
@@ -33,16 +36,55 @@ def sf12_answers(data: Mapping[str, Any]) -> dict[str, Any]:
 def questionnaire_errors(data: Mapping[str, Any], *, complete: bool = False) -> dict[str, str]:
     """Return every problem of a flat questionnaire mapping as {field: message}.
 
-    Ranges and types are always checked; with ``complete`` the NPRS is required too (HADS and
-    SF-12 may miss items: the scoring rules handle missing items, and a reason is recorded).
+    Ranges and types are always checked, and the missing-data reasons (``missing_reason_errors``):
+    with ``complete``, every blank item needs a reason.
     """
     errors: dict[str, str] = {}
     errors.update(
-        nprs.validate_pair(data.get(nprs.MEAN_FIELD), data.get(nprs.MAX_FIELD), required=complete)
+        nprs.validate_pair(data.get(nprs.MEAN_FIELD), data.get(nprs.MAX_FIELD), required=False)
     )
     errors.update(hads.validate_answers(hads_answers(data)))
     errors.update(sf12.validate_answers(sf12_answers(data)))
+    for field, message in missing_reason_errors(data, complete=complete).items():
+        errors.setdefault(field, message)
     return errors
+
+
+def missing_reason_errors(data: Mapping[str, Any], *, complete: bool = False) -> dict[str, str]:
+    """Return the problems of the missing-data reasons of a flat mapping, keyed by field.
+
+    ``<instrument>_missing_reason`` applies to every blank item of the instrument and
+    ``<item>_missing_reason`` (``hads_3_missing_reason``) overrides it for one item. A reason is
+    refused for an answered item, and an instrument's reason when nothing is blank. With
+    ``complete``, a blank item without a reason is refused, the message beside the item.
+    """
+    errors: dict[str, str] = {}
+    for instrument, fields in missing.INSTRUMENT_FIELDS.items():
+        name = f"{instrument}_missing_reason"
+        instrument_reason = data.get(name) or ""
+        if instrument_reason and instrument_reason not in missing.REASONS:
+            errors[name] = _("Unknown reason %(code)s.") % {"code": instrument_reason}
+        blank = [field for field in fields if data.get(field) is None]
+        if instrument_reason and not blank:
+            errors[name] = _("Every answer is given: remove the reason.")
+        for field in fields:
+            reason = data.get(missing.reason_field(field)) or ""
+            if reason and reason not in missing.REASONS:
+                errors[missing.reason_field(field)] = _("Unknown reason %(code)s.") % {
+                    "code": reason
+                }
+            elif reason and field not in blank:
+                errors[missing.reason_field(field)] = _("This item is answered: remove the reason.")
+            elif complete and field in blank and not (reason or instrument_reason):
+                errors[field] = _("Give the answer, or why it is missing.")
+    return errors
+
+
+def item_reasons(data: Mapping[str, Any], instrument: str) -> dict[str, str]:
+    """Return the reason of each blank item of an instrument: its own, else the instrument's."""
+    fields = missing.INSTRUMENT_FIELDS[instrument]
+    own = {field: data.get(missing.reason_field(field)) or "" for field in fields}
+    return missing.resolve(data, own, data.get(f"{instrument}_missing_reason") or "", fields)
 
 
 def adverse_event_errors(entries: list[Mapping[str, Any]]) -> dict[str, str]:

@@ -34,7 +34,7 @@ from cohort.services import _create_schedule, eligibility_errors, reschedule_ope
 from followup import schedule
 from followup.models import FollowUpCall
 from followup.services import questionnaires_save
-from followup.validators import QUESTIONNAIRE_FIELDS, questionnaire_errors
+from followup.validators import QUESTIONNAIRE_FIELDS, REASON_FIELDS, questionnaire_errors
 
 DERIVED = frozenset(
     {
@@ -49,6 +49,7 @@ DERIVED = frozenset(
         "baseline_hads_a",
         "baseline_hads_d",
         "first_admin_date",
+        *(reason.name for reason in (*var.SCORE_REASONS, *var.BASELINE_REASONS)),
     }
 )
 REQUIRED = (
@@ -68,7 +69,8 @@ REQUIRED = (
 PATIENT_COLUMNS = tuple(
     v.name for v in (*var.PATIENT_CORE, *var.ENROLMENT) if v.name not in DERIVED
 )
-REASON_COLUMNS = ("nprs_missing_reason", "hads_missing_reason", "sf12_missing_reason")
+# The reasons read from a file: each instrument's and each item's (score reasons are derived).
+REASON_COLUMNS = REASON_FIELDS
 ADMIN_REQUIRED = ("study_id", "admin_date", "route", "dose_unit", "dose_value")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?$")
 FIRST_ROW = 2
@@ -263,7 +265,7 @@ def _patient_problems(values: dict[str, Any], row: int) -> list[Problem]:
 
 def _call_problems(row: dict[str, Any]) -> list[Problem]:
     """Check one call row with the shared questionnaire rules and the call rules."""
-    answers = {name: row.get(name) for name in QUESTIONNAIRE_FIELDS}
+    answers = {name: row.get(name) for name in (*QUESTIONNAIRE_FIELDS, *REASON_FIELDS)}
     found = questionnaire_errors(answers, complete=False)
     status = row.get("call_status")
     if status == "reached" and row.get("call_date") is None:

@@ -21,6 +21,8 @@ from analytics import dataset
 from analytics.exports import variables as var
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient
+from followup.instruments import missing
+from followup.instruments.missing import INSTRUMENT_FIELDS
 from followup.models import (
     HADS_ITEM_FIELDS,
     SF12_ITEM_FIELDS,
@@ -37,6 +39,7 @@ _REASONS = {
     "hads__missing_reason": "hads_missing_reason",
     "sf12__missing_reason": "sf12_missing_reason",
 }
+_ITEM_REASONS = {f"{name}__item_reasons": f"{name}_item_reasons" for name in INSTRUMENT_FIELDS}
 _ITEMS = {
     **{f"hads__{field}": f"hads_{field.removeprefix('item_')}" for field in HADS_ITEM_FIELDS},
     **{f"sf12__{field}": f"sf12_{field}" for field in SF12_ITEM_FIELDS},
@@ -115,9 +118,33 @@ def _enrolment(patients: QuerySet[Patient]) -> pd.DataFrame:
     return frame.drop(columns="comorbidities")
 
 
+def item_reasons(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return why each item of each row is missing (pure pandas), one column per item.
+
+    An answered item has no reason; a blank one has its stored reason, else its instrument's,
+    else (a call not made) the reason derived from the call and the patient.
+    """
+    derived = dataset.call_reasons(frame)
+    out = pd.DataFrame(index=frame.index)
+    for instrument, fields in INSTRUMENT_FIELDS.items():
+        stored = frame[f"{instrument}_item_reasons"]
+        whole = frame[f"{instrument}_missing_reason"]
+        fallback = whole.where(whole.notna() & whole.ne(""), derived)
+        for field in fields:
+            own = stored.map(
+                lambda given, f=field: given.get(f) if isinstance(given, dict) else None
+            )
+            reason = own.where(own.notna() & own.ne(""), fallback)
+            out[missing.reason_field(field)] = reason.where(frame[field].isna(), None)
+    return out
+
+
 def _long(patients: QuerySet[Patient], *, items: bool) -> pd.DataFrame:
     frame = dataset.build(patients)
-    extra = {**_REASONS, **(_ITEMS if items else {})}
+    at_baseline = frame[frame["timepoint"] == "BL"].set_index("patient")
+    for column in dataset.REASON_COLUMNS.values():
+        frame[f"{column}_bl"] = frame["patient"].map(at_baseline[column])
+    extra = {**_REASONS, **(_ITEMS | _ITEM_REASONS if items else {})}
     rows = FollowUpCall.objects.filter(patient__in=patients).values_list(
         "patient_id", "timepoint", *extra
     )
@@ -125,6 +152,15 @@ def _long(patients: QuerySet[Patient], *, items: bool) -> pd.DataFrame:
         list(rows), columns=["patient", "timepoint", *extra.values()]
     )
     frame = frame.merge(answers, on=["patient", "timepoint"], how="left", validate="1:1")
+    if items:
+        frame = frame.join(
+            item_reasons(frame).drop(columns=list(dataset.REASON_COLUMNS.values()), errors="ignore")
+        )
+    # Calls not made: every instrument is missing for the reason the call gives.
+    derived = dataset.call_reasons(frame)
+    for column in _REASONS.values():
+        stored = frame[column]
+        frame[column] = stored.where(stored.notna() & stored.ne(""), derived)
     if items:
         enrolment = _enrolment(patients).drop(
             columns=["study_id", "site", "sex", "age", "etiology", "status"]
@@ -152,6 +188,7 @@ def wide_frames(
         if frame.empty:
             continue
         per_patient = frame.drop_duplicates("study_id").set_index("study_id")
+        per_patient = per_patient.drop(columns=var.names(var.BASELINE_REASONS))
         pivot = frame.pivot(index="study_id", columns="timepoint", values=measures)
         pivot.columns = [f"{measure}_{tp.lower()}" for measure, tp in pivot.columns]
         wide = per_patient.join(pivot).reset_index()
@@ -177,6 +214,10 @@ def baseline_frames(
         names += ["baseline_sf12_pcs", "baseline_sf12_mcs"]
         baseline = pd.DataFrame.from_records(list(scores), columns=["patient", *names])
         frame = frame.merge(baseline, on="patient", how="left")
+        long = dataset.build(chunk)
+        reasons = long.loc[long["timepoint"] == "BL", ["patient", *dataset.REASON_COLUMNS.values()]]
+        reasons.columns = ["patient", *(v.name for v in var.BASELINE_REASONS)]
+        frame = frame.merge(reasons, on="patient", how="left")
         given = KetamineAdministration.objects.filter(
             patient__in=chunk, voided_at__isnull=True
         ).order_by("patient_id", "date", "id")

@@ -81,6 +81,17 @@ class Variable:
         )
 
 
+def why_missing(variable: Variable) -> Variable:
+    """Return the variable giving why ``variable`` is missing (``hads_d_missing_reason``)."""
+    return Variable(
+        f"{variable.name}_missing_reason",
+        f"Why missing: {variable.label}",
+        CODE,
+        codes=voc.MISSING_REASONS,
+        instrument=variable.instrument,
+    )
+
+
 def _item_variables() -> tuple[Variable, ...]:
     hads = tuple(
         Variable(
@@ -104,7 +115,8 @@ def _item_variables() -> tuple[Variable, ...]:
         )
         for item in item_labels.SF12
     )
-    return hads + sf
+    # Each item answer is followed by why it is missing.
+    return tuple(v for item in hads + sf for v in (item, why_missing(item)))
 
 
 V = Variable
@@ -169,6 +181,10 @@ def _reason(instrument: str) -> Variable:
     )
 
 
+SCORES: Final = (NPRS_MEAN, NPRS_MAX, HADS_A, HADS_D, SF12_PCS, SF12_MCS)
+# Why each score is missing at one row; at baseline (``_bl``) in the wide and baseline layouts.
+SCORE_REASONS: Final = tuple(why_missing(score) for score in SCORES)
+BASELINE_REASONS: Final = tuple(reason.at("BL") for reason in SCORE_REASONS)
 LONG: Final = (
     *PATIENT_CORE,
     TIMEPOINT,
@@ -179,12 +195,15 @@ LONG: Final = (
     NPRS_MEAN,
     NPRS_MAX,
     _reason("NPRS"),
+    *SCORE_REASONS[0:2],
     HADS_A,
     HADS_D,
     _reason("HADS"),
+    *SCORE_REASONS[2:4],
     SF12_PCS,
     SF12_MCS,
     _reason("SF-12"),
+    *SCORE_REASONS[4:6],
     DOSE,
     IV_ROUTE,
     V(
@@ -197,12 +216,18 @@ LONG: Final = (
     ),
     V("baseline_hads_a", "HADS anxiety at baseline", INTEGER, low=0, high=21, instrument="HADS"),
     V("baseline_hads_d", "HADS depression at baseline", INTEGER, low=0, high=21, instrument="HADS"),
+    BASELINE_REASONS[0],
+    *BASELINE_REASONS[2:4],
 )
 ITEMS: Final = _item_variables()
 # The long layout with items holds everything the import needs (with the administrations).
 LONG_ITEMS: Final = (*LONG, *ENROLMENT, *ITEMS)
 
-WIDE_MEASURES: Final = (CALL_STATUS, NPRS_MEAN, NPRS_MAX, HADS_A, HADS_D, SF12_PCS, SF12_MCS, DOSE)
+WIDE_MEASURES: Final = (
+    CALL_STATUS,
+    *(v for score, reason in zip(SCORES, SCORE_REASONS, strict=True) for v in (score, reason)),
+    DOSE,
+)
 WIDE: Final = (
     *PATIENT_CORE,
     IV_ROUTE,
@@ -235,6 +260,7 @@ BASELINE: Final = (
     V("baseline_hads_d", "HADS depression at baseline", INTEGER, low=0, high=21, instrument="HADS"),
     V("baseline_sf12_pcs", "SF-12 physical summary at baseline", NUMBER, instrument="SF-12"),
     V("baseline_sf12_mcs", "SF-12 mental summary at baseline", NUMBER, instrument="SF-12"),
+    *BASELINE_REASONS,
     *DRUG_FLAGS,
     *NON_DRUG_FLAGS,
 )

@@ -192,7 +192,10 @@ def _missing_reasons(
         reason[item_missing & ~not_asked] = "refused"
         reason[status == "unreachable"] = "unreachable"
         reason[(status == "refused") | (status == "withdrawn")] = "refused"
-        reason[status == "closed"] = "not_applicable"
+        # As followup.instruments.missing.call_reason derives them for calls not made.
+        closed = status == "closed"
+        reason[closed & (drop_kind[:, None] == "withdrawn")] = "refused"
+        reason[closed & (drop_kind[:, None] == "deceased")] = "not_applicable"
         reason[after_loss] = "lost"
         out[instrument] = reason
     return out

@@ -178,7 +178,7 @@ def plant_missing_baseline_instrument(
 ) -> list[dict[str, Any]]:
     """Blank NPRS, HADS or SF-12 (in turn) of complete baselines, leaving no reason."""
     calls = cohort.calls
-    sf12 = [c for c in calls.columns if c.startswith("sf12_") and not c.endswith("_reason")]
+    sf12 = [c for c in calls.columns if c.startswith("sf12_") and "_reason" not in c]
     columns = {**INSTRUMENT_COLUMNS, "sf12": sf12}
     complete = calls["timepoint"].eq("BL") & calls[
         [c for v in columns.values() for c in v]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cohort.demo import instruments
+from cohort.demo import instruments, params
 from cohort.demo.calls import INSTRUMENTS, CallPlan
 from cohort.demo.outcomes import TIMEPOINT_CODES, Outcomes
 from followup.instruments import sf12
@@ -20,6 +20,8 @@ HADS_COLUMNS = [f"hads_{k}" for k in range(1, 15)]
 SF12_COLUMNS = [sf12.field_name(item) for item in sf12.ITEMS]
 VALUE_COLUMNS = ["nprs_mean", "nprs_max", *HADS_COLUMNS, *SF12_COLUMNS]
 REASON_COLUMNS = [f"{name}_missing_reason" for name in INSTRUMENTS]
+# Why single SF-12 items are blank in an otherwise answered SF-12: {field: reason} or None.
+SF12_ITEM_REASONS = "sf12_item_reasons"
 
 
 def _nullable(values: np.ndarray, present: np.ndarray) -> pd.arrays.IntegerArray:
@@ -69,6 +71,7 @@ def calls_frame(
         frame[column] = _nullable(full, present["sf12"])
     for name, column in zip(INSTRUMENTS, REASON_COLUMNS, strict=True):
         frame[column] = plan.missing[name].ravel()
+    frame[SF12_ITEM_REASONS] = _blank_sf12_items(rng, frame, present["sf12"])
 
     attempts = pd.DataFrame(
         {
@@ -80,6 +83,32 @@ def calls_frame(
         }
     )
     return frame, attempts
+
+
+def _blank_sf12_items(
+    rng: np.random.Generator, frame: pd.DataFrame, present: np.ndarray
+) -> np.ndarray:
+    """Leave one item blank in a few answered follow-up SF-12s; return each row's item reasons.
+
+    Drawn after every other draw of ``rng``, so the answers of the other rows do not change.
+    """
+    reasons = np.full(len(frame), None, dtype=object)
+    followup = present & (frame["timepoint"] != "BL").to_numpy()
+    rows = np.flatnonzero(followup & (rng.random(len(frame)) < params.SF12_ONE_ITEM_BLANK))
+    role = rng.random(rows.size) < params.SF12_BLANK_ROLE_SHARE
+    refused = rng.random(rows.size) < params.SF12_BLANK_REFUSED
+    role_item = rng.integers(0, len(params.SF12_ROLE_ITEMS), rows.size)
+    other_items = [c for c in SF12_COLUMNS if c not in params.SF12_ROLE_ITEMS]
+    other_item = rng.integers(0, len(other_items), rows.size)
+    for k, row in enumerate(rows):
+        if role[k]:
+            field, reason = params.SF12_ROLE_ITEMS[role_item[k]], "not_applicable"
+        else:
+            field = other_items[other_item[k]]
+            reason = "refused" if refused[k] else "not_asked"
+        frame.loc[row, field] = pd.NA
+        reasons[row] = {field: reason}
+    return reasons
 
 
 def cut_at(cohort: DemoCohort, as_of: dt.date) -> DemoCohort:
@@ -118,7 +147,7 @@ def cut_at(cohort: DemoCohort, as_of: dt.date) -> DemoCohort:
     calls.loc[due, "call_date"] = pd.NaT
     for column in VALUE_COLUMNS:
         calls.loc[due, column] = pd.NA
-    for column in REASON_COLUMNS:
+    for column in (*REASON_COLUMNS, SF12_ITEM_REASONS):
         calls.loc[due, column] = None
 
     due_keys = set(map(tuple, calls.loc[due, key].to_numpy().tolist()))

@@ -280,6 +280,12 @@ FIRST_ATTEMPT_OFFSET_DAYS: Final = (-2, 5)  # assumption: first attempt vs targe
 BASELINE_MISSING: Final = {"nprs": 15 / 329, "hads": 16.5 / 329, "sf12": 35 / 329}
 FOLLOWUP_ITEM_MISSING: Final = {"nprs": 0.01, "hads": 0.03, "sf12": 0.05}  # assumption
 MISSING_NOT_ASKED: Final = 0.7  # assumption: share of "not_asked" (else "refused")
+# assumption: share of answered follow-up SF-12 with one blank item, and why it is blank (the
+# work-role items are often not applicable to retired patients). Baseline stays as calibrated.
+SF12_ONE_ITEM_BLANK: Final = 0.03
+SF12_ROLE_ITEMS: Final = ("sf12_rp2", "sf12_rp3", "sf12_re2", "sf12_re3")
+SF12_BLANK_ROLE_SHARE: Final = 0.4  # of the blank items, a role item, not applicable
+SF12_BLANK_REFUSED: Final = 0.3  # of the other blank items, refused (else not asked)
 
 # ---------------------------------------------------------------- adverse effects (Results)
 # Share of reached patients with >= 1 adverse effect at W1, M1, M2..M12 (41.4%, 23.5%, then

@@ -12,6 +12,8 @@
     const stops = [];
     form.querySelectorAll("input, select, textarea, button").forEach(function (el) {
       if (el.disabled || el.type === "hidden" || el.closest("[hidden]")) return;
+      // A missing-answer reason is reached with Tab, not by answering the item before it.
+      if (el.hasAttribute("data-skip-focus")) return;
       if (el.type === "radio") {
         if (seen.has(el.name)) return;
         seen.add(el.name);

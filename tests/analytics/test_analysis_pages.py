@@ -76,6 +76,17 @@ def test_dashboard_shows_the_latest_run_and_its_figures(client, clinician_site_a
     assert len(response.context["replication"]) == len(replication.compare(finished_run.report))
 
 
+def test_dashboard_shows_why_mean_pain_is_missing_per_timepoint(client, statistician, finished_run):
+    client.force_login(statistician)
+    response = client.get(reverse("analysis:dashboard"))
+    assert "Missing mean pain by timepoint and reason" in response.content.decode()
+    rows = response.context["missingness"]
+    assert [row["timepoint"] for row in rows][:3] == ["BL", "W1", "M1"]
+    assert sum(row["unreachable"] for row in rows) > 0
+    assert sum(row["lost"] for row in rows) > 0
+    assert all(len(row["counts"]) == 5 for row in rows)
+
+
 def test_a_failed_run_is_announced_and_the_last_good_results_stay(
     client, statistician, finished_run, settings
 ):

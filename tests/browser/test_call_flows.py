@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from followup.models import FollowUpCall
+from followup.validators import SF12_FIELDS
 from tests.factories import enrol
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,3 +124,33 @@ def test_second_editor_is_told_of_the_conflict_and_keeps_their_input(
     shot(second, "05-call-entry-conflict")
     due_call.refresh_from_db()
     assert due_call.nprs.mean == 4
+
+
+def test_a_blank_item_is_refused_beside_it_until_its_reason_is_picked(
+    live_server, new_page, sign_in, shot, nurse_site_a, due_call
+):
+    page = new_page()
+    sign_in(page, "nurse_a")
+    page.goto(f"{live_server.url}/calls/{due_call.pk}/")
+    page.check("#id_outcome_0", force=True)
+    page.fill("#id_nprs_mean", "5")
+    page.fill("#id_nprs_max", "7")
+    for n in range(1, 15):
+        if n != 6:
+            page.check(f"#id_hads_{n}_1", force=True)
+    for field, digit in zip(SF12_FIELDS, SF12_ANSWERS, strict=True):
+        page.check(f"#id_{field}_{int(digit) - 1}", force=True)
+    page.click("#save-button")
+    error = page.locator("#id_hads_6_error")
+    error.wait_for()
+    assert "why it is missing" in error.inner_text()
+    assert page.is_checked("#id_hads_5_1"), "the answers given are kept"
+    shot(page, "05-call-entry-blank-item")
+
+    page.select_option("#id_hads_6_missing_reason", "refused")
+    page.click("#save-button")
+    page.wait_for_url(f"{live_server.url}/calls/")
+    hads = FollowUpCall.objects.get(pk=due_call.pk).hads
+    assert hads.item_6 is None
+    assert hads.item_reasons == {"hads_6": "refused"}
+    assert hads.depression is not None, "one blank item is prorated"

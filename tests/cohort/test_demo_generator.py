@@ -424,10 +424,19 @@ def test_structural_invariants_hold(small):
     for item, field in zip(sf12.ITEMS, SF12_FIELDS, strict=True):
         values = c[field].dropna()
         assert values.between(1, sf12.RANGES[item]).all()
-    for name, columns in (("nprs", ["nprs_mean"]), ("hads", ["hads_1"]), ("sf12", ["sf12_gh1"])):
+    for name, columns in (("nprs", ["nprs_mean"]), ("hads", ["hads_1"]), ("sf12", SF12_FIELDS)):
         reason = c[f"{name}_missing_reason"]
         assert reason.dropna().isin(codes(MISSING_REASONS)).all()
-        assert (c[columns[0]].isna() == reason.notna()).all()
+        assert (c[columns].isna().all(axis=1) == reason.notna()).all()
+    # A single blank SF-12 item of an answered SF-12 carries its own reason.
+    one_blank = c[SF12_FIELDS].isna().sum(axis=1).eq(1)
+    assert one_blank.any()
+    given = c.loc[one_blank, "sf12_item_reasons"]
+    blank = c.loc[one_blank, SF12_FIELDS].isna().idxmax(axis=1)
+    assert [list(r) for r in given] == [[field] for field in blank]
+    assert {v for r in given for v in r.values()} <= set(codes(MISSING_REASONS))
+    assert c.loc[~one_blank, "sf12_item_reasons"].isna().all()
+    assert not c.loc[one_blank, "timepoint"].eq("BL").any(), "baseline stays as calibrated"
 
     bl = c[c["timepoint"] == "BL"].set_index("study_code")
     inclusion = p.set_index("study_code")["inclusion_date"]

@@ -6,6 +6,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from followup.instruments.missing import NOT_MISSING
+
+# A column ``<outcome>_missing_reason`` beside an outcome says why each missing value is absent.
+REASON_SUFFIX = "_missing_reason"
+
 
 def locf(
     frame: pd.DataFrame,
@@ -20,9 +25,11 @@ def locf(
 
     The baseline row (``order == baseline``) is never imputed. A patient whose baseline value is
     missing for a column is set to missing for that column at every row, so that the outcome's
-    model leaves the patient out. The frame comes back sorted by ``(by, order)``; ``counts`` has one
-    row per ``label`` value (in ``order`` order) and one column per imputed column, giving how many
-    values were carried forward.
+    model leaves the patient out. A value whose reason (column ``<column>_missing_reason``) is not
+    missing data (``not_applicable``, for example after death) is not imputed: it does not exist
+    to be carried into, and leaves the denominators. The frame comes back sorted by
+    ``(by, order)``; ``counts`` has one row per ``label`` value (in ``order`` order) and one column
+    per imputed column, giving how many values were carried forward.
     """
     out = frame.sort_values([by, order], kind="stable").copy()
     key = label if label in out.columns else order
@@ -34,6 +41,9 @@ def locf(
         baseline_seen = pd.Series(is_baseline & values.notna().to_numpy(), index=out.index)
         has_baseline = baseline_seen.groupby(patients).transform("any").astype(bool)
         filled = values.groupby(patients).ffill().where(has_baseline)
+        reason = f"{col}{REASON_SUFFIX}"
+        if reason in out.columns:
+            filled = filled.where(values.notna() | ~out[reason].isin(NOT_MISSING))
         carried[col] = filled.notna() & values.isna()
         out[col] = filled
     levels = out[[order, key]].drop_duplicates(subset=key).sort_values(order)[key].tolist()
