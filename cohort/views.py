@@ -26,6 +26,7 @@ from cohort.forms import (
 )
 from cohort.models import KetamineAdministration, Patient
 from cohort.selectors import patients_for_user, sites_for_user
+from config.saves import SaveRefused, database_save
 from quality.services import queries_answer_on_correction
 
 
@@ -48,13 +49,17 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     administration = AdministrationForm(request.POST or None, prefix="admin")
     status = 200
     if request.method == "POST":
+        status = 400
         if form.is_valid() and administration.is_valid():
             try:
-                patient = services.patient_enrol_with_administration(
-                    by=request.user, administration=administration.values(), **form.values()
-                )
+                with database_save(request):
+                    patient = services.patient_enrol_with_administration(
+                        by=request.user, administration=administration.values(), **form.values()
+                    )
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except SaveRefused as refused:
+                status = refused.status
             else:
                 messages.success(
                     request,
@@ -63,7 +68,6 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 )
                 baseline = patient.calls.get(timepoint="BL")
                 return redirect("followup:call_entry", pk=baseline.pk)
-        status = 400
     context = {"form": form, "administration": administration}
     return render(request, "cohort/patient_new.html", context, status=status)
 
@@ -98,16 +102,21 @@ def administration_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a ketamine administration; an earlier first one moves the open calls."""
     patient = _get_patient_for_user(request.user, pk)
     form = AdministrationForm(request.POST, prefix="admin")
+    status = 400
     if form.is_valid():
         try:
-            services.administration_record(patient=patient, by=request.user, **form.values())
+            with database_save(request):
+                services.administration_record(patient=patient, by=request.user, **form.values())
         except ValidationError as exc:
             _add_errors(form, exc)
+        except SaveRefused as refused:
+            status = refused.status
+            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
         else:
             messages.success(request, _("Administration recorded."))
             return redirect("cohort:patient_detail", pk=patient.pk)
     context = _detail_context(request, patient, administration_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=400)
+    return render(request, "cohort/patient_detail.html", context, status=status)
 
 
 @role_required(*DATA_ENTRY_ROLES)
@@ -124,20 +133,24 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
     form = AdministrationEditForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
+        status = 400
         if form.is_valid():
             changes = form.values()
             reason = changes.pop("reason", form.cleaned_data["reason"])
             try:
-                services.administration_update(
-                    administration=administration, by=request.user, reason=reason, **changes
-                )
+                with database_save(request):
+                    services.administration_update(
+                        administration=administration, by=request.user, reason=reason, **changes
+                    )
+                    queries_answer_on_correction(patient=patient, by=request.user, reason=reason)
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except SaveRefused as refused:
+                status = refused.status
+                administration.refresh_from_db()  # as saved, not as half-changed
             else:
-                queries_answer_on_correction(patient=patient, by=request.user, reason=reason)
                 messages.success(request, _("Administration changed; open calls rescheduled."))
                 return redirect("cohort:patient_detail", pk=patient.pk)
-        status = 400
     context = {"patient": patient, "administration": administration, "form": form}
     return render(request, "cohort/ketamineadministration_edit.html", context, status=status)
 
@@ -148,22 +161,27 @@ def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that a patient withdrew, was lost, died or completed; open calls are closed."""
     patient = _get_patient_for_user(request.user, pk)
     form = PatientStatusForm(request.POST, prefix="status")
+    status = 400
     if form.is_valid():
         try:
-            services.patient_set_status(
-                patient=patient,
-                status=form.cleaned_data["status"],
-                date=form.cleaned_data["date"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
+            with database_save(request):
+                services.patient_set_status(
+                    patient=patient,
+                    status=form.cleaned_data["status"],
+                    date=form.cleaned_data["date"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
         except ValidationError as exc:
             _add_errors(form, exc, prefix="status_")
+        except SaveRefused as refused:
+            status = refused.status
+            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
         else:
             messages.success(request, _("Status changed; the remaining calls are closed."))
             return redirect("cohort:patient_detail", pk=patient.pk)
     context = _detail_context(request, patient, status_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=400)
+    return render(request, "cohort/patient_detail.html", context, status=status)
 
 
 LIST_ROLES = (*DATA_ENTRY_ROLES, Role.STATISTICIAN)

@@ -17,6 +17,7 @@ from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
 from cohort import audit
 from cohort import vocabulary as voc
+from config.saves import SaveRefused, database_save
 from followup import selectors, services
 from followup.forms import CallEntryForm, call_initial
 from followup.models import FollowUpCall
@@ -102,7 +103,11 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if form.is_valid():
         try:
-            return _save_call(request, call, form, action=action, outcome=outcome)
+            with database_save(request):
+                return _save_call(request, call, form, action=action, outcome=outcome)
+        except SaveRefused as refused:
+            status = refused.status
+            call = _get_call_for_user(request.user, pk)  # as saved, not as half-changed
         except services.StaleCallError as exc:
             form.add_error(None, str(exc))
             status = 409
