@@ -351,6 +351,11 @@ if _unknown_roles:
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "Ketamine follow-up"
 OTP_TOTP_THROTTLE_FACTOR = 1
 
+# The audit trail is read only in the administration site: past versions are shown, never
+# restored or edited (cohort.admin_base.ClinicalAdmin refuses a POST to them as well).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_EDIT = False
+
 # Content Security Policy: only this origin's scripts, styles, images and connections.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

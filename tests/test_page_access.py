@@ -125,7 +125,7 @@ TABLE = [
 
 # Namespaces tested elsewhere, one line each.
 EXCLUDED = {
-    "admin": "the administration site, guarded by its own model permissions",
+    "admin": "the administration site: tests/test_admin_site.py and its model permissions",
     "api": "the REST API and its documentation: tests/api/test_access.py",
 }
 
