@@ -130,6 +130,7 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
         name: getattr(administration, name)
         for name in ("date", "route", "dose_unit", "dose_value", "days", "infusion_minutes")
     }
+    initial["seen"] = administration.updated_at.isoformat()
     form = AdministrationEditForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
@@ -140,11 +141,24 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
             try:
                 with database_save(request):
                     services.administration_update(
-                        administration=administration, by=request.user, reason=reason, **changes
+                        administration=administration,
+                        by=request.user,
+                        reason=reason,
+                        expected_updated_at=form.seen_at(),
+                        **changes,
                     )
                     queries_answer_on_correction(patient=patient, by=request.user, reason=reason)
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except services.StaleEditError as exc:
+                # Show the values saved now; the input stays, with the new version to save over.
+                administration.refresh_from_db()
+                data = request.POST.copy()
+                data["seen"] = administration.updated_at.isoformat()
+                form = AdministrationEditForm(data, initial=initial)
+                form.is_valid()
+                form.add_error(None, str(exc))
+                status = 409
             except SaveRefused as refused:
                 status = refused.status
                 administration.refresh_from_db()  # as saved, not as half-changed
