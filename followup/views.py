@@ -92,10 +92,8 @@ def form_value(form: CallEntryForm, name: str) -> int | None:
 def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """Enter a call: log an unreached attempt, save a draft, or complete it."""
     call = _get_call_for_user(request.user, pk)
-    previous = selectors.previous_treatments(call)
     if request.method != "POST":
-        form = CallEntryForm(initial=call_initial(call, previous), language=get_language())
-        return render(request, "followup/followupcall_entry.html", _call_context(call, form))
+        return call_page(request, call)
     action = request.POST.get("action", "draft")
     outcome = request.POST.get("outcome", "")
     completing = action == "save" and (outcome == "reached" or call.is_baseline)
@@ -120,6 +118,16 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "followup/followupcall_entry.html", _call_context(call, form), status=status
     )
+
+
+def call_page(
+    request: HttpRequest, call: FollowUpCall, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """Render a call's page as first opened; ``extra`` goes to the template (a kept question)."""
+    previous = selectors.previous_treatments(call)
+    form = CallEntryForm(initial=call_initial(call, previous), language=get_language())
+    context = _call_context(call, form, **extra)
+    return render(request, "followup/followupcall_entry.html", context, status=status)
 
 
 def _save_call(

@@ -20,6 +20,7 @@ from accounts.roles import Role
 from cohort.selectors import sites_for_user
 from config.saves import SaveRefused, database_save
 from followup import selectors as followup_selectors
+from followup.views import call_page
 from quality import monitoring_data, rules, selectors, services, targets
 from quality.models import Query
 
@@ -110,23 +111,30 @@ def query_raise(request: HttpRequest, call_pk: int) -> HttpResponse:
     """Raise a query on a value shown on a call page."""
     call = get_object_or_404(followup_selectors.calls_for_user(request.user), pk=call_pk)
     try:
-        model, pk, field = targets.parse_choice(request.POST.get("target", ""))
-        allowed = {choice for _head, group in targets.targets_of_call(call) for choice, _l in group}
-        if f"{targets.KIND_OF_MODEL[model]}:{pk}:{field}" not in allowed:
-            raise ValidationError({"target": _("This value is not on this call's page.")})
-        kind = request.POST.get("kind", "")
-        if kind not in Query.Kind.values:
-            raise ValidationError({"kind": _("Choose the type of the query.")})
-        services.query_raise(
-            target=model._default_manager.get(pk=pk),
-            field=field,
-            kind=kind,
-            text=request.POST.get("text", ""),
-            by=request.user,
-        )
+        with database_save(request):
+            model, pk, field = targets.parse_choice(request.POST.get("target", ""))
+            allowed = {
+                choice for _head, group in targets.targets_of_call(call) for choice, _l in group
+            }
+            if f"{targets.KIND_OF_MODEL[model]}:{pk}:{field}" not in allowed:
+                raise ValidationError({"target": _("This value is not on this call's page.")})
+            kind = request.POST.get("kind", "")
+            if kind not in Query.Kind.values:
+                raise ValidationError({"kind": _("Choose the type of the query.")})
+            services.query_raise(
+                target=model._default_manager.get(pk=pk),
+                field=field,
+                kind=kind,
+                text=request.POST.get("text", ""),
+                by=request.user,
+            )
         messages.success(request, _("Query raised."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except SaveRefused as refused:
+        typed = {name: request.POST.get(name, "") for name in ("target", "kind", "text")}
+        call = get_object_or_404(followup_selectors.calls_for_user(request.user), pk=call_pk)
+        return call_page(request, call, status=refused.status, raise_typed=typed)
     return redirect("followup:call_entry", pk=call.pk)
 
 

@@ -53,6 +53,7 @@ class Write:
     row: Callable[[dict[str, Any]], Any]
     data: Callable[[dict[str, Any]], dict[str, Any]]
     shown: tuple[str, ...]  # typed values the page must show again
+    persona: str = "nurse_site_a"
 
 
 def _call(ward: dict[str, Any]) -> dict[str, Any]:
@@ -153,14 +154,26 @@ WRITES = [
         lambda w: {"text": "The call was made on the fifth"},
         ("The call was made on the fifth",),
     ),
+    Write(
+        "query raised",
+        lambda w: reverse("quality:query_raise", args=[w["call"].pk]),
+        lambda w: w["call"],
+        lambda w: {
+            "target": f"call:{w['call'].pk}:nprs_mean",
+            "kind": "out_of_range",
+            "text": "Mean pain above the maximum?",
+        },
+        ('value="out_of_range" selected', "Mean pain above the maximum?"),
+        persona="data_manager",
+    ),
 ]
 
 
 @pytest.mark.parametrize("write", WRITES, ids=[write.page for write in WRITES])
 def test_a_refused_save_keeps_the_input_says_so_and_saves_when_tried_again(
-    client, nurse_site_a, ward, write, caplog
+    request, client, ward, write, caplog
 ):
-    client.force_login(nurse_site_a)
+    client.force_login(request.getfixturevalue(write.persona))
     url, data = write.url(ward), write.data(ward)
     before = table_sizes()
     caplog.set_level(logging.DEBUG)
