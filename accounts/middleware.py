@@ -39,6 +39,8 @@ class SessionRenewalMiddleware:
             return response
         now = int(time.time())
         if now - int(session.get(self.KEY, 0)) >= settings.SESSION_RENEW_SECONDS:
+            # A renewal alone may be skipped when the database refuses it (config.middleware).
+            request.session_renewal_only = not session.modified  # type: ignore[attr-defined]
             session[self.KEY] = now
         return response
 

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
-from cohort.admin_base import ClinicalAdmin
+from cohort.admin_base import ClinicalAdmin, ClinicalAdminForm
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
 
 
@@ -38,7 +38,7 @@ class AdministrationInline(admin.TabularInline):
     can_delete = False
 
 
-class PatientAdminForm(forms.ModelForm):
+class PatientAdminForm(ClinicalAdminForm):
     """Medical history as ticked boxes rather than a JSON list."""
 
     comorbidities = forms.MultipleChoiceField(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 
@@ -22,11 +25,32 @@ def patient_id_of(obj: Any) -> int | None:
     return None
 
 
+class ClinicalAdminForm(forms.ModelForm):
+    """A clinical row's form in the administration site: a change needs its reason."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=100,
+        required=False,
+        help_text=_("Kept in the history of the row with who changed it and when."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk and not (cleaned.get("change_reason") or "").strip():
+            self.add_error("change_reason", _("Give the reason for this change."))
+        return cleaned
+
+
 class ClinicalAdmin(SimpleHistoryAdmin):
     """Clinical rows are never deleted from the admin; each change keeps its history.
 
     A row of a locked follow-up is read only; a change to a signed one voids the signature.
+    The history pages are read only: a past version can be looked at, not restored (a revert
+    would write around the services), and history rows are never edited.
     """
+
+    form = ClinicalAdminForm
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         from cohort.models import PatientLock
@@ -35,6 +59,13 @@ class ClinicalAdmin(SimpleHistoryAdmin):
         if patient_id and PatientLock.objects.filter(patient_id=patient_id, locked=True).exists():
             return False
         return bool(super().has_change_permission(request, obj))
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method != "GET":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -45,13 +76,14 @@ class ClinicalAdmin(SimpleHistoryAdmin):
         return actions
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if change and not getattr(obj, "_change_reason", None):
-            obj._change_reason = "Edited in the administration site"
+        reason = (form.cleaned_data.get("change_reason") or "").strip()
+        if change:
+            obj._change_reason = reason or "Edited in the administration site"
         patient_id = patient_id_of(obj)
         if change and patient_id:
             from cohort.services import patient_guard_edit
 
-            patient_guard_edit(patient=patient_id, by=request.user, change="patient")
+            patient_guard_edit(patient=patient_id, by=request.user, change="patient", reason=reason)
         full_clean = getattr(obj, "full_clean", None)
         if full_clean is not None:
             full_clean(validate_unique=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -38,13 +39,26 @@ class AdministrationForm(forms.Form):
 
     def values(self, prefix: str = "") -> dict[str, Any]:
         """Return the cleaned values for ``administration_record``."""
-        return {name: self.cleaned_data[name] for name in self.fields if name != "reason"}
+        skipped = {"reason", "seen"}
+        return {name: self.cleaned_data[name] for name in self.fields if name not in skipped}
 
 
 class AdministrationEditForm(AdministrationForm):
-    """A change to a recorded administration: the reason is required."""
+    """A change to a recorded administration: the reason is required.
+
+    ``seen`` carries when the row was last saved as the editor saw it, so that a change made
+    meanwhile by someone else is not overwritten.
+    """
 
     reason = forms.CharField(label=_("Reason for the change"), max_length=500)
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def seen_at(self) -> dt.datetime | None:
+        """Return when the row was last saved as the editor saw it, if the page said."""
+        try:
+            return dt.datetime.fromisoformat(self.cleaned_data.get("seen") or "")
+        except ValueError:
+            return None
 
 
 class PatientEnrolForm(forms.Form):

@@ -241,11 +241,24 @@ def administration_record(
     return administration
 
 
+class StaleEditError(Exception):
+    """Raised when a row was saved by someone else since the editor loaded it."""
+
+
 @transaction.atomic
 def administration_update(
-    *, administration: KetamineAdministration, by: Any, reason: str, **changes: Any
+    *,
+    administration: KetamineAdministration,
+    by: Any,
+    reason: str,
+    expected_updated_at: dt.datetime | None = None,
+    **changes: Any,
 ) -> KetamineAdministration:
-    """Change an administration (a reason is required) and reschedule calls if needed."""
+    """Change an administration (a reason is required) and reschedule calls if needed.
+
+    With ``expected_updated_at`` (when the editor loaded it), a change saved meanwhile by
+    someone else is not overwritten: ``StaleEditError`` is raised instead.
+    """
     patient_guard_edit(
         patient=administration.patient_id,
         by=by,
@@ -255,6 +268,15 @@ def administration_update(
     reanalysis_on_commit()
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for changing a recorded value.")})
+    if expected_updated_at is not None:
+        locked = KetamineAdministration.objects.select_for_update().get(pk=administration.pk)
+        if locked.updated_at != expected_updated_at:
+            raise StaleEditError(
+                _(
+                    "This administration was changed by someone else since you opened it. "
+                    "Your input is below, beside the values saved now: check them and save again."
+                )
+            )
     allowed = {"date", "route", "dose_unit", "dose_value", "weight_kg", "days", "infusion_minutes"}
     unknown = set(changes) - allowed
     if unknown:

@@ -31,6 +31,7 @@ from cohort.forms import (
 )
 from cohort.models import DEFAULT_SIGNATURE_MEANING, KetamineAdministration, Patient, Signature
 from cohort.selectors import patients_for_user, patients_in_lock_state, sites_for_user
+from config.saves import SaveRefused, database_save
 from quality.services import queries_answer_on_correction
 
 
@@ -54,17 +55,21 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     call_times = CallTimesForm(request.POST or None, prefix="calltimes")
     status = 200
     if request.method == "POST":
+        status = 400
         valid = [f.is_valid() for f in (form, administration, call_times)]
         if all(valid):
             try:
-                patient = services.patient_enrol_with_administration(
-                    by=request.user,
-                    administration=administration.values(),
-                    **form.values(),
-                    **call_times.enrolment_values(),
-                )
+                with database_save(request):
+                    patient = services.patient_enrol_with_administration(
+                        by=request.user,
+                        administration=administration.values(),
+                        **form.values(),
+                        **call_times.enrolment_values(),
+                    )
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except SaveRefused as refused:
+                status = refused.status
             else:
                 messages.success(
                     request,
@@ -73,7 +78,6 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 )
                 baseline = patient.calls.get(timepoint="BL")
                 return redirect("followup:call_entry", pk=baseline.pk)
-        status = 400
     context = {"form": form, "administration": administration, "call_times_form": call_times}
     return render(request, "cohort/patient_new.html", context, status=status)
 
@@ -169,16 +173,21 @@ def administration_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a ketamine administration; an earlier first one moves the open calls."""
     patient = _get_patient_for_user(request.user, pk)
     form = AdministrationForm(request.POST, prefix="admin")
+    status = 400
     if form.is_valid():
         try:
-            services.administration_record(patient=patient, by=request.user, **form.values())
+            with database_save(request):
+                services.administration_record(patient=patient, by=request.user, **form.values())
         except ValidationError as exc:
             _add_errors(form, exc)
+        except SaveRefused as refused:
+            status = refused.status
+            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
         else:
             messages.success(request, _("Administration recorded."))
             return redirect("cohort:patient_detail", pk=patient.pk)
     context = _detail_context(request, patient, administration_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=400)
+    return render(request, "cohort/patient_detail.html", context, status=status)
 
 
 @role_required(*DATA_ENTRY_ROLES)
@@ -192,23 +201,41 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
         name: getattr(administration, name)
         for name in ("date", "route", "dose_unit", "dose_value", "days", "infusion_minutes")
     }
+    initial["seen"] = administration.updated_at.isoformat()
     form = AdministrationEditForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
+        status = 400
         if form.is_valid():
             changes = form.values()
             reason = changes.pop("reason", form.cleaned_data["reason"])
             try:
-                services.administration_update(
-                    administration=administration, by=request.user, reason=reason, **changes
-                )
+                with database_save(request):
+                    services.administration_update(
+                        administration=administration,
+                        by=request.user,
+                        reason=reason,
+                        expected_updated_at=form.seen_at(),
+                        **changes,
+                    )
+                    queries_answer_on_correction(patient=patient, by=request.user, reason=reason)
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except services.StaleEditError as exc:
+                # Show the values saved now; the input stays, with the new version to save over.
+                administration.refresh_from_db()
+                data = request.POST.copy()
+                data["seen"] = administration.updated_at.isoformat()
+                form = AdministrationEditForm(data, initial=initial)
+                form.is_valid()
+                form.add_error(None, str(exc))
+                status = 409
+            except SaveRefused as refused:
+                status = refused.status
+                administration.refresh_from_db()  # as saved, not as half-changed
             else:
-                queries_answer_on_correction(patient=patient, by=request.user, reason=reason)
                 messages.success(request, _("Administration changed; open calls rescheduled."))
                 return redirect("cohort:patient_detail", pk=patient.pk)
-        status = 400
     context = {
         "patient": patient,
         "administration": administration,
@@ -224,16 +251,21 @@ def patient_call_times(request: HttpRequest, pk: int) -> HttpResponse:
     """Record when the patient prefers to be called (site staff)."""
     patient = _get_patient_for_user(request.user, pk)
     form = CallTimesForm(request.POST, prefix="calltimes")
+    status = 400
     if form.is_valid():
         try:
-            services.patient_set_call_times(patient=patient, by=request.user, **form.values())
+            with database_save(request):
+                services.patient_set_call_times(patient=patient, by=request.user, **form.values())
         except ValidationError as exc:
             _add_errors(form, exc)
+        except SaveRefused as refused:
+            status = refused.status
+            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
         else:
             messages.success(request, _("Preferred call time saved."))
             return redirect("cohort:patient_detail", pk=patient.pk)
     context = _detail_context(request, patient, call_times_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=400)
+    return render(request, "cohort/patient_detail.html", context, status=status)
 
 
 @require_POST
@@ -242,22 +274,27 @@ def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that a patient withdrew, was lost, died or completed; open calls are closed."""
     patient = _get_patient_for_user(request.user, pk)
     form = PatientStatusForm(request.POST, prefix="status")
+    status = 400
     if form.is_valid():
         try:
-            services.patient_set_status(
-                patient=patient,
-                status=form.cleaned_data["status"],
-                date=form.cleaned_data["date"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
+            with database_save(request):
+                services.patient_set_status(
+                    patient=patient,
+                    status=form.cleaned_data["status"],
+                    date=form.cleaned_data["date"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
         except ValidationError as exc:
             _add_errors(form, exc, prefix="status_")
+        except SaveRefused as refused:
+            status = refused.status
+            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
         else:
             messages.success(request, _("Status changed; the remaining calls are closed."))
             return redirect("cohort:patient_detail", pk=patient.pk)
     context = _detail_context(request, patient, status_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=400)
+    return render(request, "cohort/patient_detail.html", context, status=status)
 
 
 LIST_ROLES = (*DATA_ENTRY_ROLES, Role.STATISTICIAN)
@@ -336,9 +373,12 @@ def patient_lock(request: HttpRequest, pk: int) -> HttpResponse:
     """Lock a finished follow-up: no change until a data manager unlocks it."""
     patient = _get_patient_for_user(request.user, pk)
     try:
-        services.patient_lock(patient=patient, by=request.user)
+        with database_save(request):
+            services.patient_lock(patient=patient, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except SaveRefused:
+        pass  # database_save has told the user; the page shows the follow-up unchanged
     else:
         messages.success(request, _("Follow-up of %(code)s locked.") % {"code": patient.study_code})
     return redirect("cohort:patient_detail", pk=patient.pk)
@@ -350,20 +390,25 @@ def patient_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     """Unlock a follow-up with a reason; the next change voids the signature."""
     patient = _get_patient_for_user(request.user, pk)
     form = PatientUnlockForm(request.POST, prefix="unlock")
+    status = 400
     if form.is_valid():
         try:
-            services.patient_unlock(
-                patient=patient, by=request.user, reason=form.cleaned_data["reason"]
-            )
+            with database_save(request):
+                services.patient_unlock(
+                    patient=patient, by=request.user, reason=form.cleaned_data["reason"]
+                )
         except ValidationError as exc:
             _add_errors(form, exc)
+        except SaveRefused as refused:
+            status = refused.status
+            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
         else:
             messages.success(
                 request, _("Follow-up of %(code)s unlocked.") % {"code": patient.study_code}
             )
             return redirect("cohort:patient_detail", pk=patient.pk)
     context = _detail_context(request, patient, unlock_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=400)
+    return render(request, "cohort/patient_detail.html", context, status=status)
 
 
 @role_required(Role.CLINICIAN)
@@ -375,23 +420,26 @@ def patient_sign(request: HttpRequest, pk: int) -> HttpResponse:
     form = SignatureForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        status = 400
         if form.is_valid():
             try:
-                services.patient_sign(
-                    patient=patient,
-                    by=request.user,
-                    password=form.cleaned_data["password"],
-                    meaning=str(DEFAULT_SIGNATURE_MEANING),
-                )
+                with database_save(request):
+                    services.patient_sign(
+                        patient=patient,
+                        by=request.user,
+                        password=form.cleaned_data["password"],
+                        meaning=str(DEFAULT_SIGNATURE_MEANING),
+                    )
             except ValidationError as exc:
                 _add_errors(form, exc)
+            except SaveRefused as refused:
+                status = refused.status
             else:
                 messages.success(
                     request,
                     _("Follow-up of %(code)s signed.") % {"code": patient.study_code},
                 )
                 return redirect("cohort:patient_detail", pk=patient.pk)
-        status = 400
     context = {
         **sign_off_context(request.user, patient),
         "patient": patient,

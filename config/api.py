@@ -14,6 +14,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from accounts.roles import Role
+from config.saves import log_refusal, refusal_message
 from followup.services import StaleCallError
 
 ALL_ROLES = frozenset(Role)
@@ -98,11 +100,14 @@ def service_errors() -> Iterator[None]:
 
 
 def handle_exception(error: Exception, context: dict[str, Any]) -> Response | None:
-    """Answer Django validation errors and stale versions raised outside serializers too."""
+    """Answer validation errors, stale versions and refused saves raised outside serializers."""
     if isinstance(error, DjangoValidationError):
         return Response(_django_errors(error), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(error, StaleCallError):
         error = StaleVersion(str(error))
+    if isinstance(error, DatabaseError) and context.get("request") is not None:
+        log_refusal(context["request"], error)
+        return Response({"detail": refusal_message()}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     return exception_handler(error, context)
 
 

@@ -52,3 +52,25 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_lock_options(
+    engine: str, seconds: float, options: dict[str, object]
+) -> dict[str, object]:
+    """Return database OPTIONS that make a write give up after waiting ``seconds`` for a lock.
+
+    SQLite waits on the whole file (``timeout``); PostgreSQL on rows (``lock_timeout``, set for
+    every connection through libpq's ``options``).
+    """
+    options = dict(options)
+    if engine.endswith("sqlite3"):
+        options["timeout"] = seconds
+    elif engine.endswith("postgresql"):
+        others = [
+            part
+            for part in str(options.get("options", "")).split("-c ")
+            if part.strip() and not part.strip().startswith("lock_timeout=")
+        ]
+        setting = f"lock_timeout={int(seconds * 1000)}"
+        options["options"] = " ".join(f"-c {part.strip()}" for part in [*others, setting])
+    return options

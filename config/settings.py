@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import database_lock_options, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Relative paths are taken from the project directory, whatever the working directory.
@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.SessionMiddleware",
     "accounts.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,13 +116,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker) share the file: wait for locks instead of failing at once.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not memory, so that a worker process started by the tests sees the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# A write waits at most this long for a lock held by another request or the worker; then the
+# page says the database did not accept the save and keeps the input (config/saves.py).
+DB_LOCK_TIMEOUT_SECONDS = env_int("DB_LOCK_TIMEOUT_SECONDS", 20)
+DATABASES["default"]["OPTIONS"] = database_lock_options(
+    DATABASES["default"]["ENGINE"],
+    DB_LOCK_TIMEOUT_SECONDS,
+    DATABASES["default"].get("OPTIONS", {}),
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -360,6 +367,11 @@ if _unknown_roles:
     raise ImproperlyConfigured(f"SECOND_FACTOR_REQUIRED_ROLES has unknown roles: {_unknown_roles}")
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "Ketamine follow-up"
 OTP_TOTP_THROTTLE_FACTOR = 1
+
+# The audit trail is read only in the administration site: past versions are shown, never
+# restored or edited (cohort.admin_base.ClinicalAdmin refuses a POST to them as well).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_EDIT = False
 
 # Content Security Policy: only this origin's scripts, styles, images and connections.
 CONTENT_SECURITY_POLICY = {

@@ -19,6 +19,7 @@ from accounts.roles import Role
 from cohort import audit
 from cohort import vocabulary as voc
 from cohort.services import patient_set_status
+from config.saves import SaveRefused, database_save
 from followup import selectors, services
 from followup.forms import CallEntryForm, DismissProposalForm, MarkLostForm, call_initial
 from followup.models import FollowUpCall
@@ -99,10 +100,8 @@ def form_value(form: CallEntryForm, name: str) -> int | None:
 def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """Enter a call: log an unreached attempt, save a draft, or complete it."""
     call = _get_call_for_user(request.user, pk)
-    previous = selectors.previous_treatments(call)
     if request.method != "POST":
-        form = CallEntryForm(initial=call_initial(call, previous), language=get_language())
-        return render(request, "followup/followupcall_entry.html", _call_context(call, form))
+        return call_page(request, call)
     action = request.POST.get("action", "draft")
     outcome = request.POST.get("outcome", "")
     completing = action == "save" and (outcome == "reached" or call.is_baseline)
@@ -110,7 +109,11 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if form.is_valid():
         try:
-            return _save_call(request, call, form, action=action, outcome=outcome)
+            with database_save(request):
+                return _save_call(request, call, form, action=action, outcome=outcome)
+        except SaveRefused as refused:
+            status = refused.status
+            call = _get_call_for_user(request.user, pk)  # as saved, not as half-changed
         except services.StaleCallError as exc:
             form.add_error(None, str(exc))
             status = 409
@@ -123,6 +126,16 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "followup/followupcall_entry.html", _call_context(call, form), status=status
     )
+
+
+def call_page(
+    request: HttpRequest, call: FollowUpCall, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """Render a call's page as first opened; ``extra`` goes to the template (a kept question)."""
+    previous = selectors.previous_treatments(call)
+    form = CallEntryForm(initial=call_initial(call, previous), language=get_language())
+    context = _call_context(call, form, **extra)
+    return render(request, "followup/followupcall_entry.html", context, status=status)
 
 
 def _save_call(
@@ -291,19 +304,23 @@ def lost_proposal_mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a proposed patient lost to follow-up (closes the remaining calls)."""
     proposal = _get_proposal(request.user, pk)
     form = MarkLostForm(request.POST, prefix=f"p{pk}-lost")
+    status = 400
     if form.is_valid():
         try:
-            patient_set_status(
-                patient=proposal.patient,
-                status="lost",
-                date=form.cleaned_data["date"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
+            with database_save(request):
+                patient_set_status(
+                    patient=proposal.patient,
+                    status="lost",
+                    date=form.cleaned_data["date"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
         except ValidationError as exc:
             for field, problems in exc.message_dict.items():
                 name = field.removeprefix("status_")
                 form.add_error(name if name in form.fields else None, problems)
+        except SaveRefused as refused:
+            status = refused.status
         else:
             messages.success(
                 request,
@@ -312,7 +329,7 @@ def lost_proposal_mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("followup:lost_proposals")
     bound = {"patient_pk": pk, "name": "mark_lost", "form": form}
-    return _proposals_page(request, bound=bound, status=400)
+    return _proposals_page(request, bound=bound, status=status)
 
 
 @require_POST
@@ -321,17 +338,21 @@ def lost_proposal_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     """Keep a proposed patient in follow-up; a further missed call proposes them again."""
     proposal = _get_proposal(request.user, pk)
     form = DismissProposalForm(request.POST, prefix=f"p{pk}-dismiss")
+    status = 400
     if form.is_valid():
         try:
-            services.lost_proposal_dismiss(
-                patient=proposal.patient,
-                last_missed_call=proposal.last_missed_call,
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
+            with database_save(request):
+                services.lost_proposal_dismiss(
+                    patient=proposal.patient,
+                    last_missed_call=proposal.last_missed_call,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
         except ValidationError as exc:
             for field, problems in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
+        except SaveRefused as refused:
+            status = refused.status
         else:
             messages.success(
                 request,
@@ -339,4 +360,4 @@ def lost_proposal_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("followup:lost_proposals")
     bound = {"patient_pk": pk, "name": "dismiss", "form": form}
-    return _proposals_page(request, bound=bound, status=400)
+    return _proposals_page(request, bound=bound, status=status)

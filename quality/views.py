@@ -18,7 +18,9 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.roles import Role
 from cohort.selectors import sites_for_user
+from config.saves import SaveRefused, database_save
 from followup import selectors as followup_selectors
+from followup.views import call_page
 from quality import monitoring_data, rules, selectors, services, targets
 from quality.models import Query
 
@@ -58,10 +60,10 @@ def query_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*QUERY_ROLES)
-def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show a query, its value now, its thread and the actions the user may take."""
-    query = _get_query_for_user(request.user, pk)
+def _render_detail(
+    request: HttpRequest, query: Query, *, typed: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    """Render a query's page; ``typed`` puts back what the user wrote in one of its forms."""
     target = query.target
     return render(
         request,
@@ -75,8 +77,32 @@ def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "value_now": targets.current_value(target, query.field) if target else "",
             "can_answer": query.is_open and services.can_answer(request.user, query),
             "can_manage": services.is_data_manager(request.user),
+            "typed": typed or {},
         },
+        status=status,
     )
+
+
+@role_required(*QUERY_ROLES)
+def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a query, its value now, its thread and the actions the user may take."""
+    return _render_detail(request, _get_query_for_user(request.user, pk))
+
+
+def _query_step(request: HttpRequest, pk: int, step: Any, action: str, done: str) -> HttpResponse:
+    """Take one step on a query with the text posted; keep the text if the database refuses."""
+    query = _get_query_for_user(request.user, pk)
+    text = request.POST.get("text", "")
+    try:
+        with database_save(request):
+            step(query=query, text=text, by=request.user)
+        messages.success(request, done)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except SaveRefused as refused:
+        query.refresh_from_db()
+        return _render_detail(request, query, typed={action: text}, status=refused.status)
+    return _back(request, reverse("quality:query_detail", args=[query.pk]))
 
 
 @require_POST
@@ -85,23 +111,30 @@ def query_raise(request: HttpRequest, call_pk: int) -> HttpResponse:
     """Raise a query on a value shown on a call page."""
     call = get_object_or_404(followup_selectors.calls_for_user(request.user), pk=call_pk)
     try:
-        model, pk, field = targets.parse_choice(request.POST.get("target", ""))
-        allowed = {choice for _head, group in targets.targets_of_call(call) for choice, _l in group}
-        if f"{targets.KIND_OF_MODEL[model]}:{pk}:{field}" not in allowed:
-            raise ValidationError({"target": _("This value is not on this call's page.")})
-        kind = request.POST.get("kind", "")
-        if kind not in Query.Kind.values:
-            raise ValidationError({"kind": _("Choose the type of the query.")})
-        services.query_raise(
-            target=model._default_manager.get(pk=pk),
-            field=field,
-            kind=kind,
-            text=request.POST.get("text", ""),
-            by=request.user,
-        )
+        with database_save(request):
+            model, pk, field = targets.parse_choice(request.POST.get("target", ""))
+            allowed = {
+                choice for _head, group in targets.targets_of_call(call) for choice, _l in group
+            }
+            if f"{targets.KIND_OF_MODEL[model]}:{pk}:{field}" not in allowed:
+                raise ValidationError({"target": _("This value is not on this call's page.")})
+            kind = request.POST.get("kind", "")
+            if kind not in Query.Kind.values:
+                raise ValidationError({"kind": _("Choose the type of the query.")})
+            services.query_raise(
+                target=model._default_manager.get(pk=pk),
+                field=field,
+                kind=kind,
+                text=request.POST.get("text", ""),
+                by=request.user,
+            )
         messages.success(request, _("Query raised."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except SaveRefused as refused:
+        typed = {name: request.POST.get(name, "") for name in ("target", "kind", "text")}
+        call = get_object_or_404(followup_selectors.calls_for_user(request.user), pk=call_pk)
+        return call_page(request, call, status=refused.status, raise_typed=typed)
     return redirect("followup:call_entry", pk=call.pk)
 
 
@@ -109,39 +142,23 @@ def query_raise(request: HttpRequest, call_pk: int) -> HttpResponse:
 @role_required(Role.NURSE, Role.CLINICIAN)
 def query_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """Answer an open query in words."""
-    query = _get_query_for_user(request.user, pk)
-    try:
-        services.query_answer(query=query, text=request.POST.get("text", ""), by=request.user)
-        messages.success(request, _("Answer sent to the data manager."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return _back(request, reverse("quality:query_detail", args=[query.pk]))
+    return _query_step(
+        request, pk, services.query_answer, "answer", _("Answer sent to the data manager.")
+    )
 
 
 @require_POST
 @role_required(Role.DATA_MANAGER)
 def query_close(request: HttpRequest, pk: int) -> HttpResponse:
     """Close a query."""
-    query = _get_query_for_user(request.user, pk)
-    try:
-        services.query_close(query=query, by=request.user, text=request.POST.get("text", ""))
-        messages.success(request, _("Query closed."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return _back(request, reverse("quality:query_detail", args=[query.pk]))
+    return _query_step(request, pk, services.query_close, "close", _("Query closed."))
 
 
 @require_POST
 @role_required(Role.DATA_MANAGER)
 def query_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     """Reopen a query with what is still wrong."""
-    query = _get_query_for_user(request.user, pk)
-    try:
-        services.query_reopen(query=query, by=request.user, text=request.POST.get("text", ""))
-        messages.success(request, _("Query reopened."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return _back(request, reverse("quality:query_detail", args=[query.pk]))
+    return _query_step(request, pk, services.query_reopen, "reopen", _("Query reopened."))
 
 
 @role_required(Role.DATA_MANAGER, Role.STATISTICIAN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -12,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
+from config.env import database_lock_options
 from tests.factories import SiteFactory, enrol, give_authenticator, make_user
 
 # Property-based tests draw the same examples on every run, so a CI failure reproduces exactly;
@@ -102,3 +104,19 @@ def patient_a(site_a, nurse_site_a):
 @pytest.fixture
 def patient_b(site_b, nurse_site_b):
     return enrol(site_b, by=nurse_site_b, first_name="Paul", last_name="Durand", sex="M")
+
+
+@pytest.fixture
+def short_lock_wait(transactional_db, monkeypatch):
+    """Make new database connections (this thread's, the live server's) wait 0.3 s for a lock.
+
+    The live server opens a connection per request, from the same settings.
+    """
+    default = connections["default"]
+    options = database_lock_options(
+        default.settings_dict["ENGINE"], 0.3, default.settings_dict["OPTIONS"]
+    )
+    default.close()
+    monkeypatch.setitem(default.settings_dict, "OPTIONS", options)
+    yield
+    default.close()

@@ -4,9 +4,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
+from accounts.roles import Role
 from cohort.models import KetamineAdministration, dose_in_mg
 from cohort.services import administration_record, administration_update, administration_void
+from tests.conftest import SignedInClient
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +117,39 @@ def test_database_refuses_a_negative_dose(patient_a):
                 )
             ]
         )
+
+
+def _correction(form, **changes):
+    data = {name: form[name].value() for name in form.fields}
+    data.update(changes)
+    return {name: "" if value is None else str(value) for name, value in data.items()}
+
+
+def test_two_corrections_at_once_never_lose_the_first(client, patient_a, nurse_site_a):
+    given = administration_record(
+        patient=patient_a, date=dt.date(2026, 1, 5), route="iv", dose_unit="mg",
+        dose_value=Decimal("50"), by=nurse_site_a,
+    )  # fmt: skip
+    url = reverse("cohort:administration_edit", args=[patient_a.pk, given.pk])
+    colleague = make_user("nurse_a2", Role.NURSE, [patient_a.site])
+    client.force_login(nurse_site_a)
+    mine = client.get(url).context["form"]
+    other = SignedInClient()
+    other.force_login(colleague)
+    theirs = other.get(url).context["form"]
+    first = other.post(url, _correction(theirs, dose_value="40", reason="two vials, not three"))
+    assert first.status_code == 302
+
+    late = client.post(url, _correction(mine, days="2", reason="given on two days"))
+    assert late.status_code == 409
+    page = late.content.decode()
+    assert "changed by someone else" in page
+    assert 'value="2"' in page  # her input is kept
+    assert "given on two days" in page
+    saved = KetamineAdministration.objects.get(pk=given.pk)
+    assert (saved.dose_value, saved.days) == (Decimal("40"), 1)  # the first change stands
+
+    again = client.post(url, _correction(late.context["form"], dose_value="40"))
+    assert again.status_code == 302
+    saved.refresh_from_db()
+    assert (saved.dose_value, saved.days) == (Decimal("40"), 2)
