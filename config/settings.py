@@ -326,6 +326,8 @@ SESSION_COOKIE_HTTPONLY = True
 # A session ends after this many minutes without a request: a request renews it when the last
 # renewal is older than SESSION_RENEW_SECONDS (accounts.middleware.SessionRenewalMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
+# Sessions are read from the cache (Redis in production) and written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_RENEW_SECONDS = env_int("SESSION_RENEW_SECONDS", 60)
 # Secure cookies unless DEBUG; turning them off is for plain-HTTP loopback tests only.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
