@@ -43,6 +43,12 @@ class SignedInClient(SecondFactorLogin, Client):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hash the personas' passwords quickly: the slow hasher's cost is not what tests test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _language_reset():
     """Leave no language active after a test (a French page must not make the next test French)."""
     yield

@@ -167,12 +167,6 @@ def test_every_url_pattern_has_a_line_in_the_table():
     assert sorted(set(in_table) - set(names)) == [], "lines of TABLE whose URL has gone"
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    # The personas are made for every test; the slow password hash is not what is tested here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(site_a, site_b, nurse_site_a, nurse_site_b, data_manager):
     """A patient, an administration, a call and a query on each site; a finished analysis."""
