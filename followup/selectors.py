@@ -93,6 +93,26 @@ def call_time_now(at: dt.datetime) -> Q:
     return has_preference & on_day & in_hours
 
 
+def _attempt_figures() -> dict[str, Any]:
+    """Return the annotations of a call's failed attempts and its last attempt's time."""
+    failed = (
+        CallAttempt.objects.filter(call=OuterRef("pk"), outcome__in=voc.FAILED_ATTEMPT_OUTCOMES)
+        .order_by()
+        .values("call")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    last = (
+        CallAttempt.objects.filter(call=OuterRef("pk"))
+        .order_by("-attempted_at")
+        .values("attempted_at")[:1]
+    )
+    return {
+        "failed_attempts": Coalesce(Subquery(failed), 0),
+        "last_attempt_at": Subquery(last),
+    }
+
+
 def worklist_for_user(
     user: Any, *, today: dt.date, now: dt.datetime | None = None, rows: int = WORKLIST_ROWS
 ) -> Worklist:
@@ -132,23 +152,10 @@ def worklist_for_user(
     counts = open_calls.aggregate(
         **{key: Count("id", filter=condition) for key, condition in conditions.items()}
     )
-    attempts = (
-        CallAttempt.objects.filter(call=OuterRef("pk"), outcome__in=voc.FAILED_ATTEMPT_OUTCOMES)
-        .order_by()
-        .values("call")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    last_attempt = (
-        CallAttempt.objects.filter(call=OuterRef("pk"))
-        .order_by("-attempted_at")
-        .values("attempted_at")[:1]
-    )
     listed = (
         open_calls.select_related("patient__site", "patient__contact")
         .annotate(
-            failed_attempts=Coalesce(Subquery(attempts), 0),
-            last_attempt_at=Subquery(last_attempt),
+            **_attempt_figures(),
             call_now=Case(
                 When(call_time_now(now) & Q(window_start__lte=today), then=Value(True)),
                 default=Value(False),
@@ -246,24 +253,11 @@ def lost_proposals_for_user(
     patients = {patient.pk: patient for patient in candidates}
     if not patients:
         return []
-    attempts = (
-        CallAttempt.objects.filter(call=OuterRef("pk"), outcome__in=voc.FAILED_ATTEMPT_OUTCOMES)
-        .order_by()
-        .values("call")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    last_attempt = (
-        CallAttempt.objects.filter(call=OuterRef("pk"))
-        .order_by("-attempted_at")
-        .values("attempted_at")[:1]
-    )
     calls = (
         FollowUpCall.objects.filter(patient_id__in=list(patients))
         .exclude(timepoint="BL")
         .annotate(
-            failed_attempts=Coalesce(Subquery(attempts), 0),
-            last_attempt_at=Subquery(last_attempt),
+            **_attempt_figures(),
         )
         .order_by("patient_id", "sequence")
     )
