@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -113,11 +114,16 @@ def _has_device(request: HttpRequest, user: Any) -> bool:
 
 
 def _is_open(path: str) -> bool:
-    open_paths = {
-        reverse("logout"),
-        reverse("health"),
-        reverse("set_language"),
-        reverse("accounts:second_factor_setup"),
-        reverse("accounts:second_factor_verify"),
-    }
-    return path in open_paths or path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+    return path in _open_paths() or path.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+
+
+@functools.cache
+def _open_paths() -> frozenset[str]:
+    names = (
+        "logout",
+        "health",
+        "set_language",
+        "accounts:second_factor_setup",
+        "accounts:second_factor_verify",
+    )
+    return frozenset(reverse(name) for name in names)

@@ -46,6 +46,9 @@ def django_env(database_url: str, redis_url: str) -> dict[str, str]:
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
         "ANALYSIS_DEBOUNCE_SECONDS": "5",
+        # Nurses save all the time, so each save would push the next run back: a short maximum
+        # wait keeps the worker re-running the analysis throughout the test.
+        "ANALYSIS_MAX_WAIT_SECONDS": "15",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
@@ -86,15 +89,7 @@ for k in range({args.statisticians}):
 
 def shell_json(code: str, env: dict[str, str]) -> dict[str, Any]:
     """Run ``code`` in ``manage.py shell`` and return the JSON object it printed last."""
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return dict(json.loads(shell_last_line(code, env)))
 
 
 def sessions(env: dict[str, str]) -> dict[str, str]:
@@ -108,7 +103,7 @@ out = {}
 for user in User.objects.filter(username__startswith="load"):
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "accounts.backends.CachedModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     out[user.username] = session.session_key
@@ -149,8 +144,10 @@ def run_load(
     args: argparse.Namespace, base: str, pools: dict[int, list[int]], keys: dict[str, str]
 ) -> dict:
     import gevent
-    from locust import HttpUser, between, events, task
+    from locust import between, events, task
+    from locust.contrib.fasthttp import FastHttpUser
     from locust.env import Environment
+    from requests.cookies import create_cookie
 
     form = answers()
     completed: list[int] = []
@@ -159,10 +156,13 @@ def run_load(
 
     host = base.split("//", 1)[1].split(":")[0]
 
-    def sign_in(user: HttpUser, username: str) -> None:
-        user.client.cookies.set("sessionid", keys[username], domain=host, path="/")
+    def sign_in(user: FastHttpUser, username: str) -> None:
+        cookie = create_cookie("sessionid", keys[username], domain=host, path="/")
+        user.client.cookiejar.set_cookie(cookie)
 
-    class Nurse(HttpUser):
+    # The light client of locust: it shares the two cores with the server, so the less it takes
+    # the more the figures measure the server.
+    class Nurse(FastHttpUser):
         weight = args.nurses
         wait_time = between(0.5, 1.5)
 
@@ -179,7 +179,8 @@ def run_load(
                 return
             call = self.calls.pop(0)
             page = self.client.get(f"/calls/{call}/", name="call page")
-            token, version = TOKEN.search(page.text), VERSION.search(page.text)
+            text = page.text or ""
+            token, version = TOKEN.search(text), VERSION.search(text)
             if not token or not version:
                 return
             # The page asks for the scores each time an answer changes (htmx, one request per
@@ -214,7 +215,7 @@ def run_load(
                 else:
                     response.failure(f"status {response.status_code}")
 
-    class Statistician(HttpUser):
+    class Statistician(FastHttpUser):
         weight = args.statisticians
         wait_time = between(2, 5)
 
@@ -230,9 +231,8 @@ def run_load(
         @task(1)
         def download(self) -> None:
             response = self.client.get("/exports/long.csv", name="long CSV", stream=True)
-            for _ in response.iter_content(65536):
+            while response.stream.read(65536):
                 pass
-            response.close()
 
     environment = Environment(user_classes=[Nurse, Statistician], host=base, events=events)
     runner = environment.create_local_runner()
@@ -241,6 +241,33 @@ def run_load(
     gevent.spawn_later(args.duration, runner.quit)
     runner.greenlet.join()
     return {"stats": environment.stats, "completed": completed, "conflicts": conflicts}
+
+
+def analysis_runs(env: dict[str, str], since: float) -> str:
+    """Say how many analysis runs the worker started and finished during the test."""
+    code = f"""
+from datetime import datetime, timezone
+from analytics.models import AnalysisRun
+since = datetime.fromtimestamp({since!r}, tz=timezone.utc)
+runs = AnalysisRun.objects.filter(finished_at__gte=since, status="succeeded")
+seconds = [(r.finished_at - r.started_at).total_seconds() for r in runs]
+mean = sum(seconds) / len(seconds) if seconds else 0
+print(f"analysis runs finished during the test: {{len(seconds)}} (mean {{mean:.0f}} s each)")
+"""
+    return shell_last_line(code, env)
+
+
+def shell_last_line(code: str, env: dict[str, str]) -> str:
+    """Run ``code`` in ``manage.py shell`` and return the last line it printed."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
 
 
 def check_integrity(env: dict[str, str], completed: list[int]) -> str:
@@ -254,15 +281,7 @@ doubles = (CallAttempt.objects.filter(call_id__in=ids, outcome="reached").values
 print(f"{{len(ids)}} completed by the nurses, {{reached}} stored as reached, "
       f"{{doubles}} with more than one reached attempt")
 """
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip().splitlines()[-1]
+    return shell_last_line(code, env)
 
 
 def main() -> None:
@@ -272,6 +291,7 @@ def main() -> None:
     parser.add_argument("--nurses", type=int, default=50)
     parser.add_argument("--statisticians", type=int, default=5)
     parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=8710)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/loadtest")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
@@ -302,7 +322,7 @@ def main() -> None:
             "-w",
             str(args.web_workers),
             "--threads",
-            "4",
+            str(args.web_threads),
             "--log-level",
             "warning",
             "--graceful-timeout",
@@ -315,9 +335,9 @@ def main() -> None:
     # the analysis can wait a moment, a nurse on the phone cannot.
     worker = subprocess.Popen(
         [
-            "nice",
-            "-n",
-            "10",
+            "chrt",
+            "--idle",
+            "0",
             bin_dir / "celery",
             "-A",
             "config",
@@ -353,6 +373,7 @@ def main() -> None:
             f"{args.duration} s (the worker re-runs the analysis meanwhile)",
             flush=True,
         )
+        started = time.time()
         result = run_load(args, f"http://127.0.0.1:{args.port}", pools, keys)
     finally:
         for process in (web, worker):
@@ -385,7 +406,10 @@ def main() -> None:
         f"throughput {total.num_requests / args.duration:.1f} requests/s, "
         f"errors {total.num_failures}, conflicts (409, expected none) {len(result['conflicts'])}"
     )
+    for error in stats.errors.values():
+        print(f"error: {error.method} {error.name}: {error.error} ({error.occurrences} times)")
     print(check_integrity(env, result["completed"]))
+    print(analysis_runs(env, started))
 
 
 if __name__ == "__main__":

@@ -222,6 +222,13 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Memory of this process only, for answers that may be a minute old (followup.views.call_scores).
+CACHES["process"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "process",
+    "TIMEOUT": 60,
+    "OPTIONS": {"MAX_ENTRIES": 10000},
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -350,8 +357,11 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # address, that pair is refused for LOGIN_COOLOFF_MINUTES; a successful sign-in resets the count.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # The model backend, with the signed-in user kept in the cache (accounts.backends).
+    "accounts.backends.CachedModelBackend",
 ]
+# A cached user is read again from the database after this long even if nothing said it changed.
+USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 300)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -209,10 +210,18 @@ def _save_call(
 @require_POST
 @role_required(*DATA_ENTRY_ROLES)
 def call_scores(request: HttpRequest, pk: int) -> HttpResponse:
-    """Return the scores of the answers typed so far (the call page asks as items are answered)."""
-    # Sent after each answer: one light query checks the call is the user's to see.
-    if not selectors.calls_for_user(request.user).filter(pk=pk).exists():
-        raise Http404("No such call.")
+    """Return the scores of the answers typed so far (the call page asks as items are answered).
+
+    Sent after each answer. The scores come from the answers sent, nothing stored is read, so
+    the check that the call is the user's is remembered by this process for a minute rather
+    than asked of the database each time.
+    """
+    remembered = caches["process"]
+    key = f"call-scores:{request.user.pk}:{pk}"
+    if not remembered.get(key):
+        if not selectors.calls_for_user(request.user).filter(pk=pk).exists():
+            raise Http404("No such call.")
+        remembered.set(key, True)
     data = {}
     for name in QUESTIONNAIRE_FIELDS:
         text = request.POST.get(name, "").strip()

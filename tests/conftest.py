@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.cache import caches
 from django.db import connections
 from django.test import Client
 from django.utils import translation
@@ -59,6 +60,12 @@ def _language_reset():
 def _exports_built_per_request(settings):
     """Build every download for its request; tests/analytics/test_export_snapshots.py opts in."""
     settings.EXPORT_SNAPSHOT_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _process_cache_cleared():
+    """Start each test with an empty process cache (a database rolled back reuses its ids)."""
+    caches["process"].clear()
 
 
 @pytest.fixture

@@ -145,6 +145,21 @@ def test_live_scores_endpoint_scores_the_items_answered(client, nurse_site_a, pa
     assert b"<strong>21</strong>" in response.content
 
 
+def test_live_scores_check_the_call_once_per_minute(
+    client, nurse_site_a, nurse_site_b, patient_a, django_assert_num_queries
+):
+    call = patient_a.calls.get(timepoint="M1")
+    url = reverse("followup:call_scores", args=[call.pk])
+    client.force_login(nurse_site_a)
+    assert client.post(url, {"nprs_mean": "4"}).status_code == 200
+    # The user, the roles and the call were read for the first answer; now none of them.
+    with django_assert_num_queries(0):
+        assert client.post(url, {"nprs_mean": "5"}).status_code == 200
+    # What the process remembers is this user's right to this call, no one else's.
+    client.force_login(nurse_site_b)
+    assert client.post(url, {"nprs_mean": "5"}).status_code == 404
+
+
 @pytest.mark.parametrize("name", ["followup:call_entry", "followup:call_scores"])
 def test_nurse_of_other_site_gets_404(client, nurse_site_b, patient_a, name):
     call = patient_a.calls.get(timepoint="M1")
