@@ -2,15 +2,17 @@
 
 Run: .venv/bin/python bench/load.py [--patients 3290] [--duration 120] [--nurses 50]
          [--statisticians 5] [--database-url postgres://postgres@127.0.0.1:5432/loadtest]
-         [--redis-url redis://127.0.0.1:6379/7] [--web-workers 4] [--reuse-database]
+         [--redis-url redis://127.0.0.1:6379/7] [--web-workers 4] [--web-threads 4]
+         [--reuse-database]
 
 Everything stays on loopback: a PostgreSQL database for the test (created, migrated and seeded
-with an ongoing demo cohort), gunicorn, a Celery worker re-running the analysis (at a lower CPU
-priority, as deployed), and locust (headless, bounded in time) as the client. A nurse opens the
-worklist, then a due call, answers its items (the page asks for the live scores after each
-answer, as in the browser) and completes it; a statistician opens the analysis dashboard or
-downloads the long CSV. Prints the throughput, p50/p95/p99 latency, the error
-count, and checks that every call a nurse completed is stored exactly once.
+with an ongoing demo cohort), gunicorn, a Celery worker re-running the analysis throughout
+(under the idle CPU scheduling policy, as deployed), and locust (headless, bounded in time) as
+the client. A nurse opens the worklist, then a due call, answers its items (the page asks for
+the live scores after each answer, as in the browser) and completes it; a statistician opens
+the analysis dashboard or downloads the long CSV. Prints the throughput, p50/p95/p99 latency,
+the error count, the analysis runs finished meanwhile, and checks that every call a nurse
+completed is stored exactly once.
 """
 
 from __future__ import annotations
@@ -331,7 +333,7 @@ def main() -> None:
         cwd=ROOT,
         env=env,
     )
-    # The worker runs at a lower CPU priority than the web processes, as in docker-compose.yml:
+    # The worker runs under the idle scheduling policy, as in docker-compose.yml:
     # the analysis can wait a moment, a nurse on the phone cannot.
     worker = subprocess.Popen(
         [
