@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -423,13 +424,25 @@ def patient_guard_edit(*, patient: Patient | int, by: Any, change: str, reason: 
     ``administration:2026-01-05`` or ``patient``.
     """
     patient_id = patient if isinstance(patient, int) else patient.pk
-    _hold(patient_id)
-    lock = PatientLock.objects.select_related("locked_by").filter(patient_id=patient_id).first()
-    if lock is not None and lock.locked:
+    # One query in the common case: the patient's row is locked until the transaction ends (so
+    # a lock and an edit never cross) and says whether a lock or a live signature exists.
+    state = (
+        Patient.objects.select_for_update()
+        .filter(pk=patient_id)
+        .values_list(
+            Exists(PatientLock.objects.filter(patient_id=patient_id, locked=True)),
+            Exists(Signature.objects.filter(patient_id=patient_id, voided_at__isnull=True)),
+        )
+        .first()
+    )
+    locked, signed = state if state is not None else (False, False)
+    if locked:
+        lock = PatientLock.objects.select_related("locked_by").filter(patient_id=patient_id).get()
         raise ValidationError({NON_FIELD_ERRORS: ValidationError(locked_message(lock), "locked")})
-    signature = Signature.objects.filter(patient_id=patient_id, voided_at__isnull=True).first()
-    if signature is not None:
-        signature_void(signature=signature, by=by, change=change, reason=reason)
+    if signed:
+        signature = Signature.objects.filter(patient_id=patient_id, voided_at__isnull=True).first()
+        if signature is not None:
+            signature_void(signature=signature, by=by, change=change, reason=reason)
 
 
 @transaction.atomic

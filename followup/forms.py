@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django import forms
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import get_language
@@ -23,6 +26,8 @@ from followup.validators import (
     treatment_errors,
 )
 
+logger = logging.getLogger(__name__)
+
 _MISSING_CHOICES = [("", "—"), *((code, _(text)) for code, text in voc.MISSING_REASONS)]
 
 
@@ -38,9 +43,60 @@ def _integer(label: str, low: int, high: int) -> forms.IntegerField:
 
 def wordings(language: str) -> dict[str, str]:
     """Return the licensed item wordings loaded for a language, keyed by field name."""
-    base = language.split("-")[0]
-    rows = ItemWording.objects.filter(language=base).values_list("field", "text")
-    return dict(rows)
+    return _loaded_wordings(language)[0]
+
+
+def wording_options(language: str) -> dict[str, list[str]]:
+    """Return the licensed answer wordings loaded for a language, keyed by field name."""
+    return _loaded_wordings(language)[1]
+
+
+# Every call form needs the wordings of its language; they change only when a data manager
+# loads them, which forgets the cached copy (followup.signals). Read again after this long.
+WORDINGS_CACHE_SECONDS = 600
+
+
+def _wordings_key(language: str) -> str:
+    return f"item-wordings:{language.split('-')[0]}"
+
+
+def wordings_forget(language: str) -> None:
+    """Forget the cached wordings of a language, so that the next form reads them again.
+
+    Now and once more when the transaction commits: a form built meanwhile read the old rows.
+    """
+    wordings_cache_clear(language)
+    transaction.on_commit(lambda: wordings_cache_clear(language))
+
+
+def wordings_cache_clear(language: str) -> None:
+    """Remove the cached wordings of a language."""
+    try:
+        cache.delete(_wordings_key(language))
+    except Exception as error:  # the cache's errors vary by backend
+        logger.error("Could not forget the cached item wordings (%s): %s", language, error)
+
+
+def _loaded_wordings(language: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    key = _wordings_key(language)
+    try:
+        found = cache.get(key)
+    except Exception as error:
+        logger.warning("Cache unavailable, reading the item wordings: %s", error)
+        found = None
+    if found is not None:
+        return found
+    rows = ItemWording.objects.filter(language=language.split("-")[0])
+    loaded: tuple[dict[str, str], dict[str, list[str]]] = ({}, {})
+    for field, text, options in rows.values_list("field", "text", "options"):
+        loaded[0][field] = text
+        if options:
+            loaded[1][field] = options
+    try:
+        cache.set(key, loaded, timeout=WORDINGS_CACHE_SECONDS)
+    except Exception as error:
+        logger.warning("Cache unavailable, not keeping the item wordings: %s", error)
+    return loaded
 
 
 class QuestionnaireForm(forms.Form):
@@ -95,13 +151,6 @@ class QuestionnaireForm(forms.Form):
     def item_reason(self, field: str) -> forms.BoundField:
         """Return the bound reason field of one item."""
         return self[missing.reason_field(field)]
-
-
-def wording_options(language: str) -> dict[str, list[str]]:
-    """Return the licensed answer wordings loaded for a language, keyed by field name."""
-    base = language.split("-")[0]
-    rows = ItemWording.objects.filter(language=base).exclude(options=[])
-    return dict(rows.values_list("field", "options"))
 
 
 def _radio_choices(item: items.ItemLabel, wording: list[str] | None) -> list[tuple[int, str]]:

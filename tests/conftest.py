@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
 from config.env import database_lock_options
+from followup.forms import wordings_cache_clear
 from tests.factories import SiteFactory, enrol, give_authenticator, make_user
 
 # Property-based tests draw the same examples on every run, so a CI failure reproduces exactly;
@@ -63,9 +64,14 @@ def _exports_built_per_request(settings):
 
 
 @pytest.fixture(autouse=True)
-def _process_cache_cleared():
-    """Start each test with an empty process cache (a database rolled back reuses its ids)."""
+def _caches_forget_rolled_back_rows(settings):
+    """Start each test without cached copies of rows an earlier test's rollback removed.
+
+    (Users need nothing: creating one makes any older copy of the same id stale.)
+    """
     caches["process"].clear()
+    for language, _name in settings.LANGUAGES:
+        wordings_cache_clear(language)
 
 
 @pytest.fixture

@@ -35,3 +35,15 @@ def test_wording_with_the_wrong_number_of_answers_is_refused():
 def test_data_managers_may_load_wording(data_manager, nurse_site_a):
     assert data_manager.has_perm("followup.add_itemwording")
     assert not nurse_site_a.has_perm("followup.add_itemwording")
+
+
+def test_wordings_are_read_once_then_follow_every_change(django_assert_num_queries):
+    wording = ItemWording.objects.create(field="hads_6", language="fr", text="Version 1")
+    assert QuestionnaireForm(language="fr").fields["hads_6"].label == "Version 1"
+    with django_assert_num_queries(0):
+        assert QuestionnaireForm(language="fr").fields["hads_6"].label == "Version 1"
+    wording.text = "Version 2"
+    wording.save()
+    assert QuestionnaireForm(language="fr").fields["hads_6"].label == "Version 2"
+    wording.delete()
+    assert QuestionnaireForm(language="fr").fields["hads_6"].label.startswith("HADS 6")
