@@ -23,4 +23,4 @@ RUN DEBUG=0 SECRET_KEY=collectstatic-only IDENTIFIER_KEYS=$(python -c "from cryp
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn_conf.py", "config.wsgi:application"]

@@ -1,14 +1,15 @@
 """Load test: 50 nurses entering calls and 5 statisticians downloading while the worker reruns.
 
-Run: .venv/bin/python bench/load.py [--patients 3290] [--duration 120] [--nurses 50]
+Run: .venv/bin/python bench/load.py [--patients 3290] [--duration 120] [--ramp-up 30] [--nurses 50]
          [--statisticians 5] [--database-url postgres://postgres@127.0.0.1:5432/loadtest]
-         [--redis-url redis://127.0.0.1:6379/7] [--web-workers 4] [--web-threads 4]
-         [--reuse-database]
+         [--redis-url redis://127.0.0.1:6379/7] [--web-workers N] [--web-threads N]
+         [--web-worker-class sync|gthread] [--reuse-database]
 
 Everything stays on loopback: a PostgreSQL database for the test (created, migrated and seeded
 with an ongoing demo cohort), gunicorn, a Celery worker re-running the analysis throughout
 (under the idle CPU scheduling policy, as deployed), and locust (headless, bounded in time) as
-the client. A nurse opens the worklist, then a due call, answers its items (the page asks for
+the client. The users arrive over the ramp-up (30 s), then the figures are taken over the
+measured duration. A nurse opens the worklist, then a due call, answers its items (the page asks for
 the live scores after each answer, as in the browser) and completes it; a statistician opens
 the analysis dashboard or downloads the long CSV. Prints the throughput, p50/p95/p99 latency,
 the error count, the analysis runs finished meanwhile, and checks that every call a nurse
@@ -239,8 +240,11 @@ def run_load(
     environment = Environment(user_classes=[Nurse, Statistician], host=base, events=events)
     runner = environment.create_local_runner()
     users = args.nurses + args.statisticians
-    runner.start(users, spawn_rate=users / 5)
-    gevent.spawn_later(args.duration, runner.quit)
+    # Users arrive over the ramp-up, as a team's day starts, not all in the same second (which
+    # would keep their rounds in step for minutes); the figures count from the end of it.
+    runner.start(users, spawn_rate=users / args.ramp_up)
+    gevent.spawn_later(args.ramp_up, environment.stats.reset_all)
+    gevent.spawn_later(args.ramp_up + args.duration, runner.quit)
     runner.greenlet.join()
     return {"stats": environment.stats, "completed": completed, "conflicts": conflicts}
 
@@ -289,11 +293,16 @@ print(f"{{len(ids)}} completed by the nurses, {{reached}} stored as reached, "
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=3290)
-    parser.add_argument("--duration", type=int, default=120)
+    parser.add_argument("--duration", type=int, default=120, help="measured seconds")
+    parser.add_argument(
+        "--ramp-up", type=int, default=30, help="seconds over which the users arrive (not measured)"
+    )
     parser.add_argument("--nurses", type=int, default=50)
     parser.add_argument("--statisticians", type=int, default=5)
-    parser.add_argument("--web-workers", type=int, default=4)
-    parser.add_argument("--web-threads", type=int, default=4)
+    # The web process's settings default to config/gunicorn_conf.py's.
+    parser.add_argument("--web-workers", type=int)
+    parser.add_argument("--web-threads", type=int)
+    parser.add_argument("--web-worker-class")
     parser.add_argument("--port", type=int, default=8710)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/loadtest")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
@@ -315,23 +324,25 @@ def main() -> None:
     print(f"{sum(len(v) for v in pools.values()):,} due calls shared among the nurses", flush=True)
 
     bin_dir = Path(sys.executable).parent
+    # The web process as deployed (config/gunicorn_conf.py), on loopback, without access log.
+    web_env = {
+        **env,
+        "WEB_BIND": f"127.0.0.1:{args.port}",
+        "WEB_ACCESS_LOG": "",
+        "WEB_LOG_LEVEL": "warning",
+        "WEB_GRACEFUL_TIMEOUT_SECONDS": "5",
+    }
+    for name, value in (
+        ("WEB_WORKERS", args.web_workers),
+        ("WEB_THREADS", args.web_threads),
+        ("WEB_WORKER_CLASS", args.web_worker_class),
+    ):
+        if value is not None:
+            web_env[name] = str(value)
     web = subprocess.Popen(
-        [
-            bin_dir / "gunicorn",
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "-w",
-            str(args.web_workers),
-            "--threads",
-            str(args.web_threads),
-            "--log-level",
-            "warning",
-            "--graceful-timeout",
-            "5",
-        ],
+        [bin_dir / "gunicorn", "-c", "config/gunicorn_conf.py", "config.wsgi"],
         cwd=ROOT,
-        env=env,
+        env=web_env,
     )
     # The worker runs under the idle scheduling policy, as in docker-compose.yml:
     # the analysis can wait a moment, a nurse on the phone cannot.
@@ -371,8 +382,9 @@ def main() -> None:
             check=True,
         )
         print(
-            f"Load: {args.nurses} nurses + {args.statisticians} statisticians for "
-            f"{args.duration} s (the worker re-runs the analysis meanwhile)",
+            f"Load: {args.nurses} nurses + {args.statisticians} statisticians arriving over "
+            f"{args.ramp_up} s, then measured for {args.duration} s (the worker re-runs the "
+            "analysis meanwhile)",
             flush=True,
         )
         started = time.time()

@@ -135,3 +135,26 @@ def test_a_follow_up_cockpit_limit_below_one_refuses_to_start(name):
     result = _manage("check", env={**PRODUCTION, name: "0"})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+def test_the_web_process_settings_load_and_follow_the_environment():
+    """config/gunicorn_conf.py, the image's command, is read by gunicorn itself."""
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    env = {**os.environ, **PRODUCTION, "WEB_WORKERS": "3", "WEB_THREADS": "2", "WEB_ACCESS_LOG": ""}
+    done = subprocess.run(
+        [gunicorn, "--print-config", "-c", "config/gunicorn_conf.py", "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    printed = dict(
+        (name.strip(), value.strip())
+        for name, _, value in (line.partition("=") for line in done.stdout.splitlines())
+    )
+    assert printed["workers"] == "3"
+    assert printed["threads"] == "2"
+    assert printed["worker_class"] == "gthread"
+    assert printed["accesslog"] == "None"
