@@ -424,11 +424,10 @@ def patient_guard_edit(*, patient: Patient | int, by: Any, change: str, reason: 
     ``administration:2026-01-05`` or ``patient``.
     """
     patient_id = patient if isinstance(patient, int) else patient.pk
-    # One query in the common case: the patient's row is locked until the transaction ends (so
-    # a lock and an edit never cross) and says whether a lock or a live signature exists.
+    _hold(patient_id)
+    # A separate statement, so that it sees what a transaction that held the row committed.
     state = (
-        Patient.objects.select_for_update()
-        .filter(pk=patient_id)
+        Patient.objects.filter(pk=patient_id)
         .values_list(
             Exists(PatientLock.objects.filter(patient_id=patient_id, locked=True)),
             Exists(Signature.objects.filter(patient_id=patient_id, voided_at__isnull=True)),

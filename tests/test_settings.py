@@ -150,10 +150,10 @@ def test_the_web_process_settings_load_and_follow_the_environment():
         timeout=120,
         check=True,
     )
-    printed = dict(
-        (name.strip(), value.strip())
+    printed = {
+        name.strip(): value.strip()
         for name, _, value in (line.partition("=") for line in done.stdout.splitlines())
-    )
+    }
     assert printed["workers"] == "3"
     assert printed["threads"] == "2"
     assert printed["worker_class"] == "gthread"
