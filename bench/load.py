@@ -1,7 +1,8 @@
 """Load test: 50 nurses entering calls and 5 statisticians downloading while the worker reruns.
 
-Run: .venv/bin/python bench/load.py [--patients 3290] [--duration 120] [--ramp-up 30] [--nurses 50]
-         [--statisticians 5] [--database-url postgres://postgres@127.0.0.1:5432/loadtest]
+Run: .venv/bin/python bench/load.py [--patients 3290] [--duration 120] [--ramp-up 30]
+         [--nurses 50] [--statisticians 5]
+         [--database-url postgres://postgres@127.0.0.1:5432/loadtest]
          [--redis-url redis://127.0.0.1:6379/7] [--web-workers N] [--web-threads N]
          [--web-worker-class sync|gthread] [--reuse-database]
 
@@ -9,11 +10,11 @@ Everything stays on loopback: a PostgreSQL database for the test (created, migra
 with an ongoing demo cohort), gunicorn, a Celery worker re-running the analysis throughout
 (under the idle CPU scheduling policy, as deployed), and locust (headless, bounded in time) as
 the client. The users arrive over the ramp-up (30 s), then the figures are taken over the
-measured duration. A nurse opens the worklist, then a due call, answers its items (the page asks for
-the live scores after each answer, as in the browser) and completes it; a statistician opens
-the analysis dashboard or downloads the long CSV. Prints the throughput, p50/p95/p99 latency,
-the error count, the analysis runs finished meanwhile, and checks that every call a nurse
-completed is stored exactly once.
+measured duration. A nurse opens the worklist, then a due call, answers its items (the page
+asks for the live scores after each answer, as in the browser) and completes it; a
+statistician opens the analysis dashboard or downloads the long CSV. Prints the throughput,
+p50/p95/p99 latency, the error count, the analysis runs finished meanwhile, and checks that
+every call a nurse completed is stored exactly once.
 """
 
 from __future__ import annotations
