@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -167,27 +168,55 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "cohort/patient_detail.html", _detail_context(request, patient))
 
 
-@require_POST
-@role_required(*DATA_ENTRY_ROLES)
-def administration_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record a ketamine administration; an earlier first one moves the open calls."""
+def _patient_page_post(
+    request: HttpRequest,
+    pk: int,
+    form: Form,
+    *,
+    save: Callable[[Patient], object],
+    done: str,
+    form_key: str,
+    error_prefix: str = "",
+) -> HttpResponse:
+    """Save a form posted from the patient page through ``save(patient)``.
+
+    On success: ``done`` (which may name ``%(code)s``, the study code) and back to the page. On
+    an error: the page again with the form as typed, under ``form_key``, and its errors; if the
+    database refused the save, the patient as saved.
+    """
     patient = _get_patient_for_user(request.user, pk)
-    form = AdministrationForm(request.POST, prefix="admin")
     status = 400
     if form.is_valid():
         try:
             with database_save(request):
-                services.administration_record(patient=patient, by=request.user, **form.values())
+                save(patient)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            _add_errors(form, exc, prefix=error_prefix)
         except SaveRefused as refused:
             status = refused.status
             patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
         else:
-            messages.success(request, _("Administration recorded."))
+            messages.success(request, done % {"code": patient.study_code})
             return redirect("cohort:patient_detail", pk=patient.pk)
-    context = _detail_context(request, patient, administration_form=form)
+    context = _detail_context(request, patient, **{form_key: form})
     return render(request, "cohort/patient_detail.html", context, status=status)
+
+
+@require_POST
+@role_required(*DATA_ENTRY_ROLES)
+def administration_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a ketamine administration; an earlier first one moves the open calls."""
+    form = AdministrationForm(request.POST, prefix="admin")
+    return _patient_page_post(
+        request,
+        pk,
+        form,
+        save=lambda patient: services.administration_record(
+            patient=patient, by=request.user, **form.values()
+        ),
+        done=_("Administration recorded."),
+        form_key="administration_form",
+    )
 
 
 @role_required(*DATA_ENTRY_ROLES)
@@ -249,52 +278,39 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
 @role_required(Role.NURSE, Role.CLINICIAN)
 def patient_call_times(request: HttpRequest, pk: int) -> HttpResponse:
     """Record when the patient prefers to be called (site staff)."""
-    patient = _get_patient_for_user(request.user, pk)
     form = CallTimesForm(request.POST, prefix="calltimes")
-    status = 400
-    if form.is_valid():
-        try:
-            with database_save(request):
-                services.patient_set_call_times(patient=patient, by=request.user, **form.values())
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        except SaveRefused as refused:
-            status = refused.status
-            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
-        else:
-            messages.success(request, _("Preferred call time saved."))
-            return redirect("cohort:patient_detail", pk=patient.pk)
-    context = _detail_context(request, patient, call_times_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=status)
+    return _patient_page_post(
+        request,
+        pk,
+        form,
+        save=lambda patient: services.patient_set_call_times(
+            patient=patient, by=request.user, **form.values()
+        ),
+        done=_("Preferred call time saved."),
+        form_key="call_times_form",
+    )
 
 
 @require_POST
 @role_required(*DATA_ENTRY_ROLES)
 def patient_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Record that a patient withdrew, was lost, died or completed; open calls are closed."""
-    patient = _get_patient_for_user(request.user, pk)
     form = PatientStatusForm(request.POST, prefix="status")
-    status = 400
-    if form.is_valid():
-        try:
-            with database_save(request):
-                services.patient_set_status(
-                    patient=patient,
-                    status=form.cleaned_data["status"],
-                    date=form.cleaned_data["date"],
-                    reason=form.cleaned_data["reason"],
-                    by=request.user,
-                )
-        except ValidationError as exc:
-            _add_errors(form, exc, prefix="status_")
-        except SaveRefused as refused:
-            status = refused.status
-            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
-        else:
-            messages.success(request, _("Status changed; the remaining calls are closed."))
-            return redirect("cohort:patient_detail", pk=patient.pk)
-    context = _detail_context(request, patient, status_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=status)
+    return _patient_page_post(
+        request,
+        pk,
+        form,
+        save=lambda patient: services.patient_set_status(
+            patient=patient,
+            status=form.cleaned_data["status"],
+            date=form.cleaned_data["date"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        ),
+        done=_("Status changed; the remaining calls are closed."),
+        form_key="status_form",
+        error_prefix="status_",
+    )
 
 
 LIST_ROLES = (*DATA_ENTRY_ROLES, Role.STATISTICIAN)
@@ -388,27 +404,17 @@ def patient_lock(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.DATA_MANAGER)
 def patient_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     """Unlock a follow-up with a reason; the next change voids the signature."""
-    patient = _get_patient_for_user(request.user, pk)
     form = PatientUnlockForm(request.POST, prefix="unlock")
-    status = 400
-    if form.is_valid():
-        try:
-            with database_save(request):
-                services.patient_unlock(
-                    patient=patient, by=request.user, reason=form.cleaned_data["reason"]
-                )
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        except SaveRefused as refused:
-            status = refused.status
-            patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
-        else:
-            messages.success(
-                request, _("Follow-up of %(code)s unlocked.") % {"code": patient.study_code}
-            )
-            return redirect("cohort:patient_detail", pk=patient.pk)
-    context = _detail_context(request, patient, unlock_form=form)
-    return render(request, "cohort/patient_detail.html", context, status=status)
+    return _patient_page_post(
+        request,
+        pk,
+        form,
+        save=lambda patient: services.patient_unlock(
+            patient=patient, by=request.user, reason=form.cleaned_data["reason"]
+        ),
+        done=_("Follow-up of %(code)s unlocked."),
+        form_key="unlock_form",
+    )
 
 
 @role_required(Role.CLINICIAN)
