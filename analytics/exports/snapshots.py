@@ -77,9 +77,12 @@ def _read(path: Path) -> Snapshot | None:
     return Snapshot(path=path, rows=rows, built_at=built_at, kept=True)
 
 
-def _build(target: Path, build: Callable[[Path], int]) -> tuple[Path, int, datetime]:
-    """Build into a new file beside ``target``; return its path, rows and build time."""
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=".building-", suffix=target.suffix)
+def _build(
+    folder: Path | None, suffix: str, build: Callable[[Path], int]
+) -> tuple[Path, int, datetime]:
+    """Build into a new file in ``folder`` (the system's temporary folder if None); return its
+    path, rows and build time. A failed build leaves no file behind."""
+    handle, name = tempfile.mkstemp(dir=folder, prefix=".building-", suffix=suffix)
     os.close(handle)
     path = Path(name)
     built_at = timezone.now()
@@ -108,15 +111,7 @@ def snapshot(*, layout: str, fmt: str, items: bool, build: Callable[[Path], int]
     """
     limit = max_age()
     if limit == 0:
-        handle, name = tempfile.mkstemp(suffix=f".{fmt}")
-        os.close(handle)
-        path = Path(name)
-        built_at = timezone.now()
-        try:
-            rows = build(path)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+        path, rows, built_at = _build(None, f".{fmt}", build)
         return Snapshot(path=path, rows=rows, built_at=built_at, kept=False)
 
     target = directory() / _key(layout, fmt, items)
@@ -127,10 +122,10 @@ def snapshot(*, layout: str, fmt: str, items: bool, build: Callable[[Path], int]
     if not cache.add(lock, os.getpid(), timeout=LOCK_SECONDS):
         if current is not None:
             return current
-        path, rows, built_at = _build(target, build)
+        path, rows, built_at = _build(target.parent, target.suffix, build)
         return Snapshot(path=path, rows=rows, built_at=built_at, kept=False)
     try:
-        path, rows, built_at = _build(target, build)
+        path, rows, built_at = _build(target.parent, target.suffix, build)
         _keep(path, target, rows, built_at)
     finally:
         cache.delete(lock)
