@@ -32,19 +32,13 @@ from cohort.forms import (
 )
 from cohort.models import DEFAULT_SIGNATURE_MEANING, KetamineAdministration, Patient, Signature
 from cohort.selectors import patients_for_user, patients_in_lock_state, sites_for_user
-from config.saves import SaveRefused, database_save
+from config.saves import SaveRefused, database_save, form_add_errors
 from quality.services import queries_answer_on_correction
 
 
 def _get_patient_for_user(user: Any, pk: int) -> Patient:
     """Return a patient of the user's sites, or 404."""
     return get_object_or_404(patients_for_user(user), pk=pk)
-
-
-def _add_errors(form: Form, exc: ValidationError, prefix: str = "") -> None:
-    for field, problems in exc.message_dict.items():
-        name = field.removeprefix(prefix)
-        form.add_error(name if name in form.fields else None, problems)
 
 
 @role_required(*DATA_ENTRY_ROLES)
@@ -68,7 +62,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                         **call_times.enrolment_values(),
                     )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_errors(form, exc)
             except SaveRefused as refused:
                 status = refused.status
             else:
@@ -191,7 +185,7 @@ def _patient_page_post(
             with database_save(request):
                 save(patient)
         except ValidationError as exc:
-            _add_errors(form, exc, prefix=error_prefix)
+            form_add_errors(form, exc, prefix=error_prefix)
         except SaveRefused as refused:
             status = refused.status
             patient = _get_patient_for_user(request.user, pk)  # as saved, not as half-changed
@@ -249,7 +243,7 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
                     )
                     queries_answer_on_correction(patient=patient, by=request.user, reason=reason)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_errors(form, exc)
             except services.StaleEditError as exc:
                 # Show the values saved now; the input stays, with the new version to save over.
                 administration.refresh_from_db()
@@ -437,7 +431,7 @@ def patient_sign(request: HttpRequest, pk: int) -> HttpResponse:
                         meaning=str(DEFAULT_SIGNATURE_MEANING),
                     )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form_add_errors(form, exc)
             except SaveRefused as refused:
                 status = refused.status
             else:

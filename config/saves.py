@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.forms import Form
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -58,3 +60,14 @@ def database_save(request: HttpRequest) -> Iterator[None]:
         log_refusal(request, exc)
         messages.error(request, refusal_message())
         raise SaveRefused from exc
+
+
+def form_add_errors(form: Form, exc: ValidationError, prefix: str = "") -> None:
+    """Put a service's refusal on the form that asked for the save, so the page can show it.
+
+    Each message goes beside its field (the service's field name less ``prefix``); messages
+    about no field of the form go at its top.
+    """
+    for field, problems in exc.message_dict.items():
+        name = field.removeprefix(prefix)
+        form.add_error(name if name in form.fields else None, problems)

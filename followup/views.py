@@ -20,7 +20,7 @@ from accounts.roles import Role
 from cohort import audit
 from cohort import vocabulary as voc
 from cohort.services import patient_set_status
-from config.saves import SaveRefused, database_save
+from config.saves import SaveRefused, database_save, form_add_errors
 from followup import selectors, services
 from followup.forms import CallEntryForm, DismissProposalForm, MarkLostForm, call_initial
 from followup.models import FollowUpCall
@@ -119,8 +119,7 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 409
         except ValidationError as exc:
-            for field, problems in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            form_add_errors(form, exc)
             status = 400
     else:
         status = 400
@@ -325,9 +324,7 @@ def lost_proposal_mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
                     by=request.user,
                 )
         except ValidationError as exc:
-            for field, problems in exc.message_dict.items():
-                name = field.removeprefix("status_")
-                form.add_error(name if name in form.fields else None, problems)
+            form_add_errors(form, exc, prefix="status_")
         except SaveRefused as refused:
             status = refused.status
         else:
@@ -358,8 +355,7 @@ def lost_proposal_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
                     by=request.user,
                 )
         except ValidationError as exc:
-            for field, problems in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            form_add_errors(form, exc)
         except SaveRefused as refused:
             status = refused.status
         else:
