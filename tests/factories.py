@@ -74,6 +74,23 @@ def give_authenticator(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
 
 
+def finish_follow_up_after_ketamine(
+    patient: Patient, *, by: Any, answers: dict[str, Any]
+) -> Patient:
+    """Record a 40 mg IV administration on 5 January 2026, then ``finish_follow_up``."""
+    from cohort.services import administration_record
+
+    administration_record(
+        patient=patient,
+        date=dt.date(2026, 1, 5),
+        route="iv",
+        dose_unit="mg",
+        dose_value=Decimal(40),
+        by=by,
+    )
+    return finish_follow_up(patient, by=by, answers=answers)
+
+
 def finish_follow_up(patient: Patient, *, by: Any, answers: dict[str, Any]) -> Patient:
     """Complete the W1 call with ``answers``, then record the patient as lost: follow-up over.
 

@@ -1,12 +1,9 @@
 """A locked follow-up through the API: its state is shown, every write is a 400 with the reason."""
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
 
 from cohort import services
-from tests.factories import PASSWORD, finish_follow_up
+from tests.factories import PASSWORD, finish_follow_up_after_ketamine
 from tests.followup.test_questionnaire_validation import VALID
 
 pytestmark = pytest.mark.django_db
@@ -16,15 +13,7 @@ LOCKED = "This patient's follow-up is locked by datamanager on "
 
 @pytest.fixture
 def locked(patient_a, nurse_site_a, data_manager):
-    services.administration_record(
-        patient=patient_a,
-        date=dt.date(2026, 1, 5),
-        route="iv",
-        dose_unit="mg",
-        dose_value=Decimal(40),
-        by=nurse_site_a,
-    )
-    finish_follow_up(patient_a, by=nurse_site_a, answers=VALID)
+    finish_follow_up_after_ketamine(patient_a, by=nurse_site_a, answers=VALID)
     services.patient_lock(patient=patient_a, by=data_manager)
     return patient_a
 

@@ -1,7 +1,6 @@
 """Lock and electronic sign-off of a patient's follow-up: the services and the guard."""
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,34 +24,6 @@ def _english():
     # The messages and the default meaning are read in English, whatever ran before.
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def manager(data_manager):
-    data_manager.first_name, data_manager.last_name = "Dana", "Moreau"
-    data_manager.save()
-    return data_manager
-
-
-@pytest.fixture
-def clinician(clinician_site_a):
-    clinician_site_a.first_name, clinician_site_a.last_name = "Claire", "Roux"
-    clinician_site_a.save()
-    return clinician_site_a
-
-
-@pytest.fixture
-def finished(patient_a, nurse_site_a):
-    """Patient A with W1 completed and an administration, then lost to follow-up."""
-    services.administration_record(
-        patient=patient_a,
-        date=dt.date(2026, 1, 5),
-        route="iv",
-        dose_unit="mg_per_kg",
-        dose_value=Decimal("0.5"),
-        by=nurse_site_a,
-    )
-    return finish_follow_up(patient_a, by=nurse_site_a, answers=VALID)
 
 
 @pytest.fixture

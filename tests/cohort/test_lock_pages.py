@@ -1,8 +1,5 @@
 """Pages of the lock and sign-off: who sees and does what, and what the patient page says."""
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 
@@ -10,37 +7,10 @@ from accounts.roles import Role
 from cohort import services
 from cohort.models import PatientLock, Signature
 from followup.services import questionnaires_save
-from tests.factories import PASSWORD, finish_follow_up, make_user
+from tests.factories import PASSWORD, make_user
 from tests.followup.test_questionnaire_validation import VALID
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager(data_manager):
-    data_manager.first_name, data_manager.last_name = "Dana", "Moreau"
-    data_manager.save()
-    return data_manager
-
-
-@pytest.fixture
-def clinician(clinician_site_a):
-    clinician_site_a.first_name, clinician_site_a.last_name = "Claire", "Roux"
-    clinician_site_a.save()
-    return clinician_site_a
-
-
-@pytest.fixture
-def finished(patient_a, nurse_site_a):
-    services.administration_record(
-        patient=patient_a,
-        date=dt.date(2026, 1, 5),
-        route="iv",
-        dose_unit="mg",
-        dose_value=Decimal(40),
-        by=nurse_site_a,
-    )
-    return finish_follow_up(patient_a, by=nurse_site_a, answers=VALID)
 
 
 @pytest.fixture
