@@ -41,16 +41,6 @@ def _integer(label: str, low: int, high: int) -> forms.IntegerField:
     )
 
 
-def wordings(language: str) -> dict[str, str]:
-    """Return the licensed item wordings loaded for a language, keyed by field name."""
-    return _loaded_wordings(language)[0]
-
-
-def wording_options(language: str) -> dict[str, list[str]]:
-    """Return the licensed answer wordings loaded for a language, keyed by field name."""
-    return _loaded_wordings(language)[1]
-
-
 # Every call form needs the wordings of its language; they change only when a data manager
 # loads them, which forgets the cached copy (followup.signals). Read again after this long.
 WORDINGS_CACHE_SECONDS = 600
@@ -78,6 +68,8 @@ def wordings_cache_clear(language: str) -> None:
 
 
 def _loaded_wordings(language: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Return the licensed wordings loaded for a language: item texts, and answer texts, each
+    keyed by field name."""
     key = _wordings_key(language)
     try:
         found = cache.get(key)
@@ -125,8 +117,9 @@ class QuestionnaireForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.complete = complete
+        texts, self.answer_wordings = _loaded_wordings(language or get_language() or "en")
         labels = {item.field: item.label for item in (*items.HADS, *items.SF12)}
-        labels.update(wordings(language or get_language() or "en"))
+        labels.update(texts)
         for field in HADS_FIELDS:
             self.fields[field] = _integer(labels[field], hads.ITEM_MIN, hads.ITEM_MAX)
         for item, field in zip(sf12.ITEMS, SF12_FIELDS, strict=True):
@@ -216,10 +209,10 @@ class CallEntryForm(QuestionnaireForm):
 
     def __init__(self, *args: Any, language: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, language=language, **kwargs)
-        options = wording_options(language or get_language() or "en")
         for item in (*items.HADS, *items.SF12):
             field = self.fields[item.field]
-            field.widget = forms.RadioSelect(choices=_radio_choices(item, options.get(item.field)))
+            wording = self.answer_wordings.get(item.field)
+            field.widget = forms.RadioSelect(choices=_radio_choices(item, wording))
         for code, label in voc.ADVERSE_EFFECTS:
             self.fields[f"ae_{code}"] = forms.BooleanField(label=_(label), required=False)
             self.fields[f"ae_{code}_severity"] = forms.ChoiceField(
