@@ -1,0 +1,59 @@
+"""Template filters of the analysis pages: P values written one way, codes shown as labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils import formats, translation
+from django.utils.translation import gettext
+
+from analytics.stats import pvalues
+from cohort import vocabulary as voc
+
+register = template.Library()
+
+# Vocabularies whose codes the analysis pages show, by the name the templates use.
+VOCABULARIES: dict[str, voc.Vocabulary] = {
+    "drug": voc.DRUG_CLASSES,
+    "non_drug": voc.NON_DRUG_TREATMENTS,
+    "adverse_effect": voc.ADVERSE_EFFECTS,
+    "timepoint": voc.TIMEPOINTS,
+    "etiology": voc.ETIOLOGIES,
+    "missing_reason": voc.MISSING_REASONS,
+}
+
+
+def p_style() -> dict[str, Any]:
+    """Return the decimal mark and leading-zero choice of the active language."""
+    language = translation.get_language() or "en"
+    return {
+        "decimal": str(formats.get_format("DECIMAL_SEPARATOR")),
+        "leading_zero": not language.startswith("en"),
+    }
+
+
+@register.filter
+def pvalue(value: Any) -> str:
+    """Write a P value in JAMA style (``<.001``, ``.004``, ``.04``); an en dash if unknown."""
+    try:
+        return pvalues.format_p(value, **p_style()) or "–"
+    except (TypeError, ValueError):
+        return "–"
+
+
+@register.filter
+def p_equals(value: Any) -> str:
+    """Write ``P = .04`` or ``P < .001`` in JAMA style."""
+    try:
+        return pvalues.p_phrase(value, **p_style())
+    except (TypeError, ValueError):
+        return "P = –"
+
+
+@register.filter
+def code_label(code: Any, vocabulary: str) -> str:
+    """Show a stored code as its translated label (the code itself if unknown)."""
+    labels = dict(VOCABULARIES[vocabulary])
+    text = labels.get(str(code))
+    return gettext(text) if text else str(code)
