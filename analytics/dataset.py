@@ -3,16 +3,22 @@
 One row per patient and timepoint (BL, W1, M1..M12), built by two set-based queries (calls with
 their questionnaire scores, then administrations) whatever the number of patients. This is the
 only module of the analytics that reads the ORM; ``analytics.stats`` works on its output.
+
+A running study is read as of a data cut (``as_of``, the day the database is read): a timepoint
+has *elapsed* for a patient once its call was made or its window closed before that day. The
+others are not yet observed (administrative censoring): the analyses never read them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from analytics.stats.mixed import locf as stats_locf
 from cohort import vocabulary as voc
@@ -27,6 +33,8 @@ BASELINE_COPIES = {
     "hads_a": "baseline_hads_a",
     "hads_d": "baseline_hads_d",
 }
+# Calls not made: still to make, or closed because the patient left the study.
+NOT_MADE_STATUSES = voc.OPEN_CALL_STATUSES | {"closed"}
 # Why each outcome is missing, in its own column (None when observed, or the call still due).
 REASON_COLUMNS = {outcome: missing.reason_field(outcome) for outcome in OUTCOMES}
 COLUMNS = (
@@ -42,6 +50,8 @@ COLUMNS = (
     "call_status",
     "call_date",
     "target_date",
+    "window_end",
+    "elapsed",
     *OUTCOMES,
     "cumulative_dose_mg",
     "iv_route",
@@ -61,6 +71,7 @@ _CALL_FIELDS = {
     "status": "call_status",
     "call_date": "call_date",
     "target_date": "target_date",
+    "window_end": "window_end",
     "nprs__mean": "nprs_mean",
     "nprs__maximum": "nprs_max",
     "hads__anxiety": "hads_a",
@@ -76,13 +87,16 @@ _CALL_FIELDS = {
 }
 
 
-def build(patients: QuerySet[Patient] | None = None) -> pd.DataFrame:
+def build(
+    patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = None
+) -> pd.DataFrame:
     """Return the long frame of the given patients (default: all), one row per timepoint.
 
     Outcomes are the values recorded at that call (missing when the call was not reached); the
     cumulative ketamine dose is the total of the non-voided administrations given up to the
     call's date (its target date when it was not made); ``iv_route`` says whether the patient's
-    first administration was intravenous (the paper's "IV route" patients).
+    first administration was intravenous (the paper's "IV route" patients); ``elapsed`` whether
+    the timepoint had elapsed on ``as_of`` (default: today, the day of the read).
     """
     calls = FollowUpCall.objects.all()
     administrations = KetamineAdministration.objects.filter(voided_at__isnull=True)
@@ -96,10 +110,24 @@ def build(patients: QuerySet[Patient] | None = None) -> pd.DataFrame:
         list(administrations.values_list("patient_id", "date", "route", "total_mg")),
         columns=["patient", "date", "route", "total_mg"],
     )
-    return assemble(frame, doses)
+    return assemble(frame, doses, as_of=as_of or timezone.localdate())
 
 
-def assemble(calls: pd.DataFrame, doses: pd.DataFrame) -> pd.DataFrame:
+def elapsed(frame: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """Return, per row, whether its timepoint had elapsed for the patient on ``as_of``.
+
+    A timepoint has elapsed once its call was made (reached, unreachable, refused, or the
+    patient withdrew during it) or once its window closed before ``as_of``. A call still due
+    inside its window, or closed because the patient left before a window that has not closed
+    yet, is not yet observed: neither a value nor a missing value.
+    """
+    made = ~frame["call_status"].isin(NOT_MADE_STATUSES)
+    window_end = pd.to_datetime(frame["window_end"])
+    closed = window_end.notna() & (window_end < pd.Timestamp(as_of))
+    return (made | closed).astype(bool)
+
+
+def assemble(calls: pd.DataFrame, doses: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
     """Assemble the long frame from the raw call rows and administration rows (pure pandas)."""
     frame = calls.copy()
     frame["month"] = frame["timepoint"].map(MONTHS).astype(float)
@@ -107,6 +135,8 @@ def assemble(calls: pd.DataFrame, doses: pd.DataFrame) -> pd.DataFrame:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["call_date"] = pd.to_datetime(frame["call_date"])
     frame["target_date"] = pd.to_datetime(frame["target_date"])
+    frame["window_end"] = pd.to_datetime(frame["window_end"])
+    frame["elapsed"] = elapsed(frame, as_of)
     frame = frame.sort_values(["patient", "month"], kind="stable").reset_index(drop=True)
     frame["cumulative_dose_mg"] = _dose_to_date(frame, doses)
     first_route = (
@@ -209,6 +239,7 @@ class StudyData:
     patients: pd.DataFrame  # one row per patient, the inputs of the baseline table
     treatments: pd.DataFrame  # patient, timepoint, kind, code
     adverse_events: pd.DataFrame  # patient, timepoint, type, severity, serious
+    as_of: dt.date  # the data cut: the day the study was read
 
     @property
     def calls(self) -> pd.DataFrame:
@@ -231,9 +262,14 @@ class StudyData:
         return digest.hexdigest()
 
 
-def load(patients: QuerySet[Patient] | None = None) -> StudyData:
-    """Read the study with five set-based queries: calls, doses, patients, treatments, events."""
-    long = build(patients)
+def load(patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = None) -> StudyData:
+    """Read the study with five set-based queries: calls, doses, patients, treatments, events.
+
+    ``as_of`` is the data cut (default: today); the fingerprint hashes which timepoints had
+    elapsed on it, so a window closing changes the fingerprint while a quiet day does not.
+    """
+    as_of = as_of or timezone.localdate()
+    long = build(patients, as_of=as_of)
     people = Patient.objects.all()
     treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
@@ -266,6 +302,7 @@ def load(patients: QuerySet[Patient] | None = None) -> StudyData:
         patients=patient_table(patient_rows, long, iv),
         treatments=treatment_rows,
         adverse_events=event_rows,
+        as_of=as_of,
     )
 
 

@@ -12,13 +12,13 @@ import math
 import platform
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from analytics.stats import descriptive, mediation
+from analytics.stats import censoring, descriptive, mediation, pvalues
 from analytics.stats.missingness import missingness_table
 from analytics.stats.mixed import baseline_vs_m12, figure2, interaction_with_baseline_group, locf
 from analytics.stats.trajectories import (
@@ -75,13 +75,8 @@ STEPS = (
 
 
 def p_text(p: float | None) -> str | None:
-    """Write a P value as the paper does: ``<.001``, else two decimals (three below .01)."""
-    if p is None or not math.isfinite(p):
-        return None
-    if p < 0.001:
-        return "<.001"
-    text = f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
-    return text.removeprefix("0")
+    """Write a P value as the paper does (JAMA style; ``analytics.stats.pvalues``)."""
+    return pvalues.format_p(p)
 
 
 def _num(value: Any) -> float | None:
@@ -100,8 +95,13 @@ def _count(n: int, of: int) -> dict[str, Any]:
 
 
 # -- global evolution ----------------------------------------------------------------------------
-def evolution(imputed: pd.DataFrame, observed: pd.DataFrame) -> dict[str, Any]:
-    """Return mean, SD, SEM and n of each outcome per timepoint, on LOCF and observed data."""
+def evolution(
+    imputed: pd.DataFrame, observed: pd.DataFrame, reached: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """Return mean, SD, SEM and n of each outcome per timepoint, on LOCF and observed data.
+
+    ``reached`` (patients who had reached each timepoint at the data cut) is copied to each row.
+    """
     out: dict[str, Any] = {}
     order = list(MONTH_OF_TIMEPOINT)
     for outcome in OUTCOMES:
@@ -118,6 +118,7 @@ def evolution(imputed: pd.DataFrame, observed: pd.DataFrame) -> dict[str, Any]:
                         "timepoint": timepoint,
                         "month": MONTH_OF_TIMEPOINT[timepoint],
                         "n": int(n),
+                        "reached": None if reached is None else int(reached.get(timepoint, 0)),
                         "mean": _num(mean),
                         "sd": _num(sd),
                         "sem": _num(sd / math.sqrt(n)) if n > 1 else None,
@@ -128,25 +129,69 @@ def evolution(imputed: pd.DataFrame, observed: pd.DataFrame) -> dict[str, Any]:
 
 
 # -- baseline vs M12 -----------------------------------------------------------------------------
-def _before_after(frame: pd.DataFrame, outcome: str, params: Parameters) -> dict[str, Any]:
-    detail: dict[str, Any] = cast(
-        dict[str, Any],
-        baseline_vs_m12(frame, outcome, effect_size=params.effect_size, reml=params.reml),
+def _before_after(
+    analysed: pd.DataFrame, outcome: str, params: Parameters, m12_due: pd.Index
+) -> dict[str, Any]:
+    """The paper's baseline-to-M12 block on LOCF data, with the observed-rows model beside it.
+
+    The LOCF analysis reads the patients whose month 12 had elapsed at the data cut (on a
+    finished study, every patient); the observed-rows model reads every observed value of every
+    patient with a baseline, which is valid under missing at random.
+    """
+    due = analysed[analysed["patient"].isin(m12_due)]
+    block: dict[str, Any] = {"patients_m12_due": len(m12_due)}
+    try:
+        detail: dict[str, Any] = cast(
+            dict[str, Any],
+            baseline_vs_m12(due, outcome, effect_size=params.effect_size, reml=params.reml),
+        )
+    except MODEL_ERRORS as error:
+        block.update(_unavailable(error, "no patient with a baseline value has reached month 12"))
+    else:
+        size = detail["effect_size"]
+        p = detail["p"]
+        block.update(
+            {
+                "baseline": _mean_sd(detail["baseline"]),
+                "m12": _mean_sd(detail["m12"]),
+                "change": _mean_sd(detail["change"]),
+                "effect_size": size["estimate"],
+                "effect_size_ci95": size["ci95"],
+                "effect_size_kind": size["kind"],
+                "p": p,
+                "p_text": p_text(p),
+                "n": detail["n_patients"],
+                "detail": detail,
+            }
+        )
+    block["observed_rows"] = _observed_rows(
+        lambda: baseline_vs_m12(
+            analysed, outcome, effect_size=params.effect_size, reml=params.reml, impute=False
+        )
     )
-    size = detail["effect_size"]
-    p = detail["p"]
-    return {
-        "baseline": _mean_sd(detail["baseline"]),
-        "m12": _mean_sd(detail["m12"]),
-        "change": _mean_sd(detail["change"]),
-        "effect_size": size["estimate"],
-        "effect_size_ci95": size["ci95"],
-        "effect_size_kind": size["kind"],
-        "p": p,
-        "p_text": p_text(p),
-        "n": detail["n_patients"],
-        "detail": detail,
-    }
+    return block
+
+
+# What a model raises when the data cannot support it (too few patients, a constant outcome).
+MODEL_ERRORS = (ValueError, KeyError, ZeroDivisionError, np.linalg.LinAlgError)
+
+
+def _unavailable(error: Exception, reason: str) -> dict[str, Any]:
+    return {"available": False, "reason": reason, "error": f"{type(error).__name__}: {error}"}
+
+
+def _observed_rows(model: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
+    """Run the same model on the observed rows only (no imputation); say so if it cannot run."""
+    try:
+        detail = dict(model())
+    except MODEL_ERRORS as error:
+        return _unavailable(error, "too few observed values")
+    if "p" in detail:
+        detail["p_text"] = p_text(detail["p"])
+    if isinstance(detail.get("omnibus"), dict):
+        detail["omnibus_p_text"] = p_text(detail["omnibus"]["p"])
+    detail["available"] = True
+    return detail
 
 
 def _definite_cases(imputed: pd.DataFrame, column: str) -> dict[str, Any]:
@@ -174,23 +219,35 @@ def _comorbid(imputed: pd.DataFrame) -> dict[str, Any]:
 
 
 def _interaction(frame: pd.DataFrame, column: str, params: Parameters) -> dict[str, Any]:
-    detail: dict[str, Any] = cast(
-        dict[str, Any],
-        interaction_with_baseline_group(
-            frame, "nprs_mean", column, hads.NORMAL_MAX, reml=params.reml
-        ),
-    )
-    linear = detail["linear"]
-    omnibus = detail["omnibus"]
     name = "HADS-D" if column.endswith("_d") else "HADS-A"
-    return {
-        "grouping": f"{name} <=7 vs >7",
-        "coefficient": linear["coefficient"],
-        "ci95": linear["ci95"],
-        "omnibus_p": omnibus["p"],
-        "omnibus_p_text": p_text(omnibus["p"]),
-        "detail": detail,
-    }
+    block: dict[str, Any] = {"grouping": f"{name} <=7 vs >7"}
+    try:
+        detail: dict[str, Any] = cast(
+            dict[str, Any],
+            interaction_with_baseline_group(
+                frame, "nprs_mean", column, hads.NORMAL_MAX, reml=params.reml
+            ),
+        )
+    except MODEL_ERRORS as error:
+        block.update(_unavailable(error, "too few patients in one of the groups"))
+    else:
+        linear = detail["linear"]
+        omnibus = detail["omnibus"]
+        block.update(
+            {
+                "coefficient": linear["coefficient"],
+                "ci95": linear["ci95"],
+                "omnibus_p": omnibus["p"],
+                "omnibus_p_text": p_text(omnibus["p"]),
+                "detail": detail,
+            }
+        )
+    block["observed_rows"] = _observed_rows(
+        lambda: interaction_with_baseline_group(
+            frame, "nprs_mean", column, hads.NORMAL_MAX, reml=params.reml, impute=False
+        )
+    )
+    return block
 
 
 _BAND_KEYS = {"<=7": "le7", "8-10": "8_10", ">=11": "ge11"}
@@ -426,8 +483,14 @@ def build_report(
     results: dict[str, Any] = {}
     began = time.perf_counter()
     long = data.long
-    observed = long[long["patient"].isin(long.loc[long["timepoint"] == "BL", "patient"])]
-    imputed, carried = locf(long, list(OUTCOMES), by="patient")
+    as_of = data.as_of
+    # Administrative censoring: the analyses read only the timepoints that had come for each
+    # patient at the data cut; the rest are not yet observed (analytics.stats.censoring).
+    analysed = censoring.analysed_rows(long)
+    cut = censoring.data_cut(long, as_of)
+    m12_due = censoring.patients_reaching(long, "M12")
+    observed = analysed[analysed["patient"].isin(long.loc[long["timepoint"] == "BL", "patient"])]
+    imputed, carried = locf(analysed, list(OUTCOMES), by="patient")
 
     def step(name: str) -> float:
         progress(name, STEPS.index(name), len(STEPS))
@@ -442,41 +505,59 @@ def build_report(
     )
     for block in results["concomitant_change_baseline_to_m12"].values():
         block["p_text"] = p_text(block["p"])
-    results["evolution"] = evolution(imputed, observed)
-    results["missingness"] = missingness_table(long, OUTCOMES, timepoints=list(MONTH_OF_TIMEPOINT))
+    results["evolution"] = evolution(imputed, observed, cut["reached"])
+    results["missingness"] = missingness_table(
+        long, OUTCOMES, timepoints=list(MONTH_OF_TIMEPOINT), elapsed=censoring.elapsed_mask(long)
+    )
     timings["descriptive"] = time.perf_counter() - t
 
     t = step("mixed_models")
-    results["nprs_baseline_to_m12"] = _before_after(long, "nprs_mean", params)
-    results["nprs_max_baseline_to_m12"] = _before_after(long, "nprs_max", params)
+    results["nprs_baseline_to_m12"] = _before_after(analysed, "nprs_mean", params, m12_due)
+    results["nprs_max_baseline_to_m12"] = _before_after(analysed, "nprs_max", params, m12_due)
+    due_imputed = imputed[imputed["patient"].isin(m12_due)]
     for key, column in (("hads_depression", "hads_d"), ("hads_anxiety", "hads_a")):
-        block = _before_after(long, column, params)
-        block.update(_definite_cases(imputed, column))
+        block = _before_after(analysed, column, params, m12_due)
+        block.update(_definite_cases(due_imputed, column))
         results[f"{key}_baseline_to_m12"] = block
     results["comorbid_definite_depression_and_anxiety_baseline"] = _comorbid(imputed)
     for key, column in (("sf12_mcs", "sf12_mcs"), ("sf12_pcs", "sf12_pcs")):
-        results[f"{key}_baseline_to_m12"] = _before_after(long, column, params)
+        results[f"{key}_baseline_to_m12"] = _before_after(analysed, column, params, m12_due)
     timings["mixed_models"] = time.perf_counter() - t
 
     t = step("interactions")
-    depression = _interaction(long, "baseline_hads_d", params)
-    fig2 = figure2(long, "nprs_mean", "baseline_hads_d", (hads.NORMAL_MAX, hads.BORDERLINE_MAX))
+    depression = _interaction(analysed, "baseline_hads_d", params)
+    fig2 = figure2(analysed, "nprs_mean", "baseline_hads_d", (hads.NORMAL_MAX, hads.BORDERLINE_MAX))
     bands = cast(list[dict[str, Any]], fig2["bands"])
     depression["figure2_groups_n"] = {_BAND_KEYS.get(b["label"], b["label"]): b["n"] for b in bands}
     results["time_x_baseline_depression_interaction"] = depression
-    results["time_x_baseline_anxiety_interaction"] = _interaction(long, "baseline_hads_a", params)
+    results["time_x_baseline_anxiety_interaction"] = _interaction(
+        analysed, "baseline_hads_a", params
+    )
     results["figure2"] = fig2
     timings["interactions"] = time.perf_counter() - t
 
     t = step("trajectories")
-    results["trajectories"] = trajectories(data, params, progress)
+    results["trajectories"] = trajectories(replace(data, long=analysed), params, progress)
     timings["trajectories"] = time.perf_counter() - t
 
     t = step("mediation")
-    results["mediation"] = _mediation(imputed, params)
+    try:
+        results["mediation"] = _mediation(imputed, params)
+    except MODEL_ERRORS as error:
+        results["mediation"] = _unavailable(error, "too few patients for the mediation models")
     timings["mediation"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - began
     progress("done", len(STEPS), len(STEPS))
+    # Every block states the data cut it was computed at (the trajectories on the IV patients).
+    for block in results.values():
+        if isinstance(block, dict) and "data_cut" not in block:
+            block["data_cut"] = cut
+    if results["trajectories"].get("available"):
+        iv = data.patients.loc[data.patients["iv_route"], "patient"]
+        results["trajectories"]["data_cut"] = censoring.data_cut(
+            long[long["patient"].isin(iv)], as_of
+        )
+    cohort["data_cut"] = cut
 
     reached = long["call_status"].eq("reached")
     report = {
@@ -487,6 +568,8 @@ def build_report(
             "calls": int(reached.sum()),
             "calls_scheduled": len(long),
             "sites": int(long["site"].nunique()),
+            "as_of": as_of.isoformat(),
+            "data_cut": cut,
             "fingerprint": fingerprint,
             "parameters": params.to_dict(),
             "timings_s": {k: round(v, 4) for k, v in timings.items()},
@@ -504,6 +587,10 @@ def build_report(
                 "(left out of the observed fits, carried forward by LOCF); not applicable is "
                 "not missing data (never imputed, out of the denominators). See "
                 "results.missingness.",
+                f"Data cut {as_of.isoformat()}: {cut['patients']} patients, "
+                f"{cut['reached']['M12']} of whom had reached month 12. A timepoint whose "
+                "window had not closed and whose call was not made is not yet observed: never "
+                "imputed, never in a denominator, never counted as missing.",
             ],
         },
         "cohort": cohort,

@@ -215,7 +215,8 @@ def run_execute(*, run_id: int, worker: str = "", wait: bool = True) -> Outcome:
 
 def _execute(run: AnalysisRun) -> None:
     params = report.Parameters.from_dict(run.parameters)
-    data = dataset.load()
+    # The data cut: the day the study is read. The pure report receives it with the data.
+    data = dataset.load(as_of=timezone.localdate())
     run.fingerprint = fingerprint(data, params)
     run.n_patients = int(data.long["patient"].nunique())
     run.n_calls = int(data.long["call_status"].eq("reached").sum())

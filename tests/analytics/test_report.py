@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -190,6 +191,21 @@ def test_mediated_proportion_covers_the_truth_and_dose_has_no_effect(analysed):
     assert mediation["path3_dose_to_pain"]["p"] > 0.05
     assert mediation["path1_dose_to_pain"]["p"] > 0.05
     assert mediation["within_patient_depression"]["bootstrap"]["n_boot"] == 1000
+
+
+def test_the_data_cut_changes_nothing_on_a_finished_study(analysed):
+    """On the paper-dated demo every timepoint has elapsed: censoring must leave the report as
+    it was, block for block, against the same report computed blind to the data cut."""
+    _, data, result, _ = analysed
+    assert data.long["elapsed"].all()
+    cut = result["run"]["data_cut"]
+    assert set(cut["reached"].values()) == {329}
+    blind = replace(data, long=data.long.drop(columns="elapsed"))
+    again = report.build_report(blind, fingerprint=data.fingerprint())
+    for block in ("cohort", "results"):
+        assert again[block] == result[block]
+    nprs = result["results"]["nprs_baseline_to_m12"]
+    assert nprs["patients_m12_due"] == 329
 
 
 def test_same_data_gives_the_same_report(analysed):

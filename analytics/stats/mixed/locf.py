@@ -10,6 +10,9 @@ from followup.instruments.missing import NOT_MISSING
 
 # A column ``<outcome>_missing_reason`` beside an outcome says why each missing value is absent.
 REASON_SUFFIX = "_missing_reason"
+# A boolean column ``elapsed`` says whether a row's timepoint had come for the patient at the
+# data cut (analytics.dataset); a row not yet observed is never imputed.
+ELAPSED = "elapsed"
 
 
 def locf(
@@ -27,7 +30,8 @@ def locf(
     missing for a column is set to missing for that column at every row, so that the outcome's
     model leaves the patient out. A value whose reason (column ``<column>_missing_reason``) is not
     missing data (``not_applicable``, for example after death) is not imputed: it does not exist
-    to be carried into, and leaves the denominators. The frame comes back sorted by
+    to be carried into, and leaves the denominators. Neither is a row whose ``elapsed`` column is
+    False: its timepoint has not come yet (administrative censoring). The frame comes back sorted by
     ``(by, order)``; ``counts`` has one row per ``label`` value (in ``order`` order) and one column
     per imputed column, giving how many values were carried forward.
     """
@@ -44,6 +48,8 @@ def locf(
         reason = f"{col}{REASON_SUFFIX}"
         if reason in out.columns:
             filled = filled.where(values.notna() | ~out[reason].isin(NOT_MISSING))
+        if ELAPSED in out.columns:
+            filled = filled.where(values.notna() | out[ELAPSED].astype(bool))
         carried[col] = filled.notna() & values.isna()
         out[col] = filled
     levels = out[[order, key]].drop_duplicates(subset=key).sort_values(order)[key].tolist()
