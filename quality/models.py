@@ -129,3 +129,34 @@ class QueryMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query_id} {self.action} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class MonitoringSnapshot(models.Model):
+    """Central monitoring computed by the worker with an analysis run, stored for the page.
+
+    ``result`` holds the figures in no language (site rows, flags with their kind and
+    parameters, the plots' data); the page words them in the reader's language.
+    """
+
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    as_of = models.DateField(_("data as of"))
+    run = models.ForeignKey(
+        "analytics.AnalysisRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="monitoring_snapshots",
+        verbose_name=_("analysis run"),
+    )
+    patients = models.PositiveIntegerField(_("patients"), default=0)
+    seconds = models.FloatField(_("duration (s)"), default=0.0)
+    result = models.JSONField(_("result"), default=dict)
+
+    class Meta:
+        ordering = ["-computed_at", "-pk"]
+        get_latest_by = ["computed_at", "pk"]
+        verbose_name = _("monitoring snapshot")
+        verbose_name_plural = _("monitoring snapshots")
+
+    def __str__(self) -> str:
+        return f"Monitoring as of {self.as_of} ({self.computed_at:%Y-%m-%d %H:%M})"

@@ -32,6 +32,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from analytics.stats.pvalues import p_phrase
+
 Q = 0.05
 MIN_PATIENTS = 5
 MIN_ANSWERS = 30
@@ -207,7 +209,8 @@ def _pct(share: float) -> str:
 
 
 def _p_text(p: float) -> str:
-    return "< .001" if p < 0.001 else f"= {p:.3f}".replace("0.", ".")
+    """Write ``< .001`` or ``= .02`` (the sentence puts the P before it)."""
+    return p_phrase(p)[2:]
 
 
 def _patient_values(calls: pd.DataFrame) -> pd.DataFrame:

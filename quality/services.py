@@ -3,6 +3,8 @@ the automatic queries of the data-quality rules. Every step adds a message to th
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,7 +19,7 @@ from cohort.models import Patient
 from cohort.services import patient_guard_edit
 from followup.models import FollowUpCall
 from quality import targets
-from quality.models import Query, QueryMessage
+from quality.models import MonitoringSnapshot, Query, QueryMessage
 from quality.rules import Finding
 
 State = Query.State
@@ -244,6 +246,30 @@ def findings_sync(*, findings: Iterable[Finding]) -> dict[str, int]:
         Query.objects.filter(pk__in=[q.pk for q in changed]).update(updated_at=now)
     QueryMessage.objects.bulk_create(messages)
     return counts
+
+
+# Snapshots kept: the page reads the newest; the others show how the monitoring moved.
+MONITORING_KEPT = 30
+
+
+def monitoring_compute(*, as_of: dt.date, run: Any = None) -> MonitoringSnapshot:
+    """Compute the central monitoring on the live data as of ``as_of`` and store it."""
+    from quality import monitoring_data
+
+    began = time.perf_counter()
+    result = monitoring_data.compute(as_of=as_of)
+    patients = sum(row["patients"] for row in result["rows"])
+    with transaction.atomic():
+        snapshot = MonitoringSnapshot.objects.create(
+            as_of=as_of,
+            run=run,
+            patients=patients,
+            seconds=time.perf_counter() - began,
+            result=result,
+        )
+        old = MonitoringSnapshot.objects.values_list("pk", flat=True)[MONITORING_KEPT:]
+        MonitoringSnapshot.objects.filter(pk__in=list(old)).delete()
+    return snapshot
 
 
 def rules_run() -> dict[str, int]:

@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,7 +21,7 @@ from config.saves import SaveRefused, database_save
 from followup import selectors as followup_selectors
 from followup.views import call_page
 from quality import monitoring_data, rules, selectors, services, targets
-from quality.models import Query
+from quality.models import MonitoringSnapshot, Query
 
 QUERY_ROLES = selectors.QUERY_ROLES
 
@@ -163,6 +162,13 @@ def query_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.DATA_MANAGER, Role.STATISTICIAN)
 def monitoring_page(request: HttpRequest) -> HttpResponse:
-    """Compare the sites' completeness, timeliness and answers (central monitoring, read only)."""
-    data = monitoring_data.page_data(as_of=timezone.localdate())
-    return render(request, "quality/monitoring.html", data)
+    """Compare the sites' completeness, timeliness and answers (central monitoring, read only).
+
+    The worker computes the monitoring with each analysis run; the page reads the newest.
+    """
+    snapshot = MonitoringSnapshot.objects.order_by("-computed_at", "-pk").first()
+    if snapshot is None:
+        return render(request, "quality/monitoring.html", {"snapshot": None})
+    context = monitoring_data.page_context(snapshot.result)
+    context["snapshot"] = snapshot
+    return render(request, "quality/monitoring.html", context)

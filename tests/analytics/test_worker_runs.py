@@ -18,6 +18,7 @@ from cohort.demo import generate
 from cohort.demo_loader import demo_load
 from followup.models import FollowUpCall
 from followup.services import call_record_attempt
+from quality.models import MonitoringSnapshot
 from tests.processes import environment, start_worker, stop, wait_until
 
 Status = AnalysisRun.Status
@@ -73,3 +74,8 @@ def test_a_burst_gives_one_run_and_a_change_during_it_exactly_one_more(
     assert runs[1].report["run"]["patients"] == 80
     time.sleep(3)  # nothing else was queued behind them
     assert AnalysisRun.objects.count() == 2
+    # The worker computed and stored the central monitoring with each successful run.
+    assert wait_until(lambda: MonitoringSnapshot.objects.filter(run=runs[1]).exists())
+    snapshot = MonitoringSnapshot.objects.get(run=runs[1])
+    assert snapshot.as_of.isoformat() == runs[1].report["run"]["as_of"]
+    assert snapshot.patients == 80

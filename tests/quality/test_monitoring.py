@@ -123,7 +123,7 @@ def test_sites_with_too_few_patients_are_shown_but_not_tested():
     assert row.calls_due > 0
 
 
-@pytest.mark.parametrize(("p", "text"), [(0.0004, "< .001"), (0.0312, "= .031")])
+@pytest.mark.parametrize(("p", "text"), [(0.0004, "< .001"), (0.0312, "= .03"), (0.0046, "= .005")])
 def test_p_values_are_written_as_in_journals(p, text):
     assert monitoring._p_text(p) == text
 
