@@ -21,6 +21,7 @@ import pandas as pd
 from analytics.stats import censoring, descriptive, mediation, pvalues
 from analytics.stats.missingness import missingness_table
 from analytics.stats.mixed import baseline_vs_m12, figure2, interaction_with_baseline_group, locf
+from analytics.stats.mixed.study import EFFECT_SIZES
 from analytics.stats.trajectories import (
     baseline_by_trajectory,
     first_divergence,
@@ -49,6 +50,13 @@ class Parameters:
     trajectory_orders: tuple[int, ...] = (1, 2, 3)
     trajectory_starts: int = 5
     paper_groups: int = 3
+
+    def check(self) -> None:
+        """Refuse a choice no analysis knows (a run then fails with this message)."""
+        if self.effect_size not in EFFECT_SIZES:
+            raise ValueError(
+                f"unknown effect size {self.effect_size!r}; choose one of {EFFECT_SIZES}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -479,6 +487,7 @@ def build_report(
 ) -> dict[str, Any]:
     """Run every analysis of the study on ``data`` (a ``StudyData``) and return the report."""
     params = params or Parameters()
+    params.check()
     timings: dict[str, float] = {}
     results: dict[str, Any] = {}
     began = time.perf_counter()

@@ -191,6 +191,16 @@ def latest_good_run() -> AnalysisRun | None:
     )
 
 
+def latest_good_run_summary() -> dict[str, Any] | None:
+    """Return the pk, finish time and size of the newest successful run (one small query)."""
+    return (
+        AnalysisRun.objects.filter(status=Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .values("pk", "finished_at", "n_patients", "n_calls")
+        .first()
+    )
+
+
 def run_execute(*, run_id: int, worker: str = "", wait: bool = True) -> Outcome:
     """Run the analysis of one queued run and store its report or its error."""
     outcome = _claim(run_id, worker, wait=wait)
@@ -247,10 +257,12 @@ def _execute(run: AnalysisRun) -> None:
     run.finished_at = timezone.now()
     run.step = ""
     run.save(update_fields=["report", "timings", "status", "finished_at", "step"])
-    # Data-quality hook: check the rules on the data just analysed (see quality.tasks).
-    from quality.tasks import rules_after_analysis
+    # Data-quality hooks: check the rules and compute the central monitoring on the data just
+    # analysed, as of the same data cut (see quality.tasks).
+    from quality.tasks import monitoring_after_analysis, rules_after_analysis
 
     transaction.on_commit(rules_after_analysis)
+    transaction.on_commit(lambda: monitoring_after_analysis(run.pk, data.as_of.isoformat()))
 
 
 def _send_next() -> None:

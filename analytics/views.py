@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -28,6 +29,14 @@ OUTCOME_LABELS = {
     "hads_anxiety_baseline_to_m12": "HADS anxiety",
     "sf12_pcs_baseline_to_m12": "SF-12 physical (PCS)",
     "sf12_mcs_baseline_to_m12": "SF-12 mental (MCS)",
+}
+OUTCOME_COLUMNS = {
+    "nprs_baseline_to_m12": "nprs_mean",
+    "nprs_max_baseline_to_m12": "nprs_max",
+    "hads_depression_baseline_to_m12": "hads_d",
+    "hads_anxiety_baseline_to_m12": "hads_a",
+    "sf12_pcs_baseline_to_m12": "sf12_pcs",
+    "sf12_mcs_baseline_to_m12": "sf12_mcs",
 }
 
 
@@ -61,9 +70,30 @@ def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
         "evolution": results.get("evolution", {}),
         "figure2": results.get("figure2", {}),
         "trajectories": {
-            name: {"n": g["n"], "pct": g["pct"], "curve": g["curve"]} for name, g in groups.items()
+            name: {
+                "n": g["n"],
+                "pct": g["pct"],
+                "curve": g["curve"],
+                "label": _(replication.TRAJECTORY_GROUPS.get(name, name)),
+            }
+            for name, g in groups.items()
         },
         "adverse": results.get("adverse_effects", {}).get("by_timepoint", []),
+        "labels": {
+            "month": _("Month"),
+            "locf": _("LOCF"),
+            "observed": _("Observed"),
+            "observed_lower": _("observed"),
+            "fitted": _("fitted"),
+            "mean_sem": _("Mean (SEM)"),
+            "nprs_mean_sem": _("NPRS, mean (SEM)"),
+            "figure2": _("Mean pain (NPRS) by baseline HADS-D"),
+            "trajectories": _("NPRS trajectories"),
+            "adverse_any": _("At least one adverse effect"),
+            "adverse_title": _("Patients with an adverse effect"),
+            "adverse_axis": _("% of reached patients"),
+            "call": _("Call"),
+        },
     }
 
 
@@ -74,10 +104,32 @@ def _missingness_rows(results: dict[str, Any], outcome: str) -> list[dict[str, A
             for row in rows]  # fmt: skip
 
 
+def _replication_groups(rows: list[replication.Row]) -> list[dict[str, Any]]:
+    """Group the replication rows by block, in the user's language."""
+    words = {"yes": _("yes"), "no": _("no")}
+    groups: list[dict[str, Any]] = []
+    for row in rows:
+        key = (row.section, row.path.split(".")[0])
+        if not groups or groups[-1]["key"] != key:
+            groups.append({"key": key, "label": _(row.group), "rows": []})
+        figure = _(row.label)
+        groups[-1]["rows"].append(
+            {
+                "row": row,
+                "figure": f"{_(row.item)} — {figure}" if row.item else figure,
+                "paper": words.get(row.paper, row.paper),
+                "live": words.get(row.live, row.live),
+                "status": _(replication.STATUS_LABELS[row.status]),
+                "note": _(row.note) if row.note else "",
+            }
+        )
+    return groups
+
+
 def _dashboard_context(report: dict[str, Any]) -> dict[str, Any]:
     results = report["results"]
     outcomes = [
-        {"key": key, "label": _(label), **results[key]}
+        {"key": key, "column": OUTCOME_COLUMNS[key], "label": _(label), **results[key]}
         for key, label in OUTCOME_LABELS.items()
         if key in results
     ]
@@ -93,6 +145,9 @@ def _dashboard_context(report: dict[str, Any]) -> dict[str, Any]:
         "mediation": mediation,
         "within": within,
         "replication": rows,
+        "replication_groups": _replication_groups(rows),
+        "replication_summary": replication.summary(rows),
+        "replication_rule": _(replication.RULE),
         "charts": _chart_data(report),
         "missing_reasons": [_(label) for _code, label in voc.MISSING_REASONS],
         "missingness": _missingness_rows(results, "nprs_mean"),
@@ -104,10 +159,11 @@ def _dashboard_context(report: dict[str, Any]) -> dict[str, Any]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show the newest successful analysis, beside the paper, with the state of the next one."""
     run = _latest_with_report()
+    shown = str(run.pk) if run else ""
+    active = _active_run()
     context: dict[str, Any] = {
         "run": run,
-        "active": _active_run(),
-        "may_rerun": _may_rerun(request.user),
+        **_status_context(request, shown, follow=active is not None),
         "last_failed": AnalysisRun.objects.filter(status=AnalysisRun.Status.FAILED)
         .defer("report")
         .first(),
@@ -117,18 +173,44 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/dashboard.html", context)
 
 
+def _poll_seconds(active: AnalysisRun | None) -> int:
+    """Return how often an open dashboard asks for news: often while a run is under way."""
+    if active is not None:
+        return int(getattr(settings, "ANALYSIS_POLL_ACTIVE_SECONDS", 2))
+    return int(getattr(settings, "ANALYSIS_POLL_IDLE_SECONDS", 30))
+
+
+def _status_context(request: HttpRequest, shown: str, follow: bool) -> dict[str, Any]:
+    """Return what the status panel shows: the run under way, and a newer result if any."""
+    active = _active_run()
+    latest = services.latest_good_run_summary()
+    newer = latest if latest is not None and shown != str(latest["pk"]) else None
+    return {
+        "active": active,
+        "latest": latest,
+        "newer": newer,
+        "shown": shown,
+        "follow": follow,
+        "poll_seconds": _poll_seconds(active),
+        "may_rerun": _may_rerun(request.user),
+    }
+
+
 @require_GET
 @role_required(*READERS)
 def run_status(request: HttpRequest) -> HttpResponse:
-    """Return the progress panel (polled by the dashboard); ask for a reload when a run ends."""
+    """Return the status panel, polled by an open dashboard (two small queries).
+
+    The panel says when a run is under way and when a newer successful run exists than the one
+    on the page (``shown``). A page that was following a run (``follow=1``: it showed a run
+    under way) reloads itself when the results arrive; otherwise the panel offers the newer
+    results, so that a reader is not moved away from what they were reading.
+    """
     shown = request.GET.get("shown", "")
-    latest = services.latest_good_run()
-    response = render(
-        request,
-        "analytics/partials/run_status.html",
-        {"active": _active_run(), "run": latest, "may_rerun": _may_rerun(request.user)},
-    )
-    if latest is not None and shown != str(latest.pk):
+    follow = request.GET.get("follow") == "1"
+    context = _status_context(request, shown, follow)
+    response = render(request, "analytics/partials/run_status.html", context)
+    if context["newer"] is not None and (follow or not shown):
         response["HX-Refresh"] = "true"
     return response
 
@@ -207,7 +289,9 @@ def report_html(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "standalone": True,
         "generated_at": timezone.now(),
         "inline_css": _static_text("css/app.css"),
-        "inline_js": _static_text("vendor/plotly/plotly.min.js", "js/analysis-charts.js"),
+        "inline_js": _static_text(
+            "vendor/plotly/plotly.min.js", "js/analysis-charts.js", "js/replication-filter.js"
+        ),
         **_dashboard_context(run.report),
     }
     html = render_to_string("analytics/report_standalone.html", context, request=request)

@@ -10,10 +10,14 @@
     xaxis: { title: { text: "Month" }, zeroline: false },
   };
   var CONFIG = { displaylogo: false, responsive: true };
+  // Words of the charts in the page's language (the "labels" of #chart-data), English otherwise.
+  var WORDS = {};
+  function t(key, english) { return WORDS[key] || english; }
 
   function layout(title, yTitle, extra) {
     var out = JSON.parse(JSON.stringify(LAYOUT));
     out.title = { text: title, font: { size: 14 } };
+    out.xaxis.title.text = t("month", "Month");
     out.yaxis = { title: { text: yTitle } };
     return Object.assign(out, extra || {});
   }
@@ -35,9 +39,9 @@
       var locf = rows.filter(function (r) { return r.data === "locf"; });
       var observed = rows.filter(function (r) { return r.data === "observed"; });
       Plotly.newPlot(node, [
-        meanSem(locf, "LOCF", COLOURS[0]),
-        meanSem(observed, "Observed", COLOURS[1], "dot"),
-      ], layout(node.dataset.title, "Mean (SEM)"), CONFIG);
+        meanSem(locf, t("locf", "LOCF"), COLOURS[0]),
+        meanSem(observed, t("observed", "Observed"), COLOURS[1], "dot"),
+      ], layout(node.dataset.title, t("mean_sem", "Mean (SEM)")), CONFIG);
     });
   }
 
@@ -55,8 +59,9 @@
       });
       return meanSem(points, "HADS-D " + band.label + " (n = " + band.n + ")", COLOURS[i]);
     });
-    Plotly.newPlot(node, traces, layout("Mean pain (NPRS) by baseline HADS-D", "NPRS, mean (SEM)",
-      { yaxis: { title: { text: "NPRS, mean (SEM)" }, range: [0, 10] } }), CONFIG);
+    var yTitle = t("nprs_mean_sem", "NPRS, mean (SEM)");
+    Plotly.newPlot(node, traces, layout(t("figure2", "Mean pain (NPRS) by baseline HADS-D"), yTitle,
+      { yaxis: { title: { text: yTitle }, range: [0, 10] } }), CONFIG);
   }
 
   function drawTrajectories(data) {
@@ -65,17 +70,20 @@
     var traces = [];
     Object.keys(data.trajectories).forEach(function (name, i) {
       var g = data.trajectories[name];
-      var label = name.replace(/_/g, " ") + " (n = " + g.n + ", " + g.pct.toFixed(1) + "%)";
+      var label = (g.label || name.replace(/_/g, " ")) + " (n = " + g.n + ", " +
+        g.pct.toFixed(1) + "%)";
       traces.push({
-        x: g.curve.months, y: g.curve.observed_mean, mode: "markers", name: label + " observed",
+        x: g.curve.months, y: g.curve.observed_mean, mode: "markers",
+        name: label + " " + t("observed_lower", "observed"),
         marker: { color: COLOURS[i], size: 8 },
       });
       traces.push({
-        x: g.curve.grid, y: g.curve.grid_fitted, mode: "lines", name: label + " fitted",
+        x: g.curve.grid, y: g.curve.grid_fitted, mode: "lines",
+        name: label + " " + t("fitted", "fitted"),
         line: { color: COLOURS[i] },
       });
     });
-    Plotly.newPlot(node, traces, layout("NPRS trajectories", "NPRS",
+    Plotly.newPlot(node, traces, layout(t("trajectories", "NPRS trajectories"), "NPRS",
       { yaxis: { title: { text: "NPRS" }, range: [0, 10] } }), CONFIG);
   }
 
@@ -88,15 +96,17 @@
       y: data.adverse.map(function (r) { return r.pct; }),
       text: data.adverse.map(function (r) { return r.n + "/" + r.of; }),
       marker: { color: COLOURS[0] },
-      name: "At least one adverse effect",
-    }], layout("Patients with an adverse effect", "% of reached patients",
-      { xaxis: { title: { text: "Call" } } }), CONFIG);
+      name: t("adverse_any", "At least one adverse effect"),
+    }], layout(t("adverse_title", "Patients with an adverse effect"),
+      t("adverse_axis", "% of reached patients"),
+      { xaxis: { title: { text: t("call", "Call") } } }), CONFIG);
   }
 
   function draw() {
     var script = document.getElementById("chart-data");
     if (!script || typeof Plotly === "undefined") return;
     var data = JSON.parse(script.textContent);
+    WORDS = data.labels || {};
     drawEvolution(data);
     drawFigure2(data);
     drawTrajectories(data);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -69,7 +70,13 @@ def test_dashboard_shows_the_latest_run_and_its_figures(client, clinician_site_a
     assert "Baseline characteristics (the paper" in page
     assert "Replication: the paper beside this run" in page
     assert "Rerun now" not in page  # clinicians read only
-    assert set(response.context["charts"]) == {"evolution", "figure2", "trajectories", "adverse"}
+    assert set(response.context["charts"]) == {
+        "evolution",
+        "figure2",
+        "trajectories",
+        "adverse",
+        "labels",
+    }
     assert 'id="chart-data"' in page
     assert "vendor/plotly/plotly.min.js" in page
     # every published figure has its row beside the live value
@@ -124,7 +131,59 @@ def test_status_asks_the_page_to_reload_when_a_newer_run_has_finished(
     client.force_login(statistician)
     url = reverse("analysis:run_status")
     assert "HX-Refresh" not in client.get(url, {"shown": finished_run.pk}).headers
+    # A page with no results yet, or one that was following a run, reloads.
     assert client.get(url, {"shown": ""}).headers["HX-Refresh"] == "true"
+    assert client.get(url, {"shown": "0", "follow": "1"}).headers["HX-Refresh"] == "true"
+
+
+def _newer_run(after: AnalysisRun) -> AnalysisRun:
+    return AnalysisRun.objects.create(
+        status=AnalysisRun.Status.SUCCEEDED,
+        trigger="nightly",
+        finished_at=after.finished_at + timedelta(minutes=5),
+        n_patients=61,
+        n_calls=700,
+        report=after.report,
+    )
+
+
+def test_an_open_dashboard_keeps_asking_for_newer_results(client, statistician, finished_run):
+    client.force_login(statistician)
+    page = client.get(reverse("analysis:dashboard")).content.decode()
+    panel = page.split('id="run-status"')[1].split(">")[0]
+    assert f"shown={finished_run.pk}" in panel
+    assert 'hx-trigger="every 30s"' in panel  # idle: a slow, cheap poll
+    assert "follow=1" not in panel
+
+
+def test_a_newer_run_is_offered_without_moving_the_reader(client, statistician, finished_run):
+    client.force_login(statistician)
+    url = reverse("analysis:run_status")
+    newer = _newer_run(finished_run)
+    response = client.get(url, {"shown": finished_run.pk})
+    assert "HX-Refresh" not in response.headers
+    page = response.content.decode()
+    assert "Newer results are available." in page
+    assert f"Run {newer.pk} finished" in page
+    assert f"shown={finished_run.pk}" in page  # it keeps polling for the page it is on
+    # Once the reader shows the new results, the panel is quiet again.
+    quiet = client.get(url, {"shown": newer.pk}).content.decode()
+    assert "Newer results are available." not in quiet
+
+
+def test_the_status_poll_is_cheap(
+    client, statistician, finished_run, django_assert_max_num_queries
+):
+    client.force_login(statistician)
+    url = reverse("analysis:run_status")
+    client.get(url, {"shown": finished_run.pk})
+    # User and roles come from the cache; the active run and the newest success, then the
+    # session renewal: no report is read.
+    with django_assert_max_num_queries(6) as queries:
+        client.get(url, {"shown": finished_run.pk})
+    assert not any(
+        '"report"' in q["sql"] and "SELECT" in q["sql"] for q in queries.captured_queries
+    )
 
 
 def test_report_downloads_as_json_and_as_one_html_file(client, statistician, finished_run):
@@ -161,9 +220,10 @@ def test_replication_puts_every_published_number_beside_the_live_one():
     live["results"]["nprs_baseline_to_m12"]["effect_size"] = -0.4961
     rows = {row.path: row for row in replication.compare(live)}
     effect = rows["nprs_baseline_to_m12.effect_size"]
-    assert (effect.paper, effect.live) == ("-0.52", "-0.50")
+    assert (effect.paper, effect.live) == ("-0.52 [-0.62, -0.41]", "-0.50 [-0.62, -0.41]")
     assert effect.difference == pytest.approx(0.0239)
-    assert rows["nprs_baseline_to_m12.effect_size_ci95"].live == "[-0.62, -0.41]"
+    assert "nprs_baseline_to_m12.effect_size_ci95" not in rows  # shown with its estimate
     assert "trajectories.population" not in rows  # words, not figures
     missing = replication.compare({"cohort": {}, "results": {}})
     assert all(row.live == "–" for row in missing)
+    assert {row.status for row in missing} == {replication.NOT_COMPARABLE}

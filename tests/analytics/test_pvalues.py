@@ -42,7 +42,9 @@ def test_phrases_put_the_sign_apart():
 
 
 def test_french_pages_write_the_decimal_comma_with_its_leading_zero():
-    template = Template("{% load analysis_tags %}{{ p|pvalue }} · {{ q|p_equals }} · {{ r|pvalue }}")
+    template = Template(
+        "{% load analysis_tags %}{{ p|pvalue }} · {{ q|p_equals }} · {{ r|pvalue }}"
+    )
     with translation.override("fr"):
         assert template.render(Context({"p": 0.023, "q": 0.0002, "r": None})) == (
             "0,02 · P &lt; 0,001 · –"
