@@ -527,7 +527,7 @@ def _compare_leaf(section: str, path: list[str], paper: _Side, live: _Side) -> d
     a, b = _number(p_value), _number(l_value)
     if a is not None and b is not None:
         out["difference"] = b - a
-        if key not in ("p", "omnibus_p") and not key.endswith("_p"):
+        if key not in ("p", "omnibus_p", "month", "until_month") and not key.endswith("_p"):
             out["difference_text"] = f"{b - a:+.{_decimals(p_value)}f}"
     if full in BY_CONSTRUCTION:
         out.update(status=NOT_COMPARABLE, note=BY_CONSTRUCTION[full], by_construction=True)
@@ -552,6 +552,9 @@ def _compare_leaf(section: str, path: list[str], paper: _Side, live: _Side) -> d
     if isinstance(p_value, bool) or key in ("month", "until_month") or path == ["n"]:
         same = p_value == l_value
         out.update(rule="equal", status=AGREES if same else DIFFERS)
+        if isinstance(p_value, bool) and isinstance(l_value, bool):
+            # A yes/no finding of a test ("associated": P < .05) is a published test too.
+            out.update(paper_significant=p_value, live_significant=l_value)
         return out
 
     if has_ci:

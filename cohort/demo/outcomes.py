@@ -9,7 +9,8 @@ Notation (patient i, timepoint t in months: BL 0, W1 0.25, M1..M12):
 * Pain of a non-responder in group g:
   ``Y_it = P_i + e0_i [t = 0] + direct_g(t) + gamma (Dtrait_i - Dbar) t / 12 + beta (D_it -
   Dtrait_i) + e_it [t > 0]`` with ``direct_g(t) = C_g(t) - beta fall_D h(t)``, ``C_g`` the designed
-  group curve (params.GROUP_CHANGE).
+  group curve (params.GROUP_CHANGE); the moderation term also has ``gamma_A (Atrait_i - Abar)
+  t / 12`` (baseline anxiety, given depression).
 * Responders (some T1 neuropathic patients) move to a floor level ``L_i`` over W1..M3; their pain
   does not track depression.
 * ``beta`` is set so that the depression channel carries ``PROPORTION_MEDIATED`` of the expected
@@ -103,6 +104,7 @@ def expected_structure() -> dict[str, Any]:
         "depression_fall_latent": params.HADS_D_FALL,
         "anxiety_fall_latent": params.HADS_A_FALL,
         "baseline_depression_moderation_m12": params.BASELINE_DEPRESSION_MODERATION,
+        "baseline_anxiety_moderation_m12": params.BASELINE_ANXIETY_MODERATION,
         "depression_trait_mean": d_bar,
         "anxiety_trait_mean": a_bar,
         "baseline_pain_mean": pain_bar,
@@ -142,10 +144,9 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
     transient[:, 0] = params.NPRS_BASELINE_TRANSIENT_SD * skewed
     transient[:, 1:] = params.NPRS_FOLLOWUP_NOISE_SD * rng.standard_normal((n, k - 1))
     moderation = (
-        params.BASELINE_DEPRESSION_MODERATION
-        * (pop.d_trait - truth["depression_trait_mean"])[:, None]
-        * ramp[None, :]
-    )
+        params.BASELINE_DEPRESSION_MODERATION * (pop.d_trait - truth["depression_trait_mean"])
+        + params.BASELINE_ANXIETY_MODERATION * (pop.a_trait - truth["anxiety_trait_mean"])
+    )[:, None] * ramp[None, :]
     pain = pop.pain_level[:, None] + direct[pop.group] + moderation + beta * dep_dev + transient
 
     # Responders: the designed T1 curve without the depression channel, then the floor level.
