@@ -261,6 +261,12 @@ def _format(value: Any, like: Any = None) -> str:
     return str(value)
 
 
+def _signed(value: float, places: int) -> str:
+    """Write a difference with its sign, and a plain 0 when it rounds to nothing."""
+    text = f"{value:+.{places}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def _month(value: Any) -> str:
     """Write a study month as the paper does (2), week 1 as W1."""
     number = _number(value)
@@ -528,7 +534,7 @@ def _compare_leaf(section: str, path: list[str], paper: _Side, live: _Side) -> d
     if a is not None and b is not None:
         out["difference"] = b - a
         if key not in ("p", "omnibus_p", "month", "until_month") and not key.endswith("_p"):
-            out["difference_text"] = f"{b - a:+.{_decimals(p_value)}f}"
+            out["difference_text"] = _signed(b - a, _decimals(p_value))
     if full in BY_CONSTRUCTION:
         out.update(status=NOT_COMPARABLE, note=BY_CONSTRUCTION[full], by_construction=True)
         return out
@@ -569,7 +575,7 @@ def _compare_leaf(section: str, path: list[str], paper: _Side, live: _Side) -> d
     a, b, se_paper, se_live = scale
     if _fraction(p_value) and _fraction(l_value):
         out["difference"] = 100 * (b - a)
-        out["difference_text"] = f"{100 * (b - a):+.1f} pts"
+        out["difference_text"] = f"{_signed(100 * (b - a), 1)} pts"
     spread = math.hypot(se_paper, se_live)
     z = (b - a) / spread if spread > 0 else (0.0 if a == b else math.inf)
     out.update(rule="z", z=z, status=AGREES if abs(z) < Z_CRITICAL else DIFFERS)

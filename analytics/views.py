@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from accounts.access import role_required
 from accounts.roles import Role
 from analytics import replication, services
 from analytics.models import AnalysisRun
+from analytics.templatetags.analysis_tags import p_style
 from cohort import vocabulary as voc
 
 READERS = (Role.STATISTICIAN, Role.CLINICIAN, Role.DATA_MANAGER)
@@ -87,6 +89,7 @@ def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
             "fitted": _("fitted"),
             "mean_sem": _("Mean (SEM)"),
             "nprs_mean_sem": _("NPRS, mean (SEM)"),
+            "nprs": _("NPRS"),
             "figure2": _("Mean pain (NPRS) by baseline HADS-D"),
             "trajectories": _("NPRS trajectories"),
             "adverse_any": _("At least one adverse effect"),
@@ -104,6 +107,19 @@ def _missingness_rows(results: dict[str, Any], outcome: str) -> list[dict[str, A
             for row in rows]  # fmt: skip
 
 
+_BARE_DECIMAL = re.compile(r"(?<!\d)\.(?=\d)")
+
+
+def _localise(text: str) -> str:
+    """Write a replication figure with the reader's decimal mark (P values as JAMA style)."""
+    style = p_style()
+    if style["decimal"] == ".":
+        return text
+    if style["leading_zero"]:
+        text = _BARE_DECIMAL.sub("0.", text)
+    return text.replace(".", style["decimal"])
+
+
 def _replication_groups(rows: list[replication.Row]) -> list[dict[str, Any]]:
     """Group the replication rows by block, in the user's language."""
     words = {"yes": _("yes"), "no": _("no")}
@@ -113,12 +129,15 @@ def _replication_groups(rows: list[replication.Row]) -> list[dict[str, Any]]:
         if not groups or groups[-1]["key"] != key:
             groups.append({"key": key, "label": _(row.group), "rows": []})
         figure = _(row.label)
+        if row.item:  # a code's row: "Migraine", or "Step 3 opioids — P"
+            figure = _(row.item) if row.label == "%" else f"{_(row.item)} — {figure}"
         groups[-1]["rows"].append(
             {
                 "row": row,
-                "figure": f"{_(row.item)} — {figure}" if row.item else figure,
-                "paper": words.get(row.paper, row.paper),
-                "live": words.get(row.live, row.live),
+                "figure": figure,
+                "paper": words.get(row.paper) or _localise(row.paper),
+                "live": words.get(row.live) or _localise(row.live),
+                "difference": _localise(row.difference_text),
                 "status": _(replication.STATUS_LABELS[row.status]),
                 "note": _(row.note) if row.note else "",
             }

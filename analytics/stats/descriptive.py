@@ -24,6 +24,12 @@ from cohort.vocabulary import (
 )
 from followup.instruments import hads, nprs
 
+
+def _(text: str) -> str:
+    """Mark a label for translation: the pages translate it, this module stays Django-free."""
+    return text
+
+
 # Paper bins of the IV cumulative dose (mg) and IV duration (days): name -> upper bound
 # (inclusive); the last bin is open.
 DOSE_BINS: tuple[tuple[str, float], ...] = (
@@ -346,46 +352,75 @@ def _table_rows(patients: pd.DataFrame, table: Mapping[str, Any]) -> list[tuple[
     dose = table["iv_cumulative_dose_mg"]
     dose_n = int(dose["n"])
     comorbidity = dict(COMORBIDITIES)
-    rows = [("Age, mean (SD), y", _mean_sd_text(table["age"]))]
+    rows = [(_("Age, mean (SD), y"), _mean_sd_text(table["age"]))]
     for code, pct in table["history_pct"].items():
-        name = comorbidity.get(code, "None")
+        name = comorbidity.get(code, _("None"))
         rows.append((name, _count_text(pct, listed)))
     for code, pct in table["etiology_pct"].items():
         rows.append((dict(ETIOLOGIES)[code], _count_text(pct, with_etiology)))
     dn4 = table["dn4"]
     rows += [
-        ("DN4, mean (SD)", _mean_sd_text(dn4)),
-        ("DN4 >=4", _count_text(dn4["pct_ge4"], dn4["n"], fraction=True)),
+        (_("DN4, mean (SD)"), _mean_sd_text(dn4)),
+        (_("DN4 ≥4"), _count_text(dn4["pct_ge4"], dn4["n"], fraction=True)),
     ]
-    for key, name in (("mean_pain_baseline", "Mean pain"), ("max_pain_baseline", "Maximal pain")):
+    pain_labels = {
+        "mean_pain_baseline": (
+            _("Mean pain, mean (SD)"),
+            _("Mean pain <3"),
+            _("Mean pain 3-6"),
+            _("Mean pain ≥7"),
+        ),
+        "max_pain_baseline": (
+            _("Maximal pain, mean (SD)"),
+            _("Maximal pain <3"),
+            _("Maximal pain 3-6"),
+            _("Maximal pain ≥7"),
+        ),
+    }
+    for key, (mean_label, *band_labels) in pain_labels.items():
         pain = table[key]
-        rows.append((f"{name}, mean (SD)", _mean_sd_text(pain)))
-        for band, text in (("pct_lt3", "<3"), ("pct_3_6", "3-6"), ("pct_ge7", ">=7")):
-            rows.append((f"{name} {text}", _count_text(pain[band], pain["n"], fraction=True)))
+        rows.append((mean_label, _mean_sd_text(pain)))
+        for band, text in zip(("pct_lt3", "pct_3_6", "pct_ge7"), band_labels, strict=True):
+            rows.append((text, _count_text(pain[band], pain["n"], fraction=True)))
     rows += [
-        ("Pain paroxysms, median (IQR)", _median_text(table["pain_paroxysms_per_day"])),
-        ("Ketamine naive", _count_text(table["ketamine_naive_pct"], with_naive)),
-        ("IV route", _count_text(table["iv_route"]["pct"], with_route)),
-        ("IV cumulative dose, median (IQR), mg", _median_text(dose)),
+        (_("Pain paroxysms, median (IQR)"), _median_text(table["pain_paroxysms_per_day"])),
+        (_("Ketamine naive"), _count_text(table["ketamine_naive_pct"], with_naive)),
+        (_("IV route"), _count_text(table["iv_route"]["pct"], with_route)),
+        (_("IV cumulative dose, median (IQR), mg"), _median_text(dose)),
     ]
     bins = dose["quartile_bins_pct"]
-    for band, text in zip(bins, ("<=280", "281-444", "445-666", ">=667"), strict=True):
+    dose_labels = (_("IV dose ≤280 mg"), _("IV dose 281-444 mg"), _("IV dose 445-666 mg"))
+    for band, text in zip(bins, (*dose_labels, _("IV dose ≥667 mg")), strict=True):
         pct = bins[band]
-        rows.append((f"IV dose {text} mg", _count_text(pct, dose_n, fraction=True)))
-    rows.append(("IV duration, median (IQR), d", _median_text(table["iv_duration_days"])))
-    for key, name in (("hads_anxiety_baseline", "HADS-A"), ("hads_depression_baseline", "HADS-D")):
+        rows.append((text, _count_text(pct, dose_n, fraction=True)))
+    rows.append((_("IV duration, median (IQR), d"), _median_text(table["iv_duration_days"])))
+    hads_labels = {
+        "hads_anxiety_baseline": (
+            _("HADS-A, mean (SD)"),
+            _("HADS-A ≤7"),
+            _("HADS-A 8-10"),
+            _("HADS-A ≥11"),
+        ),
+        "hads_depression_baseline": (
+            _("HADS-D, mean (SD)"),
+            _("HADS-D ≤7"),
+            _("HADS-D 8-10"),
+            _("HADS-D ≥11"),
+        ),
+    }
+    for key, (mean_label, *band_labels) in hads_labels.items():
         hads = table[key]
-        rows.append((f"{name}, mean (SD)", _mean_sd_text(hads)))
-        for band, text in (("pct_le7", "<=7"), ("pct_8_10", "8-10"), ("pct_ge11", ">=11")):
-            rows.append((f"{name} {text}", _count_text(hads[band], hads["n"], fraction=True)))
+        rows.append((mean_label, _mean_sd_text(hads)))
+        for band, text in zip(("pct_le7", "pct_8_10", "pct_ge11"), band_labels, strict=True):
+            rows.append((text, _count_text(hads[band], hads["n"], fraction=True)))
     rows += [
-        ("SF-12 physical, mean (SD)", _mean_sd_text(table["sf12_pcs_baseline"])),
-        ("SF-12 mental, mean (SD)", _mean_sd_text(table["sf12_mcs_baseline"])),
-        ("No. of treatments, mean (SD)", _mean_sd_text(table["concomitant_treatments_count"])),
+        (_("SF-12 physical, mean (SD)"), _mean_sd_text(table["sf12_pcs_baseline"])),
+        (_("SF-12 mental, mean (SD)"), _mean_sd_text(table["sf12_mcs_baseline"])),
+        (_("No. of treatments, mean (SD)"), _mean_sd_text(table["concomitant_treatments_count"])),
     ]
     drug = dict(DRUG_CLASSES)
     for code, pct in table["concomitant_baseline_pct"].items():
-        rows.append((drug.get(code, "None"), _count_text(pct, n)))
+        rows.append((drug.get(code, _("None")), _count_text(pct, n)))
     return rows
 
 
@@ -407,6 +442,7 @@ def format_table(patients: pd.DataFrame, treatments: pd.DataFrame) -> dict[str, 
     }
     rows = [
         {"label": label_, **{name: columns[name][i][1] for name in groups}}
-        for i, (label_, _) in enumerate(columns["total"])
+        for i, (label_, _text) in enumerate(columns["total"])
     ]
-    return {"headers": headers, "rows": rows}
+    sizes = {name: len(group) for name, group in groups.items()}
+    return {"headers": headers, "sizes": sizes, "rows": rows}

@@ -57,7 +57,8 @@
       var points = band.timepoints.map(function (p) {
         return { month: month(p.timepoint), mean: p.mean, sem: p.sem };
       });
-      return meanSem(points, "HADS-D " + band.label + " (n = " + band.n + ")", COLOURS[i]);
+      var label = band.label.replace("<=", "≤").replace(">=", "≥");
+      return meanSem(points, "HADS-D " + label + " (n = " + band.n + ")", COLOURS[i]);
     });
     var yTitle = t("nprs_mean_sem", "NPRS, mean (SEM)");
     Plotly.newPlot(node, traces, layout(t("figure2", "Mean pain (NPRS) by baseline HADS-D"), yTitle,
@@ -83,8 +84,8 @@
         line: { color: COLOURS[i] },
       });
     });
-    Plotly.newPlot(node, traces, layout(t("trajectories", "NPRS trajectories"), "NPRS",
-      { yaxis: { title: { text: "NPRS" }, range: [0, 10] } }), CONFIG);
+    Plotly.newPlot(node, traces, layout(t("trajectories", "NPRS trajectories"), t("nprs", "NPRS"),
+      { yaxis: { title: { text: t("nprs", "NPRS") }, range: [0, 10] } }), CONFIG);
   }
 
   function drawAdverse(data) {

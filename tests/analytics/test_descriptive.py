@@ -200,8 +200,8 @@ def test_format_table_writes_the_papers_text_for_each_column():
     assert (heart["total"], heart["women"], heart["men"]) == ("2 (66.7)", "1 (50.0)", "1 (100.0)")
     assert rows["Cancer"]["total"] == "0"
     # DN4 >= 4 among the women: p2 scored 3, p1 not asked -> 0/1
-    assert rows["DN4 >=4"]["women"] == "0/1"
-    assert rows["DN4 >=4"]["total"] == "2/3 (66.7)"
+    assert rows["DN4 ≥4"]["women"] == "0/1"
+    assert rows["DN4 ≥4"]["total"] == "2/3 (66.7)"
     assert rows["IV cumulative dose, median (IQR), mg"]["total"] == "281 (280.5-474)"
     assert rows["Antidepressants"]["women"] == "2 (100.0)"
 
