@@ -195,8 +195,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _poll_seconds(active: AnalysisRun | None) -> int:
     """Return how often an open dashboard asks for news: often while a run is under way."""
     if active is not None:
-        return int(getattr(settings, "ANALYSIS_POLL_ACTIVE_SECONDS", 2))
-    return int(getattr(settings, "ANALYSIS_POLL_IDLE_SECONDS", 30))
+        return int(settings.ANALYSIS_POLL_ACTIVE_SECONDS)
+    return int(settings.ANALYSIS_POLL_IDLE_SECONDS)
 
 
 def _status_context(request: HttpRequest, shown: str, follow: bool) -> dict[str, Any]:

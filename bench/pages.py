@@ -1,4 +1,5 @@
-"""Server time of the nurse's pages (worklist, call entry) on a large demo cohort.
+"""Server time of the nurse's pages (worklist, call entry) and of the statistician's monitoring
+page and dashboard poll, on a large demo cohort.
 
 Usage: DATABASE_URL=postgres://... python bench/pages.py [--patients 32900] [--requests 200]
                                                          [--reseed]
@@ -6,8 +7,10 @@ Usage: DATABASE_URL=postgres://... python bench/pages.py [--patients 32900] [--r
 Seeds the ongoing demo cohort (``seed_demo --ongoing``: patients still in follow-up today) when
 the database holds a different number of demo patients, or always with ``--reseed``; then signs
 in the demo nurse (staff of every demo site: the largest worklist) with Django's test client in
-this process, and times many requests of each page. Prints the median and 95th percentile in
-milliseconds and the number of SQL queries per request.
+this process, and times many requests of each page. Then computes the central monitoring as the
+worker does after an analysis run (printing its time), and times the monitoring page, which reads
+that stored result, and the status poll an open dashboard sends. Prints the median and 95th
+percentile in milliseconds and the number of SQL queries per request.
 """
 
 from __future__ import annotations
@@ -63,6 +66,35 @@ def main() -> None:
         (one_site, f"nurse of one site ({site.code})"),
     ):
         _time_pages(user, who, args.requests)
+    _time_reading_pages(User.objects.get(username="statistician"), args.requests)
+
+
+def _time_reading_pages(user: Any, requests: int) -> None:
+    """Time the monitoring page (reading the stored result) and the dashboard's status poll."""
+    from django.utils import timezone
+
+    from analytics.models import AnalysisRun
+    from analytics.services import latest_good_run
+    from quality.services import monitoring_compute
+
+    run = latest_good_run()
+    if run is None:
+        # The status poll reads only the newest successful run's id and time: a run row without
+        # a report is enough to time it (the analysis itself is timed by bench/analysis.py).
+        run = AnalysisRun.objects.create(
+            status=AnalysisRun.Status.SUCCEEDED, trigger="manual", finished_at=timezone.now()
+        )
+    began = time.perf_counter()
+    snapshot = monitoring_compute(as_of=timezone.localdate(), run=run)
+    print(
+        f"central monitoring computed (worker side) in {time.perf_counter() - began:.1f} s "
+        f"on {snapshot.patients:,} patients; stored result {len(str(snapshot.result)):,} chars"
+    )
+    pages = {
+        "monitoring": lambda i: "/queries/monitoring/",
+        "status poll": lambda i: f"/analysis/status/?shown={run.pk}",
+    }
+    _time_urls(user, "statistician", pages, requests)
 
 
 class _Recorder:
@@ -77,7 +109,6 @@ class _Recorder:
 
 
 def _time_pages(user: Any, who: str, requests: int) -> None:
-    from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
@@ -94,6 +125,19 @@ def _time_pages(user: Any, who: str, requests: int) -> None:
         "call entry": lambda i: f"/calls/{calls[i % len(calls)].pk}/",
     }
     print(f"{who}: worklist counts {worklist.counts}")
+    _time_urls(user, who, pages, requests, client=client)
+
+
+def _time_urls(
+    user: Any, who: str, pages: dict[str, Any], requests: int, client: Any = None
+) -> None:
+    from django.db import connection
+    from django.test import Client
+
+    if client is None:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        print(f"{who}:")
     for name, url in pages.items():
         for i in range(10):  # warm-up: templates, connection, caches
             client.get(url(i))

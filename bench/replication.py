@@ -82,11 +82,28 @@ def analyse(seed: int, patients: int) -> dict[str, Any]:
 
 
 def _live_number(text: str) -> float | None:
-    head = text.split(" ")[0].lstrip("<>")
+    """Read a run's figure back from its text (``<.001`` as .0005, ``>.99`` as .995)."""
+    head = text.split(" ")[0]
+    bound = {"<": 0.5, ">": 1.005}.get(head[:1])
+    head = head.lstrip("<>")
     try:
-        return float(head if not head.startswith(".") else "0" + head)
+        value = float("0" + head if head.startswith(".") else head)
     except ValueError:
         return None
+    return value * bound if bound else value
+
+
+def _spread(values: list[float], p_values: bool) -> str:
+    if not values:
+        return "–"
+    if p_values:
+        from analytics.stats.pvalues import format_p
+
+        low, mid, high = (
+            format_p(v) for v in (min(values), statistics.median(values), max(values))
+        )
+        return f"{mid} [{low}, {high}]"
+    return f"{statistics.median(values):.3g} [{min(values):.3g}, {max(values):.3g}]"
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -104,11 +121,7 @@ def table(results: list[dict[str, Any]]) -> str:
             for row in rows
         )
         values = [v for v in (_live_number(row["live"]) for row in rows) if v is not None]
-        spread = (
-            f"{statistics.median(values):.3g} [{min(values):.3g}, {max(values):.3g}]"
-            if values
-            else "–"
-        )
+        spread = _spread(values, path.endswith("p"))
         sign = "sig." if rows[0]["paper_significant"] else "n.s."
         paper = f"{rows[0]['paper']} ({sign})"
         lines.append(f"{path:<62} {paper:>22}  {same:>4}/{len(rows):<4}  {spread:>26}")
@@ -130,6 +143,7 @@ def main() -> None:
     parser.add_argument("--load", type=Path, nargs="*")
     args = parser.parse_args()
     if args.load:
+        sys.path.insert(0, str(ROOT))
         results = [json.loads(line) for path in args.load for line in path.read_text().splitlines()]
         print(table(results))
         return

@@ -266,6 +266,10 @@ ANALYSIS_STALE_SECONDS = env_int("ANALYSIS_STALE_SECONDS", 900)
 # A queued run the broker never got is sent again by the minute sweep after this delay.
 ANALYSIS_REDISPATCH_SECONDS = env_int("ANALYSIS_REDISPATCH_SECONDS", 300)
 ANALYSIS_ON_COMMIT = env_bool("ANALYSIS_ON_COMMIT", default=True)
+# How often an open dashboard asks whether a newer run exists (seconds): while a run is under
+# way, and otherwise.
+ANALYSIS_POLL_ACTIVE_SECONDS = env_int("ANALYSIS_POLL_ACTIVE_SECONDS", 2)
+ANALYSIS_POLL_IDLE_SECONDS = env_int("ANALYSIS_POLL_IDLE_SECONDS", 30)
 # Overrides of analytics.report.Parameters (bootstrap resamples, seed, trajectory sweep).
 ANALYSIS_PARAMETERS: dict[str, object] = {
     "n_boot": env_int("ANALYSIS_BOOTSTRAP_RESAMPLES", 1000),

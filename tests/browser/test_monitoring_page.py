@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from accounts.roles import Role
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
+from quality.services import monitoring_compute
 from tests.factories import make_user
 
 
@@ -12,6 +15,7 @@ def test_statistician_sees_the_monitoring_plots_drawn(
     transactional_db, new_page, sign_in, live_server, shot
 ):
     demo_load(generate(329, seed=0))
+    monitoring_compute(as_of=dt.date(2019, 1, 1))  # what the worker stores after a run
     make_user("stat", Role.STATISTICIAN, [])
     page = new_page()
     errors: list[str] = []
