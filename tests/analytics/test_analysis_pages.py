@@ -227,3 +227,39 @@ def test_replication_puts_every_published_number_beside_the_live_one():
     missing = replication.compare({"cohort": {}, "results": {}})
     assert all(row.live == "–" for row in missing)
     assert {row.status for row in missing} == {replication.NOT_COMPARABLE}
+
+
+@pytest.fixture
+def interim_run(db, settings):
+    """A study cut on 1 March 2017 and analysed three days later: calls still ahead."""
+    import datetime as dt
+
+    import time_machine
+
+    settings.ANALYSIS_PARAMETERS = FAST
+    settings.ANALYSIS_QUEUE = "tests-not-consumed"
+    with time_machine.travel(dt.datetime(2017, 3, 4, 12, tzinfo=dt.UTC), tick=False):
+        demo_load(generate(60, seed=3, as_of=dt.date(2017, 3, 1)))
+        run = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
+        return services.run_execute(run_id=run.pk).run
+
+
+def test_an_interim_dashboard_shows_the_data_cut_and_who_has_reached_month_12(
+    client, statistician, interim_run
+):
+    report = interim_run.report
+    assert report["run"]["as_of"] == "2017-03-04"
+    cut = report["run"]["data_cut"]["reached"]
+    assert cut["M12"] < cut["BL"]
+    client.force_login(statistician)
+    page = client.get(reverse("analysis:dashboard")).content.decode()
+    assert "Data as of" in page
+    assert "Month 12 due" in page
+    assert "Sensitivity: the same model on observed values only" in page
+    assert "This run is an interim analysis" in page
+    rows = {
+        row["timepoint"]: row
+        for row in client.get(reverse("analysis:dashboard")).context["missingness"]
+    }
+    assert rows["M12"]["not_yet_observed"] > 0
+    assert rows["M12"]["reached"] == cut["M12"]
