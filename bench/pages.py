@@ -2,7 +2,7 @@
 page and dashboard poll, on a large demo cohort.
 
 Usage: DATABASE_URL=postgres://... python bench/pages.py [--patients 32900] [--requests 200]
-                                                         [--reseed]
+                                                         [--reseed] [--pages nurse reading]
 
 Seeds the ongoing demo cohort (``seed_demo --ongoing``: patients still in follow-up today) when
 the database holds a different number of demo patients, or always with ``--reseed``; then signs
@@ -36,6 +36,13 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=32900)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        choices=("nurse", "reading"),
+        default=["nurse", "reading"],
+        help="nurse: worklist and call entry; reading: monitoring page and dashboard poll",
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -61,12 +68,14 @@ def main() -> None:
     one_site, _ = User.objects.get_or_create(username="bench_nurse_one_site")
     user_set_role(user=one_site, role=Role.NURSE, sites=[site])
     print(f"{connection.vendor}: {Patient.objects.count():,} patients; {args.requests} requests")
-    for user, who in (
-        (User.objects.get(username="nurse"), "demo nurse, all 30 demo sites"),
-        (one_site, f"nurse of one site ({site.code})"),
-    ):
-        _time_pages(user, who, args.requests)
-    _time_reading_pages(User.objects.get(username="statistician"), args.requests)
+    if "nurse" in args.pages:
+        for user, who in (
+            (User.objects.get(username="nurse"), "demo nurse, all 30 demo sites"),
+            (one_site, f"nurse of one site ({site.code})"),
+        ):
+            _time_pages(user, who, args.requests)
+    if "reading" in args.pages:
+        _time_reading_pages(User.objects.get(username="statistician"), args.requests)
 
 
 def _time_reading_pages(user: Any, requests: int) -> None:
