@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role
 from analytics.services import reanalysis_on_commit
+from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
 from cohort.models import (
@@ -62,7 +63,10 @@ def eligibility_errors(
         errors["consent_date"] = _("The date the non-opposition form was signed is required.")
     elif inclusion_date is not None and consent_date > inclusion_date:
         errors["consent_date"] = _("Consent must be dated on or before inclusion.")
-    return errors
+    dates = plausible.enrolment_date_errors(
+        inclusion_date=inclusion_date, consent_date=consent_date
+    )
+    return dates | errors
 
 
 def next_study_code(site: Site) -> str:
@@ -191,9 +195,17 @@ def reschedule_open_calls(*, patient: Patient, by: Any) -> int:
     if first is None:
         return 0
     moved = 0
-    open_calls = patient.calls.filter(status__in=voc.OPEN_CALL_STATUSES).exclude(timepoint="BL")
+    open_calls = list(
+        patient.calls.filter(status__in=voc.OPEN_CALL_STATUSES).exclude(timepoint="BL")
+    )
+    plan = {call.pk: schedule.scheduled_call(first, call.timepoint) for call in open_calls}
+    errors = plausible.schedule_errors(
+        [planned.target for planned in plan.values()], patient=patient
+    )
+    if errors:
+        raise ValidationError(errors)
     for call in open_calls:
-        planned = schedule.scheduled_call(first, call.timepoint)
+        planned = plan[call.pk]
         if planned.target == call.target_date:
             continue
         call.target_date = planned.target
@@ -224,6 +236,9 @@ def administration_record(
     """Record an administration (dose converted to mg) and reschedule calls if it comes first."""
     patient_guard_edit(patient=patient, by=by, change=f"administration:{date.isoformat()}")
     reanalysis_on_commit()
+    errors = administration_days_errors(patient=patient, date=date, days=days)
+    if errors:
+        raise ValidationError(errors)
     administration = KetamineAdministration(
         patient=patient,
         date=date,
@@ -240,6 +255,24 @@ def administration_record(
     administration.save()
     reschedule_open_calls(patient=patient, by=by)
     return administration
+
+
+def administration_days_errors(
+    *,
+    patient: Patient,
+    date: dt.date,
+    days: int,
+    field: str = "date",
+    excluding: int | None = None,
+) -> dict[str, str]:
+    """Return the problem of an administration's days: implausible, or overlapping another."""
+    errors = plausible.administration_date_errors(date=date, patient=patient, field=field)
+    if errors:
+        return errors
+    others = patient.administrations.filter(voided_at__isnull=True).exclude(pk=excluding)
+    return plausible.overlap_errors(
+        date=date, days=days, others=list(others.values_list("date", "days")), field=field
+    )
 
 
 class StaleEditError(Exception):
@@ -284,6 +317,14 @@ def administration_update(
         raise ValueError(f"cannot change {sorted(unknown)}")
     for field, value in changes.items():
         setattr(administration, field, value)
+    errors = administration_days_errors(
+        patient=administration.patient,
+        date=administration.date,
+        days=administration.days,
+        excluding=administration.pk,
+    )
+    if errors:
+        raise ValidationError(errors)
     administration.compute_doses()
     administration.full_clean()
     _stamp(administration, by=by, reason=reason)
@@ -325,8 +366,9 @@ def patient_set_status(
         raise ValidationError({"status": _("Unknown status.")})
     if status in voc.CLOSED_PATIENT_STATUSES and not reason.strip():
         raise ValidationError({"status_reason": _("Give the reason the follow-up stops.")})
-    if date < patient.inclusion_date:
-        raise ValidationError({"status_date": _("The date cannot precede inclusion.")})
+    errors = plausible.status_date_errors(date=date, patient=patient)
+    if errors:
+        raise ValidationError(errors)
     patient.status, patient.status_date, patient.status_reason = status, date, reason
     _stamp(patient, by=by, reason=reason or f"Status set to {status}")
     patient.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
