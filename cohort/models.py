@@ -358,6 +358,27 @@ class KetamineAdministration(VoidableModel):
             self.compute_doses()
 
 
+class EnrolmentKey(models.Model):
+    """A key sent with an enrolment (the form's token, an API ``Idempotency-Key``).
+
+    The same key sent again by the same user returns the patient it created instead of
+    enrolling a second one. ``fingerprint`` hashes what the API sent, so that a key reused for
+    another enrolment is refused rather than answered with the wrong patient.
+    """
+
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="enrolment_key")
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrolment key")
+        verbose_name_plural = _("enrolment keys")
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.patient_id}"
+
+
 class PatientLock(ClinicalModel):
     """Whether a patient's follow-up is locked; the history keeps every lock and unlock.
 

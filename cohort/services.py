@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -24,6 +27,7 @@ from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
 from cohort.models import (
     DEFAULT_SIGNATURE_MEANING,
+    EnrolmentKey,
     KetamineAdministration,
     Patient,
     PatientContact,
@@ -430,6 +434,54 @@ def patient_enrol_with_administration(
     patient = patient_enrol(by=by, first_administration_date=administration["date"], **enrolment)
     administration_record(patient=patient, by=by, **administration)
     return patient
+
+
+class EnrolmentKeyReused(Exception):
+    """Raised when an enrolment key comes back with another enrolment than the one it made."""
+
+
+def enrolment_fingerprint(payload: Any) -> str:
+    """Return a hash of what a client sent to enrol, whatever the order of its keys."""
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def patient_enrol_once(
+    *, key: str, by: Any, enrol: Callable[[], Patient], fingerprint: str = ""
+) -> tuple[Patient, bool]:
+    """Run ``enrol()`` unless this user already enrolled with ``key``: (patient, created).
+
+    A repeated submission (a double click, a resent request) returns the patient the first one
+    created. With a ``fingerprint``, a key sent again with another content raises
+    ``EnrolmentKeyReused``. Two submissions racing each other: the second waits on the key's
+    unique index, then finds the first one's patient.
+    """
+    scoped = f"{getattr(by, 'pk', None)}:{key}"[:100]
+
+    def earlier() -> Patient | None:
+        found = EnrolmentKey.objects.select_related("patient").filter(key=scoped).first()
+        if found is None:
+            return None
+        if fingerprint and found.fingerprint and found.fingerprint != fingerprint:
+            raise EnrolmentKeyReused(
+                _("This key was already used for another enrolment (%(code)s).")
+                % {"code": found.patient.study_code}
+            )
+        return found.patient
+
+    patient = earlier()
+    if patient is not None:
+        return patient, False
+    try:
+        with transaction.atomic():
+            patient = enrol()
+            EnrolmentKey.objects.create(key=scoped, patient=patient, fingerprint=fingerprint)
+    except IntegrityError:
+        patient = earlier()
+        if patient is None:
+            raise
+        return patient, False
+    return patient, True
 
 
 # Lock and sign-off. A data manager locks a finished follow-up; a clinician of the patient's site
