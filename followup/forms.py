@@ -236,6 +236,7 @@ class CallEntryForm(QuestionnaireForm):
         cleaned = super().clean()
         # The rules the service applies, run here too so that every problem shows at once.
         problems = {
+            **self.unticked_detail_errors(),
             **adverse_event_errors(self.adverse_events()),
             **treatment_errors(self.treatments()),
         }
@@ -243,6 +244,32 @@ class CallEntryForm(QuestionnaireForm):
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
         return cleaned
+
+    def unticked_detail_errors(self) -> dict[str, str]:
+        """Return the details typed beside a box left unticked: each would be lost, so refused.
+
+        A drug's name without its class, a severity or "serious" without the effect, a
+        description of "other" without ticking it, a number of days without an administration.
+        """
+        data = self.cleaned_data
+        errors: dict[str, str] = {}
+        for code in voc.codes(voc.DRUG_CLASSES):
+            if (data.get(f"drug_{code}_name") or "").strip() and not data.get(f"drug_{code}"):
+                errors[f"drug_{code}_name"] = str(_("Tick the class or clear the name."))
+        for code in voc.codes(voc.ADVERSE_EFFECTS):
+            if data.get(f"ae_{code}"):
+                continue
+            if data.get(f"ae_{code}_severity"):
+                errors[f"ae_{code}_severity"] = str(_("Tick the effect or clear its severity."))
+            if data.get(f"ae_{code}_serious"):
+                errors[f"ae_{code}_serious"] = str(_("Tick the effect or untick Serious."))
+        if (data.get("ae_other_text") or "").strip() and not data.get("ae_other"):
+            errors["ae_other_text"] = str(_("Tick Other or clear the description."))
+        if (data.get("nondrug_other_text") or "").strip() and not data.get("nondrug_other"):
+            errors["nondrug_other_text"] = str(_("Tick Other or clear the description."))
+        if data.get("admin_days") is not None and self.administration() is None:
+            errors["admin_days"] = str(_("Give the administration, or clear the number of days."))
+        return errors
 
     def hads_rows(self) -> list[dict[str, forms.BoundField]]:
         """Return each HADS item with the reason given when it is blank."""
@@ -352,6 +379,8 @@ def call_initial(call: Any, previous_treatments: list[Any]) -> dict[str, Any]:
     initial: dict[str, Any] = {
         "version": call.version,
         "call_date": call.call_date or timezone.localdate(),
+        # A draft keeps the note typed for the attempt still to log.
+        "note": call.notes if call.is_open else "",
     }
     for name in missing.INSTRUMENT_FIELDS:
         row = getattr(call, name, None)

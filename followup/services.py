@@ -408,6 +408,12 @@ def call_save(
         _sync_treatments(call, treatments, by=by, reason=why)
     if administration:
         administration_record(patient=call.patient, by=by, **administration)
+    if was_open and note.strip() != call.notes:
+        # A draft keeps the note for the attempt still to log; completing logs it with it.
+        call.notes = "" if complete else note.strip()
+        if call.notes != FollowUpCall.objects.get(pk=call.pk).notes:
+            _stamp(call, by=by, reason=why)
+            call.save(update_fields=["notes", "updated_at"])
     if complete and was_open and not call.is_baseline:
         attempt = CallAttempt(call=call, outcome="reached", by=by, note=note)
         attempt.full_clean()

@@ -106,8 +106,13 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "draft")
     outcome = request.POST.get("outcome", "")
     completing = action == "save" and (outcome == "reached" or call.is_baseline)
-    form = CallEntryForm(request.POST, complete=completing, language=get_language())
+    initial = call_initial(call, selectors.previous_treatments(call))
+    form = CallEntryForm(
+        request.POST, complete=completing, language=get_language(), initial=initial
+    )
     status = 200
+    if form.is_valid() and outcome in UNREACHED_OUTCOMES:
+        _refuse_answers_without_the_patient(form, action=action)
     if form.is_valid():
         try:
             with database_save(request):
@@ -126,6 +131,38 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "followup/followupcall_entry.html", _call_context(call, form), status=status
     )
+
+
+# What an unreached attempt logs; every other input of the page goes with a reached call.
+ATTEMPT_FIELDS = frozenset({"outcome", "note", "version"})
+
+
+def _refuse_answers_without_the_patient(form: CallEntryForm, *, action: str) -> None:
+    """Refuse what an unreached attempt would not store: each answer changed, or the draft.
+
+    Only what differs from the page as it was shown counts (the treatments of the last call
+    are shown ticked).
+    """
+    if action == "draft":
+        form.add_error(
+            "outcome",
+            _(
+                "A draft keeps the answers of a reached call: choose Reached, or log this "
+                "attempt with the main button."
+            ),
+        )
+        return
+    for name in form.changed_data:
+        if name == "call_date" and not form.cleaned_data.get(name):
+            continue  # the day shown is today's: an empty one says nothing
+        if name not in ATTEMPT_FIELDS and name in form.fields:
+            form.add_error(
+                name,
+                _(
+                    "The patient was not reached: this would not be saved. Clear it, or choose "
+                    "Reached."
+                ),
+            )
 
 
 def call_page(
