@@ -84,7 +84,7 @@ def _time_pages(user: Any, who: str, requests: int) -> None:
     from followup.selectors import worklist_for_user
 
     worklist = worklist_for_user(user, today=timezone.localdate())
-    calls = [c for _, rows, _ in worklist.sections() for c in rows]
+    calls = [c for section in worklist.sections() for c in section.rows]
     if not calls:
         raise SystemExit("The worklist is empty: seed with --reseed (seed_demo --ongoing).")
     client = Client(HTTP_HOST="127.0.0.1")

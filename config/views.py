@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -32,12 +33,14 @@ from followup.selectors import (
     flagged_calls_for_user,
     lost_proposals_for_user,
     status_counts_for_user,
-    worklist_for_user,
 )
+from followup.views import worklist_context
 from quality.selectors import counts_by_site, open_queries_for_user
 
 # Locked follow-ups listed on a clinician's home page (the patient list has them all).
 SIGN_ROWS = 20
+# Flagged calls per page of a clinician's home page.
+FLAGGED_ROWS = 25
 
 
 @login_required
@@ -56,10 +59,15 @@ def home(request: HttpRequest) -> HttpResponse:
         "status_counts": status_counts_for_user(user),
         "today": today,
         "is_data_manager": user.has_role(Role.DATA_MANAGER) or user.is_superuser,
-        "worklist": worklist_for_user(user, today=today) if user.has_role(Role.NURSE) else None,
+        "worklist": None,
         "can_enrol": user.sees_identifiers or user.has_role(Role.DATA_MANAGER),
-        "flagged_calls": (flagged_calls_for_user(user) if user.has_role(Role.CLINICIAN) else None),
+        "flagged_calls": None,
     }
+    if user.has_role(Role.NURSE):
+        context.update(worklist_context(request))
+    if user.has_role(Role.CLINICIAN):
+        flagged = Paginator(flagged_calls_for_user(user), FLAGGED_ROWS)
+        context["flagged_calls"] = flagged.get_page(request.GET.get("page_flagged"))
     # Queries: the site staff see those to answer, data managers the counts per site and state.
     if user.has_role(Role.NURSE) or user.has_role(Role.CLINICIAN):
         context["open_queries"] = open_queries_for_user(user)

@@ -426,3 +426,17 @@ class DismissProposalForm(forms.Form):
     reason = forms.CharField(
         label=_("Why keep following"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class WorklistFilterForm(forms.Form):
+    """Narrow the worklist to one site, or to the study codes containing some text."""
+
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=None, required=False, to_field_name="code"
+    )
+    q = forms.CharField(label=_("Study code"), required=False, max_length=20)
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["site"].empty_label = _("All my sites")  # type: ignore[attr-defined]

@@ -19,10 +19,17 @@ from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
 from cohort import audit
 from cohort import vocabulary as voc
+from cohort.selectors import sites_for_user
 from cohort.services import patient_set_status
 from config.saves import SaveRefused, database_save, form_add_errors
 from followup import selectors, services
-from followup.forms import CallEntryForm, DismissProposalForm, MarkLostForm, call_initial
+from followup.forms import (
+    CallEntryForm,
+    DismissProposalForm,
+    MarkLostForm,
+    WorklistFilterForm,
+    call_initial,
+)
 from followup.models import FollowUpCall
 from followup.validators import QUESTIONNAIRE_FIELDS, live_scores
 from quality.services import queries_answer_on_correction
@@ -45,10 +52,36 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 
 def worklist_context(request: HttpRequest) -> dict[str, Any]:
-    """Return what the worklist template needs (also used by the nurse's home page)."""
+    """Return what the worklist template needs (also used by the nurse's home page).
+
+    ``site`` (a site code) and ``q`` (part of a study code) narrow every section;
+    ``page_<section>`` is the page shown of that section.
+    """
     now = timezone.localtime()
-    worklist = selectors.worklist_for_user(request.user, today=now.date(), now=now)
-    return {"worklist": worklist, "today": now.date()}
+    filters = WorklistFilterForm(request.GET or None, sites=sites_for_user(request.user))
+    narrowed = filters.cleaned_data if filters.is_valid() else {}
+    pages = {}
+    for key in selectors.WORKLIST_SECTIONS:
+        text = request.GET.get(f"page_{key}", "")
+        pages[key] = int(text) if text.isdigit() else 1
+    worklist = selectors.worklist_for_user(
+        request.user,
+        today=now.date(),
+        now=now,
+        pages=pages,
+        site=narrowed.get("site"),
+        search=narrowed.get("q") or "",
+    )
+    query = request.GET.copy()
+    for key in selectors.WORKLIST_SECTIONS:
+        query.pop(f"page_{key}", None)
+    return {
+        "worklist": worklist,
+        "today": now.date(),
+        "worklist_filters": filters,
+        "worklist_query": query.urlencode(),
+        "worklist_filtered": bool(narrowed.get("site") or narrowed.get("q")),
+    }
 
 
 def _call_context(call: FollowUpCall, form: CallEntryForm, **extra: Any) -> dict[str, Any]:
