@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Model
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -182,7 +183,9 @@ def patient_trail(patient: Patient, *, identifiers: bool) -> list[Entry]:
     )
     entries += _entries(
         KetamineAdministration.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
-        lambda row: _("Administration %(date)s") % {"date": row.date.isoformat()},
+        lambda row: (
+            _("Administration %(date)s") % {"date": date_format(row.date, "SHORT_DATE_FORMAT")}
+        ),
         identifiers=identifiers,
     )
     entries += _call_parts(list(calls), labels, identifiers)

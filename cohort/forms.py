@@ -184,7 +184,7 @@ class PatientFilterForm(forms.Form):
     q = forms.CharField(label=_("Study code"), required=False, max_length=20)
     site = forms.ModelChoiceField(label=_("Site"), queryset=None, required=False)
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Any")), *voc.PATIENT_STATUSES]
+        label=_("Status"), required=False, choices=[("", _("Any")), *_choices(voc.PATIENT_STATUSES)]
     )
     group = forms.ChoiceField(label=_("Pain trajectory"), required=False)
     flagged = forms.BooleanField(label=_("Calls to review only"), required=False)

@@ -78,7 +78,8 @@ def timeline(patient: Patient) -> dict[str, Any]:
     missed: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for call in calls:
-        when = (call.call_date or call.target_date).isoformat()
+        day = call.call_date or call.target_date
+        when = day.isoformat()
         if call.status == "reached":
             nprs = getattr(call, "nprs", None)
             hads = getattr(call, "hads", None)
@@ -86,6 +87,7 @@ def timeline(patient: Patient) -> dict[str, Any]:
             points.append(
                 {
                     "date": when,
+                    "day": day,
                     "timepoint": call.timepoint,
                     "nprs_mean": _number(nprs.mean) if nprs else None,
                     "nprs_max": _number(nprs.maximum) if nprs else None,
@@ -100,6 +102,7 @@ def timeline(patient: Patient) -> dict[str, Any]:
                 events.append(
                     {
                         "date": when,
+                        "day": day,
                         "timepoint": call.timepoint,
                         "types": [
                             f"{ae.get_type_display()} ({ae.get_severity_display()}"
@@ -112,7 +115,12 @@ def timeline(patient: Patient) -> dict[str, Any]:
                 )
         elif call.status in MISSED:
             missed.append(
-                {"date": when, "timepoint": call.timepoint, "status": call.get_status_display()}
+                {
+                    "date": when,
+                    "day": day,
+                    "timepoint": call.timepoint,
+                    "status": call.get_status_display(),
+                }
             )
     doses = []
     running = 0.0
@@ -121,6 +129,7 @@ def timeline(patient: Patient) -> dict[str, Any]:
         doses.append(
             {
                 "date": given.date.isoformat(),
+                "day": given.date,
                 "route": given.get_route_display(),
                 "total_mg": float(given.total_mg),
                 "days": given.days,

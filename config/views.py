@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views import defaults
+from django.views import defaults, i18n
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
@@ -164,3 +164,16 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the language from the header: for the session, and as a signed-in user's choice."""
+    from accounts.services import user_set_language
+
+    response = i18n.set_language(request)
+    chosen = request.POST.get("language", "")
+    user: Any = request.user
+    if user.is_authenticated and chosen in {code for code, _name in settings.LANGUAGES}:
+        user_set_language(user=user, language=chosen)
+    return response

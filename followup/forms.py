@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 _MISSING_CHOICES = [("", "—"), *((code, _(text)) for code, text in voc.MISSING_REASONS)]
 
 
-def _integer(label: str, low: int, high: int) -> forms.IntegerField:
+def _integer(label: Any, low: int, high: int) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         required=False,
@@ -100,8 +100,8 @@ class QuestionnaireForm(forms.Form):
     item of the instrument.
     """
 
-    nprs_mean = _integer(str(_("Mean pain (0-10)")), 0, 10)
-    nprs_max = _integer(str(_("Maximal pain (0-10)")), 0, 10)
+    nprs_mean = _integer(_("Mean pain (0-10)"), 0, 10)
+    nprs_max = _integer(_("Maximal pain (0-10)"), 0, 10)
     nprs_missing_reason = forms.ChoiceField(
         label=_("Why is pain missing?"), choices=_MISSING_CHOICES, required=False
     )
@@ -118,7 +118,8 @@ class QuestionnaireForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.complete = complete
         texts, self.answer_wordings = _loaded_wordings(language or get_language() or "en")
-        labels = {item.field: item.label for item in (*items.HADS, *items.SF12)}
+        # The neutral labels in the user's language, unless the study loaded licensed wordings.
+        labels: dict[str, Any] = {item.field: _(item.label) for item in (*items.HADS, *items.SF12)}
         labels.update(texts)
         for field in HADS_FIELDS:
             self.fields[field] = _integer(labels[field], hads.ITEM_MIN, hads.ITEM_MAX)
