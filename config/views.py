@@ -14,6 +14,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults, i18n
 from django.views.decorators.cache import never_cache
@@ -147,23 +148,78 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
 
 
+def _error_page(request: HttpRequest, status: int, title: str, explanation: str) -> HttpResponse:
+    """Render an error in the site's layout and language, with a way back."""
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else ""
+    context = {"title": title, "explanation": explanation, "status": status, "back": back}
+    return render(request, "error.html", context, status=status)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Refuse a malformed or oversized request: JSON under /api/, the plain page elsewhere."""
+    """Refuse a malformed or oversized request: JSON under /api/, a page elsewhere."""
     if isinstance(exception, RequestDataTooBig):
         detail = _("The request is larger than this server accepts.")
         if _is_api(request):
             return JsonResponse({"detail": detail}, status=413)
-        return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+        return _error_page(request, 413, _("Too large"), detail)
     if _is_api(request):
         return JsonResponse({"detail": _("Bad request.")}, status=400)
-    return defaults.bad_request(request, exception)
+    return _error_page(
+        request,
+        400,
+        _("Bad request"),
+        _("The page could not understand what your browser sent. Go back and try again."),
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Say that the user's role does not open this page, in the site's layout."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("You do not have permission.")}, status=403)
+    return _error_page(
+        request,
+        403,
+        _("Not for your role"),
+        _(
+            "Your role does not open this page. The home page lists what you can do; "
+            "ask a data manager if you need more."
+        ),
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Answer an unknown address under /api/ in JSON, as the API's own 404s are."""
+    """Answer an unknown address: JSON under /api/, as the API's own 404s are; a page elsewhere."""
     if _is_api(request):
         return JsonResponse({"detail": _("Not found.")}, status=404)
-    return defaults.page_not_found(request, exception)
+    return _error_page(
+        request,
+        404,
+        _("Page not found"),
+        _("There is no such page, or it belongs to a site you do not work for."),
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Apologise for an error of the server, without touching the database."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("Server error.")}, status=500)
+    try:
+        return render(
+            request,
+            "error.html",
+            {
+                "title": _("Something went wrong"),
+                "explanation": _(
+                    "The server could not finish this page. Nothing was saved by it; the team "
+                    "has the details. Try again in a moment."
+                ),
+                "status": 500,
+            },
+            status=500,
+        )
+    except Exception:  # the page itself failed (the database is down): plain words then
+        return defaults.server_error(request)
 
 
 @require_POST

@@ -36,6 +36,13 @@ from quality.services import queries_answer_on_correction
 
 UNREACHED_OUTCOMES = frozenset(voc.codes(voc.ATTEMPT_OUTCOMES)) - {"reached"}
 
+WORKLIST_ROLES = (Role.NURSE, Role.CLINICIAN)
+
+
+def has_worklist(user: Any) -> bool:
+    """Say whether the user has a worklist of calls (nurses and clinicians)."""
+    return any(user.has_role(role) for role in WORKLIST_ROLES)
+
 
 def _get_call_for_user(user: Any, pk: int) -> FollowUpCall:
     """Return a call of the user's sites, or 404 (other sites' calls do not exist for them)."""
@@ -45,7 +52,7 @@ def _get_call_for_user(user: Any, pk: int) -> FollowUpCall:
     return get_object_or_404(calls, pk=pk)
 
 
-@role_required(Role.NURSE, Role.CLINICIAN)
+@role_required(*WORKLIST_ROLES)
 def worklist(request: HttpRequest) -> HttpResponse:
     """List the calls to make, most urgent first."""
     return render(request, "followup/followupcall_worklist.html", worklist_context(request))
@@ -166,6 +173,13 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _back_from_call(request: HttpRequest, call: FollowUpCall) -> HttpResponse:
+    """Go back to where the user came from to a call: the worklist, else the patient's file."""
+    if has_worklist(request.user):
+        return redirect("followup:worklist")
+    return redirect("cohort:patient_detail", pk=call.patient_id)
+
+
 # What an unreached attempt logs; every other input of the page goes with a reached call.
 ATTEMPT_FIELDS = frozenset({"outcome", "note", "version"})
 
@@ -232,14 +246,14 @@ def _save_call(
                     "n": settings.CALL_FAILED_ATTEMPTS_TO_MISS,
                 },
             )
-            return redirect("followup:worklist")
+            return _back_from_call(request, call)
         label = dict(voc.ATTEMPT_OUTCOMES)[outcome]
         messages.info(
             request,
             _("%(code)s %(timepoint)s: attempt logged (%(outcome)s).")
             % {"code": call.patient.study_code, "timepoint": call.timepoint, "outcome": _(label)},
         )
-        return redirect("followup:worklist")
+        return _back_from_call(request, call)
     if action == "save" and outcome != "reached" and not call.is_baseline:
         raise ValidationError({"outcome": _("Choose the outcome of the call.")})
     complete = action == "save"
@@ -271,7 +285,7 @@ def _save_call(
         )
         if call.is_baseline:
             return redirect("cohort:patient_detail", pk=call.patient_id)
-        return redirect("followup:worklist")
+        return _back_from_call(request, call)
     messages.info(request, _("Draft saved."))
     return redirect("followup:call_entry", pk=call.pk)
 

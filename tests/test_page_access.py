@@ -83,6 +83,7 @@ TABLE = [
     post("logout",                           None,      LOGIN,   LOGIN,   LOGIN,   LOGIN,   LOGIN),
     post("set_language",                     None,      MOVED,   MOVED,   MOVED,   MOVED,   MOVED),
     get("accounts:security",                 None,      LOGIN,   200,     200,     200,     200),
+    post("accounts:language",                None,      LOGIN,   MOVED,   MOVED,   MOVED,   MOVED),
     get("accounts:second_factor_setup",      None,      LOGIN,   200,     200,     200,     200),
     get("accounts:second_factor_verify",     None,      LOGIN,   MOVED,   MOVED,   MOVED,   MOVED),
     post("accounts:second_factor_turn_off",  None,      LOGIN,   MOVED,   MOVED,   MOVED,   MOVED),
