@@ -77,14 +77,15 @@ def _links(page: str) -> set[str]:
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_link_on_every_page_a_persona_opens_leads_to_a_page_they_can_open(
-    request, world, persona
+    request, persona
 ):
+    objects = request.getfixturevalue("world")
     client = _client_for(persona, request)
     pages = []
     for line in TABLE:
         if line.method != "GET" or line.expected(persona, "A") != 200:
             continue
-        pages.append(reverse(line.name, kwargs=world["A"][line.fill] if line.fill else {}))
+        pages.append(reverse(line.name, kwargs=objects["A"][line.fill] if line.fill else {}))
     links: dict[str, str] = {}
     for url in pages:
         response = client.get(url)
