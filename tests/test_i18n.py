@@ -109,8 +109,8 @@ def test_every_message_the_app_marks_is_in_the_french_catalogue_and_translated()
     committed = po.read_text(encoding="utf-8")
     try:
         subprocess.run(
-            [sys.executable, "manage.py", "makemessages", "-l", "fr", "--ignore=.venv", "--ignore=var",
-             "--no-location", "--no-wrap"],
+            [sys.executable, "manage.py", "makemessages", "-l", "fr", "--ignore=.venv",
+             "--ignore=var", "--no-location", "--no-wrap"],
             cwd=settings.BASE_DIR, check=True, capture_output=True,
         )  # fmt: skip
         fresh = po.read_text(encoding="utf-8")
