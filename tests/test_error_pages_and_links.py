@@ -76,9 +76,7 @@ def _links(page: str) -> set[str]:
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_link_on_every_page_a_persona_opens_leads_to_a_page_they_can_open(
-    request, persona
-):
+def test_every_link_on_every_page_a_persona_opens_leads_to_a_page_they_can_open(request, persona):
     objects = request.getfixturevalue("world")
     client = _client_for(persona, request)
     pages = []
