@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,4 +137,36 @@ def timeline(patient: Patient) -> dict[str, Any]:
                 "cumulative_mg": running,
             }
         )
-    return {"points": points, "missed": missed, "events": events, "doses": doses}
+    planned = [call.target_date for call in calls]
+    days = [*planned, *(dose["day"] for dose in doses), patient.inclusion_date]
+    margin = dt.timedelta(days=7)
+    return {
+        "points": points,
+        "missed": missed,
+        "events": events,
+        "doses": doses,
+        # The whole planned follow-up, so that one visit or none still gives a year's axis.
+        "axis": [(min(days) - margin).isoformat(), (max(days) + margin).isoformat()],
+        "labels": chart_labels(),
+    }
+
+
+def chart_labels() -> dict[str, str]:
+    """Return the words of the timeline charts in the reader's language."""
+    return {
+        "mean_pain": _("Mean pain"),
+        "max_pain": _("Maximal pain"),
+        "ketamine": _("Ketamine (mg)"),
+        "adverse_effect": _("Adverse effect"),
+        "missed_call": _("Missed call"),
+        "hads_anxiety": _("HADS anxiety"),
+        "hads_depression": _("HADS depression"),
+        "pcs": _("Physical (PCS)"),
+        "mcs": _("Mental (MCS)"),
+        "norm_score": _("Norm-based score"),
+        "mg_each": _("mg per administration"),
+        "mg_cumulative": _("cumulative mg"),
+        "cumulative": _("Cumulative (mg)"),
+        "no_answers": _("No answers yet"),
+        "no_dose": _("No administration yet"),
+    }
