@@ -114,7 +114,7 @@ TABLE = [
     post("quality:query_answer",             "query",   LOGIN,   SITEMOV, SITEMOV, 403,     403),
     post("quality:query_close",              "query",   LOGIN,   403,     403,     403,     MOVED),
     post("quality:query_reopen",             "query",   LOGIN,   403,     403,     403,     MOVED),
-    post("quality:query_raise",              "call_pk", LOGIN,   403,     403,     403,     MOVED),
+    post("quality:query_raise",              "call_pk", LOGIN,   403,     403,     403,     400),
     get("quality:monitoring",                None,      LOGIN,   403,     403,     200,     200),
     get("analysis:dashboard",                None,      LOGIN,   403,     200,     200,     200),
     get("analysis:run_status",               None,      LOGIN,   403,     200,     200,     200),
