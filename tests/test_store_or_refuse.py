@@ -72,6 +72,7 @@ BASELINES: dict[tuple[str, str], dict[str, Any]] = {
     ("quality:query_reopen", ""): {"text": "Still wrong"},
     ("quality:query_raise", ""): {"target": "", "text": "Please check"},
     ("cohort:patient_sign", ""): {"password": "a-long-test-password"},
+    ("accounts:language", ""): {"language": "en"},
     ("accounts:password_change", ""): {
         "old_password": "a-long-test-password",
         "new_password1": "another-long-password-7",

@@ -116,7 +116,7 @@ def test_call_page_lists_the_attempts_and_the_preferred_time(client, patient_a, 
     assert "2 earlier attempts" in page
     assert page.count("<td>Voicemail</td>") == 2
     assert page.count("<td>nurse_a</td>") == 2
-    assert page.count("01/12/2026 2:30 p.m.") == 2  # local time of the attempts
+    assert page.count("12 Jan 2026, 14:30") == 2  # local time of the attempts
     assert "Mon · 14:00–16:00" in page
     assert "Call now" in page
     assert "2 / 5" in page
