@@ -16,8 +16,9 @@ class User(AbstractUser):
     sites = models.ManyToManyField(
         "cohort.Site", blank=True, related_name="staff", verbose_name=_("sites")
     )
+    # Empty until the user chooses: the browser's language (or the header switch) applies.
     language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
     )
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,6 +34,17 @@ def user_set_role(*, user: User, role: Role, sites: Iterable[Site]) -> User:
     user.is_staff = role == Role.DATA_MANAGER
     user.save(update_fields=["is_staff"])
     user._roles_cache = None  # type: ignore[attr-defined]
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """Record the language a user chose ("" hands the choice back to the browser)."""
+    known = {code for code, _name in settings.LANGUAGES}
+    if language not in known | {""}:
+        raise ValidationError({"language": _("Choose English or French.")})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
     return user
 
 

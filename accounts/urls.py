@@ -9,6 +9,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("security/", views.security, name="security"),
+    path("language/", views.language, name="language"),
     path("security/setup/", views.second_factor_setup, name="second_factor_setup"),
     path("security/verify/", views.second_factor_verify, name="second_factor_verify"),
     path("security/turn-off/", views.second_factor_turn_off, name="second_factor_turn_off"),

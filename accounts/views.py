@@ -6,14 +6,18 @@ import base64
 from typing import Any
 
 import segno
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -47,8 +51,39 @@ def security(request: HttpRequest) -> HttpResponse:
     context = {
         "has_device": user_has_device(user),
         "required": user.second_factor_required,
+        "language_form": LanguageForm(initial={"language": user.language}),
     }
     return render(request, "accounts/security.html", context)
+
+
+class LanguageForm(forms.Form):
+    """The language of the pages: English, French, or the browser's."""
+
+    language = forms.ChoiceField(
+        label=_lazy("Language of the pages"),
+        choices=[("", _lazy("As my browser asks")), *settings.LANGUAGES],
+        required=False,
+    )
+
+
+@login_required
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Record the language the user chose on their account page."""
+    form = LanguageForm(request.POST)
+    chosen = form.cleaned_data["language"] if form.is_valid() else None
+    if chosen is None:
+        messages.error(request, _("Choose English or French."))
+        return redirect("accounts:security")
+    services.user_set_language(user=request.user, language=chosen)  # type: ignore[arg-type]
+    translation.activate(chosen or translation.get_language_from_request(request))
+    messages.success(request, _("Language saved."))
+    response = redirect("accounts:security")
+    if chosen:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, chosen, samesite="Lax")
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
 
 
 def _key_groups(device: TOTPDevice) -> str:

@@ -124,13 +124,17 @@ def _time_pages(user: Any, who: str, requests: int) -> None:
     from followup.selectors import worklist_for_user
 
     worklist = worklist_for_user(user, today=timezone.localdate())
-    calls = [c for _, rows, _ in worklist.sections() for c in rows]
+    calls = [c for section in worklist.sections() for c in section.rows]
     if not calls:
         raise SystemExit("The worklist is empty: seed with --reseed (seed_demo --ongoing).")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
+    site = worklist.due_today[0].patient.site.code if worklist.due_today else ""
     pages = {
         "worklist": lambda i: "/calls/",
+        "worklist p.2": lambda i: "/calls/?page_due_today=2&page_upcoming=2",
+        "worklist site": lambda i: f"/calls/?site={site}",
+        "worklist code": lambda i: f"/calls/?q={calls[i % len(calls)].patient.study_code}",
         "call entry": lambda i: f"/calls/{calls[i % len(calls)].pk}/",
     }
     print(f"{who}: worklist counts {worklist.counts}")
@@ -160,7 +164,7 @@ def _time_urls(
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.status_code
         print(
-            f"  {name:<11} median {statistics.median(times):6.1f} ms   "
+            f"  {name:<14} median {statistics.median(times):6.1f} ms   "
             f"p95 {_percentile(times, 0.95):6.1f} ms   {len(queries)} queries"
         )
 

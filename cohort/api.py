@@ -6,13 +6,15 @@ from typing import Any
 
 import django_filters
 from django.db.models import Prefetch, Q, QuerySet, Sum
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import DATA_ENTRY_ROLES
+from cohort import services
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient, Signature, Site
 from cohort.selectors import patients_for_user, sites_for_user
@@ -29,6 +31,8 @@ from cohort.serializers import (
 from config.api import ALL_ROLES, IdFilter, StudyRolePermission
 
 WRITE_ROLES = frozenset(DATA_ENTRY_ROLES)
+IDEMPOTENCY_KEY_MAX = 64
+REPLAYED = {"Idempotent-Replayed": "true"}
 
 
 class SiteViewSet(viewsets.ReadOnlyModelViewSet):
@@ -55,9 +59,6 @@ class PatientFilter(django_filters.FilterSet):
         fields = ("site", "status", "etiology", "search")
 
 
-@extend_schema_view(
-    create=extend_schema(request=PatientEnrolSerializer, responses={201: PatientSerializer}),
-)
 class PatientViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -89,12 +90,47 @@ class PatientViewSet(
             patients = patients.select_related("contact")
         return patients.order_by("study_code")
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description=(
+                    "Any unique string (up to 64 characters): the same request sent again with "
+                    "the same key returns the patient the first one enrolled (200), not a new "
+                    "one; the same key with another content is a 409."
+                ),
+            )
+        ],
+        request=PatientEnrolSerializer,
+        responses={201: PatientSerializer, 200: PatientSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Enrol a patient (and record the first administration when given)."""
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > IDEMPOTENCY_KEY_MAX:
+            raise ValidationError(
+                {"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX} characters."]}
+            )
         serializer = PatientEnrolSerializer(data=request.data, sites=sites_for_user(request.user))
         serializer.is_valid(raise_exception=True)
-        patient = serializer.save(by=request.user)
+        created = True
+        if key:
+            try:
+                patient, created = services.patient_enrol_once(
+                    key=f"api:{key}",
+                    by=request.user,
+                    enrol=lambda: serializer.save(by=request.user),
+                    fingerprint=services.enrolment_fingerprint(request.data),
+                )
+            except services.EnrolmentKeyReused as exc:
+                return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        else:
+            patient = serializer.save(by=request.user)
         output = self.get_serializer(self.get_queryset().get(pk=patient.pk))
+        if not created:
+            return Response(output.data, status=status.HTTP_200_OK, headers=REPLAYED)
         return Response(output.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PatientStatusSerializer, responses=PatientSerializer)

@@ -8,13 +8,16 @@ site staff only; for everyone else a change to them reads "changed", without val
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Model
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient, PatientContact, PatientLock, Signature
 from followup.models import (
     AdverseEvent,
@@ -52,14 +55,60 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, model_field: Any = None) -> str:
+    """Return a stored value as a reader reads it: labels, not codes; the local date format."""
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    labels = dict(getattr(model_field, "flatchoices", None) or [])
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value) or "–"
+        return ", ".join(_label(v) for v in value) or "–"
+    if value in labels:
+        return str(labels[value])
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, date):
+        return date_format(value, "SHORT_DATE_FORMAT")
     return str(value)
+
+
+def _label(code: Any) -> str:
+    """Return the label of a vocabulary code stored in a list (comorbidities)."""
+    for vocabulary in (voc.COMORBIDITIES, voc.REVIEW_REASONS):
+        if code in dict(vocabulary):
+            return gettext(dict(vocabulary)[code])
+    return str(code)
+
+
+# Reasons the services give their own changes, shown in the reader's language.
+SYSTEM_REASONS = frozenset(
+    {
+        gettext_noop("Enrolment"),
+        gettext_noop("Schedule created at enrolment"),
+        gettext_noop("Administration recorded"),
+        gettext_noop("Draft saved"),
+        gettext_noop("Call completed"),
+        gettext_noop("Unticked at the call"),
+        gettext_noop("Stopped or unticked at the call"),
+        gettext_noop("Follow-up locked"),
+    }
+)
+
+
+def _reason(text: str) -> str:
+    """Return the reason of a change; the services' own words in the reader's language."""
+    kind, _sep, code = text.partition(": ")
+    if kind == "Attempt" and code in dict(voc.ATTEMPT_OUTCOMES):
+        return _("Attempt: %(outcome)s") % {"outcome": _code_label((voc.ATTEMPT_OUTCOMES,), code)}
+    return gettext(text) if text in SYSTEM_REASONS else text
+
+
+def _code_label(vocabularies: tuple[voc.Vocabulary, ...], code: str) -> str:
+    for vocabulary in vocabularies:
+        if code in dict(vocabulary):
+            return gettext(dict(vocabulary)[code])
+    return code
 
 
 def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None) -> list[Entry]:
@@ -91,11 +140,13 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
             for change in delta.changes:
                 if change.field in HIDDEN_FIELDS:
                     continue
-                label = str(row.instance._meta.get_field(change.field).verbose_name)
+                model_field = row.instance._meta.get_field(change.field)
+                label = str(model_field.verbose_name)
                 if isinstance(row.instance, PatientContact) and not identifiers:
                     changes.append(Change(label, _("hidden"), _("changed")))
                 else:
-                    changes.append(Change(label, _value(change.old), _value(change.new)))
+                    old, new = _value(change.old, model_field), _value(change.new, model_field)
+                    changes.append(Change(label, old, new))
         if before is not None and row.history_type == "~" and not changes:
             previous[row.id] = row
             continue  # a save that changed only bookkeeping columns
@@ -107,7 +158,7 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
                 who=_who(user),
                 what=describe(row),
                 action=str(action),
-                reason=row.history_change_reason or "",
+                reason=_reason(row.history_change_reason or ""),
                 changes=changes,
             )
         )
@@ -148,12 +199,30 @@ def call_trail(call: FollowUpCall, *, identifiers: bool) -> list[Entry]:
 def _call_parts(call_ids: list[int], labels: dict[int, str], identifiers: bool) -> list[Entry]:
     by_call = _call_label(labels)
     parts: list[tuple[type[Model], Any]] = [
-        (CallAttempt, lambda row: f"{by_call(row)} · {_('attempt')} ({row.outcome})"),
+        (
+            CallAttempt,
+            lambda row: (
+                f"{by_call(row)} · {_('attempt')} "
+                f"({_code_label((voc.ATTEMPT_OUTCOMES,), row.outcome)})"
+            ),
+        ),
         (NprsResponse, lambda row: f"{by_call(row)} · NPRS"),
         (HadsResponse, lambda row: f"{by_call(row)} · HADS"),
         (Sf12Response, lambda row: f"{by_call(row)} · SF-12"),
-        (AdverseEvent, lambda row: f"{by_call(row)} · {_('adverse effect')} {row.type}"),
-        (ConcomitantTreatment, lambda row: f"{by_call(row)} · {_('treatment')} {row.code}"),
+        (
+            AdverseEvent,
+            lambda row: (
+                f"{by_call(row)} · {_('adverse effect')} "
+                f"{_code_label((voc.ADVERSE_EFFECTS,), row.type)}"
+            ),
+        ),
+        (
+            ConcomitantTreatment,
+            lambda row: (
+                f"{by_call(row)} · {_('treatment')} "
+                f"{_code_label((voc.DRUG_CLASSES, voc.NON_DRUG_TREATMENTS), row.code)}"
+            ),
+        ),
     ]
     entries = _entries(
         FollowUpCall.history.filter(id__in=call_ids),
@@ -182,7 +251,9 @@ def patient_trail(patient: Patient, *, identifiers: bool) -> list[Entry]:
     )
     entries += _entries(
         KetamineAdministration.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
-        lambda row: _("Administration %(date)s") % {"date": row.date.isoformat()},
+        lambda row: (
+            _("Administration %(date)s") % {"date": date_format(row.date, "SHORT_DATE_FORMAT")}
+        ),
         identifiers=identifiers,
     )
     entries += _call_parts(list(calls), labels, identifiers)

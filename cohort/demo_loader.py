@@ -33,6 +33,7 @@ from cohort.demo import DemoCohort
 from cohort.demo.frames import SF12_ITEM_REASONS
 from cohort.fields import encrypt
 from cohort.models import (
+    EnrolmentKey,
     KetamineAdministration,
     Patient,
     PatientContact,
@@ -343,6 +344,8 @@ def demo_purge() -> dict[str, int]:
     demo_patients = Patient.objects.filter(site__is_demo=True).values("id")
     demo_calls = FollowUpCall.objects.filter(patient__site__is_demo=True).values("id")
     removed: dict[str, int] = {}
+    keys = EnrolmentKey.objects.filter(patient_id__in=demo_patients)
+    removed["enrolmentkey"] = keys._raw_delete(keys.db)
     # A demo follow-up may have been locked and signed on the pages: those rows go first.
     for model in (Signature, PatientLock, *CLINICAL_MODELS):
         if model is Patient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django import forms
@@ -99,9 +100,13 @@ class PatientEnrolForm(forms.Form):
     paroxysms_per_day = forms.IntegerField(
         label=_("Pain paroxysms per day"), min_value=0, max_value=500, required=False
     )
+    # One token per form shown: the same form sent twice enrols one patient (a double click,
+    # the page sent again after "back").
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["submission"].initial = uuid.uuid4().hex
         self.sites = {str(site.pk): site for site in sites}
         self.fields["site"].choices = [(pk, str(site)) for pk, site in self.sites.items()]
         if len(self.sites) == 1:
@@ -125,6 +130,7 @@ class PatientEnrolForm(forms.Form):
     def values(self) -> dict[str, Any]:
         """Return the cleaned values for ``patient_enrol``."""
         values = dict(self.cleaned_data)
+        values.pop("submission", None)
         values["site"] = self.sites[values["site"]]
         values["phone_alt"] = values.get("phone_alt") or ""
         if values.get("dn4") is None and values.get("etiology") not in voc.DN4_NOT_ASKED_FOR:
@@ -178,7 +184,7 @@ class PatientFilterForm(forms.Form):
     q = forms.CharField(label=_("Study code"), required=False, max_length=20)
     site = forms.ModelChoiceField(label=_("Site"), queryset=None, required=False)
     status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Any")), *voc.PATIENT_STATUSES]
+        label=_("Status"), required=False, choices=[("", _("Any")), *_choices(voc.PATIENT_STATUSES)]
     )
     group = forms.ChoiceField(label=_("Pain trajectory"), required=False)
     flagged = forms.BooleanField(label=_("Calls to review only"), required=False)

@@ -17,6 +17,7 @@ from cohort import vocabulary as voc
 from cohort.call_times import is_preferred_time
 from cohort.clinical import ClinicalModel, VoidableModel
 from cohort.fields import EncryptedTextField
+from cohort.plausible import DATE_CEILING, DATE_FLOOR
 
 
 def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
@@ -25,6 +26,12 @@ def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
 
 def _in(field: str, vocabulary: voc.Vocabulary) -> Q:
     return Q(**{f"{field}__in": voc.codes(vocabulary)})
+
+
+def _dated(field: str, *, nullable: bool = False) -> Q:
+    """Return the database's bounds of a clinical date (``cohort.plausible``): 2000 to 2099."""
+    bounded = Q(**{f"{field}__gte": DATE_FLOOR, f"{field}__lt": DATE_CEILING})
+    return bounded | Q(**{f"{field}__isnull": True}) if nullable else bounded
 
 
 def _between(field: str, low: float, high: float, *, nullable: bool = True) -> Q:
@@ -144,6 +151,17 @@ class Patient(ClinicalModel):
                 condition=Q(consent_date__lte=models.F("inclusion_date")),
                 name="patient_consent_before_inclusion",
                 violation_error_message=_("Consent must be dated on or before inclusion."),
+            ),
+            models.CheckConstraint(
+                condition=_dated("inclusion_date") & _dated("consent_date"),
+                name="patient_dates_plausible",
+                violation_error_message=_("Inclusion and consent must be dated 2000 to 2099."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status_date__isnull=True)
+                | Q(status_date__gte=models.F("inclusion_date"), status_date__lt=DATE_CEILING),
+                name="patient_status_after_inclusion",
+                violation_error_message=_("The status date cannot precede inclusion."),
             ),
             models.CheckConstraint(
                 condition=Q(call_from__isnull=True, call_to__isnull=True)
@@ -317,6 +335,11 @@ class KetamineAdministration(VoidableModel):
             models.CheckConstraint(
                 condition=Q(weight_kg__gte=20, weight_kg__lte=350), name="admin_weight_range"
             ),
+            models.CheckConstraint(
+                condition=_dated("date"),
+                name="admin_date_plausible",
+                violation_error_message=_("An administration must be dated 2000 to 2099."),
+            ),
         ]
         indexes = [models.Index(fields=["patient", "date"])]
 
@@ -333,6 +356,27 @@ class KetamineAdministration(VoidableModel):
     def clean(self) -> None:
         if self.dose_unit and self.dose_value is not None and self.weight_kg is not None:
             self.compute_doses()
+
+
+class EnrolmentKey(models.Model):
+    """A key sent with an enrolment (the form's token, an API ``Idempotency-Key``).
+
+    The same key sent again by the same user returns the patient it created instead of
+    enrolling a second one. ``fingerprint`` hashes what the API sent, so that a key reused for
+    another enrolment is refused rather than answered with the wrong patient.
+    """
+
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="enrolment_key")
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("enrolment key")
+        verbose_name_plural = _("enrolment keys")
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.patient_id}"
 
 
 class PatientLock(ClinicalModel):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -19,10 +22,12 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role
 from analytics.services import reanalysis_on_commit
+from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
 from cohort.models import (
     DEFAULT_SIGNATURE_MEANING,
+    EnrolmentKey,
     KetamineAdministration,
     Patient,
     PatientContact,
@@ -62,7 +67,10 @@ def eligibility_errors(
         errors["consent_date"] = _("The date the non-opposition form was signed is required.")
     elif inclusion_date is not None and consent_date > inclusion_date:
         errors["consent_date"] = _("Consent must be dated on or before inclusion.")
-    return errors
+    dates = plausible.enrolment_date_errors(
+        inclusion_date=inclusion_date, consent_date=consent_date
+    )
+    return dates | errors
 
 
 def next_study_code(site: Site) -> str:
@@ -191,9 +199,17 @@ def reschedule_open_calls(*, patient: Patient, by: Any) -> int:
     if first is None:
         return 0
     moved = 0
-    open_calls = patient.calls.filter(status__in=voc.OPEN_CALL_STATUSES).exclude(timepoint="BL")
+    open_calls = list(
+        patient.calls.filter(status__in=voc.OPEN_CALL_STATUSES).exclude(timepoint="BL")
+    )
+    plan = {call.pk: schedule.scheduled_call(first, call.timepoint) for call in open_calls}
+    errors = plausible.schedule_errors(
+        [planned.target for planned in plan.values()], patient=patient
+    )
+    if errors:
+        raise ValidationError(errors)
     for call in open_calls:
-        planned = schedule.scheduled_call(first, call.timepoint)
+        planned = plan[call.pk]
         if planned.target == call.target_date:
             continue
         call.target_date = planned.target
@@ -224,6 +240,9 @@ def administration_record(
     """Record an administration (dose converted to mg) and reschedule calls if it comes first."""
     patient_guard_edit(patient=patient, by=by, change=f"administration:{date.isoformat()}")
     reanalysis_on_commit()
+    errors = administration_days_errors(patient=patient, date=date, days=days)
+    if errors:
+        raise ValidationError(errors)
     administration = KetamineAdministration(
         patient=patient,
         date=date,
@@ -240,6 +259,24 @@ def administration_record(
     administration.save()
     reschedule_open_calls(patient=patient, by=by)
     return administration
+
+
+def administration_days_errors(
+    *,
+    patient: Patient,
+    date: dt.date,
+    days: int,
+    field: str = "date",
+    excluding: int | None = None,
+) -> dict[str, str]:
+    """Return the problem of an administration's days: implausible, or overlapping another."""
+    errors = plausible.administration_date_errors(date=date, patient=patient, field=field)
+    if errors:
+        return errors
+    others = patient.administrations.filter(voided_at__isnull=True).exclude(pk=excluding)
+    return plausible.overlap_errors(
+        date=date, days=days, others=list(others.values_list("date", "days")), field=field
+    )
 
 
 class StaleEditError(Exception):
@@ -284,6 +321,14 @@ def administration_update(
         raise ValueError(f"cannot change {sorted(unknown)}")
     for field, value in changes.items():
         setattr(administration, field, value)
+    errors = administration_days_errors(
+        patient=administration.patient,
+        date=administration.date,
+        days=administration.days,
+        excluding=administration.pk,
+    )
+    if errors:
+        raise ValidationError(errors)
     administration.compute_doses()
     administration.full_clean()
     _stamp(administration, by=by, reason=reason)
@@ -325,8 +370,9 @@ def patient_set_status(
         raise ValidationError({"status": _("Unknown status.")})
     if status in voc.CLOSED_PATIENT_STATUSES and not reason.strip():
         raise ValidationError({"status_reason": _("Give the reason the follow-up stops.")})
-    if date < patient.inclusion_date:
-        raise ValidationError({"status_date": _("The date cannot precede inclusion.")})
+    errors = plausible.status_date_errors(date=date, patient=patient)
+    if errors:
+        raise ValidationError(errors)
     patient.status, patient.status_date, patient.status_reason = status, date, reason
     _stamp(patient, by=by, reason=reason or f"Status set to {status}")
     patient.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
@@ -388,6 +434,54 @@ def patient_enrol_with_administration(
     patient = patient_enrol(by=by, first_administration_date=administration["date"], **enrolment)
     administration_record(patient=patient, by=by, **administration)
     return patient
+
+
+class EnrolmentKeyReused(Exception):
+    """Raised when an enrolment key comes back with another enrolment than the one it made."""
+
+
+def enrolment_fingerprint(payload: Any) -> str:
+    """Return a hash of what a client sent to enrol, whatever the order of its keys."""
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def patient_enrol_once(
+    *, key: str, by: Any, enrol: Callable[[], Patient], fingerprint: str = ""
+) -> tuple[Patient, bool]:
+    """Run ``enrol()`` unless this user already enrolled with ``key``: (patient, created).
+
+    A repeated submission (a double click, a resent request) returns the patient the first one
+    created. With a ``fingerprint``, a key sent again with another content raises
+    ``EnrolmentKeyReused``. Two submissions racing each other: the second waits on the key's
+    unique index, then finds the first one's patient.
+    """
+    scoped = f"{getattr(by, 'pk', None)}:{key}"[:100]
+
+    def earlier() -> Patient | None:
+        found = EnrolmentKey.objects.select_related("patient").filter(key=scoped).first()
+        if found is None:
+            return None
+        if fingerprint and found.fingerprint and found.fingerprint != fingerprint:
+            raise EnrolmentKeyReused(
+                _("This key was already used for another enrolment (%(code)s).")
+                % {"code": found.patient.study_code}
+            )
+        return found.patient
+
+    patient = earlier()
+    if patient is not None:
+        return patient, False
+    try:
+        with transaction.atomic():
+            patient = enrol()
+            EnrolmentKey.objects.create(key=scoped, patient=patient, fingerprint=fingerprint)
+    except IntegrityError:
+        patient = earlier()
+        if patient is None:
+            raise
+        return patient, False
+    return patient, True
 
 
 # Lock and sign-off. A data manager locks a finished follow-up; a clinician of the patient's site

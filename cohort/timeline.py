@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +79,8 @@ def timeline(patient: Patient) -> dict[str, Any]:
     missed: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for call in calls:
-        when = (call.call_date or call.target_date).isoformat()
+        day = call.call_date or call.target_date
+        when = day.isoformat()
         if call.status == "reached":
             nprs = getattr(call, "nprs", None)
             hads = getattr(call, "hads", None)
@@ -86,6 +88,7 @@ def timeline(patient: Patient) -> dict[str, Any]:
             points.append(
                 {
                     "date": when,
+                    "day": day,
                     "timepoint": call.timepoint,
                     "nprs_mean": _number(nprs.mean) if nprs else None,
                     "nprs_max": _number(nprs.maximum) if nprs else None,
@@ -100,6 +103,7 @@ def timeline(patient: Patient) -> dict[str, Any]:
                 events.append(
                     {
                         "date": when,
+                        "day": day,
                         "timepoint": call.timepoint,
                         "types": [
                             f"{ae.get_type_display()} ({ae.get_severity_display()}"
@@ -112,7 +116,12 @@ def timeline(patient: Patient) -> dict[str, Any]:
                 )
         elif call.status in MISSED:
             missed.append(
-                {"date": when, "timepoint": call.timepoint, "status": call.get_status_display()}
+                {
+                    "date": when,
+                    "day": day,
+                    "timepoint": call.timepoint,
+                    "status": call.get_status_display(),
+                }
             )
     doses = []
     running = 0.0
@@ -121,10 +130,43 @@ def timeline(patient: Patient) -> dict[str, Any]:
         doses.append(
             {
                 "date": given.date.isoformat(),
+                "day": given.date,
                 "route": given.get_route_display(),
                 "total_mg": float(given.total_mg),
                 "days": given.days,
                 "cumulative_mg": running,
             }
         )
-    return {"points": points, "missed": missed, "events": events, "doses": doses}
+    planned = [call.target_date for call in calls]
+    days = [*planned, *(dose["day"] for dose in doses), patient.inclusion_date]
+    margin = dt.timedelta(days=7)
+    return {
+        "points": points,
+        "missed": missed,
+        "events": events,
+        "doses": doses,
+        # The whole planned follow-up, so that one visit or none still gives a year's axis.
+        "axis": [(min(days) - margin).isoformat(), (max(days) + margin).isoformat()],
+        "labels": chart_labels(),
+    }
+
+
+def chart_labels() -> dict[str, str]:
+    """Return the words of the timeline charts in the reader's language."""
+    return {
+        "mean_pain": _("Mean pain"),
+        "max_pain": _("Maximal pain"),
+        "ketamine": _("Ketamine (mg)"),
+        "adverse_effect": _("Adverse effect"),
+        "missed_call": _("Missed call"),
+        "hads_anxiety": _("HADS anxiety"),
+        "hads_depression": _("HADS depression"),
+        "pcs": _("Physical (PCS)"),
+        "mcs": _("Mental (MCS)"),
+        "norm_score": _("Norm-based score"),
+        "mg_each": _("mg per administration"),
+        "mg_cumulative": _("cumulative mg"),
+        "cumulative": _("Cumulative (mg)"),
+        "no_answers": _("No answers yet"),
+        "no_dose": _("No administration yet"),
+    }

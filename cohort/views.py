@@ -53,24 +53,36 @@ def patient_new(request: HttpRequest) -> HttpResponse:
         status = 400
         valid = [f.is_valid() for f in (form, administration, call_times)]
         if all(valid):
+
+            def enrol() -> Patient:
+                return services.patient_enrol_with_administration(
+                    by=request.user,
+                    administration=administration.values(),
+                    **form.values(),
+                    **call_times.enrolment_values(),
+                )
+
+            key = form.cleaned_data.get("submission") or ""
             try:
                 with database_save(request):
-                    patient = services.patient_enrol_with_administration(
-                        by=request.user,
-                        administration=administration.values(),
-                        **form.values(),
-                        **call_times.enrolment_values(),
-                    )
+                    if key:
+                        patient, created = services.patient_enrol_once(
+                            key=f"form:{key}", by=request.user, enrol=enrol
+                        )
+                    else:
+                        patient, created = enrol(), True
             except ValidationError as exc:
                 form_add_errors(form, exc)
             except SaveRefused as refused:
                 status = refused.status
             else:
-                messages.success(
-                    request,
-                    _("%(code)s enrolled; the calls are scheduled. Now the baseline assessment.")
-                    % {"code": patient.study_code},
-                )
+                if created:
+                    text = _(
+                        "%(code)s enrolled; the calls are scheduled. Now the baseline assessment."
+                    )
+                else:
+                    text = _("This form was already sent: %(code)s is enrolled once, here.")
+                messages.success(request, text % {"code": patient.study_code})
                 baseline = patient.calls.get(timepoint="BL")
                 return redirect("followup:call_entry", pk=baseline.pk)
     context = {"form": form, "administration": administration, "call_times_form": call_times}

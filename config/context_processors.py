@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     readers = (Role.STATISTICIAN, Role.CLINICIAN, Role.DATA_MANAGER)
     return {
         "nav_patients": everything or bool(user.roles),
+        "nav_worklist": user.has_role(Role.NURSE) or user.has_role(Role.CLINICIAN),
         "nav_analysis": everything or any(user.has_role(role) for role in readers),
         "nav_queries": everything
         or any(user.has_role(role) for role in (Role.NURSE, Role.CLINICIAN, Role.DATA_MANAGER)),

@@ -18,7 +18,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
-from config.env import database_lock_options, env_bool, env_int, env_list, env_str
+from config.env import (
+    database_lock_options,
+    env_bool,
+    env_date,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Relative paths are taken from the project directory, whatever the working directory.
@@ -151,6 +158,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = env_str("LANGUAGE_CODE") or "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language on every page (config/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE") or "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
@@ -285,6 +294,13 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180)
 # missed calls propose the patient to the data managers as lost to follow-up.
 CALL_FAILED_ATTEMPTS_TO_MISS = env_int("CALL_FAILED_ATTEMPTS_TO_MISS", 5)
 LOST_TO_FOLLOW_UP_AFTER_MISSED = env_int("LOST_TO_FOLLOW_UP_AFTER_MISSED", 3)
+# The study period (cohort.plausible): nothing is dated before the start; calls are never
+# planned after the end (none: open-ended). The default start precedes the founding study's
+# enrolment (July 2016) so that its data and the demo cohorts load.
+STUDY_START = env_date("STUDY_START", dt.date(2016, 1, 1))
+STUDY_END = env_date("STUDY_END", None)
+if STUDY_START is None or (STUDY_END is not None and STUDY_END < STUDY_START):
+    raise ImproperlyConfigured("STUDY_END must not be before STUDY_START")
 if CALL_FAILED_ATTEMPTS_TO_MISS < 1 or LOST_TO_FOLLOW_UP_AFTER_MISSED < 1:
     raise ImproperlyConfigured(
         "CALL_FAILED_ATTEMPTS_TO_MISS and LOST_TO_FOLLOW_UP_AFTER_MISSED must be 1 or more"

@@ -18,9 +18,11 @@ urlpatterns = [
     path("patients/", include("cohort.urls")),
     path("calls/", include("followup.urls")),
     path("queries/", include("quality.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
 
 handler400 = views.bad_request
+handler403 = views.permission_denied
 handler404 = views.page_not_found
+handler500 = views.server_error

@@ -9,14 +9,16 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views import defaults
+from django.views import defaults, i18n
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
@@ -32,12 +34,14 @@ from followup.selectors import (
     flagged_calls_for_user,
     lost_proposals_for_user,
     status_counts_for_user,
-    worklist_for_user,
 )
+from followup.views import worklist_context
 from quality.selectors import counts_by_site, open_queries_for_user
 
 # Locked follow-ups listed on a clinician's home page (the patient list has them all).
 SIGN_ROWS = 20
+# Flagged calls per page of a clinician's home page.
+FLAGGED_ROWS = 25
 
 
 @login_required
@@ -56,10 +60,15 @@ def home(request: HttpRequest) -> HttpResponse:
         "status_counts": status_counts_for_user(user),
         "today": today,
         "is_data_manager": user.has_role(Role.DATA_MANAGER) or user.is_superuser,
-        "worklist": worklist_for_user(user, today=today) if user.has_role(Role.NURSE) else None,
+        "worklist": None,
         "can_enrol": user.sees_identifiers or user.has_role(Role.DATA_MANAGER),
-        "flagged_calls": (flagged_calls_for_user(user) if user.has_role(Role.CLINICIAN) else None),
+        "flagged_calls": None,
     }
+    if user.has_role(Role.NURSE):
+        context.update(worklist_context(request))
+    if user.has_role(Role.CLINICIAN):
+        flagged = Paginator(flagged_calls_for_user(user), FLAGGED_ROWS)
+        context["flagged_calls"] = flagged.get_page(request.GET.get("page_flagged"))
     # Queries: the site staff see those to answer, data managers the counts per site and state.
     if user.has_role(Role.NURSE) or user.has_role(Role.CLINICIAN):
         context["open_queries"] = open_queries_for_user(user)
@@ -139,20 +148,88 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
 
 
+def _error_page(request: HttpRequest, status: int, title: str, explanation: str) -> HttpResponse:
+    """Render an error in the site's layout and language, with a way back."""
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else ""
+    context = {"title": title, "explanation": explanation, "status": status, "back": back}
+    return render(request, "error.html", context, status=status)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Refuse a malformed or oversized request: JSON under /api/, the plain page elsewhere."""
+    """Refuse a malformed or oversized request: JSON under /api/, a page elsewhere."""
     if isinstance(exception, RequestDataTooBig):
         detail = _("The request is larger than this server accepts.")
         if _is_api(request):
             return JsonResponse({"detail": detail}, status=413)
-        return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
+        return _error_page(request, 413, _("Too large"), detail)
     if _is_api(request):
         return JsonResponse({"detail": _("Bad request.")}, status=400)
-    return defaults.bad_request(request, exception)
+    return _error_page(
+        request,
+        400,
+        _("Bad request"),
+        _("The page could not understand what your browser sent. Go back and try again."),
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Say that the user's role does not open this page, in the site's layout."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("You do not have permission.")}, status=403)
+    return _error_page(
+        request,
+        403,
+        _("Not for your role"),
+        _(
+            "Your role does not open this page. The home page lists what you can do; "
+            "ask a data manager if you need more."
+        ),
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Answer an unknown address under /api/ in JSON, as the API's own 404s are."""
+    """Answer an unknown address: JSON under /api/, as the API's own 404s are; a page elsewhere."""
     if _is_api(request):
         return JsonResponse({"detail": _("Not found.")}, status=404)
-    return defaults.page_not_found(request, exception)
+    return _error_page(
+        request,
+        404,
+        _("Page not found"),
+        _("There is no such page, or it belongs to a site you do not work for."),
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Apologise for an error of the server, without touching the database."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("Server error.")}, status=500)
+    try:
+        return render(
+            request,
+            "error.html",
+            {
+                "title": _("Something went wrong"),
+                "explanation": _(
+                    "The server could not finish this page. Nothing was saved by it; the team "
+                    "has the details. Try again in a moment."
+                ),
+                "status": 500,
+            },
+            status=500,
+        )
+    except Exception:  # the page itself failed (the database is down): plain words then
+        return defaults.server_error(request)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the language from the header: for the session, and as a signed-in user's choice."""
+    from accounts.services import user_set_language
+
+    response = i18n.set_language(request)
+    chosen = request.POST.get("language", "")
+    user: Any = request.user
+    if user.is_authenticated and chosen in {code for code, _name in settings.LANGUAGES}:
+        user_set_language(user=user, language=chosen)
+    return response

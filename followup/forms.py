@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 _MISSING_CHOICES = [("", "—"), *((code, _(text)) for code, text in voc.MISSING_REASONS)]
 
 
-def _integer(label: str, low: int, high: int) -> forms.IntegerField:
+def _integer(label: Any, low: int, high: int) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         required=False,
@@ -100,8 +100,8 @@ class QuestionnaireForm(forms.Form):
     item of the instrument.
     """
 
-    nprs_mean = _integer(str(_("Mean pain (0-10)")), 0, 10)
-    nprs_max = _integer(str(_("Maximal pain (0-10)")), 0, 10)
+    nprs_mean = _integer(_("Mean pain (0-10)"), 0, 10)
+    nprs_max = _integer(_("Maximal pain (0-10)"), 0, 10)
     nprs_missing_reason = forms.ChoiceField(
         label=_("Why is pain missing?"), choices=_MISSING_CHOICES, required=False
     )
@@ -118,7 +118,8 @@ class QuestionnaireForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.complete = complete
         texts, self.answer_wordings = _loaded_wordings(language or get_language() or "en")
-        labels = {item.field: item.label for item in (*items.HADS, *items.SF12)}
+        # The neutral labels in the user's language, unless the study loaded licensed wordings.
+        labels: dict[str, Any] = {item.field: _(item.label) for item in (*items.HADS, *items.SF12)}
         labels.update(texts)
         for field in HADS_FIELDS:
             self.fields[field] = _integer(labels[field], hads.ITEM_MIN, hads.ITEM_MAX)
@@ -236,6 +237,7 @@ class CallEntryForm(QuestionnaireForm):
         cleaned = super().clean()
         # The rules the service applies, run here too so that every problem shows at once.
         problems = {
+            **self.unticked_detail_errors(),
             **adverse_event_errors(self.adverse_events()),
             **treatment_errors(self.treatments()),
         }
@@ -243,6 +245,32 @@ class CallEntryForm(QuestionnaireForm):
             if field in self.fields and field not in self.errors:
                 self.add_error(field, message)
         return cleaned
+
+    def unticked_detail_errors(self) -> dict[str, str]:
+        """Return the details typed beside a box left unticked: each would be lost, so refused.
+
+        A drug's name without its class, a severity or "serious" without the effect, a
+        description of "other" without ticking it, a number of days without an administration.
+        """
+        data = self.cleaned_data
+        errors: dict[str, str] = {}
+        for code in voc.codes(voc.DRUG_CLASSES):
+            if (data.get(f"drug_{code}_name") or "").strip() and not data.get(f"drug_{code}"):
+                errors[f"drug_{code}_name"] = str(_("Tick the class or clear the name."))
+        for code in voc.codes(voc.ADVERSE_EFFECTS):
+            if data.get(f"ae_{code}"):
+                continue
+            if data.get(f"ae_{code}_severity"):
+                errors[f"ae_{code}_severity"] = str(_("Tick the effect or clear its severity."))
+            if data.get(f"ae_{code}_serious"):
+                errors[f"ae_{code}_serious"] = str(_("Tick the effect or untick Serious."))
+        if (data.get("ae_other_text") or "").strip() and not data.get("ae_other"):
+            errors["ae_other_text"] = str(_("Tick Other or clear the description."))
+        if (data.get("nondrug_other_text") or "").strip() and not data.get("nondrug_other"):
+            errors["nondrug_other_text"] = str(_("Tick Other or clear the description."))
+        if data.get("admin_days") is not None and self.administration() is None:
+            errors["admin_days"] = str(_("Give the administration, or clear the number of days."))
+        return errors
 
     def hads_rows(self) -> list[dict[str, forms.BoundField]]:
         """Return each HADS item with the reason given when it is blank."""
@@ -352,6 +380,8 @@ def call_initial(call: Any, previous_treatments: list[Any]) -> dict[str, Any]:
     initial: dict[str, Any] = {
         "version": call.version,
         "call_date": call.call_date or timezone.localdate(),
+        # A draft keeps the note typed for the attempt still to log.
+        "note": call.notes if call.is_open else "",
     }
     for name in missing.INSTRUMENT_FIELDS:
         row = getattr(call, name, None)
@@ -397,3 +427,17 @@ class DismissProposalForm(forms.Form):
     reason = forms.CharField(
         label=_("Why keep following"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class WorklistFilterForm(forms.Form):
+    """Narrow the worklist to one site, or to the study codes containing some text."""
+
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=None, required=False, to_field_name="code"
+    )
+    q = forms.CharField(label=_("Study code"), required=False, max_length=20)
+
+    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
+        self.fields["site"].empty_label = _("All my sites")  # type: ignore[attr-defined]

@@ -19,7 +19,8 @@ from simple_history.models import HistoricalRecords
 
 from cohort import vocabulary as voc
 from cohort.clinical import ClinicalModel, VoidableModel
-from cohort.models import Patient, _between, _choices, _in
+from cohort.models import Patient, _between, _choices, _dated, _in
+from cohort.plausible import DATE_CEILING, DATE_FLOOR
 from followup.instruments import hads, missing, sf12
 
 TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(voc.TIMEPOINTS))}
@@ -75,6 +76,11 @@ class FollowUpCall(ClinicalModel):
                 condition=~Q(status="reached") | Q(call_date__isnull=False),
                 name="call_reached_has_date",
                 violation_error_message=_("A reached call needs the date of the call."),
+            ),
+            models.CheckConstraint(
+                condition=_dated("target_date") & _dated("call_date", nullable=True),
+                name="call_dates_plausible",
+                violation_error_message=_("A call must be dated 2000 to 2099."),
             ),
         ]
         indexes = [
@@ -134,7 +140,15 @@ class CallAttempt(ClinicalModel):
         constraints = [
             models.CheckConstraint(
                 condition=_in("outcome", voc.ATTEMPT_OUTCOMES), name="attempt_outcome_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    attempted_at__gte=dt.datetime.combine(DATE_FLOOR, dt.time(), dt.UTC),
+                    attempted_at__lt=dt.datetime.combine(DATE_CEILING, dt.time(), dt.UTC),
+                ),
+                name="attempt_time_plausible",
+                violation_error_message=_("An attempt must be dated 2000 to 2099."),
+            ),
         ]
 
     def __str__(self) -> str:

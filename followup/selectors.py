@@ -52,30 +52,79 @@ def status_counts_for_user(user: Any) -> list[tuple[str, int]]:
     return [(str(labels[code]), counts[code]) for code in labels if code in counts]
 
 
-# Rows shown per worklist section; the section's count is always the full number.
+# Rows shown per page of a worklist section; the section's count is always the full number.
 WORKLIST_ROWS = 25
 UPCOMING_DAYS = 30
+WORKLIST_SECTIONS = ("overdue", "due_today", "this_week", "upcoming")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of one worklist section, and the section's full count."""
+
+    key: str
+    rows: list[FollowUpCall]
+    count: int
+    number: int = 1
+    per_page: int = WORKLIST_ROWS
+
+    @property
+    def num_pages(self) -> int:
+        """Return how many pages the section has (at least one)."""
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """Return the position of the first row shown, from 1 (0 when none)."""
+        return (self.number - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        """Return the position of the last row shown."""
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
 
 
 @dataclass(frozen=True)
 class Worklist:
-    """The open calls of a nurse's patients in four sections, each with its full count."""
+    """The open calls of a nurse's patients in four paged sections, each with its full count."""
 
     today: dt.date
-    overdue: list[FollowUpCall]
-    due_today: list[FollowUpCall]
-    this_week: list[FollowUpCall]
-    upcoming: list[FollowUpCall]
-    counts: dict[str, int]
+    parts: dict[str, Section]
     # Failed attempts that mark a call missed (CALL_FAILED_ATTEMPTS_TO_MISS).
     attempts_to_miss: int
 
-    def sections(self) -> list[tuple[str, list[FollowUpCall], int]]:
-        """Return (key, rows, full count) of each section, most urgent first."""
-        return [
-            (key, getattr(self, key), self.counts[key])
-            for key in ("overdue", "due_today", "this_week", "upcoming")
-        ]
+    @property
+    def counts(self) -> dict[str, int]:
+        """Return the full count of each section."""
+        return {key: part.count for key, part in self.parts.items()}
+
+    def sections(self) -> list[Section]:
+        """Return the sections, most urgent first."""
+        return [self.parts[key] for key in WORKLIST_SECTIONS]
+
+    @property
+    def overdue(self) -> list[FollowUpCall]:
+        return self.parts["overdue"].rows
+
+    @property
+    def due_today(self) -> list[FollowUpCall]:
+        return self.parts["due_today"].rows
+
+    @property
+    def this_week(self) -> list[FollowUpCall]:
+        return self.parts["this_week"].rows
+
+    @property
+    def upcoming(self) -> list[FollowUpCall]:
+        return self.parts["upcoming"].rows
 
 
 def call_time_now(at: dt.datetime) -> Q:
@@ -114,16 +163,25 @@ def _attempt_figures() -> dict[str, Any]:
 
 
 def worklist_for_user(
-    user: Any, *, today: dt.date, now: dt.datetime | None = None, rows: int = WORKLIST_ROWS
+    user: Any,
+    *,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    rows: int = WORKLIST_ROWS,
+    pages: dict[str, int] | None = None,
+    site: Any = None,
+    search: str = "",
 ) -> Worklist:
     """Return the telephone calls to make: overdue, due today, due this week, upcoming.
 
     Overdue: the window has closed. Due today: the window is open and the target date has come.
     This week: the target date is in the next seven days. Upcoming: within ``UPCOMING_DAYS``.
-    In each section the calls whose window has opened and whose patient prefers to be called at
-    ``now`` (local time, default the current time) come first, marked ``call_now``. Five
-    queries whatever the number of patients: one count per section in a single aggregate, then
-    the first ``rows`` calls of each section with patient, site, contact and failed attempts.
+    Each section is paged (``pages`` maps a section to its page, from 1; a page past the end
+    shows the last one); ``site`` and ``search`` (part of a study code) narrow every section
+    and its count alike. In each section the calls whose window has opened and whose patient
+    prefers to be called at ``now`` (local time, default the current time) come first, marked
+    ``call_now``. Five queries whatever the number of patients: one count per section in a
+    single aggregate, then one page of each section with patient, site, contact and attempts.
     """
     now = timezone.localtime(now)
     week_end = today + dt.timedelta(days=7)
@@ -136,6 +194,10 @@ def worklist_for_user(
         patients = patients.none()
     elif user.is_site_scoped:
         patients = patients.filter(site__in=user.sites.all())
+    if site is not None:
+        patients = patients.filter(site=site)
+    if search.strip():
+        patients = patients.filter(study_code__icontains=search.strip())
     open_calls = FollowUpCall.objects.filter(
         status="due", target_date__lte=horizon, patient__in=patients.values("id")
     ).exclude(timepoint="BL")
@@ -162,14 +224,17 @@ def worklist_for_user(
                 output_field=BooleanField(),
             ),
         )
-        .order_by("-call_now", "target_date", "patient__study_code")
+        .order_by("-call_now", "target_date", "patient__study_code", "pk")
     )
-    sections = {key: list(listed.filter(condition)[:rows]) for key, condition in conditions.items()}
+    parts = {}
+    for key, condition in conditions.items():
+        last_page = max(1, -(-counts[key] // rows))
+        number = min(max(1, (pages or {}).get(key, 1)), last_page)
+        start = (number - 1) * rows
+        page = list(listed.filter(condition)[start : start + rows])
+        parts[key] = Section(key, page, counts[key], number, rows)
     return Worklist(
-        today=today,
-        counts=counts,
-        attempts_to_miss=settings.CALL_FAILED_ATTEMPTS_TO_MISS,
-        **sections,
+        today=today, parts=parts, attempts_to_miss=settings.CALL_FAILED_ATTEMPTS_TO_MISS
     )
 
 
@@ -194,13 +259,13 @@ def previous_treatments(call: FollowUpCall) -> list[ConcomitantTreatment]:
     )
 
 
-def flagged_calls_for_user(user: Any, *, rows: int = WORKLIST_ROWS) -> list[FollowUpCall]:
-    """Return the completed calls waiting for a clinician's review, oldest first."""
-    return list(
+def flagged_calls_for_user(user: Any) -> QuerySet[FollowUpCall]:
+    """Return the completed calls waiting for a clinician's review, oldest first (to page)."""
+    return (
         calls_for_user(user)
         .filter(needs_review=True)
         .select_related("nprs", "hads")
-        .order_by("call_date", "patient__study_code")[:rows]
+        .order_by("call_date", "patient__study_code", "pk")
     )
 
 

@@ -13,9 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.services import reanalysis_on_commit
+from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.models import Patient
-from cohort.services import administration_record, patient_guard_edit
+from cohort.services import (
+    administration_days_errors,
+    administration_record,
+    patient_guard_edit,
+)
 from followup.instruments import hads, missing
 from followup.models import (
     AdverseEvent,
@@ -89,6 +94,9 @@ def call_record_attempt(
     """
     patient_guard_edit(patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=note)
     reanalysis_on_commit()
+    errors = plausible.attempt_time_errors(at=at, patient=call.patient)
+    if errors:
+        raise ValidationError(errors)
     call = _lock_call(call, expected_version)
     attempt = CallAttempt(
         call=call, outcome=outcome, by=by, attempted_at=at or timezone.now(), note=note
@@ -168,6 +176,7 @@ def questionnaires_save(
     errors = questionnaire_errors(data, complete=complete)
     if call.status == "reached" and not reason.strip():
         errors["reason"] = _("This call is completed: give a reason for the change.")
+    errors |= plausible.call_date_errors(call_date=call_date, patient=call.patient)
     if errors:
         raise ValidationError(errors)
     call = _lock_call(call, expected_version)
@@ -194,10 +203,14 @@ def questionnaires_save(
     call.version += 1
     if complete and call.status != "reached":
         call.status = "reached"
-        call.call_date = call_date or timezone.localdate()
+        call.call_date = call_date or call.call_date or timezone.localdate()
         call.completed_at = timezone.now()
         call.completed_by = by
         fields += ["status", "call_date", "completed_at", "completed_by"]
+    elif call_date is not None and call_date != call.call_date:
+        # A draft keeps the day of the call as typed; a completed call's date is corrected.
+        call.call_date = call_date
+        fields.append("call_date")
     if call.status == "reached" and not call.is_baseline:
         depression = hads_row.depression if hads_row is not None else None
         reasons = review_reasons(
@@ -368,8 +381,14 @@ def call_save(
     errors.update(administration_errors(administration))
     if call.status == "reached" and not reason.strip():
         errors["reason"] = _("This call is completed: give a reason for the change.")
-    if call_date is not None and call_date > timezone.localdate():
-        errors["call_date"] = _("The call cannot be dated in the future.")
+    errors |= plausible.call_date_errors(call_date=call_date, patient=call.patient)
+    if administration and not errors.keys() & {"admin_date", "admin_days"}:
+        errors |= administration_days_errors(
+            patient=call.patient,
+            date=administration["date"],
+            days=administration.get("days") or 1,
+            field="admin_date",
+        )
     if errors:
         raise ValidationError(errors)
     was_open = call.is_open
@@ -389,6 +408,12 @@ def call_save(
         _sync_treatments(call, treatments, by=by, reason=why)
     if administration:
         administration_record(patient=call.patient, by=by, **administration)
+    if was_open and note.strip() != call.notes:
+        # A draft keeps the note for the attempt still to log; completing logs it with it.
+        call.notes = "" if complete else note.strip()
+        if call.notes != FollowUpCall.objects.get(pk=call.pk).notes:
+            _stamp(call, by=by, reason=why)
+            call.save(update_fields=["notes", "updated_at"])
     if complete and was_open and not call.is_baseline:
         attempt = CallAttempt(call=call, outcome="reached", by=by, note=note)
         attempt.full_clean()

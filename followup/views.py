@@ -19,15 +19,29 @@ from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
 from cohort import audit
 from cohort import vocabulary as voc
+from cohort.selectors import sites_for_user
 from cohort.services import patient_set_status
 from config.saves import SaveRefused, database_save, form_add_errors
 from followup import selectors, services
-from followup.forms import CallEntryForm, DismissProposalForm, MarkLostForm, call_initial
+from followup.forms import (
+    CallEntryForm,
+    DismissProposalForm,
+    MarkLostForm,
+    WorklistFilterForm,
+    call_initial,
+)
 from followup.models import FollowUpCall
 from followup.validators import QUESTIONNAIRE_FIELDS, live_scores
 from quality.services import queries_answer_on_correction
 
 UNREACHED_OUTCOMES = frozenset(voc.codes(voc.ATTEMPT_OUTCOMES)) - {"reached"}
+
+WORKLIST_ROLES = (Role.NURSE, Role.CLINICIAN)
+
+
+def has_worklist(user: Any) -> bool:
+    """Say whether the user has a worklist of calls (nurses and clinicians)."""
+    return any(user.has_role(role) for role in WORKLIST_ROLES)
 
 
 def _get_call_for_user(user: Any, pk: int) -> FollowUpCall:
@@ -38,17 +52,43 @@ def _get_call_for_user(user: Any, pk: int) -> FollowUpCall:
     return get_object_or_404(calls, pk=pk)
 
 
-@role_required(Role.NURSE, Role.CLINICIAN)
+@role_required(*WORKLIST_ROLES)
 def worklist(request: HttpRequest) -> HttpResponse:
     """List the calls to make, most urgent first."""
     return render(request, "followup/followupcall_worklist.html", worklist_context(request))
 
 
 def worklist_context(request: HttpRequest) -> dict[str, Any]:
-    """Return what the worklist template needs (also used by the nurse's home page)."""
+    """Return what the worklist template needs (also used by the nurse's home page).
+
+    ``site`` (a site code) and ``q`` (part of a study code) narrow every section;
+    ``page_<section>`` is the page shown of that section.
+    """
     now = timezone.localtime()
-    worklist = selectors.worklist_for_user(request.user, today=now.date(), now=now)
-    return {"worklist": worklist, "today": now.date()}
+    filters = WorklistFilterForm(request.GET or None, sites=sites_for_user(request.user))
+    narrowed = filters.cleaned_data if filters.is_valid() else {}
+    pages = {}
+    for key in selectors.WORKLIST_SECTIONS:
+        text = request.GET.get(f"page_{key}", "")
+        pages[key] = int(text) if text.isdigit() else 1
+    worklist = selectors.worklist_for_user(
+        request.user,
+        today=now.date(),
+        now=now,
+        pages=pages,
+        site=narrowed.get("site"),
+        search=narrowed.get("q") or "",
+    )
+    query = request.GET.copy()
+    for key in selectors.WORKLIST_SECTIONS:
+        query.pop(f"page_{key}", None)
+    return {
+        "worklist": worklist,
+        "today": now.date(),
+        "worklist_filters": filters,
+        "worklist_query": query.urlencode(),
+        "worklist_filtered": bool(narrowed.get("site") or narrowed.get("q")),
+    }
 
 
 def _call_context(call: FollowUpCall, form: CallEntryForm, **extra: Any) -> dict[str, Any]:
@@ -106,8 +146,13 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "draft")
     outcome = request.POST.get("outcome", "")
     completing = action == "save" and (outcome == "reached" or call.is_baseline)
-    form = CallEntryForm(request.POST, complete=completing, language=get_language())
+    initial = call_initial(call, selectors.previous_treatments(call))
+    form = CallEntryForm(
+        request.POST, complete=completing, language=get_language(), initial=initial
+    )
     status = 200
+    if form.is_valid() and outcome in UNREACHED_OUTCOMES:
+        _refuse_answers_without_the_patient(form, action=action)
     if form.is_valid():
         try:
             with database_save(request):
@@ -126,6 +171,45 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "followup/followupcall_entry.html", _call_context(call, form), status=status
     )
+
+
+def _back_from_call(request: HttpRequest, call: FollowUpCall) -> HttpResponse:
+    """Go back to where the user came from to a call: the worklist, else the patient's file."""
+    if has_worklist(request.user):
+        return redirect("followup:worklist")
+    return redirect("cohort:patient_detail", pk=call.patient_id)
+
+
+# What an unreached attempt logs; every other input of the page goes with a reached call.
+ATTEMPT_FIELDS = frozenset({"outcome", "note", "version"})
+
+
+def _refuse_answers_without_the_patient(form: CallEntryForm, *, action: str) -> None:
+    """Refuse what an unreached attempt would not store: each answer changed, or the draft.
+
+    Only what differs from the page as it was shown counts (the treatments of the last call
+    are shown ticked).
+    """
+    if action == "draft":
+        form.add_error(
+            "outcome",
+            _(
+                "A draft keeps the answers of a reached call: choose Reached, or log this "
+                "attempt with the main button."
+            ),
+        )
+        return
+    for name in form.changed_data:
+        if name == "call_date" and not form.cleaned_data.get(name):
+            continue  # the day shown is today's: an empty one says nothing
+        if name not in ATTEMPT_FIELDS and name in form.fields:
+            form.add_error(
+                name,
+                _(
+                    "The patient was not reached: this would not be saved. Clear it, or choose "
+                    "Reached."
+                ),
+            )
 
 
 def call_page(
@@ -162,14 +246,14 @@ def _save_call(
                     "n": settings.CALL_FAILED_ATTEMPTS_TO_MISS,
                 },
             )
-            return redirect("followup:worklist")
+            return _back_from_call(request, call)
         label = dict(voc.ATTEMPT_OUTCOMES)[outcome]
         messages.info(
             request,
             _("%(code)s %(timepoint)s: attempt logged (%(outcome)s).")
             % {"code": call.patient.study_code, "timepoint": call.timepoint, "outcome": _(label)},
         )
-        return redirect("followup:worklist")
+        return _back_from_call(request, call)
     if action == "save" and outcome != "reached" and not call.is_baseline:
         raise ValidationError({"outcome": _("Choose the outcome of the call.")})
     complete = action == "save"
@@ -201,7 +285,7 @@ def _save_call(
         )
         if call.is_baseline:
             return redirect("cohort:patient_detail", pk=call.patient_id)
-        return redirect("followup:worklist")
+        return _back_from_call(request, call)
     messages.info(request, _("Draft saved."))
     return redirect("followup:call_entry", pk=call.pk)
 

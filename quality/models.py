@@ -46,6 +46,9 @@ class Query(models.Model):
     field = models.CharField(_("field"), max_length=40)
     kind = models.CharField(_("type"), max_length=14, choices=Kind.choices)
     text = models.TextField(_("question"))
+    # An automatic query's words, to show in the reader's language (quality.rules.MESSAGES).
+    template = models.CharField(_("message"), max_length=40, blank=True)
+    params = models.JSONField(_("message values"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default="open")
     value_at_raise = models.CharField(_("value when raised"), max_length=200, blank=True)
     automatic = models.BooleanField(_("raised by a data-quality rule"), default=False)

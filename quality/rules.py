@@ -27,6 +27,42 @@ INSTRUMENT_SCORES["sf12"] = ("sf12_pcs", "sf12_mcs")
 INSTRUMENT_LABELS = {"nprs": "NPRS", "hads": "HADS", "sf12": "SF-12"}
 
 
+def _(text: str) -> str:
+    """Mark a message for translation: makemessages collects it, the pages translate it."""
+    return text
+
+
+# What each finding says, with %(name)s placeholders filled from its ``params``. Stored in
+# English; the pages show it in the reader's language (quality.templatetags).
+MESSAGES = {
+    "call_outside_window": _(
+        "Call of %(call_date)s outside its window %(window_start)s to %(window_end)s."
+    ),
+    "nprs_max_below_mean": _("Maximal pain %(nprs_max)s is below mean pain %(nprs_mean)s."),
+    "hads_jump_anxiety": _("HADS anxiety went from %(before)s to %(after)s in one month."),
+    "hads_jump_depression": _("HADS depression went from %(before)s to %(after)s in one month."),
+    "missing_baseline_instrument": _(
+        "Baseline completed without %(instrument)s and without a reason."
+    ),
+    "administration_after_withdrawal": _(
+        "Administration of %(date)s after the withdrawal of %(status_date)s."
+    ),
+    "cumulative_dose_decreasing": _(
+        "Cumulative dose %(cumulative)s mg at this call is below the %(before)s mg of an "
+        "earlier timepoint: check the call dates and the administrations."
+    ),
+}
+# The rules' names as the pages show them.
+RULE_LABELS = {
+    "call_outside_window": _("Call outside its window"),
+    "nprs_max_below_mean": _("Maximal pain below mean pain"),
+    "hads_jump": _("HADS jump between months"),
+    "missing_baseline_instrument": _("Baseline questionnaire missing"),
+    "administration_after_withdrawal": _("Administration after withdrawal"),
+    "cumulative_dose_decreasing": _("Cumulative dose decreasing"),
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     """One inconsistency found by a rule."""
@@ -37,10 +73,16 @@ class Finding:
     target: str  # "call", "administration", "patient" or "adverse_event"
     target_id: int
     field: str
-    message: str
+    template: str  # a key of MESSAGES
+    params: dict[str, str]
     call_id: int | None = None
     timepoint: str = ""
     value: str = ""
+
+    @property
+    def message(self) -> str:
+        """Return what the finding says, in English (as stored)."""
+        return MESSAGES[self.template] % self.params
 
     @property
     def key(self) -> str:
@@ -59,8 +101,10 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _call_findings(rows: pd.DataFrame, rule: str, field: str, message: str) -> list[Finding]:
-    """Turn rows of the calls frame into findings; ``message`` is formatted with each row."""
+def _call_findings(
+    rows: pd.DataFrame, rule: str, field: str, template: str, names: dict[str, str]
+) -> list[Finding]:
+    """Turn rows of the calls frame into findings; ``names`` maps each parameter to its column."""
     return [
         Finding(
             rule=rule,
@@ -72,7 +116,8 @@ def _call_findings(rows: pd.DataFrame, rule: str, field: str, message: str) -> l
             timepoint=str(row["timepoint"]),
             field=str(row["_field"]) if "_field" in row else field,
             value=_text(row["_value"]) if "_value" in row else "",
-            message=message.format(**{k: _text(v) for k, v in row.items()}),
+            template=template,
+            params={name: _text(row[column]) for name, column in names.items()},
         )
         for row in rows.to_dict("records")
     ]
@@ -90,7 +135,8 @@ def call_outside_window(calls: pd.DataFrame) -> list[Finding]:
         out,
         "call_outside_window",
         "call_date",
-        "Call of {call_date} outside its window {window_start} to {window_end}.",
+        "call_outside_window",
+        {name: name for name in ("call_date", "window_start", "window_end")},
     )
 
 
@@ -103,7 +149,8 @@ def nprs_max_below_mean(calls: pd.DataFrame) -> list[Finding]:
         wrong,
         "nprs_max_below_mean",
         "nprs_max",
-        "Maximal pain {nprs_max} is below mean pain {nprs_mean}.",
+        "nprs_max_below_mean",
+        {"nprs_max": "nprs_max", "nprs_mean": "nprs_mean"},
     )
 
 
@@ -124,7 +171,8 @@ def hads_jump(calls: pd.DataFrame) -> list[Finding]:
             rows,
             "hads_jump",
             field,
-            f"HADS {label} went from {{_previous}} to {{{column}}} in one month.",
+            f"hads_jump_{label}",
+            {"before": "_previous", "after": column},
         )
     return findings
 
@@ -136,12 +184,15 @@ def missing_baseline_instrument(calls: pd.DataFrame) -> list[Finding]:
     for instrument, scores in INSTRUMENT_SCORES.items():
         reason = baseline[f"{instrument}_missing_reason"].fillna("").astype(str).str.strip()
         absent = baseline[list(scores)].isna().all(axis=1) & reason.eq("")
-        rows = baseline[absent].assign(_field=instrument, _value="")
+        rows = baseline[absent].assign(
+            _field=instrument, _value="", _instrument=INSTRUMENT_LABELS[instrument]
+        )
         findings += _call_findings(
             rows,
             "missing_baseline_instrument",
             instrument,
-            f"Baseline completed without {INSTRUMENT_LABELS[instrument]} and without a reason.",
+            "missing_baseline_instrument",
+            {"instrument": "_instrument"},
         )
     return findings
 
@@ -161,10 +212,8 @@ def administration_after_withdrawal(administrations: pd.DataFrame) -> list[Findi
             target_id=int(row["admin_id"]),
             field="date",
             value=_text(row["date"]),
-            message=(
-                f"Administration of {_text(row['date'])} after the withdrawal "
-                f"of {_text(row['status_date'])}."
-            ),
+            template="administration_after_withdrawal",
+            params={"date": _text(row["date"]), "status_date": _text(row["status_date"])},
         )
         for row in late.to_dict("records")
     ]
@@ -204,8 +253,8 @@ def cumulative_dose_decreasing(calls: pd.DataFrame, administrations: pd.DataFram
         rows,
         "cumulative_dose_decreasing",
         "call_date",
-        "Cumulative dose {cumulative} mg at this call is below the {_before} mg of an earlier "
-        "timepoint: check the call dates and the administrations.",
+        "cumulative_dose_decreasing",
+        {"cumulative": "cumulative", "before": "_before"},
     )
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.roles import Role
 from cohort.models import Patient
@@ -32,7 +33,7 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     Action.CLOSE: frozenset({State.OPEN, State.ANSWERED}),
     Action.REOPEN: frozenset({State.ANSWERED, State.CLOSED}),
 }
-RESOLVED_TEXT = "Resolved by data correction: the rule no longer finds it."
+RESOLVED_TEXT = gettext_noop("Resolved by data correction: the rule no longer finds it.")
 
 
 def is_data_manager(user: Any) -> bool:
@@ -190,6 +191,8 @@ def findings_sync(*, findings: Iterable[Finding]) -> dict[str, int]:
                 field=finding.field,
                 kind=AUTOMATIC_KIND.get(finding.rule, Query.Kind.INCONSISTENT),
                 text=finding.message,
+                template=finding.template,
+                params=finding.params,
                 value_at_raise=finding.value[:200],
                 automatic=True,
                 rule=finding.rule,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cohort.models import KetamineAdministration, Patient
@@ -121,7 +122,9 @@ def targets_of_call(call: FollowUpCall) -> list[tuple[str, list[tuple[str, str]]
             )
         )
     for administration in call.patient.administrations.filter(voided_at__isnull=True):
-        head = _("Administration of %(date)s") % {"date": administration.date.isoformat()}
+        head = _("Administration of %(date)s") % {
+            "date": date_format(administration.date, "SHORT_DATE_FORMAT")
+        }
         choices = [
             (Target(administration, f).choice, field_label(KetamineAdministration, f))
             for f in _ADMINISTRATION_FIELDS

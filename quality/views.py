@@ -128,12 +128,18 @@ def query_raise(request: HttpRequest, call_pk: int) -> HttpResponse:
                 by=request.user,
             )
         messages.success(request, _("Query raised."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except SaveRefused as refused:
+    except (ValidationError, SaveRefused) as exc:
+        # The page again, the query as typed, each problem beside its field.
         typed = {name: request.POST.get(name, "") for name in ("target", "kind", "text")}
+        status, problems = 503, {}
+        if isinstance(exc, ValidationError):
+            status = 400
+            problems = {
+                name if name in typed else "text": " ".join(texts)
+                for name, texts in exc.message_dict.items()
+            }
         call = get_object_or_404(followup_selectors.calls_for_user(request.user), pk=call_pk)
-        return call_page(request, call, status=refused.status, raise_typed=typed)
+        return call_page(request, call, status=status, raise_typed=typed, raise_errors=problems)
     return redirect("followup:call_entry", pk=call.pk)
 
 

@@ -3,12 +3,15 @@
 import datetime as dt
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.conf import settings
 from django.urls import reverse
+
+from tests.test_page_access import TABLE, world  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +37,8 @@ def test_french_nurse_gets_the_worklist_in_french_with_french_dates(
     assert "Appels à passer" in page
     assert "Commencer l'appel" in page or "Commencer l&#x27;appel" in page
     assert "Semaine 1" in page
-    # French long and short dates: "12 janvier 2026", "10/01/2026".
-    assert "12 janvier 2026" in page
+    # One French date format: "12/01/2026" (today), "10/01/2026" (a window).
+    assert "12/01/2026" in page
     assert "10/01/2026" in page
 
 
@@ -87,3 +90,65 @@ def test_date_inputs_keep_the_iso_value_browsers_expect_in_french(client, french
     call = patient_a.calls.get(timepoint="M1")
     page = client.get(reverse("followup:call_entry", args=[call.pk])).content.decode()
     assert 'type="date" name="call_date" value="2026-02-05"' in page
+
+
+def _msgids(po_text: str) -> dict[str, str]:
+    """Return the single-form entries of a catalogue: msgid -> msgstr (unwrapped)."""
+    entries: dict[str, str] = {}
+    for block in po_text.split("\n\n"):
+        if "msgid_plural" in block:
+            continue
+        found = re.search(r'^msgid "(.*)"\nmsgstr "(.*)"$', block, re.M)
+        if found and found.group(1):
+            entries[found.group(1).replace('\\"', '"')] = found.group(2).replace('\\"', '"')
+    return entries
+
+
+def test_every_message_the_app_marks_is_in_the_french_catalogue_and_translated():
+    po = LOCALE / "django.po"
+    committed = po.read_text(encoding="utf-8")
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "makemessages", "-l", "fr", "--ignore=.venv",
+             "--ignore=var", "--no-location", "--no-wrap"],
+            cwd=settings.BASE_DIR, check=True, capture_output=True,
+        )  # fmt: skip
+        fresh = po.read_text(encoding="utf-8")
+    finally:
+        po.write_text(committed, encoding="utf-8")
+    translated = {k for k, v in _msgids(committed).items() if v}
+    missing = sorted(set(_msgids(fresh)) - translated)
+    assert missing == [], "run `make messages` and translate these"
+
+
+@time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC))
+def test_french_pages_show_no_english_message_of_the_catalogue(client, site_a, request):
+    from bs4 import BeautifulSoup
+
+    objects = request.getfixturevalue("world")
+    english = {k for k, v in _msgids((LOCALE / "django.po").read_text("utf-8")).items()
+               if v and v != k and "%" not in k and len(k) > 3}  # fmt: skip
+    found = {}
+    for persona in ("nurse_site_a", "clinician_site_a", "data_manager"):
+        user = request.getfixturevalue(persona)
+        user.language = "fr"
+        user.save(update_fields=["language"])
+        client.force_login(user)
+        for line in TABLE:
+            if line.method != "GET" or line.name.startswith(("analysis:", "analytics:")):
+                continue  # the analysis pages are translated with the analysis report
+            url = reverse(line.name, kwargs=objects["A"][line.fill] if line.fill else {})
+            response = client.get(url)
+            if response.status_code != 200 or "text/html" not in response["Content-Type"]:
+                continue
+            soup = BeautifulSoup(response.content, "html.parser")
+            for node in soup.find_all(string=True):
+                if node.parent.name in ("script", "style") or node.parent.get("lang") == "en":
+                    continue  # a language's own name in the switch is written in it
+                text = " ".join(node.split())
+                if text in english:
+                    found.setdefault(text, url)
+            for tag in soup.find_all(attrs={"aria-label": True}):
+                if tag["aria-label"] in english:
+                    found.setdefault(tag["aria-label"], url)
+    assert found == {}

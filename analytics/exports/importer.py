@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.exports import variables as var
+from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient, Site, dose_in_mg
 from cohort.services import _create_schedule, eligibility_errors, reschedule_open_calls
@@ -260,6 +261,7 @@ def _patient_problems(values: dict[str, Any], row: int) -> list[Problem]:
     status = values.get("status")
     if status in voc.CLOSED_PATIENT_STATUSES and values.get("status_date") is None:
         found["status_date"] = "a patient who left the follow-up needs the date"
+    found |= plausible.status_date_errors(date=values.get("status_date"), patient=_Dates(values))
     return [Problem("data", row, column, str(message)) for column, message in found.items()]
 
 
@@ -267,6 +269,7 @@ def _call_problems(row: dict[str, Any]) -> list[Problem]:
     """Check one call row with the shared questionnaire rules and the call rules."""
     answers = {name: row.get(name) for name in (*QUESTIONNAIRE_FIELDS, *REASON_FIELDS)}
     found = questionnaire_errors(answers, complete=False)
+    found |= plausible.call_date_errors(call_date=row.get("call_date"), patient=_Dates(row))
     status = row.get("call_status")
     if status == "reached" and row.get("call_date") is None:
         found["call_date"] = "a reached call needs the date of the call"
@@ -341,8 +344,32 @@ def plan_import(
     return plans
 
 
+class _Dates:
+    """The dates of a patient as a file row gives them (for the rules of cohort.plausible)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.inclusion_date = values.get("inclusion_date")
+        self.consent_date = values.get("consent_date")
+
+
 def _administration_problems(given: dict[str, Any], plan: PatientPlan, sheet: str) -> list[Problem]:
     found: list[Problem] = []
+    date = given.get("admin_date")
+    dated = plausible.administration_date_errors(
+        date=date, patient=_Dates(plan.values), field="admin_date"
+    )
+    if not dated and date is not None:
+        dated = plausible.overlap_errors(
+            date=date,
+            days=given.get("days") or 1,
+            others=[
+                (a["admin_date"], a.get("days") or 1)
+                for a in plan.administrations
+                if a.get("admin_date") is not None
+            ],
+            field="admin_date",
+        )
+    found += [Problem(sheet, given["_row"], column, m) for column, m in dated.items()]
     weight = given.get("weight_kg") or plan.values.get("weight_kg")
     if given.get("dose_unit") and given.get("dose_value") and weight:
         if given["dose_value"] <= 0:

@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from typing import Final
 
 
+def _(text: str) -> str:
+    """Mark a label for translation: makemessages collects it, the forms translate it."""
+    return text
+
+
 @dataclass(frozen=True)
 class ItemLabel:
     """One questionnaire item: field name, neutral label and its answer codes.
@@ -26,65 +31,63 @@ class ItemLabel:
 
 # HADS answers are stored as keyed scores 0..3 (see hads.key_item for the printed order).
 HADS: Final[tuple[ItemLabel, ...]] = tuple(
-    ItemLabel(field=f"hads_{number}", label=f"HADS {number} - {topic}", options=4, first_code=0)
-    for number, topic in (
-        (1, "tension (A)"),
-        (2, "enjoyment of usual things (D)"),
-        (3, "sense of foreboding (A)"),
-        (4, "laughter and seeing the funny side (D)"),
-        (5, "worrying thoughts (A)"),
-        (6, "cheerfulness (D)"),
-        (7, "ability to relax (A)"),
-        (8, "feeling slowed down (D)"),
-        (9, "anxious bodily sensations (A)"),
-        (10, "interest in own appearance (D)"),
-        (11, "restlessness (A)"),
-        (12, "looking forward to things (D)"),
-        (13, "sudden panic (A)"),
-        (14, "enjoyment of leisure activities (D)"),
+    ItemLabel(field=f"hads_{number}", label=label, options=4, first_code=0)
+    for number, label in (
+        (1, _("HADS 1 - tension (A)")),
+        (2, _("HADS 2 - enjoyment of usual things (D)")),
+        (3, _("HADS 3 - sense of foreboding (A)")),
+        (4, _("HADS 4 - laughter and seeing the funny side (D)")),
+        (5, _("HADS 5 - worrying thoughts (A)")),
+        (6, _("HADS 6 - cheerfulness (D)")),
+        (7, _("HADS 7 - ability to relax (A)")),
+        (8, _("HADS 8 - feeling slowed down (D)")),
+        (9, _("HADS 9 - anxious bodily sensations (A)")),
+        (10, _("HADS 10 - interest in own appearance (D)")),
+        (11, _("HADS 11 - restlessness (A)")),
+        (12, _("HADS 12 - looking forward to things (D)")),
+        (13, _("HADS 13 - sudden panic (A)")),
+        (14, _("HADS 14 - enjoyment of leisure activities (D)")),
     )
 )
 
 # SF-12 answers are stored as the codes numbered on the form, starting at 1.
 SF12: Final[tuple[ItemLabel, ...]] = tuple(
-    ItemLabel(
-        field=f"sf12_{code.lower()}", label=f"SF-12 {code} - {topic}", options=n, first_code=1
-    )
-    for code, topic, n in (
-        ("GH1", "general health", 5),
-        ("PF02", "moderate activities limited", 3),
-        ("PF04", "climbing several flights of stairs limited", 3),
-        ("RP2", "accomplished less (physical health)", 2),
-        ("RP3", "limited in kind of work (physical health)", 2),
-        ("RE2", "accomplished less (emotional problems)", 2),
-        ("RE3", "work done less carefully (emotional problems)", 2),
-        ("BP2", "pain interference with work", 5),
-        ("MH3", "calm and peaceful", 6),
-        ("VT2", "energy", 6),
-        ("MH4", "downhearted and low", 6),
-        ("SF2", "interference with social activities", 5),
+    ItemLabel(field=f"sf12_{code.lower()}", label=label, options=n, first_code=1)
+    for code, label, n in (
+        ("GH1", _("SF-12 GH1 - general health"), 5),
+        ("PF02", _("SF-12 PF02 - moderate activities limited"), 3),
+        ("PF04", _("SF-12 PF04 - climbing several flights of stairs limited"), 3),
+        ("RP2", _("SF-12 RP2 - accomplished less (physical health)"), 2),
+        ("RP3", _("SF-12 RP3 - limited in kind of work (physical health)"), 2),
+        ("RE2", _("SF-12 RE2 - accomplished less (emotional problems)"), 2),
+        ("RE3", _("SF-12 RE3 - work done less carefully (emotional problems)"), 2),
+        ("BP2", _("SF-12 BP2 - pain interference with work"), 5),
+        ("MH3", _("SF-12 MH3 - calm and peaceful"), 6),
+        ("VT2", _("SF-12 VT2 - energy"), 6),
+        ("MH4", _("SF-12 MH4 - downhearted and low"), 6),
+        ("SF2", _("SF-12 SF2 - interference with social activities"), 5),
     )
 )
 
 NPRS: Final[tuple[ItemLabel, ...]] = (
-    ItemLabel(field="nprs_mean", label="NPRS - mean pain intensity", options=11, first_code=0),
-    ItemLabel(field="nprs_max", label="NPRS - maximum pain intensity", options=11, first_code=0),
+    ItemLabel(field="nprs_mean", label=_("NPRS - mean pain intensity"), options=11, first_code=0),
+    ItemLabel(field="nprs_max", label=_("NPRS - maximum pain intensity"), options=11, first_code=0),
 )
 
 # DN4 answers are yes/no: code 0 = no, 1 = yes.
 DN4: Final[tuple[ItemLabel, ...]] = tuple(
-    ItemLabel(field=f"dn4_{number}", label=f"DN4 {number} - {topic}", options=2, first_code=0)
-    for number, topic in (
-        (1, "burning"),
-        (2, "painful cold"),
-        (3, "electric shocks"),
-        (4, "tingling"),
-        (5, "pins and needles"),
-        (6, "numbness"),
-        (7, "itching"),
-        (8, "hypoesthesia to touch (examination)"),
-        (9, "hypoesthesia to pinprick (examination)"),
-        (10, "pain caused or increased by brushing (examination)"),
+    ItemLabel(field=f"dn4_{number}", label=label, options=2, first_code=0)
+    for number, label in (
+        (1, _("DN4 1 - burning")),
+        (2, _("DN4 2 - painful cold")),
+        (3, _("DN4 3 - electric shocks")),
+        (4, _("DN4 4 - tingling")),
+        (5, _("DN4 5 - pins and needles")),
+        (6, _("DN4 6 - numbness")),
+        (7, _("DN4 7 - itching")),
+        (8, _("DN4 8 - hypoesthesia to touch (examination)")),
+        (9, _("DN4 9 - hypoesthesia to pinprick (examination)")),
+        (10, _("DN4 10 - pain caused or increased by brushing (examination)")),
     )
 )
 

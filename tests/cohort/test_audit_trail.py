@@ -42,15 +42,15 @@ def test_call_history_shows_the_attempts_and_the_status_change(client, nurse_sit
     response = client.get(reverse("followup:call_history", args=[call.pk]))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "attempt (no_answer)" in page
-    assert "attempt (refused)" in page
+    assert "attempt (No answer)" in page
+    assert "attempt (Refused)" in page
     status = [
         (c.old, c.new)
         for e in response.context["entries"]
         for c in e.changes
         if c.label == "status"
     ]
-    assert ("due", "refused") in status
+    assert ("Due", "Refused") in status
 
 
 def test_statisticians_see_that_identifiers_changed_but_not_the_values(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -111,7 +112,7 @@ def test_timeline_carries_scores_doses_adverse_effects_and_missed_calls(client, 
     total = sum(d["total_mg"] for d in series["doses"])
     assert series["doses"][-1]["cumulative_mg"] == pytest.approx(total)
     assert float(patient.cumulative_dose_mg()) == pytest.approx(total)
-    json.dumps(series, allow_nan=False)
+    json.dumps(series, allow_nan=False, cls=DjangoJSONEncoder)  # as json_script writes it
 
 
 def test_timeline_shows_the_trajectory_group_with_its_posterior(client, clinician_site_a, demo):

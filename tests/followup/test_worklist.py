@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from accounts.roles import Role
 from cohort.services import patient_set_call_times
 from followup.selectors import worklist_for_user
 from followup.services import call_record_attempt
@@ -42,7 +43,7 @@ def test_worklist_leaves_out_other_sites_and_closed_calls(nurse_site_a, patient_
     )
     worklist = worklist_for_user(nurse_site_a, today=dt.date(2026, 1, 12))
     listed = [
-        (c.patient.study_code, c.timepoint) for _, rows, _ in worklist.sections() for c in rows
+        (c.patient.study_code, c.timepoint) for section in worklist.sections() for c in section.rows
     ]
     # W1 refused is closed; M1 is upcoming; nothing of site B.
     assert listed == [("SA-0001", "M1")]
@@ -74,10 +75,11 @@ def test_worklist_page_runs_the_same_queries_whatever_the_cohort_size(
             patient=call.patient, call_from=dt.time(9), call_to=dt.time(12), days=[1], by=None
         )
     client.force_login(nurse_site_a)
-    # User, roles, the second-factor check (once per sign-in), 1 count aggregate and 4 section
-    # queries (preferred times and failed attempts included), then the session renewed for the
-    # idle timeout (savepoint, update, release); the session is read from the cache.
-    with django_assert_num_queries(11):
+    # User, roles, the second-factor check (once per sign-in), the sites of the filter, 1 count
+    # aggregate and 4 section queries (preferred times and failed attempts included), then the
+    # session renewed for the idle timeout (savepoint, update, release); the session is read
+    # from the cache.
+    with django_assert_num_queries(12):
         response = client.get(reverse("followup:worklist"))
     page = response.content.decode()
     assert page.count("<td>Week 1</td>") == patients
@@ -134,3 +136,46 @@ def test_worklist_page_marks_the_calls_to_make_now_and_shows_the_preferred_time(
     assert "Call now" in section
     assert "Tue, Thu · 14:00–18:00" in section
     assert "After physiotherapy" in section
+
+
+@time_machine.travel(dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC))
+def test_every_section_pages_through_all_its_calls_and_counts_them(client, nurse_site_a, site_a):
+    for n in range(7):
+        enrol(site_a, by=nurse_site_a, last_name=f"Patient{n}")
+    worklist = worklist_for_user(nurse_site_a, today=dt.date(2026, 1, 12), rows=3)
+    section = worklist.parts["due_today"]
+    assert (section.count, section.num_pages, len(section.rows)) == (7, 3, 3)
+    seen = []
+    for number in (1, 2, 3, 4):  # a page past the end shows the last one
+        page = worklist_for_user(
+            nurse_site_a, today=dt.date(2026, 1, 12), rows=3, pages={"due_today": number}
+        ).parts["due_today"]
+        seen += [call.patient.study_code for call in page.rows]
+    assert len(seen) == 8  # 3 + 3 + 1, and the last page again
+    assert len(set(seen)) == 7
+    client.force_login(nurse_site_a)
+    page = client.get(reverse("followup:worklist"), {"page_due_today": "2"}).content.decode()
+    assert "26–" not in page  # 25 rows a page: the 7 fit on one
+    assert page.count("<td>Week 1</td>") == 7
+
+
+@time_machine.travel(dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC))
+def test_the_site_filter_and_the_study_code_search_narrow_rows_and_counts(
+    client, nurse_site_a, site_a, site_b
+):
+    from accounts.services import user_set_role
+
+    user_set_role(user=nurse_site_a, role=Role.NURSE, sites=[site_a, site_b])
+    for site in (site_a, site_a, site_b):
+        enrol(site, by=nurse_site_a)
+    client.force_login(nurse_site_a)
+    everything = client.get(reverse("followup:worklist")).context["worklist"]
+    assert everything.counts["due_today"] == 3
+    one_site = client.get(reverse("followup:worklist"), {"site": "SB"}).context["worklist"]
+    assert one_site.counts["due_today"] == 1
+    assert {c.patient.site.code for c in one_site.due_today} == {"SB"}
+    found = client.get(reverse("followup:worklist"), {"q": "sa-0002"}).context["worklist"]
+    assert [c.patient.study_code for c in found.due_today] == ["SA-0002"]
+    assert found.counts == {"overdue": 0, "due_today": 1, "this_week": 0, "upcoming": 1}
+    page = client.get(reverse("followup:worklist"), {"q": "ZZ"}).content.decode()
+    assert "No call matches." in page

@@ -15,6 +15,7 @@ from analytics.services import reanalysis_on_commit
 from cohort.demo import generate
 from cohort.demo.generator import FAULT_KINDS
 from cohort.demo_loader import demo_load
+from cohort.demo_staging import demo_work_stage
 from cohort.models import Patient
 
 # The paper's enrolment period (generate()'s default), and how long before today an ongoing
@@ -92,6 +93,9 @@ class Command(BaseCommand):
             dates["enrolment_start"] = dates["enrolment_end"] - (end - start)
             as_of = as_of or dates["enrolment_end"]
         plant = dict(options["plant"])
+        if options["ongoing"] and not plant:
+            # A study in progress shows the central monitoring a site to look at.
+            plant = {"nprs_digit_preference": 1}
         try:
             cohort = generate(
                 options["patients"], seed=options["seed"], as_of=as_of, plant=plant, **dates
@@ -118,5 +122,10 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{n:,} {label}" for label, n in report.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo cohort loaded in {elapsed:.1f} s: {summary}"))
+        if options["ongoing"]:
+            staged = demo_work_stage()
+            self.stdout.write(
+                "Work in progress: " + ", ".join(f"{n} {k}" for k, n in staged.items())
+            )
         # The loader writes in bulk, not through the services: ask for the analysis here.
         reanalysis_on_commit()
