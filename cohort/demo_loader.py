@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from cohort import vocabulary as voc
 from cohort.demo import DemoCohort
 from cohort.demo.frames import SF12_ITEM_REASONS
 from cohort.fields import encrypt
@@ -584,7 +585,18 @@ def _write_rows(
                 "other_text": _text(events.other_text),
                 "severity": events.severity,
                 "serious": events.serious.astype(bool),
+                **{
+                    f"criterion_{code}": events.criterion.eq(code).to_numpy()
+                    for code in voc.codes(voc.SERIOUSNESS_CRITERIA)
+                },
                 "start_date": None,
+                "relation": events.relation.fillna("").to_numpy(),
+                "expected": np.where(
+                    events.type.eq("other"), None, events.type.isin(_expected_types())
+                ),
+                "action_taken": "",
+                "outcome": events.outcome.to_numpy(),
+                "resolution_date": None,
                 "voided_at": None,
                 "void_reason": "",
                 "created_at": now,
@@ -613,6 +625,12 @@ def _write_rows(
     )
     step("treatments", report.counts["treatments"])
     return report
+
+
+def _expected_types() -> list[str]:
+    from safety.models import ExpectedEffect
+
+    return list(ExpectedEffect.objects.values_list("type", flat=True))
 
 
 def _load_responses(

@@ -368,6 +368,8 @@ SPECTACULAR_SETTINGS = {
         "CallStatusEnum": "cohort.vocabulary.CALL_STATUSES",
         "AnalysisRunStatusEnum": "analytics.models.AnalysisRun.Status",
         "MissingReasonEnum": "cohort.vocabulary.MISSING_REASONS",
+        "AdverseEffectOutcomeEnum": "cohort.vocabulary.AE_OUTCOMES",
+        "RelationToKetamineEnum": "cohort.vocabulary.AE_RELATIONS",
     },
 }
 

@@ -336,6 +336,37 @@ def _sync_adverse_events(
 
 
 @transaction.atomic
+def adverse_event_record(
+    *, call: FollowUpCall, values: Mapping[str, Any], by: Any, reason: str = ""
+) -> AdverseEvent:
+    """Record one adverse effect reported at a call (the initial report), with its alert.
+
+    ``values`` is a call-form entry (``type``, ``severity``, ``serious``, ``criteria``...). An
+    effect of a type already live at the call is refused: update that one instead.
+    """
+    patient_guard_edit(
+        patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=reason
+    )
+    kind = values.get("type")
+    errors = adverse_event_errors([values])
+    if kind in voc.codes(voc.ADVERSE_EFFECTS) and call.adverse_events.filter(
+        type=kind, voided_at__isnull=True
+    ).exists():
+        errors["type"] = _("This effect is already recorded at this call: update it instead.")
+    if errors:
+        raise ValidationError(errors)
+    ae = AdverseEvent(call=call, type=kind, expected=effect_is_expected(str(kind)))
+    for field, value in _ae_values(values, str(kind)).items():
+        setattr(ae, field, value)
+    ae.full_clean(exclude=["call"])
+    _stamp(ae, by=by, reason=reason or "Adverse effect reported")
+    ae.save()
+    reanalysis_on_commit()
+    alert_raise(adverse_event=ae, by=by)
+    return ae
+
+
+@transaction.atomic
 def adverse_event_update(
     *, adverse_event: AdverseEvent, values: Mapping[str, Any], by: Any, reason: str = ""
 ) -> AdverseEvent:

@@ -66,6 +66,7 @@ class SafetyAlertViewSet(viewsets.ReadOnlyModelViewSet):
     read_roles = frozenset({Role.CLINICIAN, Role.DATA_MANAGER})
     write_roles = frozenset({Role.CLINICIAN})
     serializer_class = SafetyAlertSerializer
+    queryset = SafetyAlert.objects.none()  # for the schema; get_queryset scopes to the user
 
     def get_queryset(self) -> QuerySet[SafetyAlert]:
         alerts = selectors.alerts_for_user(self.request.user).order_by("-raised_at", "pk")

@@ -29,6 +29,11 @@ def _stamp(instance: Any, *, by: Any, reason: str) -> None:
     instance._change_reason = reason
 
 
+def _not_future(at: dt.datetime | None) -> dt.datetime:
+    now = timezone.now()
+    return now if at is None else min(at, now)
+
+
 def effect_is_expected(effect_type: str) -> bool | None:
     """Say whether an effect is on the study's list of expected effects (None for Other)."""
     if effect_type == "other":
@@ -55,11 +60,14 @@ def data_managers() -> Any:
 
 
 @transaction.atomic
-def alert_raise(*, adverse_event: AdverseEvent, by: Any) -> SafetyAlert | None:
+def alert_raise(
+    *, adverse_event: AdverseEvent, by: Any, at: dt.datetime | None = None
+) -> SafetyAlert | None:
     """Raise the safety alert of a serious or severe effect, once; e-mail the site's clinicians.
 
     Returns the new alert, or None when the effect needs none or already has one. The mails go
-    after the commit, so a rolled-back save tells no one.
+    after the commit, so a rolled-back save tells no one. ``at`` (not in the future) dates an
+    alert recorded after the fact.
     """
     if not adverse_event.needs_alert or SafetyAlert.objects.filter(
         adverse_event=adverse_event
@@ -70,7 +78,7 @@ def alert_raise(*, adverse_event: AdverseEvent, by: Any) -> SafetyAlert | None:
         adverse_event=adverse_event,
         site_id=site_id,
         reason="serious" if adverse_event.serious else "severe",
-        raised_at=timezone.now(),
+        raised_at=_not_future(at),
         raised_by=by if getattr(by, "pk", None) else None,
     )
     alert.full_clean(validate_constraints=False)
@@ -151,6 +159,7 @@ def alert_acknowledge(
     relation: str,
     action_taken: str,
     assessment: str,
+    at: dt.datetime | None = None,
 ) -> SafetyAlert:
     """Acknowledge an alert with the clinician's assessment; set the effect's causality and action.
 
@@ -179,7 +188,7 @@ def alert_acknowledge(
     changed = "confirmed" if reported == relation else f"changed from {reported or 'none'}"
     _stamp(effect, by=by, reason=f"Safety alert acknowledged: causality {changed}")
     effect.save(update_fields=["relation", "action_taken", "updated_at"])
-    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_at = max(_not_future(at), alert.raised_at)
     alert.acknowledged_by = by
     alert.relation_reported = reported
     alert.assessment = assessment.strip()
