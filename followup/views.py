@@ -111,7 +111,8 @@ def _call_context(call: FollowUpCall, form: CallEntryForm, **extra: Any) -> dict
         "lock": call.patient.current_lock(),
         "error_summary": error_summary(form),
         "error_count": sum(len(problems) for problems in form.errors.values()),
-        "open_effects": selectors.open_effects_before(call),
+        # Asked about while the call is still to make; a completed call keeps its own record.
+        "open_effects": selectors.open_effects_before(call) if call.is_open else [],
         "outcome_choices": _choices_of(voc.AE_OUTCOMES),
         **extra,
     }
