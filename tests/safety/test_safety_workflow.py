@@ -357,3 +357,23 @@ def test_the_safety_page_counts_serious_effects_and_the_listing_has_no_free_text
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     client.force_login(clinician_site_a)
     assert "Mrs Martin" in client.get(reverse("safety:line_listing", args=["csv"])).content.decode()
+
+
+def test_the_patient_page_and_timeline_show_each_effect_from_onset_to_resolution(
+    client, patient_a, nurse_site_a
+):
+    _record(patient_a, nurse_site_a, [DISSOCIATION])
+    client.force_login(nurse_site_a)
+    page = client.get(reverse("cohort:patient_detail", args=[patient_a.pk]))
+    [span] = page.context["effect_spans"]
+    assert (span["start"], span["end"], span["open"]) == ("2026-02-03", "2026-02-05", True)
+    assert 'id="effect-spans"' in page.content.decode()
+    effect = AdverseEvent.objects.get()
+    adverse_event_update(
+        adverse_event=effect,
+        values={"outcome": "recovered", "resolution_date": dt.date(2026, 2, 4)},
+        by=nurse_site_a,
+    )
+    timeline = client.get(reverse("cohort:patient_timeline", args=[patient_a.pk]))
+    [span] = timeline.context["series"]["spans"]
+    assert (span["start"], span["end"], span["open"]) == ("2026-02-03", "2026-02-04", False)
