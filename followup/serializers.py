@@ -20,11 +20,11 @@ from followup.models import (
     FollowUpCall,
 )
 from followup.validators import (
-    adverse_event_record_errors,
     HADS_FIELDS,
     ITEM_REASON_FIELDS,
     NPRS_FIELDS,
     SF12_FIELDS,
+    adverse_event_record_errors,
     questionnaire_errors,
 )
 

@@ -349,9 +349,10 @@ def adverse_event_record(
     )
     kind = values.get("type")
     errors = adverse_event_errors([values])
-    if kind in voc.codes(voc.ADVERSE_EFFECTS) and call.adverse_events.filter(
-        type=kind, voided_at__isnull=True
-    ).exists():
+    if (
+        kind in voc.codes(voc.ADVERSE_EFFECTS)
+        and call.adverse_events.filter(type=kind, voided_at__isnull=True).exists()
+    ):
         errors["type"] = _("This effect is already recorded at this call: update it instead.")
     if errors:
         raise ValidationError(errors)

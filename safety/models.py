@@ -81,7 +81,9 @@ class SafetyAlert(ClinicalModel):
         choices=_choices(voc.AE_RELATIONS),
     )
     assessment = models.TextField(_("assessment"), blank=True)
-    escalated_at = models.DateTimeField(_("escalated to the data managers at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(
+        _("escalated to the data managers at"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-raised_at"]

@@ -21,9 +21,7 @@ SAFETY_ROLES = (Role.CLINICIAN, Role.DATA_MANAGER, Role.STATISTICIAN)
 
 def sees_alerts(user: Any) -> bool:
     """Say whether alerts are shown to the user: clinicians (their sites) and data managers."""
-    return (
-        user.is_superuser or user.has_role(Role.CLINICIAN) or user.has_role(Role.DATA_MANAGER)
-    )
+    return user.is_superuser or user.has_role(Role.CLINICIAN) or user.has_role(Role.DATA_MANAGER)
 
 
 def alerts_for_user(user: Any) -> QuerySet[SafetyAlert]:

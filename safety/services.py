@@ -69,9 +69,10 @@ def alert_raise(
     after the commit, so a rolled-back save tells no one. ``at`` (not in the future) dates an
     alert recorded after the fact.
     """
-    if not adverse_event.needs_alert or SafetyAlert.objects.filter(
-        adverse_event=adverse_event
-    ).exists():
+    if (
+        not adverse_event.needs_alert
+        or SafetyAlert.objects.filter(adverse_event=adverse_event).exists()
+    ):
         return None
     site_id = adverse_event.call.patient.site_id
     alert = SafetyAlert(
@@ -102,9 +103,10 @@ def _alert_mail(alert: SafetyAlert, *, escalated: bool) -> tuple[str, str]:
     }
     if escalated:
         subject = _("Safety alert not acknowledged: %(code)s") % words
-        intro = _(
-            "No clinician of the site has acknowledged this alert within %(hours)s hours."
-        ) % words
+        intro = (
+            _("No clinician of the site has acknowledged this alert within %(hours)s hours.")
+            % words
+        )
     else:
         subject = _("Safety alert: %(reason)s, %(code)s") % words
         intro = _("Acknowledge it within %(hours)s hours with your assessment.") % words
@@ -113,8 +115,14 @@ def _alert_mail(alert: SafetyAlert, *, escalated: bool) -> tuple[str, str]:
         _("Effect: %(effect)s (%(severity)s).") % words,
     ]
     if effect.serious:
-        lines.append(_("Seriousness: %(criteria)s.") % {"criteria": ", ".join(effect.criteria_labels())})
-    lines += ["", intro, settings.SITE_URL.rstrip("/") + reverse("safety:alert_detail", args=[alert.pk])]
+        lines.append(
+            _("Seriousness: %(criteria)s.") % {"criteria": ", ".join(effect.criteria_labels())}
+        )
+    lines += [
+        "",
+        intro,
+        settings.SITE_URL.rstrip("/") + reverse("safety:alert_detail", args=[alert.pk]),
+    ]
     return subject, "\n".join(lines)
 
 
@@ -135,9 +143,7 @@ def _mail_users(users: Any, alert: SafetyAlert, *, escalated: bool) -> int:
 
 def alert_notify(*, alert_id: int) -> int:
     """E-mail one alert to the clinicians of its site; return how many mails left."""
-    alert = SafetyAlert.objects.select_related(
-        "adverse_event__call__patient"
-    ).get(pk=alert_id)
+    alert = SafetyAlert.objects.select_related("adverse_event__call__patient").get(pk=alert_id)
     sent = _mail_users(clinicians_of_site(alert.site_id), alert, escalated=False)
     if sent != alert.emailed_to:
         alert.emailed_to = sent
@@ -226,7 +232,11 @@ def alerts_escalate_overdue(*, now: dt.datetime | None = None) -> int:
             if alert is None:
                 continue
             alert.escalated_at = now
-            _stamp(alert, by=None, reason=f"Escalated: not acknowledged in {settings.SAFETY_ACK_HOURS} h")
+            _stamp(
+                alert,
+                by=None,
+                reason=f"Escalated: not acknowledged in {settings.SAFETY_ACK_HOURS} h",
+            )
             alert.save(update_fields=["escalated_at", "updated_at"])
             transaction.on_commit(lambda pk=pk: _notify_escalation(pk))
             escalated += 1

@@ -35,7 +35,9 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = _get_alert_for_user(request.user, pk)
     may_acknowledge = alert.is_open and services.user_may_acknowledge(request.user, alert)
     effect = alert.adverse_event
-    form = AcknowledgeForm(initial={"relation": effect.relation, "action_taken": effect.action_taken})
+    form = AcknowledgeForm(
+        initial={"relation": effect.relation, "action_taken": effect.action_taken}
+    )
     status = 200
     if request.method == "POST":
         if not may_acknowledge:
@@ -47,8 +49,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     services.alert_acknowledge(alert=alert, by=request.user, **form.cleaned_data)
                 messages.success(
                     request,
-                    _("Alert on %(code)s acknowledged.")
-                    % {"code": effect.call.patient.study_code},
+                    _("Alert on %(code)s acknowledged.") % {"code": effect.call.patient.study_code},
                 )
                 return redirect("home")
             except SaveRefused as refused:
@@ -75,9 +76,9 @@ def safety_page(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     context = {
         "alerts": list(
-            selectors.alerts_for_user(user).filter(acknowledged_at__isnull=True).order_by(
-                "raised_at"
-            )
+            selectors.alerts_for_user(user)
+            .filter(acknowledged_at__isnull=True)
+            .order_by("raised_at")
         ),
         "sees_alerts": selectors.sees_alerts(user),
         "summary": selectors.safety_summary(user),
@@ -168,5 +169,7 @@ def line_listing(request: HttpRequest, fmt: str) -> HttpResponse:
             data.getvalue(),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response["Content-Disposition"] = f'attachment; filename="serious-adverse-effects-{stamp}.{fmt}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="serious-adverse-effects-{stamp}.{fmt}"'
+    )
     return response

@@ -97,10 +97,14 @@ def effect_courses(
     relations = list(params.SERIOUS_RELATION)
     rel_w = np.array(list(params.SERIOUS_RELATION.values()))
     out["criterion"] = np.where(
-        serious, np.array(criteria, dtype=object)[rng.choice(len(criteria), len(out), p=weights)], ""
+        serious,
+        np.array(criteria, dtype=object)[rng.choice(len(criteria), len(out), p=weights)],
+        "",
     )
     out["relation"] = np.where(
-        serious, np.array(relations, dtype=object)[rng.choice(len(relations), len(out), p=rel_w)], ""
+        serious,
+        np.array(relations, dtype=object)[rng.choice(len(relations), len(out), p=rel_w)],
+        "",
     )
     return out
 

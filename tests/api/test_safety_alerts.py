@@ -37,8 +37,13 @@ def clinician_site_b(site_b):
 def _put(client, call, effects):
     return client.put(
         f"/api/v1/calls/{call.pk}/questionnaires/",
-        {**VALID, "version": call.version, "complete": True, "call_date": "2026-02-05",
-         "adverse_events": effects},
+        {
+            **VALID,
+            "version": call.version,
+            "complete": True,
+            "call_date": "2026-02-05",
+            "adverse_events": effects,
+        },
         format="json",
     )
 
@@ -48,7 +53,8 @@ def test_a_serious_effect_without_criterion_is_a_400_and_nothing_is_stored(api, 
     response = _put(api("nurse_site_a"), call, [{**SERIOUS, "criteria": []}])
     assert response.status_code == 400
     assert "criteria" in str(response.json())
-    assert not AdverseEvent.objects.exists() and not SafetyAlert.objects.exists()
+    assert not AdverseEvent.objects.exists()
+    assert not SafetyAlert.objects.exists()
 
 
 def test_the_record_is_read_back_with_its_new_keys(api, patient_a):
@@ -83,8 +89,11 @@ def test_alerts_are_scoped_to_the_clinicians_site_and_acknowledged_once(
     mine = api("clinician_site_a")
     rows = mine.get("/api/v1/safety-alerts/", {"open": "1"}).json()["results"]
     assert [(r["study_code"], r["reason"]) for r in rows] == [(patient_a.study_code, "serious")]
-    refused = mine.post(f"/api/v1/safety-alerts/{alert.pk}/acknowledge/", {"relation": "possible"}, format="json")
-    assert refused.status_code == 400 and "assessment" in refused.json()
+    refused = mine.post(
+        f"/api/v1/safety-alerts/{alert.pk}/acknowledge/", {"relation": "possible"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "assessment" in refused.json()
     done = mine.post(
         f"/api/v1/safety-alerts/{alert.pk}/acknowledge/",
         {"relation": "probable", "action_taken": "withdrawn", "assessment": "Ketamine stopped."},
@@ -106,7 +115,8 @@ def test_the_outcome_is_followed_up_through_the_api(api, patient_a):
     effect = AdverseEvent.objects.get()
     url = f"/api/v1/adverse-events/{effect.pk}/follow-up/"
     refused = api("nurse_site_a").post(url, {"resolution_date": "2026-02-04"}, format="json")
-    assert refused.status_code == 400 and "resolution_date" in refused.json()
+    assert refused.status_code == 400
+    assert "resolution_date" in refused.json()
     assert api("statistician").post(url, {"outcome": "recovered"}, format="json").status_code == 403
     assert api("nurse_site_b").post(url, {"outcome": "recovered"}, format="json").status_code == 404
     done = api("nurse_site_a").post(

@@ -68,13 +68,18 @@ def test_a_serious_effect_alerts_the_clinicians_of_the_site_by_mail(
     with django_capture_on_commit_callbacks(execute=True):
         _record(patient_a, nurse_site_a, [DISSOCIATION])
     alert = SafetyAlert.objects.get()
-    assert (alert.reason, alert.site_id, alert.raised_by) == ("serious", patient_a.site_id, nurse_site_a)
+    assert (alert.reason, alert.site_id, alert.raised_by) == (
+        "serious",
+        patient_a.site_id,
+        nurse_site_a,
+    )
     assert [m.to for m in mail.outbox] == [["clinician_a@hospital.test"]]
     message = mail.outbox[0]
     assert patient_a.study_code in message.subject
     assert "Hospitalisation or its prolongation" in message.body
     # The mail carries the study code only: no name, no phone number.
-    assert "Martin" not in message.body and "73 00" not in message.body
+    assert "Martin" not in message.body
+    assert "73 00" not in message.body
     assert reverse("safety:alert_detail", args=[alert.pk]) in message.body
     assert alert.adverse_event.expected is True
     alert.refresh_from_db()
@@ -107,12 +112,15 @@ def test_saving_the_call_again_raises_no_second_alert(patient_a, nurse_site_a):
     assert SafetyAlert.objects.count() == 1
 
 
-def test_a_refused_save_tells_no_one(patient_a, nurse_site_a, mailboxes, django_capture_on_commit_callbacks):
+def test_a_refused_save_tells_no_one(
+    patient_a, nurse_site_a, mailboxes, django_capture_on_commit_callbacks
+):
     bad = {**DISSOCIATION, "criteria": []}
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError) as exc:
         _record(patient_a, nurse_site_a, [bad])
     assert "ae_dissociation_hallucination_criteria" in exc.value.message_dict
-    assert SafetyAlert.objects.count() == 0 and mail.outbox == []
+    assert SafetyAlert.objects.count() == 0
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize(
@@ -170,9 +178,7 @@ def test_a_clinician_acknowledges_with_an_assessment_and_the_history_keeps_it(
 ):
     _record(patient_a, nurse_site_a, [{**DISSOCIATION}])
     effect = AdverseEvent.objects.get()
-    adverse_event_update(
-        adverse_event=effect, values={"relation": "possible"}, by=nurse_site_a
-    )
+    adverse_event_update(adverse_event=effect, values={"relation": "possible"}, by=nurse_site_a)
     alert = SafetyAlert.objects.get()
     with time_machine.travel(dt.datetime(2026, 2, 5, 16, 30, tzinfo=dt.UTC), tick=False):
         alert_acknowledge(
@@ -191,7 +197,11 @@ def test_a_clinician_acknowledges_with_an_assessment_and_the_history_keeps_it(
     assert "Safety alert acknowledged: causality changed from possible" in reasons
     with pytest.raises(ValidationError):
         alert_acknowledge(
-            alert=alert, by=clinician_site_a, relation="certain", action_taken="none", assessment="x"
+            alert=alert,
+            by=clinician_site_a,
+            relation="certain",
+            action_taken="none",
+            assessment="x",
         )
 
 
@@ -209,7 +219,12 @@ def test_only_a_clinician_of_the_site_may_acknowledge(
 
 
 def test_an_alert_left_alone_is_escalated_once_to_the_data_managers(
-    patient_a, nurse_site_a, clinician_site_a, mailboxes, settings, django_capture_on_commit_callbacks
+    patient_a,
+    nurse_site_a,
+    clinician_site_a,
+    mailboxes,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     settings.SAFETY_ACK_HOURS = 24
     _record(patient_a, nurse_site_a, [DISSOCIATION])
@@ -232,7 +247,11 @@ def test_an_acknowledged_alert_is_not_escalated(patient_a, nurse_site_a, clinici
     _record(patient_a, nurse_site_a, [DISSOCIATION])
     alert = SafetyAlert.objects.get()
     alert_acknowledge(
-        alert=alert, by=clinician_site_a, relation="possible", action_taken="none", assessment="Seen"
+        alert=alert,
+        by=clinician_site_a,
+        relation="possible",
+        action_taken="none",
+        assessment="Seen",
     )
     assert alerts_escalate_overdue(now=alert.raised_at + dt.timedelta(days=3)) == 0
 
@@ -249,7 +268,8 @@ def test_the_alert_is_on_top_of_the_clinicians_home_page_and_in_the_badge(
     assert page.index('id="safety-alerts"') < page.index("Calls to review")
     assert patient_a.study_code in page[page.index('id="safety-alerts"') :]
     nav = page[page.index('id="nav-safety"') : page.index("</a>", page.index('id="nav-safety"'))]
-    assert '<span class="badge badge-alert"' in nav and ">1<" in nav
+    assert '<span class="badge badge-alert"' in nav
+    assert ">1<" in nav
 
 
 def test_a_clinician_of_another_site_never_sees_the_alert(
@@ -259,7 +279,8 @@ def test_a_clinician_of_another_site_never_sees_the_alert(
     alert = SafetyAlert.objects.get()
     client.force_login(clinician_site_b)
     home = client.get(reverse("home")).content.decode()
-    assert 'id="safety-alerts"' not in home and patient_a.study_code not in home
+    assert 'id="safety-alerts"' not in home
+    assert patient_a.study_code not in home
     assert client.get(reverse("safety:alert_detail", args=[alert.pk])).status_code == 404
     response = client.post(
         reverse("safety:alert_detail", args=[alert.pk]),
@@ -272,7 +293,9 @@ def test_a_clinician_of_another_site_never_sees_the_alert(
     assert patient_a.study_code not in listing
 
 
-def test_the_clinician_acknowledges_on_the_alert_page(client, patient_a, nurse_site_a, clinician_site_a):
+def test_the_clinician_acknowledges_on_the_alert_page(
+    client, patient_a, nurse_site_a, clinician_site_a
+):
     _record(patient_a, nurse_site_a, [DISSOCIATION])
     alert = SafetyAlert.objects.get()
     client.force_login(clinician_site_a)
@@ -296,23 +319,32 @@ def test_a_nurse_does_not_open_alerts(client, patient_a, nurse_site_a):
     assert client.get(reverse("safety:safety_page")).status_code == 403
 
 
-def test_the_next_call_asks_whether_the_effect_is_still_present(
-    client, patient_a, nurse_site_a
-):
-    _record(patient_a, nurse_site_a, [DISSOCIATION, {"type": "nausea", "severity": "mild", "outcome": "recovered"}])
+def test_the_next_call_asks_whether_the_effect_is_still_present(client, patient_a, nurse_site_a):
+    _record(
+        patient_a,
+        nurse_site_a,
+        [DISSOCIATION, {"type": "nausea", "severity": "mild", "outcome": "recovered"}],
+    )
     m2 = patient_a.calls.get(timepoint="M2")
     client.force_login(nurse_site_a)
     page = client.get(reverse("followup:call_entry", args=[m2.pk])).content.decode()
-    section = page[page.index('id="open-effects"') : page.index("</section>", page.index('id="open-effects"'))]
-    assert "Dissociation or hallucinations" in section and "Nausea" not in section
+    section = page[
+        page.index('id="open-effects"') : page.index("</section>", page.index('id="open-effects"'))
+    ]
+    assert "Dissociation or hallucinations" in section
+    assert "Nausea" not in section
     assert page.index('id="open-effects"') < page.index('id="adverse-effects"')
     effect = AdverseEvent.objects.get(type="dissociation_hallucination")
     url = reverse("followup:effect_follow_up", args=[effect.pk])
-    refused = client.post(url, {"call": m2.pk, "outcome": "recovering", "resolution_date": "2026-02-04"})
+    refused = client.post(
+        url, {"call": m2.pk, "outcome": "recovering", "resolution_date": "2026-02-04"}
+    )
     assert refused.status_code == 400
     assert "resolved outcome" in refused.content.decode()
     assert 'value="2026-02-04"' in refused.content.decode()
-    response = client.post(url, {"call": m2.pk, "outcome": "recovered", "resolution_date": "2026-02-04"})
+    response = client.post(
+        url, {"call": m2.pk, "outcome": "recovered", "resolution_date": "2026-02-04"}
+    )
     assert response.status_code == 302
     effect.refresh_from_db()
     assert (effect.outcome, effect.resolution_date) == ("recovered", dt.date(2026, 2, 4))
@@ -320,7 +352,9 @@ def test_the_next_call_asks_whether_the_effect_is_still_present(
     assert 'id="open-effects"' not in page
 
 
-def test_a_nurse_of_another_site_cannot_follow_up_the_effect(client, patient_a, nurse_site_a, nurse_site_b):
+def test_a_nurse_of_another_site_cannot_follow_up_the_effect(
+    client, patient_a, nurse_site_a, nurse_site_b
+):
     _record(patient_a, nurse_site_a, [DISSOCIATION])
     effect = AdverseEvent.objects.get()
     client.force_login(nurse_site_b)
