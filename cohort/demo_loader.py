@@ -347,6 +347,13 @@ def demo_purge() -> dict[str, int]:
     removed: dict[str, int] = {}
     keys = EnrolmentKey.objects.filter(patient_id__in=demo_patients)
     removed["enrolmentkey"] = keys._raw_delete(keys.db)
+    # The safety alerts of demo effects go before the effects they point at.
+    from safety.models import SafetyAlert
+
+    alerts = SafetyAlert.objects.filter(adverse_event__call_id__in=demo_calls)
+    alert_history = SafetyAlert.history.model.objects.filter(id__in=alerts.values("id"))
+    alert_history._raw_delete(alert_history.db)
+    removed["safetyalert"] = alerts._raw_delete(alerts.db)
     # A demo follow-up may have been locked and signed on the pages: those rows go first.
     for model in (Signature, PatientLock, *CLINICAL_MODELS):
         if model is Patient:

@@ -319,7 +319,7 @@ ADVERSE_EFFECT_MIX: Final = {
     "other": 3.5,
 }
 SEVERITY: Final = {"mild": 0.65, "moderate": 0.28, "severe": 0.07}  # assumption
-SERIOUS_IF_SEVERE: Final = 0.1  # assumption
+SERIOUS_IF_SEVERE: Final = 0.3  # assumption
 # The course of each effect (assumptions): a serious effect's ICH E2A criterion and the
 # clinician's causality; an effect is over by the next reached call, and one reported at the
 # patient's latest call is still present with this chance (asked about at the next call).
