@@ -411,3 +411,15 @@ def test_the_patient_page_and_timeline_show_each_effect_from_onset_to_resolution
     timeline = client.get(reverse("cohort:patient_timeline", args=[patient_a.pk]))
     [span] = timeline.context["series"]["spans"]
     assert (span["start"], span["end"], span["open"]) == ("2026-02-03", "2026-02-04", False)
+
+
+def test_data_managers_see_an_alert_on_their_home_page_once_it_is_escalated(
+    client, patient_a, nurse_site_a, data_manager
+):
+    _record(patient_a, nurse_site_a, [DISSOCIATION])
+    client.force_login(data_manager)
+    assert 'id="safety-alerts"' not in client.get(reverse("home")).content.decode()
+    alerts_escalate_overdue(now=SafetyAlert.objects.get().raised_at + dt.timedelta(hours=25))
+    page = client.get(reverse("home")).content.decode()
+    assert 'id="safety-alerts"' in page
+    assert patient_a.study_code in page[page.index('id="safety-alerts"') :]
