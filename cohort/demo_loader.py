@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from cohort import vocabulary as voc
 from cohort.demo import DemoCohort
 from cohort.demo.frames import SF12_ITEM_REASONS
 from cohort.fields import encrypt
@@ -346,6 +347,13 @@ def demo_purge() -> dict[str, int]:
     removed: dict[str, int] = {}
     keys = EnrolmentKey.objects.filter(patient_id__in=demo_patients)
     removed["enrolmentkey"] = keys._raw_delete(keys.db)
+    # The safety alerts of demo effects go before the effects they point at.
+    from safety.models import SafetyAlert
+
+    alerts = SafetyAlert.objects.filter(adverse_event__call_id__in=demo_calls)
+    alert_history = SafetyAlert.history.model.objects.filter(id__in=alerts.values("id"))
+    alert_history._raw_delete(alert_history.db)
+    removed["safetyalert"] = alerts._raw_delete(alerts.db)
     # A demo follow-up may have been locked and signed on the pages: those rows go first.
     for model in (Signature, PatientLock, *CLINICAL_MODELS):
         if model is Patient:
@@ -584,7 +592,18 @@ def _write_rows(
                 "other_text": _text(events.other_text),
                 "severity": events.severity,
                 "serious": events.serious.astype(bool),
+                **{
+                    f"criterion_{code}": events.criterion.eq(code).to_numpy()
+                    for code in voc.codes(voc.SERIOUSNESS_CRITERIA)
+                },
                 "start_date": None,
+                "relation": events.relation.fillna("").to_numpy(),
+                "expected": np.where(
+                    events.type.eq("other"), None, events.type.isin(_expected_types())
+                ),
+                "action_taken": "",
+                "outcome": events.outcome.to_numpy(),
+                "resolution_date": None,
                 "voided_at": None,
                 "void_reason": "",
                 "created_at": now,
@@ -613,6 +632,12 @@ def _write_rows(
     )
     step("treatments", report.counts["treatments"])
     return report
+
+
+def _expected_types() -> list[str]:
+    from safety.models import ExpectedEffect
+
+    return list(ExpectedEffect.objects.values_list("type", flat=True))
 
 
 def _load_responses(

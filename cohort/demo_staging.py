@@ -34,6 +34,8 @@ def demo_work_stage() -> dict[str, int]:
     demo_users_create()
     manager = User.objects.get(username="datamanager")
     counts = {"flagged": _flag_recent_calls()}
+    # Before any follow-up is locked: acknowledging sets the effect's causality.
+    counts |= _safety_alerts()
     locked = 0
     for patient in followups_ready_to_lock(manager).filter(site__is_demo=True)[
         :LOCKED_FOR_SIGNATURE
@@ -61,6 +63,73 @@ def demo_work_stage() -> dict[str, int]:
         )
         counts["queries_by_hand"] = 1
     return counts
+
+
+# Hours the demo clinician took to acknowledge each past alert, in turn (known truth).
+ACK_HOURS = (3, 6, 20, 2, 30)
+
+
+def _safety_alerts() -> dict[str, int]:
+    """Raise the alerts of the demo's serious effects, acknowledged as the clinician would have;
+    then report one serious effect at the latest call, left for the clinician to acknowledge.
+
+    Past alerts are dated at 11:00 on the day of their call; the clinician's assessment
+    confirms the causality drawn by the generator.
+    """
+    from followup.models import AdverseEvent
+    from followup.services import adverse_event_record
+    from safety.models import SafetyAlert
+    from safety.services import alert_acknowledge, alert_raise
+
+    clinician = User.objects.get(username="clinician")
+    nurse = User.objects.get(username="nurse")
+    local = timezone.get_current_timezone()
+    past = (
+        AdverseEvent.objects.filter(
+            call__patient__site__is_demo=True, serious=True, voided_at__isnull=True
+        )
+        .select_related("call")
+        .order_by("call__call_date", "pk")
+    )
+    acknowledged = 0
+    for index, effect in enumerate(past):
+        raised = dt.datetime.combine(effect.call.call_date, dt.time(11), local)
+        alert = alert_raise(adverse_event=effect, by=nurse, at=raised)
+        if alert is None:
+            continue
+        alert_acknowledge(
+            alert=alert,
+            by=clinician,
+            relation=effect.relation or "possible",
+            action_taken="none",
+            assessment="Seen with the patient's physician; causality as reported.",
+            at=raised + dt.timedelta(hours=ACK_HOURS[index % len(ACK_HOURS)]),
+        )
+        acknowledged += 1
+    latest = (
+        FollowUpCall.objects.filter(patient__site__is_demo=True, status="reached")
+        .exclude(timepoint="BL")
+        .exclude(adverse_events__type="dissociation_hallucination")
+        .order_by("-call_date", "pk")
+        .first()
+    )
+    opened = 0
+    if latest is not None and latest.call_date is not None:
+        adverse_event_record(
+            call=latest,
+            values={
+                "type": "dissociation_hallucination",
+                "severity": "severe",
+                "serious": True,
+                "criteria": ["hospitalisation"],
+                "start_date": latest.call_date - dt.timedelta(days=2),
+                "outcome": "recovering",
+            },
+            by=nurse,
+            reason="Reported at the call",
+        )
+        opened = SafetyAlert.objects.filter(acknowledged_at__isnull=True).count()
+    return {"alerts_acknowledged": acknowledged, "alerts_open": opened}
 
 
 def _flag_recent_calls() -> int:

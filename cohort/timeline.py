@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.models import AnalysisRun
@@ -144,11 +145,50 @@ def timeline(patient: Patient) -> dict[str, Any]:
         "points": points,
         "missed": missed,
         "events": events,
+        "spans": effect_spans(calls),
         "doses": doses,
         # The whole planned follow-up, so that one visit or none still gives a year's axis.
         "axis": [(min(days) - margin).isoformat(), (max(days) + margin).isoformat()],
         "labels": chart_labels(),
     }
+
+
+def effect_spans(calls: Any, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Return each live adverse effect as a span from its onset to its resolution.
+
+    The onset is the day given, else the day of the call it was reported at; an effect still
+    present runs to today; one over without a known day ends at the call it was reported at.
+    """
+    today = today or timezone.localdate()
+    spans = []
+    for call in calls:
+        for ae in call.adverse_events.all():
+            if ae.voided_at is not None:
+                continue
+            reported = call.call_date or call.target_date
+            start = ae.start_date or reported
+            if ae.resolution_date is not None:
+                end = ae.resolution_date
+            elif ae.is_open:
+                end = max(today, start)
+            else:
+                end = max(reported, start)
+            spans.append(
+                {
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "start_day": start,
+                    "end_day": end,
+                    "timepoint": call.timepoint,
+                    "label": ae.get_type_display(),
+                    "severity": ae.get_severity_display(),
+                    "serious": ae.serious,
+                    "criteria": ae.criteria_labels(),
+                    "outcome": ae.get_outcome_display(),
+                    "open": ae.is_open,
+                }
+            )
+    return spans
 
 
 def chart_labels() -> dict[str, str]:
@@ -158,6 +198,7 @@ def chart_labels() -> dict[str, str]:
         "max_pain": _("Maximal pain"),
         "ketamine": _("Ketamine (mg)"),
         "adverse_effect": _("Adverse effect"),
+        "effect_course": _("Adverse effect, onset to resolution"),
         "missed_call": _("Missed call"),
         "hads_anxiety": _("HADS anxiety"),
         "hads_depression": _("HADS depression"),

@@ -148,6 +148,9 @@ def _detail_context(request: HttpRequest, patient: Patient, **forms: Any) -> dic
         "unlock_form": forms.get("unlock_form") or PatientUnlockForm(prefix="unlock"),
         "patient": patient,
         "calls": list(patient.calls.order_by("sequence")),
+        "effect_spans": timeline.effect_spans(
+            patient.calls.prefetch_related("adverse_events").order_by("sequence")
+        ),
         "administrations": list(patient.administrations.order_by("date")),
         "cumulative_mg": patient.cumulative_dose_mg(),
         "administration_form": forms.get("administration_form")

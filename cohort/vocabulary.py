@@ -128,6 +128,47 @@ SEVERITIES: Final[Vocabulary] = (
     ("moderate", _("Moderate")),
     ("severe", _("Severe")),
 )
+# Seriousness criteria of ICH E2A; a serious adverse effect meets at least one.
+SERIOUSNESS_CRITERIA: Final[Vocabulary] = (
+    ("death", _("Results in death")),
+    ("life_threatening", _("Life-threatening")),
+    ("hospitalisation", _("Hospitalisation or its prolongation")),
+    ("disability", _("Persistent or significant disability")),
+    ("congenital_anomaly", _("Congenital anomaly")),
+    ("other_important", _("Other important medical event")),
+)
+AE_RELATIONS: Final[Vocabulary] = (
+    ("not_related", _("Not related")),
+    ("unlikely", _("Unlikely")),
+    ("possible", _("Possible")),
+    ("probable", _("Probable")),
+    ("certain", _("Certain")),
+)
+AE_ACTIONS: Final[Vocabulary] = (
+    ("none", _("Ketamine not changed")),
+    ("dose_reduced", _("Ketamine dose reduced")),
+    ("interrupted", _("Ketamine interrupted")),
+    ("withdrawn", _("Ketamine withdrawn")),
+    ("treated", _("Treatment given for the effect")),
+    ("not_applicable", _("Not applicable")),
+)
+AE_OUTCOMES: Final[Vocabulary] = (
+    ("recovering", _("Recovering")),
+    ("recovered", _("Recovered")),
+    ("recovered_sequelae", _("Recovered with sequelae")),
+    ("not_recovered", _("Not recovered")),
+    ("fatal", _("Fatal")),
+    ("unknown", _("Unknown")),
+)
+# Outcomes that end the effect: only these take a resolution date, the others stay open and
+# are asked about at the next call.
+AE_RESOLVED_OUTCOMES: Final[tuple[str, ...]] = ("recovered", "recovered_sequelae", "fatal")
+AE_OPEN_OUTCOMES: Final[tuple[str, ...]] = ("recovering", "not_recovered")
+# Why a safety alert was raised.
+SAFETY_ALERT_REASONS: Final[Vocabulary] = (
+    ("serious", _("Serious adverse effect")),
+    ("severe", _("Severe adverse effect")),
+)
 
 ROUTES: Final[Vocabulary] = (
     ("iv", _("Intravenous")),

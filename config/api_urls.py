@@ -14,6 +14,7 @@ from analytics.api import (
 )
 from cohort.api import AdministrationViewSet, PatientViewSet, SiteViewSet
 from followup.api import AdverseEventViewSet, CallViewSet, TreatmentViewSet
+from safety.api import SafetyAlertViewSet
 
 router = DefaultRouter()
 router.register("sites", SiteViewSet, basename="site")
@@ -22,6 +23,7 @@ router.register("administrations", AdministrationViewSet, basename="administrati
 router.register("calls", CallViewSet, basename="call")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("treatments", TreatmentViewSet, basename="treatment")
+router.register("safety-alerts", SafetyAlertViewSet, basename="safety-alert")
 router.register("analysis/runs", AnalysisRunViewSet, basename="analysis-run")
 
 v1 = [

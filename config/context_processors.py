@@ -16,7 +16,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     everything = user.is_superuser
     readers = (Role.STATISTICIAN, Role.CLINICIAN, Role.DATA_MANAGER)
+    from safety.selectors import SAFETY_ROLES, open_alerts_for_user, sees_alerts
+
     return {
+        "nav_safety": everything or any(user.has_role(role) for role in SAFETY_ROLES),
+        # The open alerts for this user: a clinician's sites, or those escalated to data managers.
+        "nav_safety_alerts": open_alerts_for_user(user).count() if sees_alerts(user) else 0,
         "nav_patients": everything or bool(user.roles),
         "nav_worklist": user.has_role(Role.NURSE) or user.has_role(Role.CLINICIAN),
         "nav_analysis": everything or any(user.has_role(role) for role in readers),

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "followup",
     "analytics",
     "quality",
+    "safety",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0 * env_int("QUALITY_RULES_MINUTES", 60),
         "options": {"queue": env_str("ANALYSIS_QUEUE") or "celery"},
     },
+    # Safety alerts left unacknowledged for SAFETY_ACK_HOURS go to the data managers.
+    "safety-escalation": {
+        "task": "safety.tasks.escalate_alerts",
+        "schedule": 60.0 * env_int("SAFETY_ESCALATION_MINUTES", 15),
+    },
 }
 
 # Re-analysis: saves within the debounce delay share one run, which waits at most the maximum
@@ -306,6 +312,27 @@ if CALL_FAILED_ATTEMPTS_TO_MISS < 1 or LOST_TO_FOLLOW_UP_AFTER_MISSED < 1:
         "CALL_FAILED_ATTEMPTS_TO_MISS and LOST_TO_FOLLOW_UP_AFTER_MISSED must be 1 or more"
     )
 
+# Safety (docs/safety.md): a serious or severe adverse effect alerts the site's clinicians by
+# mail; unacknowledged after this many hours, the alert is escalated to the data managers.
+SAFETY_ACK_HOURS = env_int("SAFETY_ACK_HOURS", 24)
+if SAFETY_ACK_HOURS < 1:
+    raise ImproperlyConfigured("SAFETY_ACK_HOURS must be 1 or more")
+# The address the links in mails start with.
+SITE_URL = env_str("SITE_URL") or "http://127.0.0.1:8000"
+# Mail: printed on the console unless EMAIL_HOST is set (SMTP, with TLS by default).
+EMAIL_HOST = env_str("EMAIL_HOST") or ""
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "safety@followup.invalid"
+
 # REST API (docs/api.md): token or session authentication (token first, so that a request
 # without valid credentials is a 401), every endpoint checks the role and scopes its rows to the
 # user's sites; pages of API_PAGE_SIZE rows, ?page_size= up to 1,000.
@@ -341,6 +368,8 @@ SPECTACULAR_SETTINGS = {
         "CallStatusEnum": "cohort.vocabulary.CALL_STATUSES",
         "AnalysisRunStatusEnum": "analytics.models.AnalysisRun.Status",
         "MissingReasonEnum": "cohort.vocabulary.MISSING_REASONS",
+        "AdverseEffectOutcomeEnum": "cohort.vocabulary.AE_OUTCOMES",
+        "RelationToKetamineEnum": "cohort.vocabulary.AE_RELATIONS",
     },
 }
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("patients/", include("cohort.urls")),
     path("calls/", include("followup.urls")),
     path("queries/", include("quality.urls")),
+    path("safety/", include("safety.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

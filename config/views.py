@@ -37,6 +37,7 @@ from followup.selectors import (
 )
 from followup.views import worklist_context
 from quality.selectors import counts_by_site, open_queries_for_user
+from safety.selectors import open_alerts_for_user, sees_alerts
 
 # Locked follow-ups listed on a clinician's home page (the patient list has them all).
 SIGN_ROWS = 20
@@ -64,6 +65,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_enrol": user.sees_identifiers or user.has_role(Role.DATA_MANAGER),
         "flagged_calls": None,
     }
+    if sees_alerts(user):
+        # Above everything else: the alerts of the user's sites (escalated ones for data managers).
+        context["safety_alerts"] = list(open_alerts_for_user(user))
+        context["can_acknowledge"] = user.has_role(Role.CLINICIAN)
+        context["ack_hours"] = settings.SAFETY_ACK_HOURS
     if user.has_role(Role.NURSE):
         context.update(worklist_context(request))
     if user.has_role(Role.CLINICIAN):

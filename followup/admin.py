@@ -65,8 +65,8 @@ class Sf12ResponseAdmin(ClinicalAdmin):
 
 @admin.register(AdverseEvent)
 class AdverseEventAdmin(ClinicalAdmin):
-    list_display = ("call", "type", "severity", "serious", "voided_at")
-    list_filter = ("type", "severity", "serious")
+    list_display = ("call", "type", "severity", "serious", "relation", "outcome", "voided_at")
+    list_filter = ("type", "severity", "serious", "relation", "expected", "outcome")
     raw_id_fields = ("call",)
 
 

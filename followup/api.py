@@ -22,6 +22,7 @@ from followup import services
 from followup.models import AdverseEvent, ConcomitantTreatment, FollowUpCall
 from followup.selectors import calls_for_user
 from followup.serializers import (
+    AdverseEventFollowUpSerializer,
     AdverseEventSerializer,
     CallAttemptInputSerializer,
     CallAttemptSerializer,
@@ -174,6 +175,18 @@ class AdverseEventViewSet(_CallRowViewSet):
     model = AdverseEvent
     serializer_class = AdverseEventSerializer
     filterset_class = AdverseEventFilter
+    write_roles = WRITE_ROLES
+
+    @extend_schema(request=AdverseEventFollowUpSerializer, responses=AdverseEventSerializer)
+    @action(detail=True, methods=["post"], url_path="follow-up")
+    def follow_up(self, request: Request, pk: str | None = None) -> Response:
+        """Record how the effect went (outcome, resolution date) or update its assessment."""
+        effect = self.get_object()
+        serializer = AdverseEventFollowUpSerializer(effect, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        saved = serializer.save(by=request.user)
+        fresh = self.get_queryset().get(pk=saved.pk)
+        return Response(AdverseEventSerializer(fresh, context=self.get_serializer_context()).data)
 
 
 class TreatmentViewSet(_CallRowViewSet):

@@ -225,6 +225,27 @@ class CallEntryForm(QuestionnaireForm):
             self.fields[f"ae_{code}_serious"] = forms.BooleanField(
                 label=_("Serious"), required=False
             )
+            self.fields[f"ae_{code}_criteria"] = forms.MultipleChoiceField(
+                label=format_lazy("{}: {}", _(label), _("seriousness criteria")),
+                choices=_choices(voc.SERIOUSNESS_CRITERIA),
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )
+            self.fields[f"ae_{code}_start_date"] = forms.DateField(
+                label=format_lazy("{}: {}", _(label), _("onset date")),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+            self.fields[f"ae_{code}_outcome"] = forms.ChoiceField(
+                label=format_lazy("{}: {}", _(label), _("outcome")),
+                choices=_BLANK + _choices(voc.AE_OUTCOMES),
+                required=False,
+            )
+            self.fields[f"ae_{code}_resolution_date"] = forms.DateField(
+                label=format_lazy("{}: {}", _(label), _("resolution date")),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
         for code, label in voc.DRUG_CLASSES:
             self.fields[f"drug_{code}"] = forms.BooleanField(label=_(label), required=False)
             self.fields[f"drug_{code}_name"] = forms.CharField(
@@ -264,6 +285,9 @@ class CallEntryForm(QuestionnaireForm):
                 errors[f"ae_{code}_severity"] = str(_("Tick the effect or clear its severity."))
             if data.get(f"ae_{code}_serious"):
                 errors[f"ae_{code}_serious"] = str(_("Tick the effect or untick Serious."))
+            for part in ("criteria", "start_date", "outcome", "resolution_date"):
+                if data.get(f"ae_{code}_{part}"):
+                    errors[f"ae_{code}_{part}"] = str(_("Tick the effect or clear this detail."))
         if (data.get("ae_other_text") or "").strip() and not data.get("ae_other"):
             errors["ae_other_text"] = str(_("Tick Other or clear the description."))
         if (data.get("nondrug_other_text") or "").strip() and not data.get("nondrug_other"):
@@ -288,6 +312,10 @@ class CallEntryForm(QuestionnaireForm):
                 "ticked": self[f"ae_{code}"],
                 "severity": self[f"ae_{code}_severity"],
                 "serious": self[f"ae_{code}_serious"],
+                "criteria": self[f"ae_{code}_criteria"],
+                "start_date": self[f"ae_{code}_start_date"],
+                "outcome": self[f"ae_{code}_outcome"],
+                "resolution_date": self[f"ae_{code}_resolution_date"],
             }
             for code in voc.codes(voc.ADVERSE_EFFECTS)
         ]
@@ -330,6 +358,10 @@ class CallEntryForm(QuestionnaireForm):
                 "severity": self.cleaned_data.get(f"ae_{code}_severity") or "",
                 "serious": bool(self.cleaned_data.get(f"ae_{code}_serious")),
                 "other_text": self.cleaned_data.get("ae_other_text") or "",
+                "criteria": list(self.cleaned_data.get(f"ae_{code}_criteria") or []),
+                "start_date": self.cleaned_data.get(f"ae_{code}_start_date"),
+                "outcome": self.cleaned_data.get(f"ae_{code}_outcome") or "",
+                "resolution_date": self.cleaned_data.get(f"ae_{code}_resolution_date"),
             }
             for code in voc.codes(voc.ADVERSE_EFFECTS)
             if self.cleaned_data.get(f"ae_{code}")
@@ -396,6 +428,10 @@ def call_initial(call: Any, previous_treatments: list[Any]) -> dict[str, Any]:
             initial[f"ae_{ae.type}"] = True
             initial[f"ae_{ae.type}_severity"] = ae.severity
             initial[f"ae_{ae.type}_serious"] = ae.serious
+            initial[f"ae_{ae.type}_criteria"] = ae.criteria
+            initial[f"ae_{ae.type}_start_date"] = ae.start_date
+            initial[f"ae_{ae.type}_outcome"] = ae.outcome
+            initial[f"ae_{ae.type}_resolution_date"] = ae.resolution_date
             if ae.type == "other":
                 initial["ae_other_text"] = ae.other_text
     current = [t for t in call.treatments.all() if t.voided_at is None]

@@ -22,6 +22,7 @@ from cohort.clinical import ClinicalModel, VoidableModel
 from cohort.models import Patient, _between, _choices, _dated, _in
 from cohort.plausible import DATE_CEILING, DATE_FLOOR
 from followup.instruments import hads, missing, sf12
+from followup.validators import CRITERION_FIELDS, adverse_event_constraints
 
 TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(voc.TIMEPOINTS))}
 
@@ -389,14 +390,46 @@ class Sf12Response(MissingReasonMixin, ClinicalModel):
 
 
 class AdverseEvent(VoidableModel):
-    """An adverse effect reported at a call (since the previous call)."""
+    """An adverse effect reported at a call (since the previous call), followed to resolution.
+
+    The rules of the record are written once in ``followup.validators``; the CHECK constraints
+    below repeat them in the database.
+    """
 
     call = models.ForeignKey(FollowUpCall, on_delete=models.PROTECT, related_name="adverse_events")
     type = models.CharField(_("type"), max_length=30, choices=_choices(voc.ADVERSE_EFFECTS))
     other_text = models.CharField(_("other (describe)"), max_length=200, blank=True)
     severity = models.CharField(_("severity"), max_length=10, choices=_choices(voc.SEVERITIES))
     serious = models.BooleanField(_("serious"), default=False)
-    start_date = models.DateField(_("start date"), null=True, blank=True)
+    criterion_death = models.BooleanField(_("results in death"), default=False)
+    criterion_life_threatening = models.BooleanField(_("life-threatening"), default=False)
+    criterion_hospitalisation = models.BooleanField(
+        _("hospitalisation or its prolongation"), default=False
+    )
+    criterion_disability = models.BooleanField(
+        _("persistent or significant disability"), default=False
+    )
+    criterion_congenital_anomaly = models.BooleanField(_("congenital anomaly"), default=False)
+    criterion_other_important = models.BooleanField(
+        _("other important medical event"), default=False
+    )
+    start_date = models.DateField(_("onset date"), null=True, blank=True)
+    relation = models.CharField(
+        _("relation to ketamine"), max_length=12, blank=True, choices=_choices(voc.AE_RELATIONS)
+    )
+    expected = models.BooleanField(
+        _("expected"),
+        null=True,
+        blank=True,
+        help_text=_("Whether the effect is on the study's list of expected effects of ketamine."),
+    )
+    action_taken = models.CharField(
+        _("action taken"), max_length=16, blank=True, choices=_choices(voc.AE_ACTIONS)
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=_choices(voc.AE_OUTCOMES), default="not_recovered"
+    )
+    resolution_date = models.DateField(_("resolution date"), null=True, blank=True)
 
     class Meta:
         ordering = ["call", "type"]
@@ -414,10 +447,43 @@ class AdverseEvent(VoidableModel):
                 name="ae_other_described",
                 violation_error_message=_("Describe the adverse effect when its type is Other."),
             ),
+            models.CheckConstraint(
+                condition=_dated("start_date", nullable=True)
+                & _dated("resolution_date", nullable=True),
+                name="ae_dates_plausible",
+                violation_error_message=_("An adverse effect must be dated 2000 to 2099."),
+            ),
+            *adverse_event_constraints(),
         ]
 
     def __str__(self) -> str:
         return f"{self.call}: {self.type} ({self.severity})"
+
+    @property
+    def criteria(self) -> list[str]:
+        """Return the codes of the seriousness criteria met."""
+        return [f.removeprefix("criterion_") for f in CRITERION_FIELDS if getattr(self, f)]
+
+    def criteria_labels(self) -> list[str]:
+        """Return the translated seriousness criteria met."""
+        labels = dict(voc.SERIOUSNESS_CRITERIA)
+        return [str(_(labels[code])) for code in self.criteria]
+
+    @property
+    def is_open(self) -> bool:
+        """Say whether the effect is still present and must be asked about at the next call."""
+        return self.voided_at is None and self.outcome in voc.AE_OPEN_OUTCOMES
+
+    @property
+    def needs_alert(self) -> bool:
+        """Say whether the effect raises a safety alert: serious, or severe."""
+        return self.voided_at is None and (self.serious or self.severity == "severe")
+
+    def label(self) -> str:
+        """Return the effect's translated name (the description for Other)."""
+        if self.type == "other" and self.other_text:
+            return self.other_text
+        return str(_(voc.label(voc.ADVERSE_EFFECTS, self.type)))
 
 
 class ConcomitantTreatment(VoidableModel):

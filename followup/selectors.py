@@ -25,13 +25,40 @@ from cohort import vocabulary as voc
 from cohort.models import Patient
 from cohort.selectors import patients_for_user
 from followup import missed, schedule
-from followup.models import CallAttempt, ConcomitantTreatment, FollowUpCall, LostProposalDismissal
+from followup.models import (
+    AdverseEvent,
+    CallAttempt,
+    ConcomitantTreatment,
+    FollowUpCall,
+    LostProposalDismissal,
+)
 
 
 def calls_for_user(user: Any) -> QuerySet[FollowUpCall]:
     """Return the calls of the patients a user may see."""
     return FollowUpCall.objects.filter(patient__in=patients_for_user(user)).select_related(
         "patient", "patient__site"
+    )
+
+
+def adverse_events_for_user(user: Any) -> QuerySet[AdverseEvent]:
+    """Return the live adverse effects of the patients a user may see."""
+    return AdverseEvent.objects.filter(
+        voided_at__isnull=True, call__patient__in=patients_for_user(user)
+    ).select_related("call", "call__patient")
+
+
+def open_effects_before(call: FollowUpCall) -> list[AdverseEvent]:
+    """Return the patient's effects reported at earlier calls and still present (to ask about)."""
+    return list(
+        AdverseEvent.objects.filter(
+            call__patient_id=call.patient_id,
+            call__sequence__lt=call.sequence,
+            voided_at__isnull=True,
+            outcome__in=voc.AE_OPEN_OUTCOMES,
+        )
+        .select_related("call")
+        .order_by("call__sequence", "type")
     )
 
 

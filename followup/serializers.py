@@ -24,6 +24,7 @@ from followup.validators import (
     ITEM_REASON_FIELDS,
     NPRS_FIELDS,
     SF12_FIELDS,
+    adverse_event_record_errors,
     questionnaire_errors,
 )
 
@@ -142,6 +143,9 @@ class AdverseEventSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
 
     study_code = serializers.CharField(source="call.patient.study_code", read_only=True)
     timepoint = serializers.CharField(source="call.timepoint", read_only=True)
+    criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(voc.SERIOUSNESS_CRITERIA)), read_only=True
+    )
 
     class Meta:
         model = AdverseEvent
@@ -157,8 +161,43 @@ class AdverseEventSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
             "start_date",
             "voided_at",
             "void_reason",
+            "criteria",
+            "relation",
+            "expected",
+            "action_taken",
+            "outcome",
+            "resolution_date",
         )
         read_only_fields = fields
+
+
+class AdverseEventFollowUpSerializer(serializers.Serializer):
+    """How an effect went since it was reported (``outcome``, ``resolution_date``), or its
+    assessment; only the fields sent change. The record's rules apply."""
+
+    severity = serializers.ChoiceField(choices=list(voc.SEVERITIES), required=False)
+    serious = serializers.BooleanField(required=False)
+    criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(voc.SERIOUSNESS_CRITERIA)), required=False
+    )
+    start_date = serializers.DateField(required=False, allow_null=True)
+    relation = serializers.ChoiceField(
+        choices=list(voc.AE_RELATIONS), required=False, allow_blank=True
+    )
+    action_taken = serializers.ChoiceField(
+        choices=list(voc.AE_ACTIONS), required=False, allow_blank=True
+    )
+    outcome = serializers.ChoiceField(choices=list(voc.AE_OUTCOMES), required=False)
+    resolution_date = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def update(self, instance: AdverseEvent, validated_data: dict[str, Any]) -> AdverseEvent:
+        values = dict(validated_data)
+        by, reason = values.pop("by"), values.pop("reason", "")
+        with service_errors():
+            return services.adverse_event_update(
+                adverse_event=instance, values=values, by=by, reason=reason
+            )
 
 
 class TreatmentSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
@@ -252,6 +291,18 @@ class AdverseEventInputSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=list(voc.SEVERITIES))
     serious = serializers.BooleanField(default=False)
     other_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    criteria = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(voc.SERIOUSNESS_CRITERIA)), required=False
+    )
+    start_date = serializers.DateField(required=False, allow_null=True)
+    outcome = serializers.ChoiceField(choices=list(voc.AE_OUTCOMES), required=False)
+    resolution_date = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors = adverse_event_record_errors(attrs)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class TreatmentInputSerializer(serializers.Serializer):

@@ -37,12 +37,14 @@ from followup.validators import (
     NPRS_FIELDS,
     SF12_FIELDS,
     adverse_event_errors,
+    adverse_event_record_errors,
     hads_answers,
     item_reasons,
     questionnaire_errors,
     sf12_answers,
     treatment_errors,
 )
+from safety.services import alert_raise, effect_is_expected
 
 # A definite depression on the HADS (the abnormal band) or pain risen this much above baseline
 # (mean NPRS, in points) marks a completed call for clinician review.
@@ -281,10 +283,35 @@ def lost_proposal_dismiss(
     return dismissal
 
 
+# Parts of an adverse effect a call may give; those absent from an entry are left as they are.
+_AE_OPTIONAL = ("start_date", "outcome", "resolution_date")
+
+
+def _ae_values(entry: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "severity": entry["severity"],
+        "serious": bool(entry.get("serious")),
+        "other_text": str(entry.get("other_text") or "") if kind == "other" else "",
+    }
+    if "criteria" in entry:
+        criteria = set(entry.get("criteria") or ())
+        values |= {f"criterion_{code}": code in criteria for code in _CRITERIA}
+    values |= {name: entry.get(name) for name in _AE_OPTIONAL if name in entry}
+    if not values.get("outcome", True):
+        values.pop("outcome")
+    return values
+
+
+_CRITERIA = voc.codes(voc.SERIOUSNESS_CRITERIA)
+
+
 def _sync_adverse_events(
     call: FollowUpCall, entries: list[Mapping[str, Any]], *, by: Any, reason: str
 ) -> None:
-    """Make the call's live adverse effects those ticked; untick voids, never deletes."""
+    """Make the call's live adverse effects those ticked; untick voids, never deletes.
+
+    A serious or severe effect raises its safety alert (``safety.services.alert_raise``).
+    """
     current = {ae.type: ae for ae in call.adverse_events.filter(voided_at__isnull=True)}
     wanted = {entry["type"]: entry for entry in entries}
     for kind, ae in current.items():
@@ -294,12 +321,10 @@ def _sync_adverse_events(
             _stamp(ae, by=by, reason=ae.void_reason)
             ae.save(update_fields=["voided_at", "void_reason", "updated_at"])
     for kind, entry in wanted.items():
-        ae = current.get(kind) or AdverseEvent(call=call, type=kind)
-        values = {
-            "severity": entry["severity"],
-            "serious": bool(entry.get("serious")),
-            "other_text": str(entry.get("other_text") or "") if kind == "other" else "",
-        }
+        ae = current.get(kind) or AdverseEvent(
+            call=call, type=kind, expected=effect_is_expected(kind)
+        )
+        values = _ae_values(entry, kind)
         if ae.pk and all(getattr(ae, f) == v for f, v in values.items()):
             continue
         for field, value in values.items():
@@ -307,6 +332,83 @@ def _sync_adverse_events(
         ae.full_clean(exclude=["call"])
         _stamp(ae, by=by, reason=reason)
         ae.save()
+        alert_raise(adverse_event=ae, by=by)
+
+
+@transaction.atomic
+def adverse_event_record(
+    *, call: FollowUpCall, values: Mapping[str, Any], by: Any, reason: str = ""
+) -> AdverseEvent:
+    """Record one adverse effect reported at a call (the initial report), with its alert.
+
+    ``values`` is a call-form entry (``type``, ``severity``, ``serious``, ``criteria``...). An
+    effect of a type already live at the call is refused: update that one instead.
+    """
+    patient_guard_edit(
+        patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=reason
+    )
+    kind = values.get("type")
+    errors = adverse_event_errors([values])
+    if (
+        kind in voc.codes(voc.ADVERSE_EFFECTS)
+        and call.adverse_events.filter(type=kind, voided_at__isnull=True).exists()
+    ):
+        errors["type"] = _("This effect is already recorded at this call: update it instead.")
+    if errors:
+        raise ValidationError(errors)
+    ae = AdverseEvent(call=call, type=kind, expected=effect_is_expected(str(kind)))
+    for field, value in _ae_values(values, str(kind)).items():
+        setattr(ae, field, value)
+    ae.full_clean(exclude=["call"])
+    _stamp(ae, by=by, reason=reason or "Adverse effect reported")
+    ae.save()
+    reanalysis_on_commit()
+    alert_raise(adverse_event=ae, by=by)
+    return ae
+
+
+@transaction.atomic
+def adverse_event_update(
+    *, adverse_event: AdverseEvent, values: Mapping[str, Any], by: Any, reason: str = ""
+) -> AdverseEvent:
+    """Update an adverse effect's record: its outcome at a later call, or its assessment.
+
+    ``values`` holds model fields (``criteria`` may stand for the criterion booleans); the
+    record's rules apply (``adverse_event_record_errors``). A change that makes the effect
+    serious or severe raises its alert.
+    """
+    ae = AdverseEvent.objects.select_for_update().select_related("call").get(pk=adverse_event.pk)
+    patient_guard_edit(
+        patient=ae.call.patient_id, by=by, change=f"call:{ae.call.timepoint}", reason=reason
+    )
+    if ae.voided_at is not None:
+        raise ValidationError(_("This adverse effect was voided."))
+    editable = {"severity", "serious", "relation", "action_taken", *_AE_OPTIONAL}
+    unknown = set(values) - editable - {"criteria"}
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
+    changes = {k: v for k, v in values.items() if k in editable}
+    if "criteria" in values:
+        criteria = set(values.get("criteria") or ())
+        changes |= {f"criterion_{code}": code in criteria for code in _CRITERIA}
+    if changes.get("severity", ae.severity) not in voc.codes(voc.SEVERITIES):
+        raise ValidationError({"severity": _("Give the severity of this adverse effect.")})
+    record = {field.name: getattr(ae, field.name) for field in AdverseEvent._meta.fields} | changes
+    record.pop("criteria", None)
+    errors = adverse_event_record_errors(record)
+    if errors:
+        raise ValidationError(errors)
+    fields = [f for f, v in changes.items() if getattr(ae, f) != v]
+    if not fields:
+        return ae
+    for field in fields:
+        setattr(ae, field, changes[field])
+    ae.full_clean(exclude=["call"])
+    _stamp(ae, by=by, reason=reason or "Adverse effect updated: " + ", ".join(sorted(fields)))
+    ae.save(update_fields=[*fields, "updated_at"])
+    reanalysis_on_commit()
+    alert_raise(adverse_event=ae, by=by)
+    return ae
 
 
 def _sync_treatments(

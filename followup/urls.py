@@ -19,6 +19,7 @@ urlpatterns = [
         views.lost_proposal_dismiss,
         name="lost_proposal_dismiss",
     ),
+    path("effects/<int:pk>/follow-up/", views.effect_follow_up, name="effect_follow_up"),
     path("<int:pk>/", views.call_entry, name="call_entry"),
     path("<int:pk>/scores/", views.call_scores, name="call_scores"),
     path("<int:pk>/reviewed/", views.call_reviewed, name="call_reviewed"),

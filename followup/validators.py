@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from cohort import plausible
 from cohort import vocabulary as voc
 from followup.instruments import hads, missing, nprs, sf12
 
@@ -90,8 +91,10 @@ def item_reasons(data: Mapping[str, Any], instrument: str) -> dict[str, str]:
 def adverse_event_errors(entries: list[Mapping[str, Any]]) -> dict[str, str]:
     """Return the problems of the adverse effects ticked at a call, keyed by call-form field.
 
-    Each entry has ``type``, ``severity``, ``serious`` and ``other_text``; every ticked effect
-    needs a severity, and "other" needs a description.
+    Each entry has ``type``, ``severity``, ``serious`` and ``other_text``, and may have
+    ``criteria``, ``start_date``, ``outcome`` and ``resolution_date``; every ticked effect needs
+    a severity, "other" needs a description, and the record's rules apply
+    (``adverse_event_record_errors``).
     """
     errors: dict[str, str] = {}
     types = voc.codes(voc.ADVERSE_EFFECTS)
@@ -105,6 +108,8 @@ def adverse_event_errors(entries: list[Mapping[str, Any]]) -> dict[str, str]:
             errors[f"ae_{kind}_severity"] = _("Give the severity of this adverse effect.")
         if kind == "other" and not str(entry.get("other_text") or "").strip():
             errors["ae_other_text"] = _("Describe the adverse effect when its type is Other.")
+        for field, message in adverse_event_record_errors(entry, prefix=f"ae_{kind}_").items():
+            errors.setdefault(field, message)
     return errors
 
 
@@ -139,3 +144,96 @@ def live_scores(data: Mapping[str, Any]) -> dict[str, Any]:
         "hads": hads_score,
         "sf12": sf12_score,
     }
+
+
+# The adverse-effect record (initial report and its follow-up), written once: the call form,
+# the effect's own form, the API serializers and the services call ``adverse_event_record_errors``
+# and the model turns ``adverse_event_constraints`` into the database's CHECK constraints.
+CRITERION_FIELDS = tuple(f"criterion_{code}" for code in voc.codes(voc.SERIOUSNESS_CRITERIA))
+
+
+def adverse_event_record_errors(
+    values: Mapping[str, Any], *, prefix: str = "", today: Any = None
+) -> dict[str, str]:
+    """Return every problem of one adverse-effect record as {prefix + field: message}.
+
+    ``values`` holds the model's field names; ``criteria`` (a list of criterion codes) may stand
+    for the ``criterion_*`` booleans. A serious effect needs at least one ICH E2A criterion and a
+    criterion makes it serious; a resolution date needs a resolved outcome and is not before the
+    onset; both dates are plausible (not in the future, not before the study).
+    """
+    errors: dict[str, str] = {}
+    criteria = _criteria(values)
+    if values.get("serious") and not criteria:
+        errors["criteria"] = _("A serious effect needs at least one seriousness criterion.")
+    elif criteria and not values.get("serious"):
+        errors["criteria"] = _("A seriousness criterion makes the effect serious: tick Serious.")
+    unknown = set(criteria) - set(voc.codes(voc.SERIOUSNESS_CRITERIA))
+    if unknown:
+        errors["criteria"] = _("Unknown seriousness criterion %(code)s.") % {
+            "code": sorted(unknown)[0]
+        }
+    for field, vocabulary in (("relation", voc.AE_RELATIONS), ("action_taken", voc.AE_ACTIONS)):
+        if values.get(field) and values[field] not in voc.codes(vocabulary):
+            errors[field] = _("Unknown value %(code)s.") % {"code": values[field]}
+    outcome = values.get("outcome") or ""
+    if outcome and outcome not in voc.codes(voc.AE_OUTCOMES):
+        errors["outcome"] = _("Unknown value %(code)s.") % {"code": outcome}
+    onset, resolved = values.get("start_date"), values.get("resolution_date")
+    errors |= plausible.date_errors(onset, field="start_date", today=today)
+    errors |= plausible.date_errors(resolved, field="resolution_date", today=today)
+    if resolved is not None and "resolution_date" not in errors:
+        if outcome not in voc.AE_RESOLVED_OUTCOMES:
+            errors["resolution_date"] = _(
+                "A resolution date needs a resolved outcome (recovered, with or without "
+                "sequelae, or fatal)."
+            )
+        elif onset is not None and resolved < onset:
+            errors["resolution_date"] = _("The resolution is before the onset of the effect.")
+    return {prefix + field: message for field, message in errors.items()}
+
+
+def _criteria(values: Mapping[str, Any]) -> list[str]:
+    if values.get("criteria") is not None:
+        return list(values["criteria"])
+    return [field.removeprefix("criterion_") for field in CRITERION_FIELDS if values.get(field)]
+
+
+def adverse_event_constraints() -> list[Any]:
+    """Return the database's CHECK constraints of the adverse-effect record (the rules above)."""
+    from django.db import models
+    from django.db.models import F, Q
+    from django.utils.translation import gettext_lazy
+
+    any_criterion = Q()
+    for field in CRITERION_FIELDS:
+        any_criterion |= Q(**{field: True})
+    resolved = voc.AE_RESOLVED_OUTCOMES
+    return [
+        models.CheckConstraint(
+            condition=Q(serious=False, **dict.fromkeys(CRITERION_FIELDS, False))
+            | (Q(serious=True) & any_criterion),
+            name="ae_serious_has_criterion",
+            violation_error_message=gettext_lazy(
+                "A serious effect needs at least one seriousness criterion."
+            ),
+        ),
+        models.CheckConstraint(
+            condition=Q(resolution_date__isnull=True) | Q(outcome__in=resolved),
+            name="ae_resolution_needs_resolved_outcome",
+            violation_error_message=gettext_lazy("A resolution date needs a resolved outcome."),
+        ),
+        models.CheckConstraint(
+            condition=Q(resolution_date__isnull=True)
+            | Q(start_date__isnull=True)
+            | Q(resolution_date__gte=F("start_date")),
+            name="ae_resolution_not_before_onset",
+            violation_error_message=_("The resolution is before the onset of the effect."),
+        ),
+        models.CheckConstraint(
+            condition=Q(outcome__in=voc.codes(voc.AE_OUTCOMES))
+            & (Q(relation="") | Q(relation__in=voc.codes(voc.AE_RELATIONS)))
+            & (Q(action_taken="") | Q(action_taken__in=voc.codes(voc.AE_ACTIONS))),
+            name="ae_codes_valid",
+        ),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -110,8 +111,62 @@ def _call_context(call: FollowUpCall, form: CallEntryForm, **extra: Any) -> dict
         "lock": call.patient.current_lock(),
         "error_summary": error_summary(form),
         "error_count": sum(len(problems) for problems in form.errors.values()),
+        # Asked about while the call is still to make; a completed call keeps its own record.
+        "open_effects": selectors.open_effects_before(call) if call.is_open else [],
+        "outcome_choices": _choices_of(voc.AE_OUTCOMES),
         **extra,
     }
+
+
+def _choices_of(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
+    return [(code, _(text)) for code, text in vocabulary]
+
+
+@require_POST
+@role_required(*DATA_ENTRY_ROLES)
+def effect_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record at a later call how an earlier adverse effect went: its outcome and resolution.
+
+    The page of the call being made (``call``) is shown again; a refused update keeps the input.
+    """
+    effect = get_object_or_404(selectors.adverse_events_for_user(request.user), pk=pk)
+    call_pk = request.POST.get("call", "")
+    call = _get_call_for_user(request.user, int(call_pk)) if call_pk.isdigit() else effect.call
+    if call.patient_id != effect.call.patient_id:
+        raise Http404
+    outcome = request.POST.get("outcome", "")
+    text = request.POST.get("resolution_date", "").strip()
+    values: dict[str, Any] = {"outcome": outcome}
+    errors: dict[str, str] = {}
+    try:
+        values["resolution_date"] = dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        errors["resolution_date"] = _("Enter a valid date.")
+    if outcome not in voc.codes(voc.AE_OUTCOMES):
+        errors["outcome"] = _("Choose how the effect went.")
+    if not errors:
+        try:
+            with database_save(request):
+                services.adverse_event_update(
+                    adverse_event=effect,
+                    values=values,
+                    by=request.user,
+                    reason=f"Followed up at the {call.timepoint} call",
+                )
+        except SaveRefused as refused:
+            return call_page(request, call, status=refused.status)
+        except ValidationError as exc:
+            problems = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            errors = {k: " ".join(v) for k, v in problems.items()}
+    if errors:
+        kept = {"pk": effect.pk, "outcome": outcome, "resolution_date": text, "errors": errors}
+        return call_page(request, call, status=400, effect_input=kept)
+    messages.success(
+        request,
+        _("%(effect)s: outcome recorded (%(outcome)s).")
+        % {"effect": effect.label(), "outcome": _(voc.label(voc.AE_OUTCOMES, outcome))},
+    )
+    return redirect("followup:call_entry", pk=call.pk)
 
 
 def error_summary(form: Any) -> list[tuple[str, str, str]]:

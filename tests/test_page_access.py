@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from analytics.models import AnalysisRun
 from cohort.services import administration_record
+from followup.services import adverse_event_record
 from quality.services import query_raise
 from tests.factories import enrol
 
@@ -116,6 +117,10 @@ TABLE = [
     post("quality:query_reopen",             "query",   LOGIN,   403,     403,     403,     MOVED),
     post("quality:query_raise",              "call_pk", LOGIN,   403,     403,     403,     400),
     get("quality:monitoring",                None,      LOGIN,   403,     403,     200,     200),
+    post("followup:effect_follow_up",        "effect",  LOGIN,   SITE400, SITE400, 403,     400),
+    get("safety:safety_page",                None,      LOGIN,   403,     200,     200,     200),
+    get("safety:alert_detail",               "alert",   LOGIN,   403,     SITE,    403,     200),
+    get("safety:line_listing",               "listing", LOGIN,   403,     200,     200,     200),
     get("analysis:dashboard",                None,      LOGIN,   403,     200,     200,     200),
     get("analysis:run_status",               None,      LOGIN,   403,     200,     200,     200),
     post("analysis:rerun",                   None,      LOGIN,   403,     403,     MOVED,   403),
@@ -184,7 +189,16 @@ def world(site_a, site_b, nurse_site_a, nurse_site_b, data_manager):
             query = query_raise(
                 target=call, field="call_date", kind="missing", text="Date?", by=data_manager
             )
+            effect = adverse_event_record(
+                call=call,
+                values={"type": "headache", "severity": "severe", "serious": True,
+                        "criteria": ["hospitalisation"]},
+                by=nurse,
+            )  # fmt: skip
             objects[key] = {
+                "effect": {"pk": effect.pk},
+                "alert": {"pk": effect.safety_alert.pk},
+                "listing": {"fmt": "csv"},
                 "patient": {"pk": patient.pk},
                 "admin": {"pk": patient.pk, "administration_pk": administration.pk},
                 "call": {"pk": call.pk},
@@ -209,7 +223,7 @@ def world(site_a, site_b, nurse_site_a, nurse_site_b, data_manager):
 
 def _table_sizes() -> dict[str, int]:
     """Count the rows of every table of the study's apps (history tables included)."""
-    labels = {"accounts", "cohort", "followup", "analytics", "quality"}
+    labels = {"accounts", "cohort", "followup", "analytics", "quality", "safety"}
     return {
         model._meta.label: model._default_manager.count()
         for model in apps.get_models()

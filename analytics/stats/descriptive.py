@@ -246,6 +246,16 @@ def adverse_effects(events: pd.DataFrame, calls: pd.DataFrame) -> dict[str, Any]
         "later_months_any_pct_range": [min(later), max(later)] if later else [None, None],
         "total_events": total,
         "top_pct_of_events": {str(k): 100.0 * int(v) / total for k, v in shares.items()},
+        **_serious_counts(kept),
+    }
+
+
+def _serious_counts(kept: pd.DataFrame) -> dict[str, int]:
+    """Count the serious events of reached calls, and the patients with at least one."""
+    serious = kept.loc[kept["serious"].astype(bool)] if "serious" in kept else kept.iloc[:0]
+    return {
+        "serious_events": len(serious),
+        "serious_patients": int(serious["patient"].nunique()),
     }
 
 

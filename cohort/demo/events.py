@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.special import ndtri
 
 from cohort.demo import params
 from cohort.demo.outcomes import MONTHS
-from cohort.vocabulary import ADVERSE_EFFECTS, DRUG_CLASSES, codes
+from cohort.vocabulary import ADVERSE_EFFECTS, DRUG_CLASSES, TIMEPOINTS, codes
 
 AE_CODES: tuple[str, ...] = codes(ADVERSE_EFFECTS)
 DRUG_CODES: tuple[str, ...] = codes(DRUG_CLASSES)
@@ -71,6 +72,41 @@ def adverse_events(rng: np.random.Generator, reached: np.ndarray) -> LongRows:
         tp=tp[call],
         columns={"type": kind, "severity": severity, "serious": serious, "other_text": other_text},
     )
+
+
+def effect_courses(
+    rng: np.random.Generator, events: pd.DataFrame, calls: pd.DataFrame
+) -> pd.DataFrame:
+    """Add each effect's course: criterion and causality of the serious ones, and the outcome.
+
+    An effect followed by a later reached call of the patient is over (recovered, day unknown);
+    one at the patient's latest reached call is still present with
+    ``STILL_PRESENT_AT_LATEST_CALL`` (recovering), else recovered.
+    """
+    out = events.copy()
+    reached = calls.loc[calls["status"] == "reached", ["study_code", "timepoint"]]
+    order = {code: i for i, code in enumerate(codes(TIMEPOINTS))}
+    last = reached.assign(seq=reached["timepoint"].map(order)).groupby("study_code")["seq"].max()
+    seq = out["timepoint"].map(order).to_numpy()
+    followed = seq < out["study_code"].map(last).fillna(-1).to_numpy()
+    still = ~followed & (rng.random(len(out)) < params.STILL_PRESENT_AT_LATEST_CALL)
+    out["outcome"] = np.where(still, "recovering", "recovered")
+    serious = out["serious"].to_numpy(dtype=bool)
+    criteria = list(params.SERIOUS_CRITERION)
+    weights = np.array(list(params.SERIOUS_CRITERION.values()))
+    relations = list(params.SERIOUS_RELATION)
+    rel_w = np.array(list(params.SERIOUS_RELATION.values()))
+    out["criterion"] = np.where(
+        serious,
+        np.array(criteria, dtype=object)[rng.choice(len(criteria), len(out), p=weights)],
+        "",
+    )
+    out["relation"] = np.where(
+        serious,
+        np.array(relations, dtype=object)[rng.choice(len(relations), len(out), p=rel_w)],
+        "",
+    )
+    return out
 
 
 def drug_prevalence(woman: np.ndarray) -> np.ndarray:

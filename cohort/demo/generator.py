@@ -17,7 +17,7 @@ from cohort.demo import faults, params
 from cohort.demo.baseline import COMORBIDITY_CODES, ETIOLOGY_CODES, Population, draw_population
 from cohort.demo.calls import CallPlan, plan_calls
 from cohort.demo.dosing import administrations_frame, draw_dosing
-from cohort.demo.events import LongRows, adverse_events, treatments
+from cohort.demo.events import LongRows, adverse_events, effect_courses, treatments
 from cohort.demo.frames import calls_frame, cut_at
 from cohort.demo.identity import make_sites, names_and_phones, study_codes
 from cohort.demo.outcomes import TIMEPOINT_CODES, expected_structure, simulate
@@ -34,6 +34,7 @@ STREAMS = (
     "items",
     "events",
     "plant",
+    "safety",
 )
 
 
@@ -152,6 +153,7 @@ def generate(
     )
     if as_of is not None:
         cohort = cut_at(cohort, as_of)
+    cohort.adverse_events = effect_courses(rng["safety"], cohort.adverse_events, cohort.calls)
     # What the data-quality rules find before any fault is planted (realistic, kept).
     cohort.truth["natural"] = faults.natural_findings(cohort)
     if plant:

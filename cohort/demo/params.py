@@ -319,7 +319,13 @@ ADVERSE_EFFECT_MIX: Final = {
     "other": 3.5,
 }
 SEVERITY: Final = {"mild": 0.65, "moderate": 0.28, "severe": 0.07}  # assumption
-SERIOUS_IF_SEVERE: Final = 0.1  # assumption
+SERIOUS_IF_SEVERE: Final = 0.3  # assumption
+# The course of each effect (assumptions): a serious effect's ICH E2A criterion and the
+# clinician's causality; an effect is over by the next reached call, and one reported at the
+# patient's latest call is still present with this chance (asked about at the next call).
+SERIOUS_CRITERION: Final = {"hospitalisation": 0.6, "other_important": 0.35, "disability": 0.05}
+SERIOUS_RELATION: Final = {"unlikely": 0.1, "possible": 0.5, "probable": 0.3, "certain": 0.1}
+STILL_PRESENT_AT_LATEST_CALL: Final = 0.4
 OTHER_ADVERSE_TEXTS: Final = (
     "Dry mouth",
     "Palpitations",

@@ -76,10 +76,34 @@
     }
   }
 
+  // Each adverse effect shows its onset and outcome once ticked, its seriousness criteria once
+  // Serious is ticked; a detail already filled in (or refused) stays shown.
+  function effectRows() {
+    return form.querySelectorAll("#adverse-effects tbody tr");
+  }
+
+  function effectDetails(row) {
+    const ticked = row.querySelector("td:first-child input[type=checkbox]");
+    const serious = row.querySelector('input[name$="_serious"]');
+    const criteria = row.querySelector(".criteria");
+    const course = row.querySelector(".ae-details");
+    const kept = function (box) {
+      return box && (box.querySelector(".error") ||
+        Array.prototype.some.call(box.querySelectorAll("input, select"), function (el) {
+          return el.type === "checkbox" ? el.checked : el.value !== "";
+        }));
+    };
+    if (course) course.hidden = !(ticked && ticked.checked) && !kept(course);
+    if (criteria) criteria.hidden = !(serious && serious.checked) && !kept(criteria);
+  }
+
   form.addEventListener("change", function (event) {
     if (event.target.name === "outcome") outcomeChanged();
+    const row = event.target.closest && event.target.closest("#adverse-effects tbody tr");
+    if (row) effectDetails(row);
   });
   outcomeChanged();
+  effectRows().forEach(effectDetails);
 
   const summary = document.getElementById("error-summary");
   if (summary) summary.focus();

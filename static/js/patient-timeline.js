@@ -47,6 +47,23 @@
     };
   }
 
+  // Each adverse effect from its onset to its resolution (to today while still present), one
+  // trace per kind so that serious ones stand out; null breaks the line between effects.
+  function spans(d, serious, colour, y) {
+    var xs = [], ys = [], texts = [];
+    (d.spans || []).filter(function (s) { return s.serious === serious; }).forEach(function (s, i) {
+      var level = y - (i % 4) * 0.15;
+      var text = s.timepoint + ": " + s.label + " (" + s.severity + ") · " + s.outcome;
+      xs.push(s.start, s.end, null); ys.push(level, level, null); texts.push(text, text, null);
+    });
+    return {
+      x: xs, y: ys, text: texts, mode: "lines+markers", name: d.labels.effect_course,
+      line: { color: colour, width: serious ? 5 : 3 }, marker: { size: 5, color: colour },
+      showlegend: serious === false, connectgaps: false,
+      hovertemplate: "%{text}<extra></extra>",
+    };
+  }
+
   function doseBars(d, axis) {
     return {
       type: "bar", yaxis: axis, name: d.labels.ketamine, opacity: 0.45,
@@ -86,6 +103,8 @@
       line(d.points, "nprs_mean", L.mean_pain, "#1f5fa8"),
       line(d.points, "nprs_max", L.max_pain, "#1f5fa8", "dot"),
       doseBars(d, "y2"),
+      spans(d, false, "#e67e22", 9.7),
+      spans(d, true, "#c0392b", 9.1),
       marks(d.events, 10.3, L.adverse_effect, "triangle-down", "#c0392b",
         function (e) { return e.timepoint + ": " + e.types.join(", "); }),
       marks(d.missed, 0.2, L.missed_call, "x", "#555",

@@ -240,13 +240,13 @@ def test_adverse_effects_are_over_reached_calls():
     )
     events = pd.DataFrame(
         [
-            ("p1", "W1", "fatigue"),
-            ("p1", "W1", "nausea"),
-            ("p3", "W1", "fatigue"),  # call not reached: left out
-            ("p2", "M1", "fatigue"),
-            ("p1", "M2", "headache"),
+            ("p1", "W1", "fatigue", False),
+            ("p1", "W1", "nausea", True),
+            ("p3", "W1", "fatigue", True),  # call not reached: left out
+            ("p2", "M1", "fatigue", False),
+            ("p1", "M2", "headache", True),
         ],
-        columns=["patient", "timepoint", "type"],
+        columns=["patient", "timepoint", "type", "serious"],
     )
     result = adverse_effects(events, calls)
     # W1: p1 of the 2 reached; M1: p2 of 2; M2: p1 of 1 reached; M3: 0 of 2
@@ -259,6 +259,8 @@ def test_adverse_effects_are_over_reached_calls():
     assert result["later_months_any_pct_range"] == [0.0, 100.0]
     # 4 events kept: fatigue 2/4, nausea 1/4, headache 1/4
     assert result["total_events"] == 4
+    # Serious: p1's nausea at W1 and headache at M2 (p3's is at a call not reached).
+    assert (result["serious_events"], result["serious_patients"]) == (2, 1)
     shares = result["top_pct_of_events"]
     assert next(iter(shares)) == "fatigue"
     assert shares == {"fatigue": 50.0, "nausea": 25.0, "headache": 25.0}

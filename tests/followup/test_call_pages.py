@@ -35,6 +35,7 @@ def test_nurse_completes_a_call_on_one_page(client, nurse_site_a, patient_a):
         ae_other="on",
         ae_other_severity="moderate",
         ae_other_serious="on",
+        ae_other_criteria="other_important",
         ae_other_text="Palpitations",
         drug_antidepressant="on",
         drug_antidepressant_name="Duloxetine",
