@@ -86,6 +86,14 @@ class FollowUpCall(ClinicalModel):
         indexes = [
             models.Index(fields=["status", "target_date"]),
             models.Index(fields=["patient", "sequence"]),
+            # The worklist: open calls by target date, with what its sections and counts read
+            # (PostgreSQL answers the counts from the index alone).
+            models.Index(
+                fields=["target_date"],
+                include=["patient", "window_start", "window_end", "timepoint"],
+                condition=Q(status="due"),
+                name="call_open_by_target",
+            ),
         ]
 
     def __str__(self) -> str:
