@@ -181,9 +181,7 @@ def test_the_site_filter_and_the_study_code_search_narrow_rows_and_counts(
     assert "No call matches." in page
 
 
-def test_pages_put_the_calls_to_make_now_first_then_the_others_across_pages(
-    site_a, nurse_site_a
-):
+def test_pages_put_the_calls_to_make_now_first_then_the_others_across_pages(site_a, nurse_site_a):
     patients = [enrol(site_a, by=nurse_site_a, last_name=f"P{n}") for n in range(7)]
     for patient in patients[1::2]:  # SA-0002, SA-0004, SA-0006: from 9:00 to 11:00
         patient_set_call_times(
