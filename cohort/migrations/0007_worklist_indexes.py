@@ -14,4 +14,8 @@ class Migration(migrations.Migration):
             model_name='patient',
             index=models.Index(condition=models.Q(('status', 'active')), fields=['id'], include=('site', 'study_code', 'call_from', 'call_to', 'call_days'), name='patient_active_worklist'),
         ),
+        migrations.AddIndex(
+            model_name='patient',
+            index=models.Index(condition=models.Q(('status', 'active')), fields=['site', 'id'], include=('study_code', 'call_from', 'call_to', 'call_days'), name='patient_active_by_site'),
+        ),
     ]
