@@ -211,3 +211,18 @@ def test_pages_put_the_calls_to_make_now_first_then_the_others_across_pages(site
         ("SA-0005", False),
         ("SA-0007", False),
     ]
+
+
+@time_machine.travel(dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC))
+def test_a_site_not_the_nurses_own_in_the_filter_shows_nothing_of_it(
+    client, nurse_site_a, site_a, site_b
+):
+    enrol(site_a, by=nurse_site_a)
+    enrol(site_b, by=None)
+    client.force_login(nurse_site_a)
+    response = client.get(reverse("followup:worklist"), {"site": "SB"})
+    worklist = response.context["worklist"]
+    assert response.context["worklist_filters"].errors["site"]
+    assert worklist.counts["due_today"] == 1
+    assert {c.patient.site.code for c in worklist.due_today} == {"SA"}
+    assert 'value="SB"' not in response.content.decode()
