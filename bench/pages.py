@@ -9,8 +9,10 @@ the database holds a different number of demo patients, or always with ``--resee
 in the demo nurse (staff of every demo site: the largest worklist) with Django's test client in
 this process, and times many requests of each page. Then computes the central monitoring as the
 worker does after an analysis run (printing its time), and times the monitoring page, which reads
-that stored result, and the status poll an open dashboard sends. Prints the median and 95th
-percentile in milliseconds and the number of SQL queries per request.
+that stored result, the status poll an open dashboard sends, the dashboard and the patients'
+timelines (these two read the newest analysis run: run ``manage.py run_analysis --sync`` first to
+time them with a report of the cohort's size). Prints the median and 95th percentile in
+milliseconds and the number of SQL queries per request.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def main() -> None:
         nargs="+",
         choices=("nurse", "reading"),
         default=["nurse", "reading"],
-        help="nurse: worklist and call entry; reading: monitoring page and dashboard poll",
+        help="nurse: worklist, call entry; reading: monitoring, status poll, dashboard, timeline",
     )
     args = parser.parse_args()
 
@@ -99,9 +101,16 @@ def _time_reading_pages(user: Any, requests: int) -> None:
         f"central monitoring computed (worker side) in {time.perf_counter() - began:.1f} s "
         f"on {snapshot.patients:,} patients; stored result {len(str(snapshot.result)):,} chars"
     )
+    from cohort.models import Patient
+
+    patients = list(
+        Patient.objects.filter(site__is_demo=True).order_by("?").values_list("pk", flat=True)[:50]
+    )
     pages = {
         "monitoring": lambda i: "/queries/monitoring/",
         "status poll": lambda i: f"/analysis/status/?shown={run.pk}",
+        "dashboard": lambda i: "/analysis/",
+        "timeline": lambda i: f"/patients/{patients[i % len(patients)]}/timeline/",
     }
     _time_urls(user, "statistician", pages, requests)
 

@@ -466,14 +466,22 @@ class DismissProposalForm(forms.Form):
 
 
 class WorklistFilterForm(forms.Form):
-    """Narrow the worklist to one site, or to the study codes containing some text."""
+    """Narrow the worklist to one site, or to the study codes containing some text.
 
-    site = forms.ModelChoiceField(
-        label=_("Site"), queryset=None, required=False, to_field_name="code"
-    )
+    ``sites``: the user's sites, read once by the page (the worklist is scoped by the same).
+    """
+
+    site = forms.ChoiceField(label=_("Site"), required=False)
     q = forms.CharField(label=_("Study code"), required=False, max_length=20)
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites  # type: ignore[attr-defined]
-        self.fields["site"].empty_label = _("All my sites")  # type: ignore[attr-defined]
+        self.sites = {site.code: site for site in sites}
+        self.fields["site"].choices = [("", _("All my sites"))] + [  # type: ignore[attr-defined]
+            (code, str(site)) for code, site in self.sites.items()
+        ]
+
+    def clean_site(self) -> Any:
+        """Return the chosen site, or None for all the user's sites."""
+        code = self.cleaned_data["site"]
+        return self.sites.get(code) if code else None

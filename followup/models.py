@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -25,6 +26,7 @@ from followup.instruments import hads, missing, sf12
 from followup.validators import CRITERION_FIELDS, adverse_event_constraints
 
 TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(voc.TIMEPOINTS))}
+TIMEPOINT_LABELS = dict(voc.TIMEPOINTS)
 
 
 class FollowUpCall(ClinicalModel):
@@ -87,6 +89,14 @@ class FollowUpCall(ClinicalModel):
         indexes = [
             models.Index(fields=["status", "target_date"]),
             models.Index(fields=["patient", "sequence"]),
+            # The worklist: open calls by target date, with what its sections and counts read
+            # (PostgreSQL answers the counts from the index alone).
+            models.Index(
+                fields=["target_date"],
+                include=["patient", "window_start", "window_end", "timepoint"],
+                condition=Q(status="due"),
+                name="call_open_by_target",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -95,6 +105,15 @@ class FollowUpCall(ClinicalModel):
     def save(self, *args: object, **kwargs: object) -> None:
         self.sequence = TIMEPOINT_ORDER[self.timepoint]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def timepoint_label(self) -> str:
+        """Return the timepoint in the reader's language.
+
+        What ``get_timepoint_display`` shows, in one catalogue lookup: that one builds the
+        table of every timepoint's translated label on each call (a page of 100 calls, 1,400).
+        """
+        return gettext(TIMEPOINT_LABELS[self.timepoint])
 
     @property
     def is_baseline(self) -> bool:

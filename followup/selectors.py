@@ -189,6 +189,41 @@ def _attempt_figures() -> dict[str, Any]:
     }
 
 
+def _call_now(now: dt.datetime, today: dt.date) -> Case:
+    """Return "call this patient now" as a boolean expression on calls (window open too)."""
+    return Case(
+        When(call_time_now(now) & Q(window_start__lte=today), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def _worklist_scope(
+    user: Any, *, sites: Any = None, site: Any = None, search: str = ""
+) -> QuerySet[FollowUpCall] | None:
+    """Return the open follow-up calls of the user's active patients, or None when none can be.
+
+    The user's sites are given to the database as a list of ids (``sites``, when the caller has
+    them already, else one small query): a subquery on the user's sites hides from the planner
+    how many patients they hold, and it then walks every patient's calls one by one.
+    """
+    if not user.is_authenticated:
+        return None
+    patients = Q(patient__status="active")
+    if user.is_site_scoped:
+        if sites is None:
+            sites = user.sites.all()
+        ids = sorted({s.pk for s in sites})
+        if not ids:
+            return None
+        patients &= Q(patient__site_id__in=ids)
+    if site is not None:
+        patients &= Q(patient__site_id=site.pk)
+    if search.strip():
+        patients &= Q(patient__study_code__icontains=search.strip())
+    return FollowUpCall.objects.filter(patients, status="due").exclude(timepoint="BL")
+
+
 def worklist_for_user(
     user: Any,
     *,
@@ -198,6 +233,7 @@ def worklist_for_user(
     pages: dict[str, int] | None = None,
     site: Any = None,
     search: str = "",
+    sites: Any = None,
 ) -> Worklist:
     """Return the telephone calls to make: overdue, due today, due this week, upcoming.
 
@@ -207,27 +243,20 @@ def worklist_for_user(
     shows the last one); ``site`` and ``search`` (part of a study code) narrow every section
     and its count alike. In each section the calls whose window has opened and whose patient
     prefers to be called at ``now`` (local time, default the current time) come first, marked
-    ``call_now``. Five queries whatever the number of patients: one count per section in a
-    single aggregate, then one page of each section with patient, site, contact and attempts.
+    ``call_now``, then the others by target date and study code. ``sites``: the user's sites,
+    when the caller has read them already.
+
+    Five queries whatever the number of patients, each as fast at 30,000 patients as at 300:
+    one aggregate counts every section, and in it the calls to make now (from the open calls'
+    partial index and the active patients' covering index); then one query per section takes
+    its page of ids in SQL, ordered by target date from the index (so the database reads the
+    rows up to the page, not the whole section), and joins patient, site, contact and attempts
+    to those ids only. The calls to make now come first: the counts say which of them, if any,
+    fall on the page asked, so that only a page holding both kinds sorts the whole section.
     """
     now = timezone.localtime(now)
     week_end = today + dt.timedelta(days=7)
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
-    # Filter the calls by their own columns first (the status and target date index), then
-    # by the patient's site: scoping through "patient in (the user's patients)" would make the
-    # database walk every patient of the user's sites.
-    patients = Patient.objects.filter(status="active")
-    if not user.is_authenticated:
-        patients = patients.none()
-    elif user.is_site_scoped:
-        patients = patients.filter(site__in=user.sites.all())
-    if site is not None:
-        patients = patients.filter(site=site)
-    if search.strip():
-        patients = patients.filter(study_code__icontains=search.strip())
-    open_calls = FollowUpCall.objects.filter(
-        status="due", target_date__lte=horizon, patient__in=patients.values("id")
-    ).exclude(timepoint="BL")
     # A window closes at most this many days after its target: a bound the index can use.
     latest_close = dt.timedelta(days=max(schedule.MONTHLY_WINDOW[1], schedule.W1_WINDOW[1]))
     conditions = {
@@ -238,28 +267,51 @@ def worklist_for_user(
         "this_week": Q(target_date__gt=today, target_date__lte=week_end),
         "upcoming": Q(target_date__gt=week_end, target_date__lte=horizon),
     }
-    counts = open_calls.aggregate(
-        **{key: Count("id", filter=condition) for key, condition in conditions.items()}
-    )
-    listed = (
-        open_calls.select_related("patient__site", "patient__contact")
-        .annotate(
-            **_attempt_figures(),
-            call_now=Case(
-                When(call_time_now(now) & Q(window_start__lte=today), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
+    scope = _worklist_scope(user, sites=sites, site=site, search=search)
+    if scope is None:
+        counts = dict.fromkeys(conditions, 0)
+        now_counts = dict.fromkeys(conditions, 0)
+        scope = FollowUpCall.objects.none()
+    else:
+        scope = scope.filter(target_date__lte=horizon)
+        now_rule = call_time_now(now) & Q(window_start__lte=today)
+        figures = scope.aggregate(
+            **{key: Count("id", filter=condition) for key, condition in conditions.items()},
+            **{
+                f"{key}_now": Count("id", filter=condition & now_rule)
+                for key, condition in conditions.items()
+            },
         )
-        .order_by("-call_now", "target_date", "patient__study_code", "pk")
-    )
+        counts = {key: figures[key] for key in conditions}
+        now_counts = {key: figures[f"{key}_now"] for key in conditions}
+    call_now = _call_now(now, today)
+    by_date = ("target_date", "patient__study_code", "pk")
     parts = {}
     for key, condition in conditions.items():
-        last_page = max(1, -(-counts[key] // rows))
+        count, first = counts[key], now_counts[key]
+        last_page = max(1, -(-count // rows))
         number = min(max(1, (pages or {}).get(key, 1)), last_page)
         start = (number - 1) * rows
-        page = list(listed.filter(condition)[start : start + rows])
-        parts[key] = Section(key, page, counts[key], number, rows)
+        section = scope.filter(condition)
+        # The calls to make now (``first`` of them) come first: the page asked lies among
+        # them, after them, or across the two (only that page sorts the whole section).
+        if first in (0, count):
+            ordered = section.order_by(*by_date)
+        elif start + rows <= first:
+            ordered = section.alias(call_now=call_now).filter(call_now=True).order_by(*by_date)
+        elif start >= first:
+            ordered = section.alias(call_now=call_now).filter(call_now=False).order_by(*by_date)
+            start -= first
+        else:
+            ordered = section.alias(call_now=call_now).order_by("-call_now", *by_date)
+        ids = ordered.values("pk")[start : start + rows]
+        page = list(
+            FollowUpCall.objects.filter(pk__in=ids)
+            .select_related("patient__site", "patient__contact")
+            .annotate(**_attempt_figures(), call_now=call_now)
+            .order_by("-call_now", *by_date)
+        )
+        parts[key] = Section(key, page, count, number, rows)
     return Worklist(
         today=today, parts=parts, attempts_to_miss=settings.CALL_FAILED_ATTEMPTS_TO_MISS
     )

@@ -66,7 +66,8 @@ def worklist_context(request: HttpRequest) -> dict[str, Any]:
     ``page_<section>`` is the page shown of that section.
     """
     now = timezone.localtime()
-    filters = WorklistFilterForm(request.GET or None, sites=sites_for_user(request.user))
+    sites = list(sites_for_user(request.user))
+    filters = WorklistFilterForm(request.GET or None, sites=sites)
     narrowed = filters.cleaned_data if filters.is_valid() else {}
     pages = {}
     for key in selectors.WORKLIST_SECTIONS:
@@ -79,6 +80,7 @@ def worklist_context(request: HttpRequest) -> dict[str, Any]:
         pages=pages,
         site=narrowed.get("site"),
         search=narrowed.get("q") or "",
+        sites=sites,
     )
     query = request.GET.copy()
     for key in selectors.WORKLIST_SECTIONS:

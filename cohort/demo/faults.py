@@ -250,16 +250,22 @@ def plant_nprs_digit_preference(
 
     What a site whose nurses round the patients' answers looks like: not a data-quality rule,
     a pattern for the central monitoring (the digit preference test, ``quality.monitoring``).
-    The maximal pain is raised to the mean where it fell below, so that no rule fires.
+    The sites are those with the most telephone answers (ties by code): the monitoring tests
+    patients, and at a small site, or early in a study, too few patients have answered for any
+    test to set a site apart among the hundreds of tests it adjusts for. The maximal pain is
+    raised to the mean where it fell below, so that no rule fires.
     """
     calls = cohort.calls
     site = calls["study_code"].map(cohort.patients.set_index("study_code")["site_code"])
     answered = calls["nprs_mean"].notna() & calls["timepoint"].ne("BL")
     sizes = site[answered].value_counts()
-    # Sites with enough answers for a test to see the pattern.
-    candidates = pd.Index(sorted(sizes.index[sizes >= 40]))
+    if count > len(sizes):
+        raise ValueError(
+            f"cannot plant {count} nprs_digit_preference: only {len(sizes)} sites with answers"
+        )
+    largest = sorted(sizes.index, key=lambda code: (-sizes[code], code))[:count]
     planted = []
-    for code in _pick(rng, candidates, count, "nprs_digit_preference"):
+    for code in largest:
         rows = calls.index[answered & site.eq(code)]
         pulled = rows[rng.random(len(rows)) < DIGIT_PULL_SHARE]
         calls.loc[pulled, "nprs_mean"] = 5

@@ -179,3 +179,50 @@ def test_the_site_filter_and_the_study_code_search_narrow_rows_and_counts(
     assert found.counts == {"overdue": 0, "due_today": 1, "this_week": 0, "upcoming": 1}
     page = client.get(reverse("followup:worklist"), {"q": "ZZ"}).content.decode()
     assert "No call matches." in page
+
+
+def test_pages_put_the_calls_to_make_now_first_then_the_others_across_pages(site_a, nurse_site_a):
+    patients = [enrol(site_a, by=nurse_site_a, last_name=f"P{n}") for n in range(7)]
+    for patient in patients[1::2]:  # SA-0002, SA-0004, SA-0006: from 9:00 to 11:00
+        patient_set_call_times(
+            patient=patient, call_from=dt.time(9), call_to=dt.time(11), days=[], by=nurse_site_a
+        )
+    moment = dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC)  # 10:00 in Paris
+
+    def page(number):
+        section = worklist_for_user(
+            nurse_site_a,
+            today=dt.date(2026, 1, 12),
+            now=moment,
+            rows=2,
+            pages={"due_today": number},
+        ).parts["due_today"]
+        assert section.count == 7
+        return [(c.patient.study_code, c.call_now) for c in section.rows]
+
+    # Page 1 among the calls to make now, page 2 across both kinds, pages 3 and 4 after them.
+    seen = [row for number in (1, 2, 3, 4) for row in page(number)]
+    assert seen == [
+        ("SA-0002", True),
+        ("SA-0004", True),
+        ("SA-0006", True),
+        ("SA-0001", False),
+        ("SA-0003", False),
+        ("SA-0005", False),
+        ("SA-0007", False),
+    ]
+
+
+@time_machine.travel(dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC))
+def test_a_site_not_the_nurses_own_in_the_filter_shows_nothing_of_it(
+    client, nurse_site_a, site_a, site_b
+):
+    enrol(site_a, by=nurse_site_a)
+    enrol(site_b, by=None)
+    client.force_login(nurse_site_a)
+    response = client.get(reverse("followup:worklist"), {"site": "SB"})
+    worklist = response.context["worklist"]
+    assert response.context["worklist_filters"].errors["site"]
+    assert worklist.counts["due_today"] == 1
+    assert {c.patient.site.code for c in worklist.due_today} == {"SA"}
+    assert 'value="SB"' not in response.content.decode()

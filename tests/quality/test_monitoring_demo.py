@@ -44,3 +44,57 @@ def test_the_digit_preference_leaves_the_data_quality_rules_silent():
     assert changed.sum() > 0
     assert set(pulled.calls.loc[changed, "nprs_mean"]) == {5}
     assert (pulled.calls["nprs_max"].fillna(10) >= pulled.calls["nprs_mean"].fillna(0)).all()
+
+
+def _ongoing_dates() -> dict[str, dt.date]:
+    """Return the enrolment period and cut of ``seed_demo --ongoing`` today."""
+    from django.utils import timezone
+
+    from cohort.management.commands.seed_demo import ONGOING_CUT_DAYS, PAPER_ENROLMENT
+
+    end = timezone.localdate() - dt.timedelta(days=ONGOING_CUT_DAYS)
+    start = end - (PAPER_ENROLMENT[1] - PAPER_ENROLMENT[0])
+    return {"enrolment_start": start, "enrolment_end": end, "as_of": end}
+
+
+def test_the_ongoing_demo_shows_its_planted_site_on_the_monitoring_page(
+    tmp_path, client, statistician
+):
+    """`make run` (329 patients, ongoing): the page flags the site the demo planted."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from quality.services import monitoring_compute
+
+    truth = tmp_path / "truth.json"
+    call_command(
+        "seed_demo", "--patients", "329", "--ongoing", "--truth", str(truth), stdout=io.StringIO()
+    )
+    planted = json.loads(truth.read_text())["planted"]["nprs_digit_preference"]
+    site = planted[0]["site_code"]
+    snapshot = monitoring_compute(as_of=timezone.localdate())
+    flags = [flag for row in snapshot.result["rows"] for flag in row["flags"]]
+    assert [(f["site"], f["kind"]) for f in flags if f["test"] == "digit"] == [(site, "digit_five")]
+    assert next(f for f in flags if f["test"] == "digit")["p_adjusted"] < 0.001
+    statistician.refresh_from_db()  # the demo users were (re)made by seed_demo
+    client.force_login(statistician)
+    response = client.get(reverse("quality:monitoring"))
+    assert response.status_code == 200, response
+    shown = response.context["flags"]
+    assert any(code == site and "possible digit preference" in text for code, text in shown), shown
+
+
+def test_the_unplanted_ongoing_demo_leaves_that_site_alone():
+    """The same cohort without the plant: the site chosen for it is not flagged at all."""
+    from cohort.demo.generator import generate
+    from cohort.demo_loader import demo_load
+
+    dates = _ongoing_dates()
+    planted = generate(329, seed=0, plant={"nprs_digit_preference": 1}, **dates)
+    site = planted.truth["planted"]["nprs_digit_preference"][0]["site_code"]
+    demo_load(generate(329, seed=0, **dates))
+    result = monitoring.monitor(load_calls(), as_of=dates["as_of"])
+    row = next(row for row in result.rows if row.site == site)
+    assert row.tested
+    assert row.nprs_answers >= monitoring.MIN_ANSWERS
+    assert [flag for flag in result.flags if flag.site == site] == []
