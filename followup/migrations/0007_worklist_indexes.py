@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cohort', '0007_worklist_indexes'),
-        ('followup', '0005_plausible_dates'),
+        ('followup', '0006_adverse_effect_record'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
