@@ -361,22 +361,36 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         return _num(test["chi2_p"] if test["kind"] == "categorical" else test["anova_p"])
 
     dose_p = _num(tests["cumulative_dose_mg"]["kruskal_p"])
+    label_of_month = {float(m): code for code, m in MONTH_OF_TIMEPOINT.items()}
     divergence = first_divergence(
-        frame.rename(columns={"nprs_mean": "nprs"}), group_of, value="nprs"
+        frame.rename(columns={"nprs_mean": "nprs"}),
+        group_of,
+        value="nprs",
+        correction="holm",
+        timepoints=label_of_month,
     )
     pairs: dict[str, Any] = {}
     for pair in divergence:
         key = f"{pair.first.split('_')[0]}_vs_{pair.second.split('_')[0]}"
         entry: dict[str, Any] = {
+            # "month" is the time in months (W1 = 0.25); "timepoint" names it.
             "month": pair.first_month,
+            "timepoint": pair.first_timepoint,
             "coefficient": _num(pair.coefficient),
             "ci95": [_num(pair.ci_low), _num(pair.ci_high)],
             "p": _num(pair.p),
             "p_text": p_text(_num(pair.p)),
+            "p_holm": _num(pair.p_adjusted),
+            "p_holm_text": p_text(_num(pair.p_adjusted)),
+            "correction": (
+                f"Holm over the {len(pair.contrasts)} follow-up timepoints of the pair; a "
+                "timepoint differs when its Holm-adjusted P < .05"
+            ),
         }
-        # The last month of the first run of significant months (the paper gives it when the
+        # The last timepoint of the first run of significant ones (the paper gives it when the
         # difference fades before M12).
         entry["until_month"] = pair.until_month
+        entry["until_timepoint"] = pair.until_timepoint
         entry["sustained"] = pair.sustained
         entry["contrasts"] = [c.to_dict() for c in pair.contrasts]
         pairs[key] = entry
@@ -430,22 +444,32 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
 
 
 # -- mediation -----------------------------------------------------------------------------------
-def _mediation(imputed: pd.DataFrame, params: Parameters) -> dict[str, Any]:
+def _mediation(
+    imputed: pd.DataFrame, observed: pd.DataFrame, params: Parameters
+) -> dict[str, Any]:
+    """The paper's specification on LOCF rows; the within-patient mediations on observed rows.
+
+    Within a patient, LOCF pairs a carried HADS-D with a newly observed pain score (or the
+    reverse) whenever one instrument is missing at a call, which weakens the b path; the
+    observed rows are valid under missing at random.
+    """
     paper: dict[str, Any] = cast(
         dict[str, Any],
         mediation.paper_specification(imputed, n_boot=params.n_boot, seed=params.seed),
     )
     within = mediation.within_patient_mediation(
-        imputed, "month", "hads_d", "nprs_mean", n_boot=params.n_boot, seed=params.seed
+        observed, "month", "hads_d", "nprs_mean", n_boot=params.n_boot, seed=params.seed
     )
+    within["rows"] = "observed"
     dose = mediation.within_patient_mediation(
-        imputed,
+        observed,
         "month",
         "cumulative_dose_mg",
         "nprs_mean",
         n_boot=params.n_boot,
         seed=params.seed,
     )
+    dose["rows"] = "observed"
     path1 = paper["path1_dose_to_pain"]
     path2 = paper["path2_dose_to_depression"]
     return {
@@ -460,6 +484,53 @@ def _mediation(imputed: pd.DataFrame, params: Parameters) -> dict[str, Any]:
         "within_patient_depression": within,
         "within_patient_dose": dose,
     }
+
+
+# -- notes computed from the run -----------------------------------------------------------------
+EFFECT_SIZE_FORMULAS = {
+    "d_z": "d_z = mean change / SD of change",
+    "d_av": "d_av = mean change / sqrt((SD at baseline^2 + SD at M12^2) / 2)",
+    "d_pre": "d_pre = mean change / SD at baseline",
+    "d_lmm": "d_lmm = M12 - BL contrast of the mixed model / sqrt(2 x its residual variance)",
+}
+
+
+def effect_size_note(kind: str, results: Mapping[str, Any]) -> str:
+    """Say which effect size the run used, as the result blocks report it."""
+    used = sorted(
+        {
+            str(block["effect_size_kind"])
+            for block in results.values()
+            if isinstance(block, dict) and block.get("effect_size_kind")
+        }
+    )
+    if not used:
+        return f"Effect sizes: none computed ({kind} was asked; no patient had reached M12)."
+    formulas = "; ".join(EFFECT_SIZE_FORMULAS.get(k, k) for k in used)
+    return (
+        f"Effect sizes: {formulas}, on LOCF data of the patients who had reached M12 "
+        f"(parameter effect_size = {kind}; see docs/analysis-report.md for the choice)."
+    )
+
+
+def mediation_notes(block: Mapping[str, Any]) -> list[str]:
+    """Notes on the mediation blocks, from what they found."""
+    if not block or block.get("available") is False:
+        return ["Mediation: not computed (too few patients)."]
+    notes = [
+        "The mediation block reconstructs the paper's specification; baseline HADS-D acts as a "
+        "moderator. The within-patient blocks respect causal order: time as the study's "
+        "timepoints, the change averaged over the follow-up timepoints, observed rows."
+    ]
+    paper = block.get("paper_specification", {})
+    for key, name in (
+        ("proportion_mediated_by_depression", "by baseline depression"),
+        ("proportion_mediated_by_dose", "by dose"),
+    ):
+        entry = paper.get(key, {})
+        if isinstance(entry, dict) and entry.get("withheld"):
+            notes.append(f"Paper specification, proportion mediated {name}: {entry['withheld']}.")
+    return notes
 
 
 # -- the whole run -------------------------------------------------------------------------------
@@ -551,7 +622,7 @@ def build_report(
 
     t = step("mediation")
     try:
-        results["mediation"] = _mediation(imputed, params)
+        results["mediation"] = _mediation(imputed, observed, params)
     except MODEL_ERRORS as error:
         results["mediation"] = _unavailable(error, "too few patients for the mediation models")
     timings["mediation"] = time.perf_counter() - t
@@ -588,10 +659,8 @@ def build_report(
                 for outcome, counts in carried.items()
             },
             "notes": [
-                "Effect sizes: d_z = mean change / SD of change on LOCF data "
-                "(see docs/analysis-report.md for the choice).",
-                "The mediation block reconstructs the paper's specification; baseline HADS-D "
-                "acts as a moderator. The within-patient blocks respect causal order.",
+                effect_size_note(params.effect_size, results),
+                *mediation_notes(results.get("mediation", {})),
                 "Missing values: refused, unreachable, not asked and lost are missing outcomes "
                 "(left out of the observed fits, carried forward by LOCF); not applicable is "
                 "not missing data (never imputed, out of the denominators). See "

@@ -1,7 +1,8 @@
 """The long frame the mediation analyses read, built from a demo cohort without the database.
 
-One row per patient and timepoint: NPRS mean and HADS-D (sum of the depression items) carried
-forward after baseline (LOCF, as the report does), baseline HADS-D, the cumulative ketamine dose
+One row per patient and timepoint: NPRS mean and HADS-D (sum of the depression items), carried
+forward after baseline (LOCF, as the paper's specification reads them) or as observed (as the
+within-patient mediations read them), baseline HADS-D, the cumulative ketamine dose
 received up to the call (or up to its target date when the call was not made), sex and age.
 Used by the mediation tests and by ``bench/coverage.py``.
 """
@@ -29,8 +30,8 @@ COLUMNS = (
 )
 
 
-def mediation_frame(cohort: DemoCohort) -> pd.DataFrame:
-    """Return the LOCF long frame of ``cohort`` with the columns of ``COLUMNS``."""
+def mediation_frame(cohort: DemoCohort, *, carry_forward: bool = True) -> pd.DataFrame:
+    """Return the long frame of ``cohort`` (LOCF, or observed values) with ``COLUMNS``."""
     calls = cohort.calls.copy()
     items = calls[[f"hads_{k}" for k in range(2, 15, 2)]].astype("Float64")
     calls["hads_d"] = items.sum(axis=1, skipna=False).astype(float)
@@ -50,7 +51,10 @@ def mediation_frame(cohort: DemoCohort) -> pd.DataFrame:
     )
     keys = pd.MultiIndex.from_frame(calls[["study_code", "timepoint"]])
     calls["cumulative_dose_mg"] = dose.reindex(keys).fillna(0.0).to_numpy()
-    frame, _ = locf(calls, ["nprs_mean", "hads_d"])
+    if carry_forward:
+        frame, _ = locf(calls, ["nprs_mean", "hads_d"])
+    else:
+        frame = calls.sort_values(["patient", "month"]).reset_index(drop=True)
     baseline = frame.loc[frame["month"] == 0].set_index("patient")["hads_d"]
     frame["baseline_hads_d"] = frame["patient"].map(baseline)
     people = cohort.patients.set_index("study_code")

@@ -15,6 +15,7 @@ from .comparison import (
     compare_continuous,
     first_divergence,
     fisher_exact_rxc,
+    holm,
 )
 from .diagnostics import AdequacyThresholds, Diagnostics, diagnose, odds_of_correct_classification
 from .fit import (
@@ -25,7 +26,9 @@ from .fit import (
     TrajectoryGroup,
     fit_prepared,
     fit_trajectories,
+    random_intercept_warning,
     residual_icc,
+    residual_intercept_test,
 )
 from .model import (
     CensoredMixtureLikelihood,
@@ -66,7 +69,10 @@ __all__ = [
     "fit_trajectories",
     "log_likelihood",
     "odds_of_correct_classification",
+    "holm",
     "prepare_data",
+    "random_intercept_warning",
     "residual_icc",
+    "residual_intercept_test",
     "sweep_trajectories",
 ]
