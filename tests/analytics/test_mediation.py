@@ -189,7 +189,7 @@ def test_demo_cohort_dose_paths_reject_at_about_the_nominal_rate_over_twenty_see
     assert all(count <= 3 for count in rejections.values()), rejections
 
 
-def step_course(n_patients: int = 300, seed: int = 1) -> pd.DataFrame:
+def step_course(n_patients: int = 300, seed: int = 1, trend: float = 0.0) -> pd.DataFrame:
     """Pain drops in one step after baseline; a dose that only accumulates has no effect.
 
     Each patient receives dose at an own rate, so dose to date is a monotone function of time
@@ -201,7 +201,8 @@ def step_course(n_patients: int = 300, seed: int = 1) -> pd.DataFrame:
     rate = rng.lognormal(0.0, 0.5, n_patients)
     level = rng.normal(6.5, 1.5, n_patients)
     dep = rng.normal(8.0, 4.0, n_patients)
-    pain = level[:, None] - 2.0 * (months > 0)[None, :] + rng.normal(0.0, 0.7, (n_patients, k))
+    course = -2.0 * (months > 0) + trend * months
+    pain = level[:, None] + course[None, :] + rng.normal(0.0, 0.7, (n_patients, k))
     dose = rate[:, None] * np.sqrt(months)[None, :] * 300.0
     frame = pd.DataFrame(
         {
@@ -237,8 +238,9 @@ def test_categorical_time_keeps_a_dose_without_effect_null_where_a_straight_line
 
 
 def test_paper_specification_adjusts_dose_for_the_timepoint():
-    result = paper_specification(step_course(seed=2), n_boot=0)
-    # Without the timepoint, dose to date stands in for time and takes the step as its effect.
+    result = paper_specification(step_course(seed=2, trend=-0.1), n_boot=0)
+    # Relief keeps growing over the follow-up: without the timepoint, dose to date stands in
+    # for time and takes that course as its own effect.
     assert result["path3_dose_to_pain"]["p"] > 0.01
     assert result["path1_dose_to_pain"]["p"] > 0.01
 
