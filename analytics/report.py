@@ -421,11 +421,14 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
             "bic": paper_fit.bic,
             "adequate": paper_fit.adequate,
             "diagnostics": paper_fit.diagnostics.to_dict(),
+            # One-way F test of the residuals' patient level (a random intercept left out).
+            "random_intercept_test": dict(paper_fit.random_intercept_test),
         },
         "selection": {
             "rule": sweep.rule,
             "chosen": {"n_groups": chosen.n_groups, "orders": list(chosen.orders)},
             "bic_prefers_paper_groups": chosen.n_groups == params.paper_groups,
+            "random_intercept_test": dict(chosen.random_intercept_test),
             # Fit times live in the run block: results depend on the data only.
             "table": [
                 {k: v for k, v in row.to_dict().items() if k != "seconds"} for row in sweep.table
@@ -444,9 +447,7 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
 
 
 # -- mediation -----------------------------------------------------------------------------------
-def _mediation(
-    imputed: pd.DataFrame, observed: pd.DataFrame, params: Parameters
-) -> dict[str, Any]:
+def _mediation(imputed: pd.DataFrame, observed: pd.DataFrame, params: Parameters) -> dict[str, Any]:
     """The paper's specification on LOCF rows; the within-patient mediations on observed rows.
 
     Within a patient, LOCF pairs a carried HADS-D with a newly observed pain score (or the

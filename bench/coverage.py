@@ -131,9 +131,7 @@ def table(rows: list[dict[str, Any]]) -> str:
         f"bias {mean_prop - prop_true:+.4f}, median CI width {_median(col['dep_prop_width']):.3f}",
     ]
     for kind in KINDS:
-        lines.append(
-            f"    coverage {kind:20s} {_pct(*_rate(col[f'dep_prop_cover_{kind}']))}"
-        )
+        lines.append(f"    coverage {kind:20s} {_pct(*_rate(col[f'dep_prop_cover_{kind}']))}")
     lines.append(
         f"  indirect: truth {ind_true:.4f}, mean estimate {mean_ind:.4f}, "
         f"bias {mean_ind - ind_true:+.4f}"
@@ -175,7 +173,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         f"{_pct(*_rate(col['paper_prop_dep_withheld']))}; median estimate "
         f"{_median(col['paper_prop_dep_pct']):.1f}% (no defined truth: the total effect of "
         "dose is 0)",
-        f"  proportion by dose: interval withheld in {_pct(*_rate(col['paper_prop_dose_withheld']))}",
+        "  proportion by dose: interval withheld in "
+        f"{_pct(*_rate(col['paper_prop_dose_withheld']))}",
         f"  path 3 baseline depression P < .05 (a moderation, truth non-null): "
         f"{_pct(*_rate(col['paper_path3_dep_reject']))}",
     ]

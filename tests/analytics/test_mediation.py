@@ -11,7 +11,7 @@ import pandas as pd
 
 from analytics.stats import mediation
 from analytics.stats.mediation import paper_specification, within_patient_mediation
-from analytics.stats.mixed import MONTHS, fit_lmm, locf
+from analytics.stats.mixed import MONTHS, fit_lmm
 
 A, B, C_PRIME = -0.15, 0.6, -0.06
 TRUE_PROPORTION = A * B / (A * B + C_PRIME)
@@ -222,9 +222,7 @@ def step_course(n_patients: int = 300, seed: int = 1, trend: float = 0.0) -> pd.
 
 def test_categorical_time_keeps_a_dose_without_effect_null_where_a_straight_line_does_not():
     frame = step_course()
-    linear = within_patient_mediation(
-        frame, m="cumulative_dose_mg", categorical=False, n_boot=0
-    )
+    linear = within_patient_mediation(frame, m="cumulative_dose_mg", categorical=False, n_boot=0)
     categorical = within_patient_mediation(frame, m="cumulative_dose_mg", n_boot=0)
     # The straight line leaves the step in the residuals, and dose to date soaks it up ...
     assert linear["b"]["p"] < 1e-6

@@ -45,6 +45,8 @@ def random_intercept_warning(test: Mapping[str, float]) -> str | None:
         f"patient level: ICC {test['icc']:.2f}, F({test['df1']:.0f}, {test['df2']:.0f}) = "
         f"{test['f']:.2f}, P {'< .001' if p < 0.001 else f'= {p:.3f}'}."
     )
+
+
 # Per-patient gradient size below which an optimum is accepted as converged.
 GRADIENT_TOLERANCE = 1e-4
 ICC_WARNING_LEVEL = 0.1
@@ -599,7 +601,9 @@ def _build_fit(
     icc = residual_icc(data.y, mu.T[assignment])
     max_grad = float(np.max(np.abs(result.gradient))) / data.n_patients
     converged = max_grad < GRADIENT_TOLERANCE
-    intercept_test = residual_intercept_test(data.y, mu.T[assignment])
+    # Residuals from the expected observed value (censoring included) of the assigned group, so
+    # that a group's floor or ceiling does not pass for a patient level.
+    intercept_test = residual_intercept_test(data.y, expected.T[assignment])
     warnings = [w for w in (random_intercept_warning(intercept_test),) if w]
     if icc > ICC_WARNING_LEVEL:
         warnings.append(
