@@ -356,7 +356,11 @@ def within_patient_mediation(
     direct = float(time.contrast(model_b.result.params, model_b.names))
     a_block, c_prime_block = _contrast(model_a.result, time), _contrast(model_b.result, time)
     se_a = cast(float, a_block["se"])
-    se_b = float(model_b.result.se[model_b.names.index("m_within")])
+    # b from the patient-cluster robust SE: a mediator that drifts with time at a rate of the
+    # patient's own (cumulative dose) meets pain courses of the patient's own, which the random
+    # intercept alone does not describe, and the model-based SE is then too small.
+    b_block = model_b.robust_term("m_within")
+    se_b = cast(float, b_block["se"])
     indirect = a * b
     proportion = float(_proportion(indirect, direct))
     sobel = math.sqrt(a * a * se_b * se_b + b * b * se_a * se_a)
@@ -405,7 +409,7 @@ def within_patient_mediation(
         "n_patients": n,
         "n_observations": len(data),
         "a": a_block,
-        "b": _term(model_b.result, "m_within"),
+        "b": b_block,
         "b_between": _term(model_b.result, "m_between"),
         "c_prime": c_prime_block,
         "c": _contrast(model_c.result, time),

@@ -482,3 +482,33 @@ def test_first_divergence_contrasts_match_statsmodels_mixedlm():
     assert got == pytest.approx(expected, abs=1e-4)
     expected_se = np.asarray(reference.bse_fe)[3:]
     assert np.array([c.se for c in pair.contrasts]) == pytest.approx(expected_se, rel=1e-3)
+
+
+# -- latent-class mixed model: the likelihood ----------------------------------------------------
+def test_latent_class_mixed_likelihood_matches_adaptive_integration_to_1e_6():
+    from analytics.stats.trajectories.mixed_classes import (
+        _Layout,
+        exact_patient_log_likelihood,
+        patient_log_terms,
+    )
+    from analytics.stats.trajectories.model import design_matrix
+
+    orders = (2, 1, 2)
+    layout = _Layout(orders, tuple(design_matrix(MONTHS / 10.0, o) for o in orders))
+    vector = np.r_[5.3, -3.0, 1.5, 6.5, -1.0, 7.8, -1.5, 0.8, np.log(1.1), np.log(1.4), 0.9, 0.6]
+    rng = np.random.default_rng(17)
+    # Many values at 0 and 10, so that the censored cells shape the integrand.
+    y = np.clip(np.rint(rng.normal(7.0, 4.0, (25, MONTHS.size))), 0.0, 10.0)
+    y[rng.random(y.shape) < 0.2] = np.nan
+    assert np.nanmean((y == 0) | (y == 10)) > 0.15
+    fast = special.logsumexp(patient_log_terms(vector, layout, y, 0.0, 10.0), axis=1)
+    slow = np.array([exact_patient_log_likelihood(vector, orders, row, MONTHS) for row in y])
+    assert np.max(np.abs(fast - slow)) < 1e-6
+    # Without a random intercept (tau -> 0) it is the group-based model's likelihood.
+    flat = vector.copy()
+    flat[-3] = np.log(1e-6)
+    model = CensoredMixtureLikelihood(prepare_data(y, MONTHS), orders)
+    betas = [flat[0:3], flat[3:5], flat[5:8]]
+    gbtm = model.log_likelihood(model.pack(betas, 1.1, np.r_[0.0, flat[-2:]]))
+    mixed = special.logsumexp(patient_log_terms(flat, layout, y, 0.0, 10.0), axis=1).sum()
+    assert mixed == pytest.approx(gbtm, abs=1e-4)
