@@ -115,7 +115,8 @@ def main() -> None:
         realised = statistics.mean(r["realised"] for r in rows)
         print(
             f"  mean: claimed {claimed:.3f}, realised {realised:.3f}, "
-            f"gap {claimed - realised:+.3f}; BIC chose K = {sorted(r['bic_groups'] for r in rows)}; random-intercept test "
+            f"gap {claimed - realised:+.3f}; "
+            f"BIC chose K = {sorted(r['bic_groups'] for r in rows)}; random-intercept test "
             f"P < .05 in {sum(r['intercept_p'] < 0.05 for r in rows)}/{len(rows)} "
             f"({time.perf_counter() - began:.0f} s)\n"
         )
