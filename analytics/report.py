@@ -25,6 +25,7 @@ from analytics.stats.mixed.study import EFFECT_SIZES
 from analytics.stats.trajectories import (
     baseline_by_trajectory,
     first_divergence,
+    pseudo_class_tests,
     sweep_trajectories,
 )
 from cohort.vocabulary import MONTH_OF_TIMEPOINT
@@ -355,6 +356,15 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         seed=params.seed,
     )
     tests = {c.variable: c.to_dict() for c in comparisons}
+    # The same comparisons over classes drawn from the posteriors, not the assignment alone.
+    uncertain = pseudo_class_tests(
+        table,
+        paper_fit.posterior,
+        continuous=("baseline_hads_d", "baseline_hads_a", "baseline_nprs", "cumulative_dose_mg"),
+        categorical=("fibromyalgia",),
+        draws=50,
+        seed=params.seed,
+    )
 
     def p_of(variable: str) -> float | None:
         test = tests[variable]
@@ -415,6 +425,21 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         "cumulative_dose_by_group_p": dose_p,
         "first_divergence_from_baseline": pairs,
         "comparisons": tests,
+        "comparisons_over_posterior_draws": {
+            "method": (
+                "50 draws of every patient's group from the paper model's posteriors; the P of "
+                "each test over the draws (median, 2.5-97.5% range, share below .05). The draws "
+                "carry the uncertainty the posteriors claim, no more: see the memberships note."
+            ),
+            "tests": uncertain,
+        },
+        "memberships_source": (
+            "The memberships, the group comparisons and the first divergence come from the "
+            "paper's group-based model (3 groups, censored normal, calls independent given the "
+            "group). It ignores each patient's own level: its posteriors are overconfident on "
+            "data with a random intercept (random_intercept_test in paper_model), so its "
+            "assignments are less certain than APP says (bench/calibration.py)."
+        ),
         "paper_model": {
             "n_groups": paper_fit.n_groups,
             "orders": list(paper_fit.orders),

@@ -512,3 +512,31 @@ def test_latent_class_mixed_likelihood_matches_adaptive_integration_to_1e_6():
     gbtm = model.log_likelihood(model.pack(betas, 1.1, np.r_[0.0, flat[-2:]]))
     mixed = special.logsumexp(patient_log_terms(flat, layout, y, 0.0, 10.0), axis=1).sum()
     assert mixed == pytest.approx(gbtm, abs=1e-4)
+
+
+def test_pseudo_class_draws_carry_the_posterior_uncertainty_into_the_comparisons():
+    from analytics.stats.trajectories import pseudo_class_tests
+
+    rng = np.random.default_rng(9)
+    n = 300
+    assigned = np.repeat([0, 1, 2], n // 3)
+    table = pd.DataFrame(
+        {
+            "score": assigned * 1.0 + rng.normal(0.0, 1.0, n),  # differs by assigned group
+            "flag": rng.random(n) < 0.2 + 0.3 * (assigned == 2),
+        }
+    )
+    sure = np.eye(3)[assigned]
+    unsure = np.full((n, 3), 1.0 / 3.0)
+    unsure[5] = np.nan  # a patient without observations is left out
+    known = pseudo_class_tests(table, sure, continuous=("score",), categorical=("flag",), seed=1)
+    blind = pseudo_class_tests(table, unsure, continuous=("score",), categorical=("flag",), seed=1)
+    # Certain classes: every draw is the assignment, and its test.
+    anova = stats.f_oneway(*[table["score"][assigned == g] for g in range(3)]).pvalue
+    assert known["score"]["p_median"] == pytest.approx(anova)
+    assert known["score"]["share_p_below_05"] == 1.0
+    # Posteriors that know nothing: the draws are random groups, and the tests say so.
+    assert blind["score"]["draws"] == 50
+    assert blind["score"]["p_median"] > 0.1
+    assert blind["score"]["share_p_below_05"] < 0.2
+    assert blind["flag"]["share_p_below_05"] < 0.2

@@ -16,6 +16,7 @@ from .comparison import (
     first_divergence,
     fisher_exact_rxc,
     holm,
+    pseudo_class_tests,
 )
 from .diagnostics import AdequacyThresholds, Diagnostics, diagnose, odds_of_correct_classification
 from .fit import (
@@ -71,6 +72,7 @@ __all__ = [
     "log_likelihood",
     "odds_of_correct_classification",
     "prepare_data",
+    "pseudo_class_tests",
     "random_intercept_warning",
     "residual_icc",
     "residual_intercept_test",
