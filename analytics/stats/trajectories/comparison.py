@@ -501,7 +501,10 @@ def pseudo_class_tests(
     rng = np.random.default_rng(seed)
     cumulative = np.cumsum(post / post.sum(axis=1, keepdims=True), axis=1)
     samples = [
-        np.minimum((rng.random(post.shape[0])[:, None] > cumulative).sum(axis=1), post.shape[1] - 1)
+        np.minimum(
+            (np.asarray(rng.random(post.shape[0]))[:, None] > cumulative).sum(axis=1),
+            post.shape[1] - 1,
+        )
         for _ in range(draws)
     ]
     out: dict[str, dict[str, Any]] = {}
