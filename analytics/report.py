@@ -25,6 +25,7 @@ from analytics.stats.mixed.study import EFFECT_SIZES
 from analytics.stats.trajectories import (
     baseline_by_trajectory,
     first_divergence,
+    pseudo_class_tests,
     sweep_trajectories,
 )
 from cohort.vocabulary import MONTH_OF_TIMEPOINT
@@ -355,28 +356,51 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         seed=params.seed,
     )
     tests = {c.variable: c.to_dict() for c in comparisons}
+    # The same comparisons over classes drawn from the posteriors, not the assignment alone.
+    uncertain = pseudo_class_tests(
+        table,
+        paper_fit.posterior,
+        continuous=("baseline_hads_d", "baseline_hads_a", "baseline_nprs", "cumulative_dose_mg"),
+        categorical=("fibromyalgia",),
+        draws=50,
+        seed=params.seed,
+    )
 
     def p_of(variable: str) -> float | None:
         test = tests[variable]
         return _num(test["chi2_p"] if test["kind"] == "categorical" else test["anova_p"])
 
     dose_p = _num(tests["cumulative_dose_mg"]["kruskal_p"])
+    label_of_month = {float(m): code for code, m in MONTH_OF_TIMEPOINT.items()}
     divergence = first_divergence(
-        frame.rename(columns={"nprs_mean": "nprs"}), group_of, value="nprs"
+        frame.rename(columns={"nprs_mean": "nprs"}),
+        group_of,
+        value="nprs",
+        correction="holm",
+        timepoints=label_of_month,
     )
     pairs: dict[str, Any] = {}
     for pair in divergence:
         key = f"{pair.first.split('_')[0]}_vs_{pair.second.split('_')[0]}"
         entry: dict[str, Any] = {
+            # "month" is the time in months (W1 = 0.25); "timepoint" names it.
             "month": pair.first_month,
+            "timepoint": pair.first_timepoint,
             "coefficient": _num(pair.coefficient),
             "ci95": [_num(pair.ci_low), _num(pair.ci_high)],
             "p": _num(pair.p),
             "p_text": p_text(_num(pair.p)),
+            "p_holm": _num(pair.p_adjusted),
+            "p_holm_text": p_text(_num(pair.p_adjusted)),
+            "correction": (
+                f"Holm over the {len(pair.contrasts)} follow-up timepoints of the pair; a "
+                "timepoint differs when its Holm-adjusted P < .05"
+            ),
         }
-        # The last month of the first run of significant months (the paper gives it when the
+        # The last timepoint of the first run of significant ones (the paper gives it when the
         # difference fades before M12).
         entry["until_month"] = pair.until_month
+        entry["until_timepoint"] = pair.until_timepoint
         entry["sustained"] = pair.sustained
         entry["contrasts"] = [c.to_dict() for c in pair.contrasts]
         pairs[key] = entry
@@ -401,17 +425,35 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         "cumulative_dose_by_group_p": dose_p,
         "first_divergence_from_baseline": pairs,
         "comparisons": tests,
+        "comparisons_over_posterior_draws": {
+            "method": (
+                "50 draws of every patient's group from the paper model's posteriors; the P of "
+                "each test over the draws (median, 2.5-97.5% range, share below .05). The draws "
+                "carry the uncertainty the posteriors claim, no more: see the memberships note."
+            ),
+            "tests": uncertain,
+        },
+        "memberships_source": (
+            "The memberships, the group comparisons and the first divergence come from the "
+            "paper's group-based model (3 groups, censored normal, calls independent given the "
+            "group). It ignores each patient's own level: its posteriors are overconfident on "
+            "data with a random intercept (random_intercept_test in paper_model), so its "
+            "assignments are less certain than APP says (bench/calibration.py)."
+        ),
         "paper_model": {
             "n_groups": paper_fit.n_groups,
             "orders": list(paper_fit.orders),
             "bic": paper_fit.bic,
             "adequate": paper_fit.adequate,
             "diagnostics": paper_fit.diagnostics.to_dict(),
+            # One-way F test of the residuals' patient level (a random intercept left out).
+            "random_intercept_test": dict(paper_fit.random_intercept_test),
         },
         "selection": {
             "rule": sweep.rule,
             "chosen": {"n_groups": chosen.n_groups, "orders": list(chosen.orders)},
             "bic_prefers_paper_groups": chosen.n_groups == params.paper_groups,
+            "random_intercept_test": dict(chosen.random_intercept_test),
             # Fit times live in the run block: results depend on the data only.
             "table": [
                 {k: v for k, v in row.to_dict().items() if k != "seconds"} for row in sweep.table
@@ -430,22 +472,30 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
 
 
 # -- mediation -----------------------------------------------------------------------------------
-def _mediation(imputed: pd.DataFrame, params: Parameters) -> dict[str, Any]:
+def _mediation(imputed: pd.DataFrame, observed: pd.DataFrame, params: Parameters) -> dict[str, Any]:
+    """The paper's specification on LOCF rows; the within-patient mediations on observed rows.
+
+    Within a patient, LOCF pairs a carried HADS-D with a newly observed pain score (or the
+    reverse) whenever one instrument is missing at a call, which weakens the b path; the
+    observed rows are valid under missing at random.
+    """
     paper: dict[str, Any] = cast(
         dict[str, Any],
         mediation.paper_specification(imputed, n_boot=params.n_boot, seed=params.seed),
     )
     within = mediation.within_patient_mediation(
-        imputed, "month", "hads_d", "nprs_mean", n_boot=params.n_boot, seed=params.seed
+        observed, "month", "hads_d", "nprs_mean", n_boot=params.n_boot, seed=params.seed
     )
+    within["rows"] = "observed"
     dose = mediation.within_patient_mediation(
-        imputed,
+        observed,
         "month",
         "cumulative_dose_mg",
         "nprs_mean",
         n_boot=params.n_boot,
         seed=params.seed,
     )
+    dose["rows"] = "observed"
     path1 = paper["path1_dose_to_pain"]
     path2 = paper["path2_dose_to_depression"]
     return {
@@ -460,6 +510,53 @@ def _mediation(imputed: pd.DataFrame, params: Parameters) -> dict[str, Any]:
         "within_patient_depression": within,
         "within_patient_dose": dose,
     }
+
+
+# -- notes computed from the run -----------------------------------------------------------------
+EFFECT_SIZE_FORMULAS = {
+    "d_z": "d_z = mean change / SD of change",
+    "d_av": "d_av = mean change / sqrt((SD at baseline^2 + SD at M12^2) / 2)",
+    "d_pre": "d_pre = mean change / SD at baseline",
+    "d_lmm": "d_lmm = M12 - BL contrast of the mixed model / sqrt(2 x its residual variance)",
+}
+
+
+def effect_size_note(kind: str, results: Mapping[str, Any]) -> str:
+    """Say which effect size the run used, as the result blocks report it."""
+    used = sorted(
+        {
+            str(block["effect_size_kind"])
+            for block in results.values()
+            if isinstance(block, dict) and block.get("effect_size_kind")
+        }
+    )
+    if not used:
+        return f"Effect sizes: none computed ({kind} was asked; no patient had reached M12)."
+    formulas = "; ".join(EFFECT_SIZE_FORMULAS.get(k, k) for k in used)
+    return (
+        f"Effect sizes: {formulas}, on LOCF data of the patients who had reached M12 "
+        f"(parameter effect_size = {kind}; see docs/analysis-report.md for the choice)."
+    )
+
+
+def mediation_notes(block: Mapping[str, Any]) -> list[str]:
+    """Notes on the mediation blocks, from what they found."""
+    if not block or block.get("available") is False:
+        return ["Mediation: not computed (too few patients)."]
+    notes = [
+        "The mediation block reconstructs the paper's specification; baseline HADS-D acts as a "
+        "moderator. The within-patient blocks respect causal order: time as the study's "
+        "timepoints, the change averaged over the follow-up timepoints, observed rows."
+    ]
+    paper = block.get("paper_specification", {})
+    for key, name in (
+        ("proportion_mediated_by_depression", "by baseline depression"),
+        ("proportion_mediated_by_dose", "by dose"),
+    ):
+        entry = paper.get(key, {})
+        if isinstance(entry, dict) and entry.get("withheld"):
+            notes.append(f"Paper specification, proportion mediated {name}: {entry['withheld']}.")
+    return notes
 
 
 # -- the whole run -------------------------------------------------------------------------------
@@ -551,7 +648,7 @@ def build_report(
 
     t = step("mediation")
     try:
-        results["mediation"] = _mediation(imputed, params)
+        results["mediation"] = _mediation(imputed, observed, params)
     except MODEL_ERRORS as error:
         results["mediation"] = _unavailable(error, "too few patients for the mediation models")
     timings["mediation"] = time.perf_counter() - t
@@ -588,10 +685,8 @@ def build_report(
                 for outcome, counts in carried.items()
             },
             "notes": [
-                "Effect sizes: d_z = mean change / SD of change on LOCF data "
-                "(see docs/analysis-report.md for the choice).",
-                "The mediation block reconstructs the paper's specification; baseline HADS-D "
-                "acts as a moderator. The within-patient blocks respect causal order.",
+                effect_size_note(params.effect_size, results),
+                *mediation_notes(results.get("mediation", {})),
                 "Missing values: refused, unreachable, not asked and lost are missing outcomes "
                 "(left out of the observed fits, carried forward by LOCF); not applicable is "
                 "not missing data (never imputed, out of the denominators). See "

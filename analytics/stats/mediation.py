@@ -9,9 +9,9 @@ patient counts, and all resamples are fitted together on the profiled REML likel
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -185,6 +185,55 @@ class _Model:
         self.result = fit_lmm(y, X, codes, term_names=self.names)
         self.stats = _patient_stats(y, X, codes, n)
         self.ratio = self.result.sigma_u2 / self.result.sigma_e2
+        self._design = (y, X, codes, n)
+
+    def robust_cov(self) -> np.ndarray:
+        """Patient-cluster robust (sandwich) covariance of the fixed effects.
+
+        ``(X'V^-1 X)^-1 [sum_i X_i'V_i^-1 r_i r_i'V_i^-1 X_i] (X'V^-1 X)^-1`` with the fitted
+        random-intercept V; valid whatever the true correlation within a patient (serial
+        correlation, LOCF repeats, patient-specific slopes), which the model-based SE is not.
+        """
+        y, X, codes, n = self._design
+        res = self.result
+        s_e2, s_u2 = res.sigma_e2, res.sigma_u2
+        sizes = np.bincount(codes, minlength=n).astype(float)
+        shrink = s_u2 / (s_e2 + sizes * s_u2)  # V_i^-1 = (I - shrink_i J) / s_e2
+        r = y - X @ res.params
+        Z = np.column_stack([X, r])
+        sums = np.stack(
+            [np.bincount(codes, weights=Z[:, j], minlength=n) for j in range(Z.shape[1])], 1
+        )
+        vinv = (Z - shrink[codes, None] * sums[codes]) / s_e2  # rows of V^-1 [X, r]
+        bread = np.linalg.inv(X.T @ vinv[:, :-1])
+        score = np.stack(
+            [
+                np.bincount(codes, weights=X[:, j] * vinv[:, -1], minlength=n)
+                for j in range(X.shape[1])
+            ],
+            1,
+        )
+        meat = score.T @ score
+        return np.asarray(bread @ meat @ bread.T)
+
+    def robust_term(self, name: str) -> dict[str, object]:
+        """The term with model-based and patient-cluster robust inference (the robust in p)."""
+        out = _term(self.result, name)
+        k = self.names.index(name)
+        se = math.sqrt(max(float(self.robust_cov()[k, k]), 0.0))
+        estimate = float(self.result.params[k])
+        out.update(
+            {
+                "se_model": out["se"],
+                "p_model": out["p"],
+                "ci95_model": out["ci95"],
+                "se": _num(se),
+                "ci95": [_num(estimate - _Z975 * se), _num(estimate + _Z975 * se)],
+                "p": _num(2.0 * stats.norm.sf(abs(estimate) / se)) if se > 0 else None,
+                "inference": "patient-cluster robust (sandwich) SE",
+            }
+        )
+        return out
 
     def betas(self, counts: np.ndarray) -> np.ndarray:
         return _batch_betas(self.stats, counts, near=self.ratio)
@@ -202,6 +251,71 @@ def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
+# Time as the study's timepoints
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Time:
+    """Coding of time in a model: term names, and the weights of the contrast reported.
+
+    Categorical: one indicator per timepoint after the reference (the first one present); the
+    contrast is the mean of the indicators' coefficients, i.e. the change from the reference
+    averaged over the later timepoints, each weighted equally. Linear: one slope, weight 1.
+    """
+
+    names: tuple[str, ...]
+    levels: tuple[float, ...]
+    weights: np.ndarray
+    categorical: bool
+
+    def contrast(self, betas: np.ndarray, model_names: Sequence[str]) -> np.ndarray:
+        idx = [list(model_names).index(name) for name in self.names]
+        return np.asarray(betas[..., idx] @ self.weights)
+
+
+def _code_time(data: pd.DataFrame, x: str, categorical: bool) -> _Time:
+    """Add the time columns of ``x`` to ``data`` (in place) and return their coding."""
+    if not categorical:
+        return _Time((x,), (), np.ones(1), False)
+    levels = sorted(float(v) for v in data[x].unique())
+    if len(levels) < 2:
+        raise ValueError(f"need at least two timepoints of {x!r}")
+    later = levels[1:]
+    names = []
+    for level in later:
+        name = f"{x}=={level:g}"
+        data[name] = (data[x].to_numpy(dtype=float) == level).astype(float)
+        names.append(name)
+    return _Time(tuple(names), tuple(later), np.full(len(later), 1.0 / len(later)), True)
+
+
+def _contrast(result: MixedResult, time: _Time) -> dict[str, object]:
+    """The time contrast of ``result`` with its model-based SE, 95% CI and P."""
+    idx = [result.term_names.index(name) for name in time.names]
+    w = time.weights
+    estimate = float(result.params[idx] @ w)
+    se = math.sqrt(max(float(w @ result.cov[np.ix_(idx, idx)] @ w), 0.0))
+    p = 2.0 * stats.norm.sf(abs(estimate) / se) if se > 0 else float("nan")
+    return {
+        "coefficient": _num(estimate),
+        "se": _num(se),
+        "ci95": [_num(estimate - _Z975 * se), _num(estimate + _Z975 * se)],
+        "p": _num(p),
+    }
+
+
+def _estimand(x: str, time: _Time) -> str:
+    if time.categorical:
+        return (
+            f"change from the first timepoint of {x} ({len(time.levels)} later timepoints, "
+            "time as categories), averaged over the later timepoints with equal weights: "
+            "a = mean of the timepoint contrasts of M, c' = mean of those of Y given M"
+        )
+    return f"per unit of {x} (time as a straight line)"
+
+
+# --------------------------------------------------------------------------------------------
 # Within-patient 1-1-1 mediation
 # --------------------------------------------------------------------------------------------
 
@@ -212,32 +326,41 @@ def within_patient_mediation(
     m: str = "hads_d",
     y: str = "nprs_mean",
     *,
+    categorical: bool = True,
     n_boot: int = 1000,
     seed: int = 0,
 ) -> dict[str, object]:
-    """Estimate a 1-1-1 multilevel mediation of ``x`` on ``y`` through ``m``, within patient.
+    """Estimate a 1-1-1 multilevel mediation of time ``x`` on ``y`` through ``m``, within patient.
 
-    a: ``m ~ x + sex + age``; b and c': ``y ~ m_between + m_within + x + sex + age`` (b is the
-    within-patient part); c: ``y ~ x + sex + age``; all random-intercept REML on the same rows.
+    a: ``m ~ time + sex + age``; b and c': ``y ~ m_between + m_within + time + sex + age`` (b is
+    the within-patient part); c: ``y ~ time + sex + age``; all random-intercept REML on the same
+    rows. With ``categorical`` (the default) time is the study's timepoints, so a course of any
+    shape (a step after the first week) is modelled exactly and a mediator that merely rises
+    with time cannot pick up the part of the course a straight line misses.
     """
     data = _prepare(frame, ["patient", x, m, y])
     n = int(data["_code"].max()) + 1 if len(data) else 0
     if n < 3:
         raise ValueError("need at least three patients with complete rows")
+    time = _code_time(data, x, categorical)
     # Splitting M into patient mean and deviation keeps b a within-patient effect (no
     # between-patient confounding of the mediator).
     data["m_between"] = data.groupby("_code")[m].transform("mean")
     data["m_within"] = data[m] - data["m_between"]
     cov = list(COVARIATES)
-    model_a = _Model(data, m, [x, *cov], n)
-    model_b = _Model(data, y, ["m_between", "m_within", x, *cov], n)
-    model_c = _Model(data, y, [x, *cov], n)
-    a, b = model_a.result.coef(x), model_b.result.coef("m_within")
-    direct = model_b.result.coef(x)
-    se_a, se_b = (
-        model_a.result.se[model_a.names.index(x)],
-        model_b.result.se[model_b.names.index("m_within")],
-    )
+    model_a = _Model(data, m, [*time.names, *cov], n)
+    model_b = _Model(data, y, ["m_between", "m_within", *time.names, *cov], n)
+    model_c = _Model(data, y, [*time.names, *cov], n)
+    a = float(time.contrast(model_a.result.params, model_a.names))
+    b = model_b.result.coef("m_within")
+    direct = float(time.contrast(model_b.result.params, model_b.names))
+    a_block, c_prime_block = _contrast(model_a.result, time), _contrast(model_b.result, time)
+    se_a = cast(float, a_block["se"])
+    # b from the patient-cluster robust SE: a mediator that drifts with time at a rate of the
+    # patient's own (cumulative dose) meets pain courses of the patient's own, which the random
+    # intercept alone does not describe, and the model-based SE is then too small.
+    b_block = model_b.robust_term("m_within")
+    se_b = cast(float, b_block["se"])
     indirect = a * b
     proportion = float(_proportion(indirect, direct))
     sobel = math.sqrt(a * a * se_b * se_b + b * b * se_a * se_a)
@@ -248,34 +371,75 @@ def within_patient_mediation(
         "sobel_ci95": [_num(indirect - _Z975 * sobel), _num(indirect + _Z975 * sobel)],
         "sobel_p": _num(2.0 * stats.norm.sf(abs(indirect) / sobel)) if sobel > 0 else None,
     }
+    total: dict[str, object] = {"estimate": _num(indirect + direct)}
     prop: dict[str, object] = {"estimate": _num(proportion)}
     if n_boot > 0:
         counts = _resample_counts(n, n_boot, seed)
-        boot_a = model_a.boot(counts, x)
+        boot_a = time.contrast(model_a.betas(counts), model_a.names)
         betas_b = model_b.betas(counts)
-        boot_ind = boot_a * betas_b[:, 2]
+        boot_ind = boot_a * betas_b[:, model_b.names.index("m_within")]
+        boot_direct = time.contrast(betas_b, model_b.names)
         ind.update(_intervals(indirect, boot_ind))
-        prop.update(_intervals(proportion, _proportion(boot_ind, betas_b[:, 3])))
+        total.update(_intervals(indirect + direct, boot_ind + boot_direct))
+        prop.update(_ratio_intervals(proportion, _proportion(boot_ind, boot_direct), total))
 
-    out: dict[str, object] = {
+    by_timepoint = []
+    if time.categorical:
+        for name, level in zip(time.names, time.levels, strict=True):
+            a_t = model_a.result.coef(name)
+            by_timepoint.append(
+                {
+                    x: level,
+                    "a": _num(a_t),
+                    "indirect": _num(a_t * b),
+                    "c_prime": _num(model_b.result.coef(name)),
+                    "c": _num(model_c.result.coef(name)),
+                }
+            )
+    return {
         "model": (
-            f"1-1-1 multilevel mediation (Krull & MacKinnon 2001): X = {x}, M = {m} "
+            f"1-1-1 multilevel mediation (Krull & MacKinnon 2001): X = time ({x}, "
+            f"{'categorical timepoints' if time.categorical else 'linear'}), M = {m} "
             f"(patient mean and within-patient deviation), Y = {y}; random intercept per patient, "
             "REML, adjusted for sex and age"
         ),
+        "time": "categorical" if time.categorical else "linear",
+        "estimand": _estimand(x, time),
         "formula": "indirect = a*b; total = a*b + c'; proportion = a*b / (a*b + c')",
         "n_patients": n,
         "n_observations": len(data),
-        "a": _term(model_a.result, x),
-        "b": _term(model_b.result, "m_within"),
+        "a": a_block,
+        "b": b_block,
         "b_between": _term(model_b.result, "m_between"),
-        "c_prime": _term(model_b.result, x),
-        "c": _term(model_c.result, x),
+        "c_prime": c_prime_block,
+        "c": _contrast(model_c.result, time),
         "indirect": ind,
+        "total": total,
         "proportion_mediated": prop,
+        "by_timepoint": by_timepoint,
         "bootstrap": {"unit": "patient", "n_boot": int(n_boot), "seed": int(seed)},
     }
-    return out
+
+
+RATIO_WITHHELD = (
+    "no interval: the 95% CI of the total effect covers 0, so the denominator of "
+    "a*b / (a*b + c') can be 0 and the ratio's bootstrap distribution has no usable spread"
+)
+
+
+def _ratio_intervals(
+    estimate: float, draws: np.ndarray, total: Mapping[str, object]
+) -> dict[str, object]:
+    """Intervals of a proportion mediated, withheld when the total effect may be zero."""
+    low, high = cast(list[float | None], total.get("percentile_ci95", [None, None]))
+    if low is None or high is None or low <= 0.0 <= high:
+        return {
+            "percentile_ci95": [None, None],
+            "bias_corrected_ci95": [None, None],
+            "n_boot": int(np.isfinite(draws).sum()),
+            "withheld": RATIO_WITHHELD,
+        }
+    return _intervals(estimate, draws)
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,10 +464,12 @@ def paper_specification(
 ) -> dict[str, object]:
     """Reconstruct the paper's mediation of pain change by dose and baseline depression.
 
-    Y = NPRS change from baseline over the follow-up months; X and M are cumulative dose and
-    baseline HADS-D. Path 1 and path 3 are mixed models adjusted for sex and age; path 2 and the
-    ``a`` paths of the proportions are patient-level regressions, as in Stata ``ml_mediation``
-    when the mediator is constant within patient.
+    Y = NPRS change from baseline at each follow-up call; X and M are cumulative dose and
+    baseline HADS-D. Path 1 and path 3 are mixed models adjusted for the follow-up timepoint
+    (categorical), sex and age: without the timepoint, cumulative dose (which only grows) stands
+    in for time and takes the course of pain as its own effect. Path 2 and the ``a`` paths of
+    the proportions are patient-level regressions, as in Stata ``ml_mediation`` when the
+    mediator is constant within patient.
     """
     data = frame.copy()
     baseline = data.loc[data["month"] == 0].set_index("patient")["nprs_mean"]
@@ -316,8 +482,10 @@ def paper_specification(
         raise ValueError("need at least five patients with complete follow-up rows")
     cov = list(COVARIATES)
     dose, dep = "cumulative_dose_mg", "baseline_hads_d"
-    path1 = _Model(data, "pain_change", [dose, *cov], n)
-    path3 = _Model(data, "pain_change", [dep, dose, *cov], n)
+    time = _code_time(data, "month", True) if data["month"].nunique() > 1 else None
+    time_terms = list(time.names) if time else []
+    path1 = _Model(data, "pain_change", [dose, *time_terms, *cov], n)
+    path3 = _Model(data, "pain_change", [dep, dose, *time_terms, *cov], n)
 
     # Patient level: last cumulative dose, baseline depression, mean change over the year.
     per = data.sort_values(["_code", "month"]).groupby("_code")
@@ -343,48 +511,57 @@ def paper_specification(
     prop_dep = float(_proportion(a_dep * b_dep, b_dose))
     prop_dose = float(_proportion(a_dose * b_dose, b_dep))
 
-    path1_out = _term(path1.result, dose)
+    path1_out = path1.robust_term(dose)
     path1_out.update(_pearson(dose_v, patients["change"].to_numpy(float)))
     path2_out: dict[str, object] = {"coefficient": _num(a_dep)}
     path2_out.update(_pearson(dose_v, dep_v))
     by_dep: dict[str, object] = {"estimate_pct": _num(100.0 * prop_dep)}
     by_dose: dict[str, object] = {"estimate_pct": _num(100.0 * prop_dose)}
+    total_dose: dict[str, object] = {"estimate": _num(a_dep * b_dep + b_dose)}
+    total_dep: dict[str, object] = {"estimate": _num(a_dose * b_dose + b_dep)}
     if n_boot > 0:
         counts = _resample_counts(n, n_boot, seed)
         betas3 = path3.betas(counts)
         boot_a_dep = _between_ols(design_dose, dep_v, counts)[:, 1]
         boot_a_dose = _between_ols(design_dep, dose_v, counts)[:, 1]
-        for target, a_boot, b_boot, c_boot, est in (
-            (by_dep, boot_a_dep, betas3[:, 1], betas3[:, 2], prop_dep),
-            (by_dose, boot_a_dose, betas3[:, 2], betas3[:, 1], prop_dose),
+        for target, total, a_boot, b_boot, c_boot, est in (
+            (by_dep, total_dose, boot_a_dep, betas3[:, 1], betas3[:, 2], prop_dep),
+            (by_dose, total_dep, boot_a_dose, betas3[:, 2], betas3[:, 1], prop_dose),
         ):
+            total_est = cast(float, total["estimate"])
+            total.update(_intervals(total_est, a_boot * b_boot + c_boot))
             draws = 100.0 * _proportion(a_boot * b_boot, c_boot)
-            target.update(_intervals(100.0 * est, draws))
+            target.update(_ratio_intervals(100.0 * est, draws, total))
 
     return {
         "label": (
-            "Reconstruction of the paper's specification (Voute et al. 2023); baseline HADS-D is "
-            "measured before treatment, so it acts as a moderator rather than a mediator"
+            "Reconstruction of the paper's specification (Voute et al. 2023), not the paper's "
+            "own code; baseline HADS-D is measured before treatment, so it acts as a moderator "
+            "rather than a mediator, and with a total effect near 0 the proportions are unstable"
         ),
         "model": (
             "Y = NPRS change from baseline at each follow-up call; X = cumulative ketamine dose "
             "to date; M = baseline HADS-D; mixed models with a random intercept per patient "
-            "(REML), adjusted for sex and age"
+            "(REML), adjusted for the follow-up timepoint (categorical), sex and age; P and CI "
+            "of each path from patient-cluster robust SEs (the model-based ones beside them)"
         ),
         "formula": (
             "as Stata ml_mediation: indirect = a*b; total = a*b + c'; proportion = a*b / (a*b + c')"
             "; a from a patient-level regression of M on X (+ sex, age), b and c' from the path 3 "
-            "mixed model; CIs from a patient-cluster bootstrap"
+            "mixed model; CIs from a patient-cluster bootstrap; a proportion's interval is "
+            "withheld when the CI of its total effect covers 0"
         ),
         "n_patients": n,
         "n_observations": len(data),
         "path1_dose_to_pain": path1_out,
         "path2_dose_to_depression": path2_out,
-        "path3_depression_to_pain": _term(path3.result, dep),
-        "path3_dose_to_pain": _term(path3.result, dose),
+        "path3_depression_to_pain": path3.robust_term(dep),
+        "path3_dose_to_pain": path3.robust_term(dose),
         "proportion_mediated_by_depression_pct": by_dep["estimate_pct"],
         "proportion_mediated_by_dose_pct": by_dose["estimate_pct"],
         "proportion_mediated_by_depression": by_dep,
         "proportion_mediated_by_dose": by_dose,
+        "total_effect_of_dose": total_dose,
+        "total_effect_of_baseline_depression": total_dep,
         "bootstrap": {"unit": "patient", "n_boot": int(n_boot), "seed": int(seed)},
     }

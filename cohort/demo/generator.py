@@ -236,10 +236,15 @@ def _truth(
             "proportion_mediated": structure["proportion_mediated"],
             "beta_depression_to_pain": structure["beta_depression_to_pain"],
             "how": (
-                "indirect(t) = (1 - responder share) * beta * fall_D * h(t); total(t) = M(t); "
-                "beta is chosen so that indirect(t) / total(t) = PROPORTION_MEDIATED at every t, "
-                "hence for any linear coding of time. Dose effect is exactly zero."
+                "Pain follows the measured HADS-D score S: indirect(t) = beta * mean over the "
+                "non-responders of E[S_t - S_0]; total(t) = M(t); beta is chosen so that the "
+                "indirect change averaged over W1..M12 is PROPORTION_MEDIATED of the total "
+                "change averaged over W1..M12 (time as categories, equal weights). Dose effect "
+                "is exactly zero."
             ),
+            "by_timepoint": structure["proportion_mediated_by_timepoint"],
+            "indirect_mean": structure["indirect_mean"],
+            "total_mean": structure["total_mean"],
         },
         "planted": {},
     }

@@ -4,19 +4,28 @@ Notation (patient i, timepoint t in months: BL 0, W1 0.25, M1..M12):
 
 * ``h(t)``: shape of the mean pain curve, ``M(t) / M(12)`` with ``M`` the expected change of
   NPRS from baseline in the population (0 at BL, about 1 from W1 on).
-* Depression: ``D_it = Dtrait_i + (fall_D + u_i) h(t) + w_it``; anxiety likewise with its own
-  fall, ``u`` and ``w`` (correlated with depression's).
+* Depression: ``D_it = Dtrait_i + f_g(t) + u_i h(t) + w_it``, ``f_g`` the latent shift that makes
+  the measured score fall by ``fall_D h(t)`` in every group (``depression_shift``); anxiety
+  ``Atrait_i + (fall_A + u_i) h(t) + w_it`` with its own ``u`` and ``w`` (correlated with
+  depression's).
+* ``S_it = clip(round(D_it), 0, 21)``: the HADS-D score as measured (the sum of the items).
 * Pain of a non-responder in group g:
-  ``Y_it = P_i + e0_i [t = 0] + direct_g(t) + gamma (Dtrait_i - Dbar) t / 12 + beta (D_it -
-  Dtrait_i) + e_it [t > 0]`` with ``direct_g(t) = C_g(t) - beta fall_D h(t)``, ``C_g`` the designed
-  group curve (params.GROUP_CHANGE); the moderation term also has ``gamma_A (Atrait_i - Abar)
+  ``Y_it = P_i + e0_i [t = 0] + C_g(t) + gamma (Dtrait_i - Dbar) t / 12 + beta (S_it - s_i -
+  a_g(t)) + e_it [t > 0]`` with ``C_g`` the designed group curve (params.GROUP_CHANGE),
+  ``s_i = E[S_i0 | Dtrait_i]`` and ``a_g(t) = E[S_it - S_i0 | g]``, both exact (a normal
+  variable rounded and clipped); the moderation term also has ``gamma_A (Atrait_i - Abar)
   t / 12`` (baseline anxiety, given depression).
+  Pain follows the measured score, not the latent D: the analyses can only read the score, and
+  had pain followed D, the score's rounding and floor at 0 would attenuate every estimate of
+  ``b`` and ``a`` by about 9% each (a property of the instrument, which no mediation estimator
+  removes). The group means stay ``C_g(t)`` exactly.
 * Responders (some T1 neuropathic patients) move to a floor level ``L_i`` over W1..M3; their pain
   does not track depression.
 * ``beta`` is set so that the depression channel carries ``PROPORTION_MEDIATED`` of the expected
-  pain change at every timepoint: ``(1 - share_responders) beta fall_D h(t) = 0.646 M(t)``.
-  Because the indirect and the direct parts have the same time shape ``h``, any linear reading of
-  time (categorical, linear in months, before/after) gives the same proportion in expectation.
+  pain change averaged over the follow-up timepoints W1..M12 (equal weights), the estimand of
+  ``analytics.stats.mediation.within_patient_mediation``: ``beta mean_t A(t) = 0.646 mean_t
+  M(t)``, ``A(t)`` the mean of ``a_g(t)`` over the non-responders. The proportion at each
+  timepoint stays within a few thousandths of it (``proportion_mediated_by_timepoint``).
 * Cumulative ketamine dose does not appear: its effect on pain is zero in truth.
 """
 
@@ -26,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from cohort.demo import params
 from cohort.demo.baseline import (
@@ -77,14 +87,18 @@ def expected_structure() -> dict[str, Any]:
     group_curves[0] = (1 - responder_in_t1) * curves[0] + responder_in_t1 * responder_curve
     mean_curve = shares @ group_curves
     shape = mean_curve / mean_curve[-1]
-    beta = (
-        params.PROPORTION_MEDIATED * mean_curve[-1] / ((1 - responder_share) * params.HADS_D_FALL)
-    )
-    direct = curves - beta * params.HADS_D_FALL * shape[None, :]
+    # Expected change of the measured score by group, and over the non-responders.
+    shift = depression_shift(shape)  # (3, 14)
+    score_change = measured_depression_change(shift, shape)  # (3, 13), fall_D h(t) in each group
+    weights = shares.copy()
+    weights[0] -= responder_share
+    channel = weights @ score_change  # indirect(t) / beta
+    beta = params.PROPORTION_MEDIATED * mean_curve.mean() / channel.mean()
+    direct = curves - beta * score_change
     d_bar = float(shares @ np.asarray(params.HADS_D_BY_GROUP))
     a_bar = float(shares @ np.asarray(params.HADS_A_BY_GROUP))
     pain_bar = float(shares @ np.asarray(params.BASELINE_NPRS_BY_GROUP))
-    indirect = (1 - responder_share) * beta * params.HADS_D_FALL * shape
+    indirect = beta * channel
     return {
         "p_fibromyalgia": float(p_fibro),
         "group_shares": shares.tolist(),
@@ -100,7 +114,12 @@ def expected_structure() -> dict[str, Any]:
         "direct_change_non_responders": direct.tolist(),
         "indirect_change": indirect.tolist(),
         "direct_change": (mean_curve - indirect).tolist(),
-        "proportion_mediated": float(indirect[-1] / mean_curve[-1]),
+        "proportion_mediated": float(indirect.mean() / mean_curve.mean()),
+        "proportion_mediated_by_timepoint": (indirect / mean_curve).tolist(),
+        "indirect_mean": float(indirect.mean()),
+        "total_mean": float(mean_curve.mean()),
+        "score_change_by_group": score_change.tolist(),
+        "depression_shift_by_group": shift.tolist(),
         "depression_fall_latent": params.HADS_D_FALL,
         "anxiety_fall_latent": params.HADS_A_FALL,
         "baseline_depression_moderation_m12": params.BASELINE_DEPRESSION_MODERATION,
@@ -110,6 +129,72 @@ def expected_structure() -> dict[str, Any]:
         "baseline_pain_mean": pain_bar,
         "cumulative_dose_effect": params.CUMULATIVE_DOSE_EFFECT,
     }
+
+
+def expected_score(mean: np.ndarray, sd: np.ndarray | float) -> np.ndarray:
+    """Return ``E[clip(round(X), 0, 21)]`` for ``X ~ N(mean, sd^2)``, exactly (elementwise)."""
+    mean = np.asarray(mean, dtype=float)
+    # E[clip(round(X))] = sum over k = 1..21 of P(round(X) >= k) = sum P(X >= k - 1/2).
+    k = np.arange(1, 22, dtype=float)
+    z = (k - 0.5 - mean[..., None]) / np.asarray(sd, dtype=float)[..., None]
+    return np.asarray(special.ndtr(-z).sum(axis=-1))
+
+
+def _score_mean(shift: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Return ``E[S | group, t]`` (3, T) when the latent mean moves by ``shift`` (3, T).
+
+    Given group, sex and the shared distress sign, ``D_t`` is normal (see baseline.py):
+    mean ``HADS_D_BY_GROUP[g] + gap w + SD d s + shift``, variance ``SD^2 (1 - d^2) +
+    change_SD^2 h(t)^2 + deviation_SD^2``; the expectation mixes sex (P_WOMEN) and sign (1/2).
+    """
+    d = params.HADS_TRAIT_BIMODALITY
+    sd = np.sqrt(
+        params.HADS_D_TRAIT_SD**2 * (1 - d**2)
+        + params.HADS_D_CHANGE_SD**2 * h**2
+        + params.HADS_D_DEVIATION_SD**2
+    )
+    out = np.zeros(shift.shape)
+    for woman, p_sex in ((1.0, params.P_WOMEN), (0.0, 1 - params.P_WOMEN)):
+        for sign in (1.0, -1.0):
+            base = (
+                np.asarray(params.HADS_D_BY_GROUP)
+                + params.HADS_D_SEX_GAP * (woman - params.P_WOMEN)
+                + params.HADS_D_TRAIT_SD * d * sign
+            )
+            mean = base[:, None] + shift
+            out += 0.5 * p_sex * expected_score(mean, np.broadcast_to(sd, mean.shape))
+    return out
+
+
+def depression_shift(shape: np.ndarray) -> np.ndarray:
+    """Return the latent mean shift (3, 14) at BL and W1..M12 that makes the measured score fall.
+
+    by ``fall_D h(t)`` in expectation in every group: the score's floor at 0 would otherwise
+    shrink the fall most in the groups with the lowest depression, and a depression course that
+    differs by trajectory group would confound the within-patient pain-depression relation
+    through the groups' pain courses (a confounder no 1-1-1 model sees).
+    """
+    h = np.r_[0.0, np.asarray(shape, dtype=float)]
+    hh = np.broadcast_to(h, (3, h.size))
+    start = _score_mean(np.zeros((3, h.size)), hh)[:, :1]
+    target = params.HADS_D_FALL * hh
+    low = np.full(hh.shape, 3.0 * min(params.HADS_D_FALL, 0.0) * h.max() - 5.0)
+    high = np.full(hh.shape, 5.0)
+    for _ in range(60):  # bisection: the expected score rises with the shift
+        mid = 0.5 * (low + high)
+        above = _score_mean(mid, hh) - start > target
+        high = np.where(above, mid, high)
+        low = np.where(above, low, mid)
+    shift = 0.5 * (low + high)
+    shift[:, 0] = 0.0
+    return np.asarray(shift)
+
+
+def measured_depression_change(shift: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Return ``E[S_t - S_0 | group]`` (3, 13) for the latent shifts of ``depression_shift``."""
+    h = np.broadcast_to(np.r_[0.0, np.asarray(shape, dtype=float)], shift.shape)
+    mean = _score_mean(shift, h)
+    return np.asarray(mean[:, 1:] - mean[:, :1])
 
 
 def _pair(rng: np.random.Generator, shape: tuple[int, ...], rho: float) -> np.ndarray:
@@ -127,9 +212,12 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
 
     u_d, u_a = _pair(rng, (n,), params.HADS_CHANGE_CORRELATION)
     w_d, w_a = _pair(rng, (n, k), params.HADS_DEVIATION_CORRELATION)
-    dep_dev = (params.HADS_D_FALL + params.HADS_D_CHANGE_SD * u_d)[:, None] * shape[
-        None, :
-    ] + params.HADS_D_DEVIATION_SD * w_d
+    shift = np.asarray(truth["depression_shift_by_group"])[pop.group]  # (n, 14)
+    dep_dev = (
+        shift
+        + (params.HADS_D_CHANGE_SD * u_d)[:, None] * shape[None, :]
+        + params.HADS_D_DEVIATION_SD * w_d
+    )
     anx_dev = (params.HADS_A_FALL + params.HADS_A_CHANGE_SD * u_a)[:, None] * shape[
         None, :
     ] + params.HADS_A_DEVIATION_SD * w_a
@@ -138,6 +226,11 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
 
     beta = truth["beta_depression_to_pain"]
     direct = np.hstack([np.zeros((3, 1)), np.asarray(truth["direct_change_non_responders"])])
+    score_change = np.hstack([np.zeros((3, 1)), np.asarray(truth["score_change_by_group"])])
+    hads_d = np.clip(np.rint(dep), 0, 21).astype(np.int64)
+    # The measured score's departure from what the patient's trait and group lead to expect.
+    expected = expected_score(pop.d_trait, params.HADS_D_DEVIATION_SD)[:, None]
+    channel = hads_d - expected - score_change[pop.group]
     transient = np.zeros((n, k))
     shape_k = params.NPRS_BASELINE_TRANSIENT_SHAPE
     skewed = (shape_k - rng.gamma(shape_k, 1.0, n)) / np.sqrt(shape_k)  # mean 0, SD 1
@@ -147,7 +240,14 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
         params.BASELINE_DEPRESSION_MODERATION * (pop.d_trait - truth["depression_trait_mean"])
         + params.BASELINE_ANXIETY_MODERATION * (pop.a_trait - truth["anxiety_trait_mean"])
     )[:, None] * ramp[None, :]
-    pain = pop.pain_level[:, None] + direct[pop.group] + moderation + beta * dep_dev + transient
+    # direct + beta * score_change is the designed group curve C_g: the channel is centred.
+    pain = (
+        pop.pain_level[:, None]
+        + direct[pop.group]
+        + beta * (score_change[pop.group] + channel)
+        + moderation
+        + transient
+    )
 
     # Responders: the designed T1 curve without the depression channel, then the floor level.
     r = np.flatnonzero(pop.responder)
@@ -167,7 +267,6 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
     fraction = np.clip(rng.normal(*params.MAX_PAIN_FRACTION, size=(n, k)), 0.0, 1.0)
     top = pain + (10.0 - np.clip(pain, 0.0, 10.0)) * fraction
     nprs_max = np.clip(np.rint(top), nprs_mean, 10).astype(np.int64)
-    hads_d = np.clip(np.rint(dep), 0, 21).astype(np.int64)
     hads_a = np.clip(np.rint(anx), 0, 21).astype(np.int64)
 
     pcs = (

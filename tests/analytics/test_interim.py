@@ -274,8 +274,9 @@ def test_trajectory_and_mediation_models_are_fed_only_elapsed_rows(monkeypatch):
         seen["trajectories"] = data.long
         return {"available": False, "reason": "spy"}
 
-    def mediation(imputed, params):
+    def mediation(imputed, observed, params):
         seen["mediation"] = imputed
+        seen["mediation_observed"] = observed
         return {}
 
     monkeypatch.setattr(report, "trajectories", trajectories)
@@ -288,6 +289,10 @@ def test_trajectory_and_mediation_models_are_fed_only_elapsed_rows(monkeypatch):
     assert imputed["elapsed"].all()
     counts = imputed.groupby("timepoint")["nprs_mean"].count().to_dict()
     assert _by_timepoint(counts) == LOCF_N
+    # The within-patient mediations read the observed rows: elapsed, nothing carried forward.
+    observed = seen["mediation_observed"]
+    assert observed["elapsed"].all()
+    assert observed["nprs_mean"].count() < imputed["nprs_mean"].count()
 
 
 def test_a_study_with_no_patient_at_month_12_says_so_instead_of_failing():

@@ -11,10 +11,13 @@ import pandas as pd
 
 from analytics.stats import mediation
 from analytics.stats.mediation import paper_specification, within_patient_mediation
-from analytics.stats.mixed import MONTHS, fit_lmm, locf
+from analytics.stats.mixed import MONTHS, fit_lmm
 
 A, B, C_PRIME = -0.15, 0.6, -0.06
 TRUE_PROPORTION = A * B / (A * B + C_PRIME)
+# Time as categories: the contrasts average the change over the follow-up timepoints, so with a
+# straight-line truth the averaged a and c' are the slopes times the mean follow-up month.
+MEAN_LATER = float(np.mean([m for m in MONTHS.values() if m > 0]))
 PAPER_KEYS = (
     "model",
     "path1_dose_to_pain",
@@ -65,7 +68,7 @@ def _get(result: dict[str, object], *keys: str) -> object:
 
 def test_within_patient_model_recovers_a_b_and_direct_effect_within_three_se():
     result = recovered()
-    for path, truth in (("a", A), ("b", B), ("c_prime", C_PRIME)):
+    for path, truth in (("a", A * MEAN_LATER), ("b", B), ("c_prime", C_PRIME * MEAN_LATER)):
         estimate, se = _get(result, path, "coefficient"), _get(result, path, "se")
         assert abs(estimate - truth) < 3 * se, (path, estimate, se)
 
@@ -73,7 +76,7 @@ def test_within_patient_model_recovers_a_b_and_direct_effect_within_three_se():
 def test_indirect_effect_is_recovered_within_three_sobel_se():
     estimate = _get(recovered(), "indirect", "estimate")
     se = _get(recovered(), "indirect", "sobel_se")
-    assert abs(estimate - A * B) < 3 * se
+    assert abs(estimate - A * B * MEAN_LATER) < 3 * se
 
 
 def test_bootstrap_intervals_cover_the_true_proportion_and_indirect_effect():
@@ -82,7 +85,7 @@ def test_bootstrap_intervals_cover_the_true_proportion_and_indirect_effect():
         low, high = _get(result, "proportion_mediated", kind)
         assert low < TRUE_PROPORTION < high
         low, high = _get(result, "indirect", kind)
-        assert low < A * B < high
+        assert low < A * B * MEAN_LATER < high
 
 
 def test_bootstrap_se_agrees_with_the_sobel_se():
@@ -147,56 +150,119 @@ def test_outputs_are_strict_json():
 
 
 @functools.cache
-def demo() -> tuple[pd.DataFrame, dict[str, object]]:
+def demo(carry_forward: bool = True) -> tuple[pd.DataFrame, dict[str, object]]:
     from cohort.demo import generate
+    from cohort.demo.analysis_frame import mediation_frame
 
     cohort = generate(329, seed=0)
-    calls = cohort.calls.copy()
-    items = calls[[f"hads_{k}" for k in range(2, 15, 2)]].astype("Float64")
-    calls["hads_d"] = items.sum(axis=1, skipna=False).astype(float)
-    calls["nprs_mean"] = calls["nprs_mean"].astype("Float64").astype(float)
-    calls["month"] = calls["timepoint"].map(MONTHS)
-    calls["patient"] = calls["study_code"]
-    # Dose received up to the call (or its target date when the call was not made).
-    when = pd.to_datetime(calls["call_date"].fillna(calls["target_date"]))
-    adm = cohort.administrations.assign(
-        mg=lambda d: d["dose_mg"].astype(float) * d["days"],
-        date=lambda d: pd.to_datetime(d["date"]),
-    )
-    merged = calls[["study_code", "timepoint"]].assign(when=when).merge(adm, on="study_code")
-    dose = (
-        merged.loc[merged["date"] <= merged["when"]]
-        .groupby(["study_code", "timepoint"])["mg"]
-        .sum()
-    )
-    keys = pd.MultiIndex.from_frame(calls[["study_code", "timepoint"]])
-    calls["cumulative_dose_mg"] = dose.reindex(keys).fillna(0.0).to_numpy()
-    frame, _ = locf(calls, ["nprs_mean", "hads_d"])
-    baseline = frame.loc[frame["month"] == 0].set_index("patient")["hads_d"]
-    frame["baseline_hads_d"] = frame["patient"].map(baseline)
-    people = cohort.patients.set_index("study_code")
-    frame["sex"] = frame["patient"].map(people["sex"])
-    frame["age"] = frame["patient"].map(people["age"]).astype(float)
-    columns = ["patient", "month", "nprs_mean", "hads_d", "baseline_hads_d"]
-    columns += ["cumulative_dose_mg", "sex", "age"]
-    return frame[columns].reset_index(drop=True), cohort.truth
+    return mediation_frame(cohort, carry_forward=carry_forward), cohort.truth
 
 
 def demo_frame() -> pd.DataFrame:
     return demo()[0]
 
 
-def test_demo_cohort_dose_has_no_significant_effect_in_the_paper_specification():
-    result = paper_specification(demo_frame(), n_boot=200, seed=0)
-    assert result["path3_dose_to_pain"]["p"] > 0.05
-    assert result["path1_dose_to_pain"]["p"] > 0.05
+def test_paper_specification_keeps_the_published_keys_and_says_it_is_a_reconstruction():
+    result = paper_specification(demo_frame(), n_boot=50, seed=0)
     assert "Reconstruction" in result["label"]
+    assert "timepoint (categorical)" in result["model"]
     # The keys of results.mediation in the paper targets.
     assert set(result) >= set(PAPER_KEYS)
 
 
+def test_demo_cohort_dose_paths_reject_at_about_the_nominal_rate_over_twenty_seeds():
+    """Dose has no effect in the demo: each dose test may reject in about 1 seed in 20."""
+    from cohort.demo import generate
+    from cohort.demo.analysis_frame import mediation_frame
+
+    rejections = {"path1": 0, "path3": 0, "within_b": 0}
+    for seed in range(20):
+        cohort = generate(329, seed=100 + seed)
+        paper = paper_specification(mediation_frame(cohort), n_boot=0)
+        within = within_patient_mediation(
+            mediation_frame(cohort, carry_forward=False), m="cumulative_dose_mg", n_boot=0
+        )
+        rejections["path1"] += paper["path1_dose_to_pain"]["p"] < 0.05
+        rejections["path3"] += paper["path3_dose_to_pain"]["p"] < 0.05
+        rejections["within_b"] += within["b"]["p"] < 0.05
+    # Binomial(20, 0.05): 4 or more rejections has probability 1.6%.
+    assert all(count <= 3 for count in rejections.values()), rejections
+
+
+def step_course(n_patients: int = 300, seed: int = 1, trend: float = 0.0) -> pd.DataFrame:
+    """Pain drops in one step after baseline; a dose that only accumulates has no effect.
+
+    Each patient receives dose at an own rate, so dose to date is a monotone function of time
+    within a patient; a straight line in months misfits the step, and the dose picks it up.
+    """
+    rng = np.random.default_rng(seed)
+    months = np.array(list(MONTHS.values()))
+    k = months.size
+    rate = rng.lognormal(0.0, 0.5, n_patients)
+    level = rng.normal(6.5, 1.5, n_patients)
+    dep = rng.normal(8.0, 4.0, n_patients)
+    course = -2.0 * (months > 0) + trend * months
+    pain = level[:, None] + course[None, :] + rng.normal(0.0, 0.7, (n_patients, k))
+    dose = rate[:, None] * np.sqrt(months)[None, :] * 300.0
+    frame = pd.DataFrame(
+        {
+            "patient": np.repeat(np.arange(n_patients), k),
+            "month": np.tile(months, n_patients),
+            "nprs_mean": pain.ravel(),
+            "cumulative_dose_mg": dose.ravel(),
+            "hads_d": np.repeat(dep, k) + rng.normal(0.0, 1.0, n_patients * k),
+            "sex": np.repeat(np.where(rng.random(n_patients) < 0.25, "M", "F"), k),
+            "age": np.repeat(rng.normal(51.0, 11.0, n_patients), k),
+        }
+    )
+    baseline = frame.loc[frame["month"] == 0].set_index("patient")["hads_d"]
+    frame["baseline_hads_d"] = frame["patient"].map(baseline)
+    return frame
+
+
+def test_categorical_time_keeps_a_dose_without_effect_null_where_a_straight_line_does_not():
+    frame = step_course()
+    linear = within_patient_mediation(frame, m="cumulative_dose_mg", categorical=False, n_boot=0)
+    categorical = within_patient_mediation(frame, m="cumulative_dose_mg", n_boot=0)
+    # The straight line leaves the step in the residuals, and dose to date soaks it up ...
+    assert linear["b"]["p"] < 1e-6
+    # ... while the study's timepoints model the step exactly and the null stays null.
+    assert categorical["b"]["p"] > 0.01
+    assert categorical["time"] == "categorical"
+    assert "averaged over the later timepoints" in categorical["estimand"]
+    assert [row["month"] for row in categorical["by_timepoint"]] == sorted(
+        m for m in MONTHS.values() if m > 0
+    )
+
+
+def test_paper_specification_adjusts_dose_for_the_timepoint():
+    result = paper_specification(step_course(seed=2, trend=-0.1), n_boot=0)
+    # Relief keeps growing over the follow-up: without the timepoint, dose to date stands in
+    # for time and takes that course as its own effect.
+    assert result["path3_dose_to_pain"]["p"] > 0.01
+    assert result["path1_dose_to_pain"]["p"] > 0.01
+
+
+def test_proportion_interval_is_withheld_when_the_total_effect_may_be_zero():
+    frame = step_course(seed=3)
+    result = paper_specification(frame, n_boot=200, seed=1)
+    total = result["total_effect_of_dose"]
+    low, high = total["percentile_ci95"]
+    assert low <= 0.0 <= high  # dose has no effect here
+    block = result["proportion_mediated_by_depression"]
+    assert block["percentile_ci95"] == [None, None]
+    assert block["bias_corrected_ci95"] == [None, None]
+    assert "covers 0" in block["withheld"]
+    assert block["estimate_pct"] is not None  # the point estimate is still shown
+    # Where the total effect is clear, the interval is given.
+    within = within_patient_mediation(simulate(), n_boot=200, seed=2)
+    assert within["total"]["percentile_ci95"][1] < 0.0
+    assert "withheld" not in within["proportion_mediated"]
+    assert None not in within["proportion_mediated"]["percentile_ci95"]
+
+
 def test_demo_cohort_within_patient_proportion_interval_covers_the_truth():
-    frame, truth = demo()
+    frame, truth = demo(carry_forward=False)
     mediation_truth = truth["mediation"]
     assert isinstance(mediation_truth, dict)
     target = mediation_truth["proportion_mediated"]
@@ -204,3 +270,25 @@ def test_demo_cohort_within_patient_proportion_interval_covers_the_truth():
     for kind in ("percentile_ci95", "bias_corrected_ci95"):
         low, high = _get(result, "proportion_mediated", kind)
         assert low < target < high, (kind, low, high)
+
+
+def test_robust_covariance_equals_the_sandwich_computed_patient_by_patient():
+    frame = simulate(40, seed=12)
+    data = mediation._prepare(frame, ["patient", "month", "hads_d", "nprs_mean"])
+    model = mediation._Model(data, "nprs_mean", ["hads_d", "month", "sex_male", "age"], 40)
+    y, X, codes, _ = model._design
+    res = model.result
+    bread = np.zeros((X.shape[1], X.shape[1]))
+    meat = np.zeros_like(bread)
+    for patient in np.unique(codes):
+        rows = codes == patient
+        V = res.sigma_e2 * np.eye(rows.sum()) + res.sigma_u2 * np.ones((rows.sum(),) * 2)
+        Vinv = np.linalg.inv(V)
+        Xi, ri = X[rows], y[rows] - X[rows] @ res.params
+        bread += Xi.T @ Vinv @ Xi
+        u = Xi.T @ Vinv @ ri
+        meat += np.outer(u, u)
+    inverse = np.linalg.inv(bread)
+    assert np.allclose(model.robust_cov(), inverse @ meat @ inverse, rtol=1e-9, atol=1e-14)
+    # The model-based covariance is the bread alone.
+    assert np.allclose(res.cov, inverse, rtol=1e-6)

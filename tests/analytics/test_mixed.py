@@ -419,11 +419,19 @@ def test_interaction_with_baseline_group_reports_omnibus_and_slope(cohort):
     summary = interaction_with_baseline_group(cohort, "y", "baseline_hads_d", 7)
     json.dumps(summary, allow_nan=False)
     assert summary["omnibus"]["df"] == 13
-    assert 0.0 <= summary["omnibus"]["p"] <= 1.0
+    omnibus = summary["omnibus"]
+    assert omnibus["p"] == pytest.approx(stats.chi2.sf(omnibus["chi2"], 13), rel=1e-9)
     assert summary["n_low"] + summary["n_high"] == summary["n_patients"] == 326
     linear = summary["linear"]
     assert linear["term"] == "month:baseline_hads_d_gt7"
-    assert linear["ci95"][0] < linear["coefficient"] < linear["ci95"][1]
+    # A Wald interval: the estimate -/+ 1.96 SE, and P from the same z.
+    half = stats.norm.ppf(0.975) * linear["se"]
+    assert linear["ci95"] == pytest.approx(
+        [linear["coefficient"] - half, linear["coefficient"] + half], rel=1e-9
+    )
+    assert linear["p"] == pytest.approx(
+        2 * stats.norm.sf(abs(linear["coefficient"] / linear["se"])), rel=1e-9
+    )
     assert linear["coefficient"] < 0
 
 

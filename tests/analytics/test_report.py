@@ -16,6 +16,8 @@ import pytest
 from scipy.special import comb
 
 from analytics import dataset, report
+from analytics.stats import mediation
+from analytics.stats.trajectories import RANDOM_INTERCEPT_WARNING
 from cohort.demo import generate
 from cohort.demo_loader import demo_load, demo_purge
 from cohort.models import Patient, Site
@@ -130,10 +132,49 @@ def test_trajectory_choice_is_reported_as_bic_made_it(analysed):
     best = max(selection["table"], key=lambda row: row["bic"])
     assert selection["chosen"]["n_groups"] == best["n_groups"]
     assert selection["bic_prefers_paper_groups"] == (best["n_groups"] == 3)
-    if best["n_groups"] != 3:
-        # BIC prefers more groups when patients keep their own level (random intercept);
-        # the report must say so rather than hide it.
-        assert any("random intercept" in w for w in selection["warnings"])
+    # The random-intercept warning appears exactly when the residuals' test finds a level.
+    test = selection["random_intercept_test"]
+    warned = any(w.startswith(RANDOM_INTERCEPT_WARNING) for w in selection["warnings"])
+    assert warned == (test["p"] < 0.05)
+    # The demo's patients keep a level of their own: the test sees it.
+    assert test["p"] < 0.001
+    assert warned
+
+
+def test_notes_say_what_the_run_used():
+    results = {"a": {"effect_size_kind": "d_av"}, "b": {"effect_size_kind": "d_av"}}
+    note = report.effect_size_note("d_av", results)
+    assert "d_av = mean change / sqrt" in note
+    assert "d_z" not in note
+    assert "none computed" in report.effect_size_note("d_pre", {"a": {"available": False}})
+    shown = {"paper_specification": {"proportion_mediated_by_dose": {"estimate_pct": 3.0}}}
+    assert not any("no interval" in n for n in report.mediation_notes(shown))
+    withheld = {
+        "paper_specification": {
+            "proportion_mediated_by_depression": {"withheld": mediation.RATIO_WITHHELD}
+        }
+    }
+    notes = report.mediation_notes(withheld)
+    assert any("by baseline depression" in n and "covers 0" in n for n in notes)
+
+
+def test_report_notes_and_first_divergence_come_from_this_run(analysed):
+    _, _, result, _ = analysed
+    notes = result["run"]["notes"]
+    assert notes[0].startswith("Effect sizes: d_z = mean change / SD of change")
+    paper = result["results"]["mediation"]["paper_specification"]
+    for key in ("proportion_mediated_by_depression", "proportion_mediated_by_dose"):
+        said = any(paper[key].get("withheld", "@") in n for n in notes)
+        assert said == ("withheld" in paper[key])
+    for pair in result["results"]["trajectories"]["first_divergence_from_baseline"].values():
+        assert "Holm" in pair["correction"]
+        contrasts = pair["contrasts"]
+        assert contrasts[0]["timepoint"] == "W1"
+        assert contrasts[0]["month"] == 0.25
+        if pair["month"] is not None:
+            first = next(c for c in contrasts if c["p_adjusted"] < 0.05)
+            assert (pair["month"], pair["timepoint"]) == (first["month"], first["timepoint"])
+            assert pair["p_holm"] == first["p_adjusted"] >= pair["p"]
 
 
 def test_trajectory_group_shares_are_within_5_points_of_the_truth(analysed):
@@ -178,7 +219,15 @@ def test_assigned_groups_agree_with_true_groups_as_well_as_the_true_curves_allow
     oracle_ari = adjusted_rand_index(oracle, true)
     assert model_ari > 0.1
     assert model_ari >= 0.8 * oracle_ari
-    assert all(p is None or 0.0 <= p <= 1.0 for p in membership["posterior"])
+    # Each group's APP is the mean posterior of the patients assigned to it.
+    groups = result["results"]["trajectories"]["groups"]
+    for name in NAMES:
+        mine = [
+            p
+            for p, g in zip(membership["posterior"], membership["group"], strict=True)
+            if g == name
+        ]
+        assert groups[name]["app"] == pytest.approx(float(np.mean(mine)), rel=1e-9)
 
 
 def test_mediated_proportion_covers_the_truth_and_dose_has_no_effect(analysed):

@@ -21,8 +21,11 @@ from analytics.stats.trajectories import (
     first_divergence,
     fisher_exact_rxc,
     fit_trajectories,
+    holm,
     log_likelihood,
     prepare_data,
+    random_intercept_warning,
+    residual_intercept_test,
     sweep_trajectories,
 )
 from analytics.stats.trajectories.comparison import _two_row_exact
@@ -204,7 +207,10 @@ def test_groups_are_ordered_by_fitted_baseline_level_and_pass_adequacy():
     assert baselines == sorted(baselines)
     assert fit.labels == ("T1", "T2", "T3")
     assert fit.adequate
-    assert RANDOM_INTERCEPT_WARNING in fit.warnings
+    # No random intercept in these data: the test of the residuals does not find one.
+    assert fit.random_intercept_test["p"] > 0.05
+    assert not any(RANDOM_INTERCEPT_WARNING in w for w in fit.warnings)
+    assert not any(RANDOM_INTERCEPT_WARNING in w for w in recovery_sweep()[2].warnings)
     assert fit.convergence.converged
     assert all(math.isfinite(c.se) and c.se > 0 for g in fit.groups for c in g.coefficients)
 
@@ -229,7 +235,33 @@ def test_adequacy_rule_rejects_models_that_fail_nagins_checks():
     assert "among models passing the adequacy checks" in selection.rule
     best_bic = max(range(len(selection.fits)), key=lambda i: selection.fits[i].bic)
     assert selection.fits[best_bic].bic >= selection.chosen.bic
-    assert selection.warnings[0] == RANDOM_INTERCEPT_WARNING
+    # A random intercept (SD 1.2) is there: the residuals keep a patient level and it is said.
+    assert selection.chosen.random_intercept_test["p"] < 0.001
+    assert selection.warnings[0].startswith(RANDOM_INTERCEPT_WARNING)
+    assert "ICC" in selection.warnings[0]
+
+
+def test_random_intercept_test_rejects_only_with_a_patient_level():
+    rng = np.random.default_rng(5)
+    fitted = np.zeros((400, 8))
+    noise = rng.normal(0.0, 1.0, fitted.shape)
+    noise[rng.random(noise.shape) < 0.2] = np.nan
+    without = residual_intercept_test(noise, fitted)
+    with_level = residual_intercept_test(noise + 0.5 * rng.normal(size=(400, 1)), fitted)
+    assert without["p"] > 0.01
+    assert with_level["p"] < 1e-6
+    assert with_level["icc"] == pytest.approx(0.2, abs=0.06)  # 0.25 / 1.25
+    assert (without["df1"], without["df2"]) == (399.0, float(np.isfinite(noise).sum() - 400))
+    assert random_intercept_warning(without) is None
+    assert RANDOM_INTERCEPT_WARNING in (random_intercept_warning(with_level) or "")
+
+
+def test_holm_adjustment_matches_the_step_down_definition():
+    p = [0.01, 0.04, 0.03, 0.005, float("nan")]
+    # Sorted 0.005, 0.01, 0.03, 0.04 with m = 4: 0.02, 0.03, 0.06, then max(0.06, 0.04) = 0.06.
+    assert holm(p)[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert math.isnan(holm(p)[4])
+    assert holm([0.9, 0.8]) == [1.0, 1.0]  # capped at 1, never below a smaller P's value
 
 
 def test_em_and_direct_maximisation_reach_the_same_optimum():
@@ -383,9 +415,43 @@ def test_first_divergence_finds_the_first_and_last_significant_month():
     assert pair.until_month == 4
     assert not pair.sustained
     assert pair.coefficient == pytest.approx(-2, abs=0.4)
-    assert pair.ci_low < pair.coefficient < pair.ci_high
+    hit = next(c for c in pair.contrasts if c.month == pair.first_month)
+    half = stats.norm.ppf(0.975) * hit.se
+    assert (pair.ci_low, pair.ci_high) == pytest.approx(
+        (hit.coefficient - half, hit.coefficient + half)
+    )
     assert pair.p < 0.05
     assert [c.month for c in pair.contrasts] == [1, 2, 3, 4, 5, 6]
+    assert pair.correction == "holm"
+    assert all(c.p_adjusted >= c.p for c in pair.contrasts)
+
+
+def test_first_divergence_counts_a_timepoint_only_after_holm_and_names_it():
+    rng = np.random.default_rng(8)
+    months = [0, 0.25, 1, 2, 3, 4, 5]
+    labels = {0.25: "W1", 1.0: "M1", 2.0: "M2", 3.0: "M3", 4.0: "M4", 5.0: "M5"}
+    rows, groups = [], {}
+    for pid in range(160):
+        groups[pid] = pid % 2
+        level = 6 + rng.normal(0, 1)
+        for m in months:
+            extra = -0.3 if (m == 2 and groups[pid]) else 0.0
+            rows.append((pid, m, level - 0.2 * m + extra + rng.normal(0, 0.8)))
+    frame = pd.DataFrame(rows, columns=["patient", "month", "nprs"])
+    (holm_pair,) = first_divergence(frame, groups, timepoints=labels)
+    (raw_pair,) = first_divergence(frame, groups, timepoints=labels, correction="none")
+    at_m2 = next(c for c in holm_pair.contrasts if c.month == 2)
+    # One of six timepoints differs modestly: below .05 alone, not once six are tested.
+    assert at_m2.p < 0.05 < at_m2.p_adjusted
+    assert raw_pair.first_month == 2
+    assert raw_pair.first_timepoint == "M2"
+    assert holm_pair.first_month is None
+    assert holm_pair.first_timepoint is None
+    # W1 is a week: its contrast is labelled as such, at 0.25 month.
+    assert holm_pair.contrasts[0].timepoint == "W1"
+    assert holm_pair.contrasts[0].month == 0.25
+    with pytest.raises(ValueError, match="unknown correction"):
+        first_divergence(frame, groups, correction="bonferroni")
 
 
 def test_first_divergence_contrasts_match_statsmodels_mixedlm():
@@ -416,3 +482,61 @@ def test_first_divergence_contrasts_match_statsmodels_mixedlm():
     assert got == pytest.approx(expected, abs=1e-4)
     expected_se = np.asarray(reference.bse_fe)[3:]
     assert np.array([c.se for c in pair.contrasts]) == pytest.approx(expected_se, rel=1e-3)
+
+
+# -- latent-class mixed model: the likelihood ----------------------------------------------------
+def test_latent_class_mixed_likelihood_matches_adaptive_integration_to_1e_6():
+    from analytics.stats.trajectories.mixed_classes import (
+        _Layout,
+        exact_patient_log_likelihood,
+        patient_log_terms,
+    )
+    from analytics.stats.trajectories.model import design_matrix
+
+    orders = (2, 1, 2)
+    layout = _Layout(orders, tuple(design_matrix(MONTHS / 10.0, o) for o in orders))
+    vector = np.r_[5.3, -3.0, 1.5, 6.5, -1.0, 7.8, -1.5, 0.8, np.log(1.1), np.log(1.4), 0.9, 0.6]
+    rng = np.random.default_rng(17)
+    # Many values at 0 and 10, so that the censored cells shape the integrand.
+    y = np.clip(np.rint(rng.normal(7.0, 4.0, (25, MONTHS.size))), 0.0, 10.0)
+    y[rng.random(y.shape) < 0.2] = np.nan
+    assert np.nanmean((y == 0) | (y == 10)) > 0.15
+    fast = special.logsumexp(patient_log_terms(vector, layout, y, 0.0, 10.0), axis=1)
+    slow = np.array([exact_patient_log_likelihood(vector, orders, row, MONTHS) for row in y])
+    assert np.max(np.abs(fast - slow)) < 1e-6
+    # Without a random intercept (tau -> 0) it is the group-based model's likelihood.
+    flat = vector.copy()
+    flat[-3] = np.log(1e-6)
+    model = CensoredMixtureLikelihood(prepare_data(y, MONTHS), orders)
+    betas = [flat[0:3], flat[3:5], flat[5:8]]
+    gbtm = model.log_likelihood(model.pack(betas, 1.1, np.r_[0.0, flat[-2:]]))
+    mixed = special.logsumexp(patient_log_terms(flat, layout, y, 0.0, 10.0), axis=1).sum()
+    assert mixed == pytest.approx(gbtm, abs=1e-4)
+
+
+def test_pseudo_class_draws_carry_the_posterior_uncertainty_into_the_comparisons():
+    from analytics.stats.trajectories import pseudo_class_tests
+
+    rng = np.random.default_rng(9)
+    n = 300
+    assigned = np.repeat([0, 1, 2], n // 3)
+    table = pd.DataFrame(
+        {
+            "score": assigned * 1.0 + rng.normal(0.0, 1.0, n),  # differs by assigned group
+            "flag": rng.random(n) < 0.2 + 0.3 * (assigned == 2),
+        }
+    )
+    sure = np.eye(3)[assigned]
+    unsure = np.full((n, 3), 1.0 / 3.0)
+    unsure[5] = np.nan  # a patient without observations is left out
+    known = pseudo_class_tests(table, sure, continuous=("score",), categorical=("flag",), seed=1)
+    blind = pseudo_class_tests(table, unsure, continuous=("score",), categorical=("flag",), seed=1)
+    # Certain classes: every draw is the assignment, and its test.
+    anova = stats.f_oneway(*[table["score"][assigned == g] for g in range(3)]).pvalue
+    assert known["score"]["p_median"] == pytest.approx(anova)
+    assert known["score"]["share_p_below_05"] == 1.0
+    # Posteriors that know nothing: the draws are random groups, and the tests say so.
+    assert blind["score"]["draws"] == 50
+    assert blind["score"]["p_median"] > 0.1
+    assert blind["score"]["share_p_below_05"] < 0.2
+    assert blind["flag"]["share_p_below_05"] < 0.2

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cohort.demo import generate
+from cohort.demo import generate, params
 from cohort.demo.instruments import sf12_scores
 from cohort.vocabulary import (
     ADVERSE_EFFECTS,
@@ -276,26 +276,35 @@ def test_pain_relief_is_larger_with_baseline_depression_and_not_with_anxiety(lar
 
 
 def test_depression_change_carries_about_two_thirds_of_the_pain_relief(large):
-    y = locf(wide(large, large.calls["nprs_mean"]))
-    h = locf(wide(large, hads_total(large, odd=False))).reindex(y.index)
-    keep = h["BL"].notna()
-    yv, hv = y[keep].to_numpy(), h[keep].to_numpy()
+    from analytics.stats.mediation import within_patient_mediation
+    from cohort.demo.analysis_frame import mediation_frame
 
-    def centred(x: np.ndarray) -> np.ndarray:
-        return (x - x.mean(axis=1, keepdims=True)).ravel()
-
-    yc, hc = centred(yv), centred(hv)
-    tc = centred(np.broadcast_to(MONTHS, yv.shape))
-    a = (hc @ tc) / (tc @ tc)
-    b, c_direct = np.linalg.lstsq(np.column_stack([hc, tc]), yc, rcond=None)[0]
-    proportion = a * b / (a * b + c_direct)
     truth = large.truth["mediation"]["proportion_mediated"]
     assert truth == pytest.approx(0.646)
-    # Within-patient 1-1-1 mediation, time linear in months. HADS rounding, its floor at 0 and the
-    # responders (whose pain does not track depression) attenuate b by about 5-9%, so the
-    # estimate sits 0.02-0.06 below the truth (mean of 6 seeds: 0.60); add 3 simulation SE
-    # (0.012 each at N = 20,000, measured over seeds).
-    assert truth - 0.08 <= proportion <= truth + 0.03
+    assert large.truth["mediation"]["by_timepoint"] == pytest.approx([0.646] * 13, abs=1e-9)
+    result = within_patient_mediation(mediation_frame(large, carry_forward=False), n_boot=0)
+    # Time as the timepoints, observed rows: the estimand of the truth. The NPRS floor and
+    # ceiling (3% of calls at 10, 1% at 0) flatten pain where depression still moves, which
+    # leaves the estimate about 0.01 below the truth; the simulation SE at N = 20,000 is 0.01.
+    assert abs(result["proportion_mediated"]["estimate"] - truth) <= 0.03
+    a = result["a"]["coefficient"]
+    assert a == pytest.approx(
+        np.mean(large.truth["structure"]["score_change_by_group"][0]), abs=0.05
+    )
+
+
+def test_measured_depression_falls_alike_in_every_group_and_the_expected_score_is_exact():
+    from cohort.demo import outcomes
+
+    structure = outcomes.expected_structure()
+    change = np.asarray(structure["score_change_by_group"])
+    target = params.HADS_D_FALL * np.asarray(structure["shape"])
+    assert change == pytest.approx(np.broadcast_to(target, change.shape), abs=1e-9)
+    rng = np.random.default_rng(3)
+    mean, sd = np.array([0.3, 4.0, 20.2]), np.array([1.0, 2.5, 1.5])
+    draws = np.clip(np.rint(rng.normal(mean, sd, (400_000, 3))), 0, 21)
+    se = draws.std(axis=0) / math.sqrt(len(draws))
+    assert np.all(np.abs(outcomes.expected_score(mean, sd) - draws.mean(axis=0)) < 4 * se)
 
 
 def test_cumulative_dose_is_unrelated_to_pain_relief(large):

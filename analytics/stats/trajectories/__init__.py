@@ -15,6 +15,8 @@ from .comparison import (
     compare_continuous,
     first_divergence,
     fisher_exact_rxc,
+    holm,
+    pseudo_class_tests,
 )
 from .diagnostics import AdequacyThresholds, Diagnostics, diagnose, odds_of_correct_classification
 from .fit import (
@@ -25,7 +27,9 @@ from .fit import (
     TrajectoryGroup,
     fit_prepared,
     fit_trajectories,
+    random_intercept_warning,
     residual_icc,
+    residual_intercept_test,
 )
 from .model import (
     CensoredMixtureLikelihood,
@@ -64,9 +68,13 @@ __all__ = [
     "fisher_exact_rxc",
     "fit_prepared",
     "fit_trajectories",
+    "holm",
     "log_likelihood",
     "odds_of_correct_classification",
     "prepare_data",
+    "pseudo_class_tests",
+    "random_intercept_warning",
     "residual_icc",
+    "residual_intercept_test",
     "sweep_trajectories",
 ]

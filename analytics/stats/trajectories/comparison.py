@@ -321,6 +321,8 @@ class MonthContrast:
     ci_low: float
     ci_high: float
     p: float
+    p_adjusted: float = float("nan")  # Holm over the pair's timepoints (or p, uncorrected)
+    timepoint: str | None = None  # the study's label of the time (W1, M1..M12)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclass_dict(self)
@@ -332,15 +334,19 @@ class PairDivergence:
 
     first: str
     second: str
-    first_month: float | None  # first month with P < alpha
-    until_month: float | None  # last month of that first run of significant months
-    sustained: bool  # the run lasts to the last month
+    first_month: float | None  # first time with adjusted P < alpha
+    until_month: float | None  # last time of that first run of significant times
+    sustained: bool  # the run lasts to the last time
     coefficient: float  # at first_month; NaN if never significant
     ci_low: float
     ci_high: float
-    p: float
+    p: float  # unadjusted, at first_month
     contrasts: tuple[MonthContrast, ...]
     n_patients: int
+    p_adjusted: float = float("nan")  # at first_month, after the correction
+    first_timepoint: str | None = None
+    until_timepoint: str | None = None
+    correction: str = "holm"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclass_dict(self)
@@ -355,15 +361,22 @@ def first_divergence(
     value: str = "nprs",
     alpha: float = 0.05,
     group_names: Mapping[Any, str] | None = None,
+    correction: str = "holm",
+    timepoints: Mapping[float, str] | None = None,
 ) -> tuple[PairDivergence, ...]:
-    """Find, per pair of groups, the first month at which change from baseline differs.
+    """Find, per pair of groups, the first timepoint at which change from baseline differs.
 
-    `long_frame` is a pandas DataFrame with one row per patient and month; baseline is each
-    patient's earliest month. For each pair a linear mixed model (random intercept per patient,
-    REML, the profiled solver of ``analytics.stats.mixed``) of change ~ month (categorical) x
-    group is fitted on the later months; the group contrast at each month is reported with its
-    95% CI and Wald P value.
+    `long_frame` is a pandas DataFrame with one row per patient and time; baseline is each
+    patient's earliest time. Time is read as the study's timepoints (categories, W1 = 0.25 month
+    is a week, not a month; ``timepoints`` maps a time to its label). For each pair a linear
+    mixed model (random intercept per patient, REML, the profiled solver of
+    ``analytics.stats.mixed``) of change ~ time (categorical) x group is fitted on the later
+    timepoints; the group contrast at each timepoint is reported with its 95% CI and Wald P.
+    A timepoint counts as different when its P, corrected for the pair's number of timepoints
+    (``correction``: "holm", Holm's step-down, or "none"), is below ``alpha``.
     """
+    if correction not in ("holm", "none"):
+        raise ValueError(f"unknown correction {correction!r}; choose 'holm' or 'none'")
     import pandas as pd
 
     from analytics.stats.mixed.model import fit_lmm
@@ -398,14 +411,27 @@ def first_divergence(
         ses = np.full(exog.shape[1], np.nan)
         params[keep] = fitted.params
         ses[keep] = fitted.se
+        raw = []
+        for i in range(months.size):
+            est, se = params[months.size + i], ses[months.size + i]
+            raw.append(float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan"))
+        adjusted = holm(raw) if correction == "holm" else raw
         contrasts = []
         for i, month in enumerate(months):
             est, se = params[months.size + i], ses[months.size + i]
-            p = float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan")
             contrasts.append(
-                MonthContrast(float(month), float(est), float(se), est - z * se, est + z * se, p)
+                MonthContrast(
+                    float(month),
+                    float(est),
+                    float(se),
+                    est - z * se,
+                    est + z * se,
+                    raw[i],
+                    float(adjusted[i]),
+                    None if timepoints is None else timepoints.get(float(month)),
+                )
             )
-        significant = [c.p < alpha for c in contrasts]
+        significant = [c.p_adjusted < alpha for c in contrasts]
         first_i = next((i for i, s in enumerate(significant) if s), None)
         until_i = None
         if first_i is not None:
@@ -427,6 +453,90 @@ def first_divergence(
                 p=hit.p if hit else nan,
                 contrasts=tuple(contrasts),
                 n_patients=int(pair[patient].nunique()),
+                p_adjusted=hit.p_adjusted if hit else nan,
+                first_timepoint=hit.timepoint if hit else None,
+                until_timepoint=contrasts[until_i].timepoint if until_i is not None else None,
+                correction=correction,
             )
         )
     return tuple(results)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Return Holm's step-down adjusted P values (NaN stays NaN and does not count)."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.size, np.nan)
+    known = np.flatnonzero(np.isfinite(p))
+    m = known.size
+    order = known[np.argsort(p[known], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        out[index] = running
+    return [float(v) for v in out]
+
+
+# -- group comparisons that carry the classification uncertainty ---------------------------------
+def pseudo_class_tests(
+    data: Any,
+    posterior: ArrayLike,
+    *,
+    continuous: Sequence[str] = (),
+    categorical: Sequence[str] = (),
+    draws: int = 50,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Compare groups over classes drawn from the posteriors (pseudo-class draws).
+
+    Each draw gives every patient a group sampled from their posterior row (rows with no finite
+    posterior are left out) and recomputes the test: one-way ANOVA for ``continuous`` columns,
+    Pearson chi-square without Yates' correction for ``categorical`` ones. The spread of P over
+    draws shows what the tests are worth once patients are not treated as surely classified
+    (Wang, Brown & Bandeen-Roche 2005); it is as honest as the posteriors themselves.
+    """
+    post = np.asarray(posterior, dtype=np.float64)
+    keep = np.isfinite(post).all(axis=1)
+    post = post[keep]
+    frame = data.loc[keep] if hasattr(data, "loc") else data[keep]
+    rng = np.random.default_rng(seed)
+    cumulative = np.cumsum(post / post.sum(axis=1, keepdims=True), axis=1)
+    samples = [
+        np.minimum(
+            (np.asarray(rng.random(post.shape[0]))[:, None] > cumulative).sum(axis=1),
+            post.shape[1] - 1,
+        )
+        for _ in range(draws)
+    ]
+    out: dict[str, dict[str, Any]] = {}
+    for name in (*continuous, *categorical):
+        values = np.asarray(frame[name])
+        p_values = []
+        for groups in samples:
+            if name in continuous:
+                x = values.astype(float)
+                ok = np.isfinite(x)
+                parts = [x[ok & (groups == g)] for g in np.unique(groups[ok])]
+                parts = [p for p in parts if p.size > 0]
+                p = stats.f_oneway(*parts).pvalue if len(parts) > 1 else float("nan")
+            else:
+                table = np.zeros((post.shape[1], 2))
+                np.add.at(table, (groups, values.astype(bool).astype(int)), 1)
+                table = table[table.sum(axis=1) > 0]
+                table = table[:, table.sum(axis=0) > 0]
+                if min(table.shape) < 2:
+                    p = float("nan")
+                else:
+                    p = stats.chi2_contingency(table, correction=False)[1]
+            p_values.append(float(p))
+        arr = np.asarray(p_values)
+        arr = arr[np.isfinite(arr)]
+        out[name] = {
+            "test": "one-way ANOVA" if name in continuous else "chi-square without Yates",
+            "draws": int(arr.size),
+            "p_median": float(np.median(arr)) if arr.size else None,
+            "p_95_range": [float(v) for v in np.quantile(arr, [0.025, 0.975])]
+            if arr.size
+            else [None, None],
+            "share_p_below_05": float(np.mean(arr < 0.05)) if arr.size else None,
+        }
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,6 +31,22 @@ RANDOM_INTERCEPT_WARNING = (
     "A random intercept in the data (stable between-patient differences within a trajectory) "
     "makes BIC favour extra groups; check the adequacy criteria before accepting more groups."
 )
+# Level of the F test of the residuals' between-patient variance that raises the warning.
+RANDOM_INTERCEPT_ALPHA = 0.05
+
+
+def random_intercept_warning(test: Mapping[str, float]) -> str | None:
+    """Return the random-intercept warning when ``test`` (residual_intercept_test) rejects."""
+    p = test.get("p", float("nan"))
+    if not (math.isfinite(p) and p < RANDOM_INTERCEPT_ALPHA):
+        return None
+    return (
+        f"{RANDOM_INTERCEPT_WARNING} Here the residuals within the assigned groups keep a "
+        f"patient level: ICC {test['icc']:.2f}, F({test['df1']:.0f}, {test['df2']:.0f}) = "
+        f"{test['f']:.2f}, P {'< .001' if p < 0.001 else f'= {p:.3f}'}."
+    )
+
+
 # Per-patient gradient size below which an optimum is accepted as converged.
 GRADIENT_TOLERANCE = 1e-4
 ICC_WARNING_LEVEL = 0.1
@@ -124,6 +140,7 @@ class TrajectoryFit:
     convergence: Convergence
     residual_icc: float
     warnings: tuple[str, ...]
+    random_intercept_test: dict[str, float]
     parameter_names: tuple[str, ...]
     covariance: NDArray[np.float64]  # of (betas per month, sigma, theta_2..K)
 
@@ -454,6 +471,38 @@ def residual_icc(y: FloatArray, fitted_by_patient: FloatArray) -> float:
     return float((ms_between - ms_within) / denominator) if denominator > 0 else float("nan")
 
 
+def residual_intercept_test(y: FloatArray, fitted_by_patient: FloatArray) -> dict[str, float]:
+    """Test that within-group residuals have no patient level (one-way ANOVA F, sigma_u^2 = 0).
+
+    Returns the ICC, F, its degrees of freedom and P. Under the trajectory model's conditional
+    independence the patient means of the residuals vary only by chance, so a small P is
+    evidence of a random intercept the model leaves out.
+    """
+    nan = float("nan")
+    residual = y - fitted_by_patient
+    observed = ~np.isnan(residual)
+    n_i = observed.sum(axis=1)
+    keep = n_i >= 1
+    residual, observed, n_i = residual[keep], observed[keep], n_i[keep]
+    k, total_n = int(n_i.size), float(n_i.sum())
+    if k < 3 or total_n - k < 1:
+        return {"icc": nan, "f": nan, "df1": nan, "df2": nan, "p": nan}
+    filled = np.where(observed, residual, 0.0)
+    means = filled.sum(axis=1) / n_i
+    grand = filled.sum() / total_n
+    ss_within = float((np.where(observed, residual - means[:, None], 0.0) ** 2).sum())
+    ss_between = float((n_i * (means - grand) ** 2).sum())
+    df1, df2 = k - 1, total_n - k
+    f = (ss_between / df1) / (ss_within / df2) if ss_within > 0 else nan
+    return {
+        "icc": residual_icc(y, fitted_by_patient),
+        "f": float(f),
+        "df1": float(df1),
+        "df2": float(df2),
+        "p": float(stats.f.sf(f, df1, df2)) if math.isfinite(f) else nan,
+    }
+
+
 def _two_sided_p(estimate: float, se: float) -> tuple[float, float]:
     if not (se > 0 and math.isfinite(se)):
         return float("nan"), float("nan")
@@ -552,7 +601,10 @@ def _build_fit(
     icc = residual_icc(data.y, mu.T[assignment])
     max_grad = float(np.max(np.abs(result.gradient))) / data.n_patients
     converged = max_grad < GRADIENT_TOLERANCE
-    warnings = [RANDOM_INTERCEPT_WARNING]
+    # Residuals from the expected observed value (censoring included) of the assigned group, so
+    # that a group's floor or ceiling does not pass for a patient level.
+    intercept_test = residual_intercept_test(data.y, expected.T[assignment])
+    warnings = [w for w in (random_intercept_warning(intercept_test),) if w]
     if icc > ICC_WARNING_LEVEL:
         warnings.append(
             f"Residuals within assigned groups are correlated within patients (ICC {icc:.2f}): "
@@ -614,6 +666,7 @@ def _build_fit(
             seconds=optimum.seconds,
         ),
         residual_icc=icc,
+        random_intercept_test=intercept_test,
         warnings=tuple(warnings),
         parameter_names=tuple(names),
         covariance=covariance,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from numpy.typing import ArrayLike
 
 from .diagnostics import AdequacyThresholds
-from .fit import RANDOM_INTERCEPT_WARNING, Method, TrajectoryFit, fit_prepared
+from .fit import Method, TrajectoryFit, fit_prepared, random_intercept_warning
 from .model import dataclass_dict, prepare_data
 
 Rule = Literal["bic", "bic_adequate"]
@@ -178,7 +178,8 @@ def sweep_trajectories(
     )
     index, rule_text = choose(fits, rule, criterion)
     chosen = fits[index]
-    warnings = [RANDOM_INTERCEPT_WARNING]
+    # The random-intercept warning only when the chosen model's residuals show a patient level.
+    warnings = [w for w in (random_intercept_warning(chosen.random_intercept_test),) if w]
     if not chosen.adequate:
         warnings.append(
             "The chosen model fails the adequacy checks: " + "; ".join(chosen.diagnostics.failures)
