@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
+from config.cache import cache_reachable
 from cohort import vocabulary as voc
 from cohort.selectors import (
     followups_awaiting_signature,
@@ -124,7 +125,13 @@ def _analysis_state() -> str:
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    """Report the database and worker state; 503 when the database does not answer."""
+    """Report the database, cache, broker, worker and analysis state as JSON.
+
+    503 names what is down when the database, the shared cache or the broker does not answer
+    (``down``); pages keep working without the cache, but the site is not healthy. A worker
+    without a recent heartbeat while a run waits makes the status "degraded" (200): data are
+    safe, analyses are late.
+    """
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -133,15 +140,27 @@ def health(request: HttpRequest) -> JsonResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
-    checks["worker"] = _worker_state()
+    checks["cache"] = "ok" if cache_reachable() else "error: unreachable"
+    checks["worker"] = _worker_state() if checks["cache"] == "ok" else "unknown: cache unreachable"
     checks["broker"] = _broker_state()
     if checks["database"] == "ok":
         checks["analysis"] = _analysis_state()
-    # A silent worker delays analyses but loses no data: report it without failing the check.
-    healthy = checks["database"] == "ok"
+    down = [name for name in ("database", "cache", "broker") if checks[name] != "ok"]
+    status = "error" if down else "ok"
+    if not down and checks["worker"] != "ok" and _run_waiting():
+        status = "degraded"
+        down = ["worker"]
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+        {"status": status, "down": down, "checks": checks},
+        status=503 if status == "error" else 200,
     )
+
+
+def _run_waiting() -> bool:
+    from analytics.models import AnalysisRun
+
+    waiting = (AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING)
+    return AnalysisRun.objects.filter(status__in=waiting).exists()
 
 
 def _is_api(request: HttpRequest) -> bool:
