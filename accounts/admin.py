@@ -78,12 +78,5 @@ def close_library_admins() -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from rest_framework.authtoken.models import TokenProxy
 
-    models: list[Any] = [TokenProxy, TOTPDevice]
-    try:
-        from django_otp.plugins.otp_static.models import StaticDevice
-
-        models.append(StaticDevice)
-    except (ImportError, RuntimeError):
-        pass
-    for model in models:
+    for model in (TokenProxy, TOTPDevice):
         _close_to_all_but_superusers(model)

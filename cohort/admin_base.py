@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cohort.clinical import REASON_MAX_LENGTH
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -30,7 +31,7 @@ class ClinicalAdminForm(forms.ModelForm):
 
     change_reason = forms.CharField(
         label=_("Reason for the change"),
-        max_length=100,
+        max_length=REASON_MAX_LENGTH,
         required=False,
         help_text=_("Kept in the history of the row with who changed it and when."),
     )

@@ -127,7 +127,7 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
             entries.append(
                 Entry(
                     when=row.history_date,
-                    who=_who(row.history_user),
+                    who=_who(row),
                     what=describe(row),
                     action=str(act(before, row)),
                     reason=row.history_change_reason or "",
@@ -150,12 +150,11 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
         if before is not None and row.history_type == "~" and not changes:
             previous[row.id] = row
             continue  # a save that changed only bookkeeping columns
-        user = row.history_user
         action = _("voided") if _voided(before, row) else ACTIONS.get(row.history_type, "")
         entries.append(
             Entry(
                 when=row.history_date,
-                who=_who(user),
+                who=_who(row),
                 what=describe(row),
                 action=str(action),
                 reason=_reason(row.history_change_reason or ""),
@@ -166,8 +165,12 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
     return entries
 
 
-def _who(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else _("system")
+def _who(row: Any) -> str:
+    """Name the author of a change as they were named then (rows before that: the username)."""
+    if getattr(row, "history_user_name", ""):
+        return str(row.history_user_name)
+    user = row.history_user
+    return user.username if user else _("system")
 
 
 def _lock_action(before: Any, row: Any) -> str:

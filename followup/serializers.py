@@ -8,6 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cohort.clinical import REASON_MAX_LENGTH
 from cohort import vocabulary as voc
 from config.api import ScopedFieldsMixin, service_errors
 from followup import services
@@ -46,7 +47,9 @@ class QuestionnaireSerializer(serializers.Serializer):
     )
     complete = serializers.BooleanField(required=False, default=False)
     version = serializers.IntegerField(required=False, min_value=1)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -318,4 +321,6 @@ class CallAttemptInputSerializer(serializers.Serializer):
 
 
 class CallReviewSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH
+    )
