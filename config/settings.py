@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -377,12 +378,19 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Proxies in front of the web process that append to X-Forwarded-For (0: trust REMOTE_ADDR).
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Networks of the proxies in front of the web process (CIDR, comma-separated): X-Forwarded-For
+# is read only on connections from them; empty, the connection's own address is the client.
+TRUSTED_PROXY_NETWORKS = env_list("TRUSTED_PROXY_NETWORKS")
+try:
+    for _network in TRUSTED_PROXY_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_NETWORKS: {_error}") from _error
 
 # Failed sign-ins (django-axes): after LOGIN_FAILURE_LIMIT failures for one username from one
 # address, that pair is refused for LOGIN_COOLOFF_MINUTES; a successful sign-in resets the count.
 AUTHENTICATION_BACKENDS = [
+    "accounts.security.AddressLimitBackend",
     "axes.backends.AxesStandaloneBackend",
     # The model backend, with the signed-in user kept in the cache (accounts.backends).
     "accounts.backends.CachedModelBackend",
@@ -390,6 +398,9 @@ AUTHENTICATION_BACKENDS = [
 # A cached user is read again from the database after this long even if nothing said it changed.
 USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 300)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+# Failed sign-ins from one address, whatever the usernames, before the address is refused for
+# the cool-off (accounts.security.address_locked).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
