@@ -99,6 +99,3 @@ class AddressLimitBackend:
             request.axes_locked_out = True  # type: ignore[attr-defined]
             raise AxesBackendPermissionDenied("Too many failed sign-ins from this address")
         return None
-
-    def get_user(self, user_id: Any) -> None:
-        return None
