@@ -23,6 +23,7 @@ from cohort.selectors import sites_for_user
 from cohort.services import patient_set_status
 from config.saves import SaveRefused, database_save, form_add_errors
 from followup import selectors, services
+from cohort.free_text import hide_free_text
 from followup.forms import (
     CallEntryForm,
     DismissProposalForm,
@@ -150,6 +151,7 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     form = CallEntryForm(
         request.POST, complete=completing, language=get_language(), initial=initial
     )
+    hide_free_text(form, request.user)
     status = 200
     if form.is_valid() and outcome in UNREACHED_OUTCOMES:
         _refuse_answers_without_the_patient(form, action=action)
@@ -218,6 +220,7 @@ def call_page(
     """Render a call's page as first opened; ``extra`` goes to the template (a kept question)."""
     previous = selectors.previous_treatments(call)
     form = CallEntryForm(initial=call_initial(call, previous), language=get_language())
+    hide_free_text(form, request.user)
     context = _call_context(call, form, **extra)
     return render(request, "followup/followupcall_entry.html", context, status=status)
 
