@@ -73,9 +73,12 @@ def demo_users_create() -> list[User]:
 
 @transaction.atomic
 def api_token_issue(*, user: User, rotate: bool = False) -> Token:
-    """Return the user's API token, creating it (or replacing it when ``rotate``)."""
-    if rotate:
-        Token.objects.filter(user=user).delete()
+    """Return the user's API token, creating it (or replacing it when ``rotate`` or expired)."""
+    from accounts.tokens import token_expired
+
+    current = Token.objects.filter(user=user).first()
+    if current is not None and (rotate or token_expired(current)):
+        current.delete()
     token, _ = Token.objects.get_or_create(user=user)
     return token
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cohort.clinical import REASON_MAX_LENGTH
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -13,6 +12,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from cohort.clinical import REASON_MAX_LENGTH
 from cohort.free_text import free_text_fields
 
 
@@ -94,7 +94,9 @@ class ClinicalAdmin(FreeTextHidden, SimpleHistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def render_history_view(self, request: HttpRequest, template: Any, context: Any, **kwargs: Any) -> Any:
+    def render_history_view(
+        self, request: HttpRequest, template: Any, context: Any, **kwargs: Any
+    ) -> Any:
         """The history list, with typed reasons and free-text changes hidden from those who
         may not see identifiers."""
         if not getattr(request.user, "sees_identifiers", False):

@@ -8,7 +8,6 @@ site staff only; for everyone else a change to them reads "changed", without val
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any

@@ -6,12 +6,11 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.dispatch import receiver
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
-
 
 # The one limit on a typed reason for a change, from the history to the forms and serializers.
 REASON_MAX_LENGTH = 500

@@ -10,9 +10,9 @@ from django import forms
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from cohort.clinical import REASON_MAX_LENGTH
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS as ISO_WEEKDAYS
+from cohort.clinical import REASON_MAX_LENGTH
 from cohort.services import call_times_errors, eligibility_errors
 
 

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cohort.clinical import REASON_MAX_LENGTH
 from cohort import services
 from cohort import vocabulary as voc
+from cohort.clinical import REASON_MAX_LENGTH
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
 from config.api import ScopedFieldsMixin, service_errors
 
@@ -221,9 +221,7 @@ class PatientStatusSerializer(serializers.Serializer):
 
     status = _choice(voc.PATIENT_STATUSES)
     date = serializers.DateField()
-    reason = serializers.CharField(
-        allow_blank=True, default="", max_length=REASON_MAX_LENGTH
-    )
+    reason = serializers.CharField(allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
 
     def update(self, instance: Patient, validated_data: dict[str, Any]) -> Patient:
         with service_errors():

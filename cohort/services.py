@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role
 from analytics.services import reanalysis_on_commit
-from cohort.clinical import reason_checked
 from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
+from cohort.clinical import reason_checked
 from cohort.models import (
     DEFAULT_SIGNATURE_MEANING,
     EnrolmentKey,

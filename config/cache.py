@@ -56,16 +56,24 @@ class TolerantRedisCache(RedisCache):
         return result
 
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
-        return self._guard(lambda: super(TolerantRedisCache, self).add(key, value, timeout, version), False)
+        return self._guard(
+            lambda: super(TolerantRedisCache, self).add(key, value, timeout, version), False
+        )
 
     def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
-        return self._guard(lambda: super(TolerantRedisCache, self).get(key, default, version), default)
+        return self._guard(
+            lambda: super(TolerantRedisCache, self).get(key, default, version), default
+        )
 
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> None:
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> None:
         self._guard(lambda: super(TolerantRedisCache, self).set(key, value, timeout, version), None)
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> Any:
-        return self._guard(lambda: super(TolerantRedisCache, self).touch(key, timeout, version), False)
+        return self._guard(
+            lambda: super(TolerantRedisCache, self).touch(key, timeout, version), False
+        )
 
     def delete(self, key: Any, version: Any = None) -> Any:
         return self._guard(lambda: super(TolerantRedisCache, self).delete(key, version), False)

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
@@ -154,6 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.PublishedPasswordValidator"},
+    {"NAME": "accounts.validators.RepetitivePasswordValidator"},
 ]
 
 # Internationalisation: the study runs in France; each user picks English or French.
@@ -319,7 +322,7 @@ if CALL_FAILED_ATTEMPTS_TO_MISS < 1 or LOST_TO_FOLLOW_UP_AFTER_MISSED < 1:
 # user's sites; pages of API_PAGE_SIZE rows, ?page_size= up to 1,000.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -329,7 +332,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.StudyAutoSchema",
     "EXCEPTION_HANDLER": "config.api.handle_exception",
     "DATETIME_FORMAT": "iso-8601",
+    # JSON bodies nested deeper than JSON_MAX_DEPTH are refused with 400 (config.api).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+JSON_MAX_DEPTH = 32
+# API tokens end this many days after they were issued (POST /api/v1/auth/token/rotate/ issues
+# a new one); a new password, a deactivation or a new role ends them at once.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
 # The schema and its documentation page (Swagger UI) are served from our static files, no CDN.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ketamine follow-up API",
@@ -343,6 +356,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # The schema and its page are for signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "PatientStatusEnum": "cohort.vocabulary.PATIENT_STATUSES",

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
-from config.cache import cache_reachable
 from cohort import vocabulary as voc
 from cohort.selectors import (
     followups_awaiting_signature,
@@ -30,6 +29,7 @@ from cohort.selectors import (
     patients_for_user,
     sites_for_user,
 )
+from config.cache import cache_reachable
 from followup.selectors import (
     call_counts_for_user,
     flagged_calls_for_user,

@@ -13,8 +13,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cohort.clinical import REASON_MAX_LENGTH
 from cohort import vocabulary as voc
+from cohort.clinical import REASON_MAX_LENGTH
 from followup.instruments import hads, items, missing, sf12
 from followup.models import ItemWording
 from followup.validators import (
@@ -429,7 +429,8 @@ class DismissProposalForm(forms.Form):
 
     reason = forms.CharField(
         label=_("Why keep following"),
-        max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

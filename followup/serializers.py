@@ -8,8 +8,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cohort.clinical import REASON_MAX_LENGTH
 from cohort import vocabulary as voc
+from cohort.clinical import REASON_MAX_LENGTH
 from config.api import ScopedFieldsMixin, service_errors
 from followup import services
 from followup.instruments import hads, missing, sf12

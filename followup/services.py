@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.services import reanalysis_on_commit
-from cohort.clinical import reason_checked
 from cohort import plausible
 from cohort import vocabulary as voc
+from cohort.clinical import reason_checked
 from cohort.models import Patient
 from cohort.services import (
     administration_days_errors,

@@ -1,4 +1,4 @@
-"""``{{ value|free_text:request.user }}``: free text that may hold identifiers (cohort.free_text)."""
+"""``{{ value|free_text:request.user }}``: free text that may hold identifiers."""
 
 from __future__ import annotations
 

@@ -96,7 +96,9 @@ def test_behind_a_trusted_proxy_the_address_comes_from_x_forwarded_for(
     assert response.status_code == 302
     client.logout()
     locked = {"REMOTE_ADDR": "172.18.0.2", "HTTP_X_FORWARDED_FOR": "10.0.0.7"}
-    response = client.post(reverse("login"), {"username": "nurse_a", "password": PASSWORD}, **locked)
+    response = client.post(
+        reverse("login"), {"username": "nurse_a", "password": PASSWORD}, **locked
+    )
     assert response.status_code == 429
 
 

@@ -56,7 +56,9 @@ def page_create_user(client, actor, victim, root) -> bool:
 
 
 def page_change_role(client, actor, victim, root) -> bool:
-    client.post(reverse("accounts:user_edit", args=[victim.pk]), _edit_data(victim, role="clinician"))
+    client.post(
+        reverse("accounts:user_edit", args=[victim.pk]), _edit_data(victim, role="clinician")
+    )
     return _fresh(victim).roles == {Role.CLINICIAN}
 
 
@@ -109,7 +111,7 @@ def _admin_change_data(client, user: User) -> dict[str, Any] | None:
         return None
     form = page.context["adminform"].form
     data: dict[str, Any] = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if name == "password" or value is None:
             continue
@@ -190,7 +192,10 @@ def api_token_of_another_user(client, actor, victim, root) -> bool:
 def api_user_endpoints(client, actor, victim, root) -> bool:
     """No API endpoint lists or changes users."""
     for url in ("/api/v1/users/", f"/api/v1/users/{victim.pk}/"):
-        if client.patch(url, {"is_superuser": True}, content_type="application/json").status_code < 400:
+        if (
+            client.patch(url, {"is_superuser": True}, content_type="application/json").status_code
+            < 400
+        ):
             return True
     return _fresh(victim).is_superuser
 
@@ -234,7 +239,7 @@ def cast(site_a):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("path,allowed", PATHS, ids=[path.__name__ for path, _ in PATHS])
+@pytest.mark.parametrize(("path", "allowed"), PATHS, ids=[path.__name__ for path, _ in PATHS])
 def test_every_user_changing_path_against_every_role(client, cast, path, allowed, role):
     victim, root, actors = cast
     actor = actors[role]
@@ -245,18 +250,24 @@ def test_every_user_changing_path_against_every_role(client, cast, path, allowed
 
 
 def test_a_new_user_chooses_their_password_at_the_link_shown_once(client, cast):
-    victim, root, actors = cast
+    victim, _root, actors = cast
     client.force_login(actors["data_manager"])
     page = client.post(
         reverse("accounts:user_new"),
-        {"username": "newnurse", "role": "nurse", "sites": [victim.sites.first().pk], "is_active": "on"},
+        {
+            "username": "newnurse",
+            "role": "nurse",
+            "sites": [victim.sites.first().pk],
+            "is_active": "on",
+        },
     )
     assert page.status_code == 200
     link = page.context["link"]
     assert "no-store" in page["Cache-Control"]
     new = User.objects.get(username="newnurse")
     assert not new.has_usable_password()
-    assert new.roles == {Role.NURSE} and not new.is_staff
+    assert new.roles == {Role.NURSE}
+    assert not new.is_staff
     client.logout()
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
@@ -271,7 +282,7 @@ def test_a_new_user_chooses_their_password_at_the_link_shown_once(client, cast):
 
 
 def test_a_required_password_change_comes_before_any_page(client, cast):
-    victim, root, actors = cast
+    _victim, _root, actors = cast
     client.force_login(actors["data_manager"])
     nurse = actors["nurse"]
     client.post(reverse("accounts:user_require_password_change", args=[nurse.pk]))
@@ -294,7 +305,7 @@ def test_a_required_password_change_comes_before_any_page(client, cast):
 
 
 def test_tokens_end_with_a_password_change_a_deactivation_and_a_role_change(cast):
-    victim, root, actors = cast
+    _victim, _root, actors = cast
     from accounts.services import user_set_role
 
     for change in (
@@ -317,7 +328,7 @@ def test_tokens_end_with_a_password_change_a_deactivation_and_a_role_change(cast
 
 
 def test_reset_second_factor_command_still_works_for_the_operator(cast):
-    victim, root, actors = cast
+    victim, _root, _actors = cast
     call_command("reset_second_factor", victim.username)
     assert not TOTPDevice.objects.filter(user=victim).exists()
 
@@ -328,15 +339,20 @@ def test_the_services_refuse_roles_other_than_data_managers(cast, role):
 
     from accounts import services
 
-    victim, root, actors = cast
+    victim, _root, actors = cast
     actor = actors[role]
     calls = (
         lambda: services.user_require_password_change(by=actor, user=victim),
         lambda: services.user_second_factor_reset(by=actor, user=victim),
         lambda: services.users_administered_by(actor),
         lambda: services.user_create(
-            by=actor, username="x", first_name="", last_name="", email="",
-            role=Role.NURSE, sites=[],
+            by=actor,
+            username="x",
+            first_name="",
+            last_name="",
+            email="",
+            role=Role.NURSE,
+            sites=[],
         ),
     )
     for call in calls:
@@ -350,10 +366,17 @@ def test_a_data_manager_cannot_touch_a_superuser_through_the_services(cast):
 
     from accounts import services
 
-    victim, root, actors = cast
+    _victim, root, actors = cast
     with pytest.raises(PermissionDenied):
         services.user_update(
-            by=actors["data_manager"], user=root, first_name="x", last_name="", email="",
-            role=Role.NURSE, sites=[], is_active=False,
+            by=actors["data_manager"],
+            user=root,
+            first_name="x",
+            last_name="",
+            email="",
+            role=Role.NURSE,
+            sites=[],
+            is_active=False,
         )
-    assert _fresh(root).is_active and _fresh(root).is_superuser
+    assert _fresh(root).is_active
+    assert _fresh(root).is_superuser

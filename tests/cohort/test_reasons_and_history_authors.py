@@ -3,7 +3,6 @@ author's name as it was at the change."""
 
 from __future__ import annotations
 
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
