@@ -75,8 +75,9 @@ def _close_to_all_but_superusers(model: Any) -> None:
 
 def close_library_admins() -> None:
     """Close the token and second-factor tables (registered by their libraries)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from rest_framework.authtoken.models import TokenProxy
 
-    for model in (TokenProxy, TOTPDevice):
+    for model in (TokenProxy, TOTPDevice, StaticDevice):
         _close_to_all_but_superusers(model)

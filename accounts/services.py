@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
@@ -109,15 +112,48 @@ def totp_device_confirm(*, device: TOTPDevice, code: str) -> bool:
     return True
 
 
-def second_factor_verify(*, user: User, code: str) -> TOTPDevice | None:
-    """Return the user's confirmed authenticator if ``code`` is valid now, else None.
+RECOVERY_CODES = 10
 
-    Failures are counted on the device, which refuses codes for a growing delay after each one.
+
+@transaction.atomic
+def recovery_codes_issue(*, user: User) -> list[str]:
+    """Give the user new one-time recovery codes (the old ones end); return them, to show once."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    for code in codes:
+        device.token_set.create(token=code)
+    return codes
+
+
+def second_factor_verify(*, user: User, code: str) -> Any:
+    """Return the device that accepts ``code`` now (authenticator or recovery code), else None.
+
+    A six-digit code is checked against the authenticator, anything else against the recovery
+    codes, each usable once. Failures are counted on the device, which refuses codes for a
+    growing delay after each one.
     """
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None or not device.verify_token(_clean_code(code)):
+    cleaned = _clean_code(code)
+    if cleaned.isdigit() and len(cleaned) == 6:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None or not device.verify_token(cleaned):
+            return None
+        return device
+    recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    if recovery is None or not recovery.verify_token(cleaned.lower()):
         return None
-    return device
+    return recovery
+
+
+def second_factor_code_reused(*, user: User, code: str) -> bool:
+    """Say whether ``code`` is a right code of the authenticator already used once."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    cleaned = _clean_code(code)
+    if device is None or not cleaned.isdigit():
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return bool(totp.verify(int(cleaned), device.tolerance, 0)) and totp.t() <= device.last_t
 
 
 @transaction.atomic
