@@ -1,15 +1,21 @@
-"""API sign-in: a token for a password, refused to anyone who signs in with a second factor."""
+"""API sign-in: a token for a password (refused to anyone with a second factor); rotation.
+
+Tokens end after API_TOKEN_DAYS (accounts.tokens)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework import status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.services import api_token_issue
 
@@ -38,3 +44,19 @@ class PasswordTokenView(ObtainAuthToken):
                 status=status.HTTP_403_FORBIDDEN,
             )
         return Response({"token": api_token_issue(user=user).key})
+
+
+class RotatedTokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    days = serializers.IntegerField()
+
+
+class TokenRotateView(APIView):
+    """Replace the caller's API token with a new one (the old one stops working at once)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=RotatedTokenSerializer)
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        token = api_token_issue(user=request.user, rotate=True)  # type: ignore[arg-type]
+        return Response({"token": token.key, "days": settings.API_TOKEN_DAYS})

@@ -8,3 +8,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import signals  # noqa: F401  (connects the user cache's receivers)
+        from accounts.admin import close_library_admins
+
+        close_library_admins()

@@ -127,3 +127,35 @@ def _open_paths() -> frozenset[str]:
         "accounts:second_factor_verify",
     )
     return frozenset(reverse(name) for name in names)
+
+
+class PasswordChangeRequiredMiddleware:
+    """Send a user whose password a data manager asked to change to the password page first.
+
+    After SecondFactorMiddleware: the code comes first, then the new password. The API answers
+    403 until the password is changed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user: Any = getattr(request, "user", None)
+        if (
+            user is None
+            or not user.is_authenticated
+            or not getattr(user, "password_change_required", False)
+            or _is_open(request.path_info)
+            or request.path_info in _password_paths()
+        ):
+            return self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": _("Choose a new password first.")}, status=403)
+        return redirect("accounts:password_change")
+
+
+@functools.cache
+def _password_paths() -> frozenset[str]:
+    return frozenset(
+        reverse(name) for name in ("accounts:password_change", "accounts:password_change_done")
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,9 +22,27 @@ class User(AbstractUser):
         _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
     )
 
+    # Set by a data manager: at the next sign-in the user chooses a new password before any page.
+    password_change_required = models.BooleanField(_("must change password"), default=False)
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def set_password(self, raw_password: str | None) -> None:
+        """Set the password; on save, the user's API tokens are revoked (accounts.signals)."""
+        super().set_password(raw_password)
+        self._password_changed = True
+
+    def check_password(self, raw_password: str) -> bool:
+        """Check a password; re-hashing it with newer settings is not a change of password."""
+
+        def rehash(raw: str) -> None:
+            AbstractUser.set_password(self, raw)
+            self._password = None
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, rehash)
 
     @property
     def roles(self) -> frozenset[Role]:

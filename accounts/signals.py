@@ -1,4 +1,4 @@
-"""Keep the cached copies of users (accounts.backends) in step with the database."""
+"""Keep the cached copies of users (accounts.backends) and their API tokens in step."""
 
 from __future__ import annotations
 
@@ -15,6 +15,17 @@ from accounts.models import User
 @receiver(post_delete, sender=User, dispatch_uid="user_cache_deleted")
 def _user_changed(sender: Any, instance: User, **kwargs: Any) -> None:
     user_cache_forget(instance.pk)
+
+
+@receiver(post_save, sender=User, dispatch_uid="user_tokens_revoked")
+def _tokens_revoked(sender: Any, instance: User, **kwargs: Any) -> None:
+    """A new password or a deactivation ends every API token of the user, on every path."""
+    changed = getattr(instance, "_password_changed", False)
+    if changed or not instance.is_active:
+        from rest_framework.authtoken.models import Token
+
+        Token.objects.filter(user=instance).delete()
+        instance._password_changed = False
 
 
 @receiver(m2m_changed, sender=User.groups.through, dispatch_uid="user_cache_groups")

@@ -1,9 +1,9 @@
-"""Account pages: password change, security settings and the second factor."""
+"""Account pages: password, security settings, second factor; user administration."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
-from accounts import views
+from accounts import user_admin, views
 
 app_name = "accounts"
 
@@ -13,12 +13,24 @@ urlpatterns = [
     path("security/setup/", views.second_factor_setup, name="second_factor_setup"),
     path("security/verify/", views.second_factor_verify, name="second_factor_verify"),
     path("security/turn-off/", views.second_factor_turn_off, name="second_factor_turn_off"),
+    path("password/", user_admin.PasswordChangeView.as_view(), name="password_change"),
     path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(
-            success_url=reverse_lazy("accounts:password_change_done")
-        ),
-        name="password_change",
+        "password/set/<uidb64>/<token>/",
+        user_admin.PasswordSetView.as_view(),
+        name="password_set",
+    ),
+    path("users/", user_admin.user_list, name="user_list"),
+    path("users/new/", user_admin.user_new, name="user_new"),
+    path("users/<int:pk>/", user_admin.user_edit, name="user_edit"),
+    path(
+        "users/<int:pk>/password-change/",
+        user_admin.user_require_password_change,
+        name="user_require_password_change",
+    ),
+    path(
+        "users/<int:pk>/second-factor-reset/",
+        user_admin.user_second_factor_reset,
+        name="user_second_factor_reset",
     ),
     path(
         "password/done/",

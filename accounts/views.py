@@ -107,7 +107,12 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         if services.totp_device_confirm(device=device, code=request.POST.get("code", "")):
             _mark_verified(request, device)
             messages.success(request, _("Your authenticator app is set up."))
-            return redirect(_next_url(request, reverse("accounts:security")))
+            # The recovery codes are shown once, on this answer; only their use is stored.
+            context = {
+                "codes": services.recovery_codes_issue(user=user),
+                "next": _next_url(request, reverse("accounts:security")),
+            }
+            return render(request, "accounts/recovery_codes.html", context)
         error = _("That code is not right. Check the time on your phone and try the next code.")
         status = 400
     uri = device.config_url
@@ -143,9 +148,13 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             _mark_verified(request, device)
             return redirect(_next_url(request, home))
-        error = _(
-            "That code is not right, or came too soon after a wrong one. Wait for the next code."
-        )
+        if services.second_factor_code_reused(user=user, code=request.POST.get("code", "")):
+            error = _("That code was right but is already used: wait for the next one.")
+        else:
+            error = _(
+                "That code is not right, or came too soon after a wrong one. Wait for the next "
+                "code."
+            )
         status = 400
     context = {"error": error, "next": _next_url(request, ""), "second_factor_pending": True}
     return render(request, "accounts/second_factor_verify.html", context, status=status)

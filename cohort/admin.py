@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
-from cohort.admin_base import ClinicalAdmin, ClinicalAdminForm
+from cohort.admin_base import ClinicalAdmin, ClinicalAdminForm, FreeTextHidden
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
 
 
@@ -19,7 +19,7 @@ class SiteAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "city")
 
 
-class AdministrationInline(admin.TabularInline):
+class AdministrationInline(FreeTextHidden, admin.TabularInline):
     model = KetamineAdministration
     extra = 0
     fields = (

@@ -7,6 +7,7 @@ site staff only; for everyone else a change to them reads "changed", without val
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from cohort import vocabulary as voc
+from cohort.free_text import HIDDEN, free_text_fields
 from cohort.models import KetamineAdministration, Patient, PatientContact, PatientLock, Signature
 from followup.models import (
     AdverseEvent,
@@ -96,12 +98,26 @@ SYSTEM_REASONS = frozenset(
 )
 
 
-def _reason(text: str) -> str:
-    """Return the reason of a change; the services' own words in the reader's language."""
+def _reason(text: str, identifiers: bool = True) -> str:
+    """Return the reason of a change; the services' own words in the reader's language.
+
+    A reason typed by someone is free text (cohort.free_text): readers who do not see
+    identifiers read that it is hidden.
+    """
     kind, _sep, code = text.partition(": ")
     if kind == "Attempt" and code in dict(voc.ATTEMPT_OUTCOMES):
         return _("Attempt: %(outcome)s") % {"outcome": _code_label((voc.ATTEMPT_OUTCOMES,), code)}
-    return gettext(text) if text in SYSTEM_REASONS else text
+    if text in SYSTEM_REASONS:
+        return gettext(text)
+    if not text or identifiers or _SERVICE_WORDS.fullmatch(text):
+        return text
+    return str(HIDDEN)
+
+
+# Reasons the services compose from codes and dates only (no typed text).
+_SERVICE_WORDS = re.compile(
+    r"First administration on \d{4}-\d{2}-\d{2}|Status set to [a-z_]+|Preferred call time changed"
+)
 
 
 def _code_label(vocabularies: tuple[voc.Vocabulary, ...], code: str) -> str:
@@ -127,10 +143,10 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
             entries.append(
                 Entry(
                     when=row.history_date,
-                    who=_who(row.history_user),
+                    who=_who(row),
                     what=describe(row),
                     action=str(act(before, row)),
-                    reason=row.history_change_reason or "",
+                    reason=_reason(row.history_change_reason or "", identifiers),
                 )
             )
             previous[row.id] = row
@@ -142,7 +158,8 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
                     continue
                 model_field = row.instance._meta.get_field(change.field)
                 label = str(model_field.verbose_name)
-                if isinstance(row.instance, PatientContact) and not identifiers:
+                hidden = change.field in free_text_fields(type(row.instance))
+                if (hidden or isinstance(row.instance, PatientContact)) and not identifiers:
                     changes.append(Change(label, _("hidden"), _("changed")))
                 else:
                     old, new = _value(change.old, model_field), _value(change.new, model_field)
@@ -150,15 +167,14 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
         if before is not None and row.history_type == "~" and not changes:
             previous[row.id] = row
             continue  # a save that changed only bookkeeping columns
-        user = row.history_user
         action = _("voided") if _voided(before, row) else ACTIONS.get(row.history_type, "")
         entries.append(
             Entry(
                 when=row.history_date,
-                who=_who(user),
+                who=_who(row),
                 what=describe(row),
                 action=str(action),
-                reason=_reason(row.history_change_reason or ""),
+                reason=_reason(row.history_change_reason or "", identifiers),
                 changes=changes,
             )
         )
@@ -166,8 +182,12 @@ def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None)
     return entries
 
 
-def _who(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else _("system")
+def _who(row: Any) -> str:
+    """Name the author of a change as they were named then (rows before that: the username)."""
+    if getattr(row, "history_user_name", ""):
+        return str(row.history_user_name)
+    user = row.history_user
+    return user.username if user else _("system")
 
 
 def _lock_action(before: Any, row: Any) -> str:

@@ -4,9 +4,48 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.dispatch import receiver
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+# The one limit on a typed reason for a change, from the history to the forms and serializers.
+REASON_MAX_LENGTH = 500
+
+
+def reason_checked(reason: str, field: str = "reason") -> str:
+    """Return a typed reason for a change, or refuse one longer than the limit (on ``field``)."""
+    if len(reason or "") > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {
+                field: gettext("Keep the reason to %(limit)d characters (it has %(length)d).")
+                % {"limit": REASON_MAX_LENGTH, "length": len(reason)}
+            }
+        )
+    return reason
+
+
+class HistoryAuthor(models.Model):
+    """Extra columns of every history row: the author's name as it was at the change."""
+
+    history_user_name = models.CharField(_("changed by"), max_length=300, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+def clinical_history(**options: Any) -> HistoricalRecords:
+    """Return the history of a model: a reason column without a length of its own (the services
+    hold the limit, and words they add to a typed reason must never make a save fail), and the
+    author's name at the time of the change."""
+    return HistoricalRecords(
+        history_change_reason_field=models.TextField(null=True),
+        bases=[HistoryAuthor],
+        **options,
+    )
 
 
 class HardDeleteRefused(Exception):
@@ -32,7 +71,7 @@ class ClinicalModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(inherit=True)
+    history = clinical_history(inherit=True)
     objects: ClassVar[Any] = ClinicalQuerySet.as_manager()
 
     class Meta:
@@ -57,3 +96,12 @@ class VoidableModel(ClinicalModel):
     def is_voided(self) -> bool:
         """Say whether the row was voided."""
         return self.voided_at is not None
+
+
+@receiver(pre_create_historical_record, dispatch_uid="history_author_name")
+def _history_author_name(sender: Any, history_instance: Any, **kwargs: Any) -> None:
+    """Keep, on each history row, the author's name as it is now: a later rename of the user
+    does not rewrite who made past changes."""
+    user = getattr(history_instance, "history_user", None)
+    if user is not None and hasattr(history_instance, "history_user_name"):
+        history_instance.history_user_name = user.get_full_name() or user.username

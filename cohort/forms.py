@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS as ISO_WEEKDAYS
+from cohort.clinical import REASON_MAX_LENGTH
 from cohort.services import call_times_errors, eligibility_errors
 
 
@@ -51,7 +52,7 @@ class AdministrationEditForm(AdministrationForm):
     meanwhile by someone else is not overwritten.
     """
 
-    reason = forms.CharField(label=_("Reason for the change"), max_length=500)
+    reason = forms.CharField(label=_("Reason for the change"), max_length=REASON_MAX_LENGTH)
     seen = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def seen_at(self) -> dt.datetime | None:
@@ -146,7 +147,7 @@ class PatientStatusForm(forms.Form):
         choices=_BLANK + [c for c in _choices(voc.PATIENT_STATUSES) if c[0] != "active"],
     )
     date = forms.DateField(label=_("Date"), widget=_DATE)
-    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, required=False)
 
 
 class PatientUnlockForm(forms.Form):
@@ -154,7 +155,7 @@ class PatientUnlockForm(forms.Form):
 
     reason = forms.CharField(
         label=_("Reason for unlocking"),
-        max_length=500,
+        max_length=REASON_MAX_LENGTH,
         help_text=_("A change after unlocking voids the clinician's signature."),
     )
 

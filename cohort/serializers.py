@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from cohort import services
 from cohort import vocabulary as voc
+from cohort.clinical import REASON_MAX_LENGTH
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
 from config.api import ScopedFieldsMixin, service_errors
 
@@ -220,7 +221,7 @@ class PatientStatusSerializer(serializers.Serializer):
 
     status = _choice(voc.PATIENT_STATUSES)
     date = serializers.DateField()
-    reason = serializers.CharField(allow_blank=True, default="", max_length=2000)
+    reason = serializers.CharField(allow_blank=True, default="", max_length=REASON_MAX_LENGTH)
 
     def update(self, instance: Patient, validated_data: dict[str, Any]) -> Patient:
         with service_errors():
@@ -277,7 +278,7 @@ class AdministrationCreateSerializer(AdministrationInputSerializer):
 class AdministrationUpdateSerializer(AdministrationInputSerializer):
     """Correct a recorded administration: the changed fields and the reason for the change."""
 
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -314,7 +315,7 @@ class AdministrationUpdateSerializer(AdministrationInputSerializer):
 class AdministrationVoidSerializer(serializers.Serializer):
     """Void an administration entered in error: kept, flagged, left out of every dose."""
 
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
 
     def update(
         self, instance: KetamineAdministration, validated_data: dict[str, Any]

@@ -25,6 +25,7 @@ from analytics.services import reanalysis_on_commit
 from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
+from cohort.clinical import reason_checked
 from cohort.models import (
     DEFAULT_SIGNATURE_MEANING,
     EnrolmentKey,
@@ -297,6 +298,7 @@ def administration_update(
     With ``expected_updated_at`` (when the editor loaded it), a change saved meanwhile by
     someone else is not overwritten: ``StaleEditError`` is raised instead.
     """
+    reason = reason_checked(reason, "reason")
     patient_guard_edit(
         patient=administration.patient_id,
         by=by,
@@ -342,6 +344,7 @@ def administration_void(
     *, administration: KetamineAdministration, by: Any, reason: str
 ) -> KetamineAdministration:
     """Void an administration entered in error (kept, flagged, excluded from doses)."""
+    reason = reason_checked(reason, "reason")
     patient_guard_edit(
         patient=administration.patient_id,
         by=by,
@@ -364,6 +367,7 @@ def patient_set_status(
     *, patient: Patient, status: str, date: dt.date, reason: str, by: Any
 ) -> Patient:
     """Change a patient's status; leaving follow-up closes the remaining calls with the reason."""
+    reason = reason_checked(reason, "reason")
     patient_guard_edit(patient=patient, by=by, change="patient", reason=reason)
     reanalysis_on_commit()
     if status not in voc.codes(voc.PATIENT_STATUSES):
@@ -517,6 +521,7 @@ def patient_guard_edit(*, patient: Patient | int, by: Any, change: str, reason: 
     (so a refused or failed write voids nothing). ``change`` names what is changed: ``call:M3``,
     ``administration:2026-01-05`` or ``patient``.
     """
+    reason = reason_checked(reason, "reason")
     patient_id = patient if isinstance(patient, int) else patient.pk
     _hold(patient_id)
     # A separate statement, so that it sees what a transaction that held the row committed.
@@ -541,6 +546,7 @@ def patient_guard_edit(*, patient: Patient | int, by: Any, change: str, reason: 
 @transaction.atomic
 def signature_void(*, signature: Signature, by: Any, change: str, reason: str = "") -> Signature:
     """Void a signature because the signed data changed: who changed what, when and why."""
+    reason = reason_checked(reason, "reason")
     signature.voided_at = timezone.now()
     signature.voided_by = by
     signature.voided_change = change[:60]
@@ -592,6 +598,7 @@ def patient_lock(*, patient: Patient, by: Any) -> PatientLock:
 @transaction.atomic
 def patient_unlock(*, patient: Patient, by: Any, reason: str) -> PatientLock:
     """Unlock a follow-up (data managers, with a reason); a later change voids the signature."""
+    reason = reason_checked(reason, "reason")
     if not _is_data_manager(by):
         raise PermissionDenied(_("Only data managers unlock a follow-up."))
     if not reason.strip():

@@ -30,6 +30,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_monitoring": everything
         or user.has_role(Role.STATISTICIAN)
         or user.has_role(Role.DATA_MANAGER),
+        "nav_users": everything or user.has_role(Role.DATA_MANAGER),
         "nav_exports": everything
         or user.has_role(Role.STATISTICIAN)
         or user.has_role(Role.DATA_MANAGER),

@@ -1,13 +1,15 @@
-"""Project middleware: the session, kept when the database refuses to renew it."""
+"""Project middleware: the session kept when the database refuses to renew it; no-store."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_cache_control
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +38,22 @@ class SessionMiddleware(DjangoSessionMiddleware):
                 "Session not renewed: the database refused the write (%s).", type(exc).__name__
             )
             return response
+
+
+class NoStoreMiddleware:
+    """Tell browsers and proxies not to keep any page of a signed-in user (``no-store``).
+
+    Patient pages carry identifiers and clinical data; a shared computer's cache or the back
+    button after signing out must not show them. Responses that set their own Cache-Control
+    (downloads, the health check) keep it. After the authentication middleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

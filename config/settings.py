@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "cohort",
     "followup",
@@ -79,8 +81,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -153,6 +157,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.PublishedPasswordValidator"},
+    {"NAME": "accounts.validators.RepetitivePasswordValidator"},
 ]
 
 # Internationalisation: the study runs in France; each user picks English or French.
@@ -207,8 +213,14 @@ IDENTIFIER_KEYS = _identifier_keys
 # Cache and Celery: Redis when REDIS_URL is set; otherwise local memory and a filesystem broker.
 REDIS_URL = env_str("REDIS_URL") or ""
 if REDIS_URL:
+    # Pages do without the cache when Redis is down (config.cache): short timeouts, so that an
+    # outage costs a page a fraction of a second, not a hang.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "config.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
@@ -338,7 +350,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "safety@followup.invalid"
 # user's sites; pages of API_PAGE_SIZE rows, ?page_size= up to 1,000.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -348,7 +360,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.StudyAutoSchema",
     "EXCEPTION_HANDLER": "config.api.handle_exception",
     "DATETIME_FORMAT": "iso-8601",
+    # JSON bodies nested deeper than JSON_MAX_DEPTH are refused with 400 (config.api).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+JSON_MAX_DEPTH = 32
+# API tokens end this many days after they were issued (POST /api/v1/auth/token/rotate/ issues
+# a new one); a new password, a deactivation or a new role ends them at once.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
 # The schema and its documentation page (Swagger UI) are served from our static files, no CDN.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ketamine follow-up API",
@@ -362,6 +384,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # The schema and its page are for signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "PatientStatusEnum": "cohort.vocabulary.PATIENT_STATUSES",
@@ -399,12 +423,19 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Proxies in front of the web process that append to X-Forwarded-For (0: trust REMOTE_ADDR).
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Networks of the proxies in front of the web process (CIDR, comma-separated): X-Forwarded-For
+# is read only on connections from them; empty, the connection's own address is the client.
+TRUSTED_PROXY_NETWORKS = env_list("TRUSTED_PROXY_NETWORKS")
+try:
+    for _network in TRUSTED_PROXY_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_NETWORKS: {_error}") from _error
 
 # Failed sign-ins (django-axes): after LOGIN_FAILURE_LIMIT failures for one username from one
 # address, that pair is refused for LOGIN_COOLOFF_MINUTES; a successful sign-in resets the count.
 AUTHENTICATION_BACKENDS = [
+    "accounts.security.AddressLimitBackend",
     "axes.backends.AxesStandaloneBackend",
     # The model backend, with the signed-in user kept in the cache (accounts.backends).
     "accounts.backends.CachedModelBackend",
@@ -412,6 +443,9 @@ AUTHENTICATION_BACKENDS = [
 # A cached user is read again from the database after this long even if nothing said it changed.
 USER_CACHE_SECONDS = env_int("USER_CACHE_SECONDS", 300)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+# Failed sign-ins from one address, whatever the usernames, before the address is refused for
+# the cool-off (accounts.security.address_locked).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

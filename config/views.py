@@ -29,6 +29,7 @@ from cohort.selectors import (
     patients_for_user,
     sites_for_user,
 )
+from config.cache import cache_reachable
 from followup.selectors import (
     call_counts_for_user,
     flagged_calls_for_user,
@@ -130,7 +131,13 @@ def _analysis_state() -> str:
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    """Report the database and worker state; 503 when the database does not answer."""
+    """Report the database, cache, broker, worker and analysis state as JSON.
+
+    503 names what is down when the database, the shared cache or the broker does not answer
+    (``down``); pages keep working without the cache, but the site is not healthy. A worker
+    without a recent heartbeat while a run waits makes the status "degraded" (200): data are
+    safe, analyses are late.
+    """
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -139,15 +146,27 @@ def health(request: HttpRequest) -> JsonResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
-    checks["worker"] = _worker_state()
+    checks["cache"] = "ok" if cache_reachable() else "error: unreachable"
+    checks["worker"] = _worker_state() if checks["cache"] == "ok" else "unknown: cache unreachable"
     checks["broker"] = _broker_state()
     if checks["database"] == "ok":
         checks["analysis"] = _analysis_state()
-    # A silent worker delays analyses but loses no data: report it without failing the check.
-    healthy = checks["database"] == "ok"
+    down = [name for name in ("database", "cache", "broker") if checks[name] != "ok"]
+    status = "error" if down else "ok"
+    if not down and checks["worker"] != "ok" and _run_waiting():
+        status = "degraded"
+        down = ["worker"]
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+        {"status": status, "down": down, "checks": checks},
+        status=503 if status == "error" else 200,
     )
+
+
+def _run_waiting() -> bool:
+    from analytics.models import AnalysisRun
+
+    waiting = (AnalysisRun.Status.QUEUED, AnalysisRun.Status.RUNNING)
+    return AnalysisRun.objects.filter(status__in=waiting).exists()
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from cohort.admin_base import ClinicalAdmin
+from cohort.admin_base import ClinicalAdmin, FreeTextHidden
 from followup.models import (
     AdverseEvent,
     CallAttempt,
@@ -19,7 +19,7 @@ from followup.models import (
 )
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(FreeTextHidden, admin.TabularInline):
     model = CallAttempt
     extra = 0
     can_delete = False

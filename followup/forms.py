@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cohort import vocabulary as voc
+from cohort.clinical import REASON_MAX_LENGTH
 from followup.instruments import hads, items, missing, sf12
 from followup.models import ItemWording
 from followup.validators import (
@@ -183,7 +184,9 @@ class CallEntryForm(QuestionnaireForm):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+    reason = forms.CharField(
+        label=_("Reason for the change"), required=False, max_length=REASON_MAX_LENGTH
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     ae_other_text = forms.CharField(label=_("Describe the other effect"), required=False)
     nondrug_other_text = forms.CharField(label=_("Describe the other treatment"), required=False)
@@ -453,7 +456,7 @@ class MarkLostForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(
-        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"), max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -461,7 +464,9 @@ class DismissProposalForm(forms.Form):
     """The data manager keeps a proposed patient in follow-up, saying why."""
 
     reason = forms.CharField(
-        label=_("Why keep following"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Why keep following"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

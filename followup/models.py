@@ -16,10 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from cohort import vocabulary as voc
-from cohort.clinical import ClinicalModel, VoidableModel
+from cohort.clinical import ClinicalModel, VoidableModel, clinical_history
 from cohort.models import Patient, _between, _choices, _dated, _in
 from cohort.plausible import DATE_CEILING, DATE_FLOOR
 from followup.instruments import hads, missing, sf12
@@ -556,7 +555,7 @@ class ItemWording(models.Model):
         help_text=_("Wording of each answer, in the order of the stored codes."),
     )
     source = models.CharField(_("licence or source"), max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = clinical_history()
 
     class Meta:
         ordering = ["field", "language"]

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cohort import vocabulary as voc
+from cohort.clinical import REASON_MAX_LENGTH
 from config.api import ScopedFieldsMixin, service_errors
 from followup import services
 from followup.instruments import hads, missing, sf12
@@ -47,7 +48,9 @@ class QuestionnaireSerializer(serializers.Serializer):
     )
     complete = serializers.BooleanField(required=False, default=False)
     version = serializers.IntegerField(required=False, min_value=1)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -369,4 +372,6 @@ class CallAttemptInputSerializer(serializers.Serializer):
 
 
 class CallReviewSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=REASON_MAX_LENGTH
+    )

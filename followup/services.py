@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from analytics.services import reanalysis_on_commit
 from cohort import plausible
 from cohort import vocabulary as voc
+from cohort.clinical import reason_checked
 from cohort.models import Patient
 from cohort.services import (
     administration_days_errors,
@@ -171,6 +172,7 @@ def questionnaires_save(
     once as a ValidationError keyed by field; nothing is written then. Editing a completed call
     needs a reason.
     """
+    reason = reason_checked(reason, "reason")
     patient_guard_edit(
         patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=reason
     )
@@ -248,6 +250,7 @@ def review_reasons(
 @transaction.atomic
 def call_mark_reviewed(*, call: FollowUpCall, by: Any, note: str = "") -> FollowUpCall:
     """Record that a clinician has seen a flagged call; the reasons stay for the record."""
+    note = reason_checked(note, "note")
     patient_guard_edit(patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=note)
     call = _lock_call(call, None)
     call.needs_review = False
@@ -265,6 +268,7 @@ def lost_proposal_dismiss(
 
     The patient is proposed again only after a call later than ``last_missed_call`` is missed.
     """
+    reason = reason_checked(reason, "reason")
     if not reason.strip():
         raise ValidationError({"reason": _("Give the reason to keep following this patient.")})
     if (
@@ -474,6 +478,7 @@ def call_save(
     recorded for the patient. Every problem is reported at once, before anything is written.
     Completing also logs the reached attempt.
     """
+    reason = reason_checked(reason, "reason")
     patient_guard_edit(
         patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=reason
     )

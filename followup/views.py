@@ -20,6 +20,7 @@ from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
 from cohort import audit
 from cohort import vocabulary as voc
+from cohort.free_text import hide_free_text
 from cohort.selectors import sites_for_user
 from cohort.services import patient_set_status
 from config.saves import SaveRefused, database_save, form_add_errors
@@ -207,6 +208,7 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     form = CallEntryForm(
         request.POST, complete=completing, language=get_language(), initial=initial
     )
+    hide_free_text(form, request.user)
     status = 200
     if form.is_valid() and outcome in UNREACHED_OUTCOMES:
         _refuse_answers_without_the_patient(form, action=action)
@@ -275,6 +277,7 @@ def call_page(
     """Render a call's page as first opened; ``extra`` goes to the template (a kept question)."""
     previous = selectors.previous_treatments(call)
     form = CallEntryForm(initial=call_initial(call, previous), language=get_language())
+    hide_free_text(form, request.user)
     context = _call_context(call, form, **extra)
     return render(request, "followup/followupcall_entry.html", context, status=status)
 

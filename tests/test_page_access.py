@@ -90,6 +90,12 @@ TABLE = [
     post("accounts:second_factor_turn_off",  None,      LOGIN,   MOVED,   MOVED,   MOVED,   MOVED),
     get("accounts:password_change",          None,      LOGIN,   200,     200,     200,     200),
     get("accounts:password_change_done",     None,      LOGIN,   200,     200,     200,     200),
+    get("accounts:password_set",             "setlink", 200,     200,     200,     200,     200),
+    get("accounts:user_list",                None,      LOGIN,   403,     403,     403,     200),
+    get("accounts:user_new",                 None,      LOGIN,   403,     403,     403,     200),
+    get("accounts:user_edit",                "user",    LOGIN,   403,     403,     403,     200),
+    post("accounts:user_require_password_change", "user", LOGIN, 403,     403,     403,     MOVED),
+    post("accounts:user_second_factor_reset", "user",   LOGIN,   403,     403,     403,     MOVED),
     get("cohort:patient_list",               None,      LOGIN,   200,     200,     200,     200),
     get("cohort:patient_new",                None,      LOGIN,   200,     200,     403,     200),
     get("cohort:patient_detail",             "patient", LOGIN,   SITE,    SITE,    403,     200),
@@ -203,6 +209,8 @@ def world(site_a, site_b, nurse_site_a, nurse_site_b, data_manager):
                 "admin": {"pk": patient.pk, "administration_pk": administration.pk},
                 "call": {"pk": call.pk},
                 "call_pk": {"call_pk": call.pk},
+                "user": {"pk": nurse.pk},
+                "setlink": {"uidb64": "MQ", "token": "not-a-token"},
                 "query": {"pk": query.pk},
             }
         run = AnalysisRun.objects.create(

@@ -81,3 +81,18 @@ def test_health_check_reports_the_broker_and_the_analysis_state(client, settings
     body = client.get(reverse("health")).json()
     assert body["checks"]["analysis"].startswith("stalled")
     assert client.get(reverse("health")).status_code == 200  # the web still serves
+
+
+def test_health_says_degraded_while_a_run_waits_without_a_live_worker(client):
+    from django.core.cache import cache
+
+    from analytics.models import AnalysisRun
+    from analytics.tasks import HEARTBEAT_KEY
+
+    cache.delete(HEARTBEAT_KEY)
+    assert client.get(reverse("health")).json()["status"] == "ok"
+    AnalysisRun.objects.create(trigger="manual", status="queued")
+    response = client.get(reverse("health"))
+    assert response.status_code == 200  # data are safe; analyses are late
+    assert response.json()["status"] == "degraded"
+    assert response.json()["down"] == ["worker"]

@@ -73,6 +73,7 @@ BASELINES: dict[tuple[str, str], dict[str, Any]] = {
     ("quality:query_raise", ""): {"target": "", "text": "Please check"},
     ("cohort:patient_sign", ""): {"password": "a-long-test-password"},
     ("accounts:language", ""): {"language": "en"},
+    ("accounts:user_new", ""): {"username": "walked", "role": "statistician"},
     ("accounts:password_change", ""): {
         "old_password": "a-long-test-password",
         "new_password1": "another-long-password-7",

@@ -77,17 +77,73 @@ def test_the_administration_sign_in_is_throttled_too(client, data_manager):
     assert _sign_in(client, "datamanager", PASSWORD).status_code == 429
 
 
-def test_behind_a_proxy_the_address_comes_from_x_forwarded_for(client, nurse_site_a, settings):
-    settings.TRUSTED_PROXY_COUNT = 1
+def test_behind_a_trusted_proxy_the_address_comes_from_x_forwarded_for(
+    client, nurse_site_a, settings
+):
+    settings.TRUSTED_PROXY_NETWORKS = ["172.18.0.0/16"]
     for _ in range(LIMIT):
         client.post(
             reverse("login"),
             {"username": "nurse_a", "password": "wrong"},
             REMOTE_ADDR="172.18.0.2",
-            HTTP_X_FORWARDED_FOR="10.0.0.7",
+            HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.7",
         )
+    # The lock is on 10.0.0.7 (what the proxy saw), not the forged 203.0.113.9 nor the proxy.
     other_client = {"REMOTE_ADDR": "172.18.0.2", "HTTP_X_FORWARDED_FOR": "10.0.0.8"}
     response = client.post(
         reverse("login"), {"username": "nurse_a", "password": PASSWORD}, **other_client
     )
     assert response.status_code == 302
+    client.logout()
+    locked = {"REMOTE_ADDR": "172.18.0.2", "HTTP_X_FORWARDED_FOR": "10.0.0.7"}
+    response = client.post(
+        reverse("login"), {"username": "nurse_a", "password": PASSWORD}, **locked
+    )
+    assert response.status_code == 429
+
+
+def test_rotating_x_forwarded_for_from_outside_the_proxy_network_does_not_escape_the_lock(
+    client, nurse_site_a, settings
+):
+    settings.TRUSTED_PROXY_NETWORKS = ["172.18.0.0/16"]
+    for number in range(LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": "nurse_a", "password": "wrong"},
+            REMOTE_ADDR="198.51.100.4",  # straight to the web port, not through the proxy
+            HTTP_X_FORWARDED_FOR=f"10.9.0.{number}",
+        )
+    response = client.post(
+        reverse("login"),
+        {"username": "nurse_a", "password": PASSWORD},
+        REMOTE_ADDR="198.51.100.4",
+        HTTP_X_FORWARDED_FOR="10.9.0.200",
+    )
+    assert response.status_code == 429
+
+
+def test_one_address_spraying_many_usernames_is_refused_after_the_address_limit(
+    client, nurse_site_a, settings
+):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+    for number in range(12):
+        response = _sign_in(client, f"someone{number}", "Summer2026!", address="198.51.100.7")
+        assert response.status_code == 200
+    # Every username is new, so no (username, address) pair is near its own limit.
+    assert _sign_in(client, "nurse_a", PASSWORD, address="198.51.100.7").status_code == 429
+    api = client.post(
+        "/api/v1/auth/token/",
+        {"username": "nurse_a", "password": PASSWORD},
+        REMOTE_ADDR="198.51.100.7",
+    )
+    assert api.status_code in (400, 403, 429)
+    assert _sign_in(client, "nurse_a", PASSWORD, address="198.51.100.8").status_code == 302
+
+
+def test_compose_publishes_the_web_port_on_the_loopback_only():
+    import yaml
+
+    compose = yaml.safe_load((settings.BASE_DIR / "docker-compose.yml").read_text())
+    for service in compose["services"].values():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), port

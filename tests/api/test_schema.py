@@ -33,8 +33,28 @@ def test_the_schema_is_served_whole_whoever_asks(statistician):
     assert "contact" in schema["components"]["schemas"]["Patient"]["properties"]
 
 
-def test_the_documentation_page_loads_its_assets_from_our_static_files():
-    html = APIClient().get("/api/docs/").content.decode()
+def test_the_schema_and_its_page_are_for_signed_in_users(statistician):
+    anonymous = APIClient()
+    assert anonymous.get("/api/schema/").status_code in (401, 403)
+    assert anonymous.get("/api/docs/").status_code in (401, 403)
+
+
+def test_the_documentation_page_runs_no_inline_script(statistician):
+    client = APIClient()
+    client.force_login(statistician)
+    html = client.get("/api/docs/").content.decode()
+    # The page's own script is a file (?script), allowed by the CSP's script-src 'self'.
+    assert "<script>" not in html.replace(" ", "")
+    assert "?script" in html
+    script = client.get("/api/docs/?script")
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.content.decode()
+
+
+def test_the_documentation_page_loads_its_assets_from_our_static_files(statistician):
+    client = APIClient()
+    client.force_login(statistician)
+    html = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     for outside in ("cdn.", "unpkg", "jsdelivr", "https://"):
         assert outside not in html

@@ -62,7 +62,9 @@ def test_statisticians_see_that_identifiers_changed_but_not_the_values(
     contact.save()
     client.force_login(statistician)
     page = client.get(reverse("cohort:patient_history", args=[patient_a.pk])).content.decode()
-    assert "new number" in page
+    # The typed reason is free text too (cohort.free_text): hidden like the number.
+    assert "new number" not in page
+    assert "(free text, hidden)" in page
     assert "+33 6 11 22 33 44" not in page
     assert "+33 4 73 00 00 00" not in page
     client.force_login(nurse_site_a)

@@ -291,7 +291,9 @@ def test_lock_unlock_sign_and_void_appear_in_the_patient_history(
         ("Follow-up lock", "locked", "Dana Moreau"),
     ]
     unlocked = next(e for e in entries if e.action == "unlocked")
-    assert unlocked.reason == "Mean pain at W1 queried"
+    assert unlocked.reason == "(free text, hidden)"
+    staff = audit.patient_trail(locked, identifiers=True)
+    assert next(e for e in staff if e.action == "unlocked").reason == "Mean pain at W1 queried"
 
 
 _SIGN_OFF_ACTIONS = {"locked", "unlocked", "signed", "signature voided"}

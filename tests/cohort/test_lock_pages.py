@@ -193,6 +193,10 @@ def test_history_page_shows_lock_sign_unlock_and_void(
     for action in ("<td>locked</td>", "<td>unlocked</td>", "<td>signed</td>"):
         assert action in page
     assert "<td>signature voided</td>" in page
+    # A typed reason is free text: hidden from a data manager, read by the site's clinician.
+    assert "W1 pain queried" not in page
+    client.force_login(clinician)
+    page = client.get(reverse("cohort:patient_history", args=[locked.pk])).content.decode()
     assert "W1 pain queried" in page
 
 
