@@ -29,6 +29,7 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "followup.LostProposalDismissal": ("reason",),
     "followup.AdverseEvent": ("void_reason", "other_text"),
     "followup.ConcomitantTreatment": ("void_reason", "name", "other_text"),
+    "safety.SafetyAlert": ("assessment",),
 }
 
 # Text fields of clinical models that are not typed free text about a patient, and why.
@@ -59,6 +60,7 @@ NOT_FREE_TEXT: dict[str, str] = {
     "quality.Query.rule": "a rule code",
     "quality.Query.key": "a rule's key",
     "quality.QueryMessage.text": "the exchange between a data manager and the site",
+    "safety.ExpectedEffect.source": "the reference of the study's list of expected effects",
 }
 
 HIDDEN = _("(free text, hidden)")

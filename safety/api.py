@@ -13,12 +13,14 @@ from rest_framework.response import Response
 
 from accounts.roles import Role
 from cohort import vocabulary as voc
-from config.api import StudyRolePermission, service_errors
+from config.api import ScopedFieldsMixin, StudyRolePermission, service_errors
 from safety import selectors, services
 from safety.models import SafetyAlert
 
 
-class SafetyAlertSerializer(serializers.ModelSerializer):
+class SafetyAlertSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
+    private_text_fields = ("assessment",)
+
     study_code = serializers.CharField(source="adverse_event.call.patient.study_code")
     site_code = serializers.CharField(source="site.code")
     timepoint = serializers.CharField(source="adverse_event.call.timepoint")

@@ -91,9 +91,10 @@ def safety_page(request: HttpRequest) -> HttpResponse:
 def _listing_rows(user: Any) -> tuple[list[str], list[list[Any]]]:
     """Return the labelled header and rows of the line listing of serious effects.
 
-    Statisticians get no free text (a description or an assessment may name someone).
+    Only the roles that see identifiers get the free text (a description or an assessment may
+    name someone; cohort.free_text).
     """
-    free_text = user.is_superuser or user.sees_identifiers or user.has_role(Role.DATA_MANAGER)
+    free_text = bool(getattr(user, "sees_identifiers", False))
     header = [
         _("Study code"),
         _("Site"),

@@ -26,11 +26,12 @@ from cohort.models import KetamineAdministration, Patient
 from cohort.services import administration_record
 from followup import serializers as followup_serializers
 from followup.models import AdverseEvent, CallAttempt, ConcomitantTreatment, FollowUpCall
+from safety import api as safety_api
 
 pytestmark = pytest.mark.django_db
 
 MARK = "Zéphyrine Brancourt 06 55 44 33 22"
-CLINICAL_APPS = ("cohort", "followup", "quality")
+CLINICAL_APPS = ("cohort", "followup", "quality", "safety")
 
 
 def _text_fields() -> set[str]:
@@ -56,7 +57,7 @@ def test_every_text_field_of_every_clinical_model_is_classed():
 
 def _serializers() -> list[type]:
     found = []
-    for module in (cohort_serializers, followup_serializers):
+    for module in (cohort_serializers, followup_serializers, safety_api):
         for _name, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, drf.ModelSerializer) and cls.__module__ == module.__name__:
                 found.append(cls)

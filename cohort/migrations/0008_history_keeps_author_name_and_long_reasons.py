@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cohort', '0006_enrolment_keys'),
+        ('cohort', '0007_worklist_indexes'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0005_plausible_dates'),
+        ('followup', '0007_worklist_indexes'),
     ]
 
     operations = [

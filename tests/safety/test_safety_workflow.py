@@ -423,3 +423,35 @@ def test_data_managers_see_an_alert_on_their_home_page_once_it_is_escalated(
     page = client.get(reverse("home")).content.decode()
     assert 'id="safety-alerts"' in page
     assert patient_a.study_code in page[page.index('id="safety-alerts"') :]
+
+
+def test_the_assessment_is_free_text_that_roles_without_identifiers_never_read(
+    client, patient_a, nurse_site_a, clinician_site_a, data_manager, statistician
+):
+    _record(patient_a, nurse_site_a, [{**DISSOCIATION}])
+    alert = SafetyAlert.objects.get()
+    alert_acknowledge(
+        alert=alert,
+        by=clinician_site_a,
+        relation="probable",
+        action_taken="interrupted",
+        assessment="Spoke with Zéphyrine Brancourt at 06 55 44 33 22.",
+    )
+    urls = [
+        reverse("safety:alert_detail", args=[alert.pk]),
+        "/api/v1/safety-alerts/",
+        reverse("safety:safety_page"),
+        reverse("safety:line_listing", args=["csv"]),
+    ]
+    for user in (data_manager, statistician):
+        client.force_login(user)
+        opened = 0
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code in (200, 403, 404), url
+            opened += response.status_code == 200
+            assert "Brancourt" not in response.content.decode(), (user.username, url)
+        assert opened >= 2, user.username
+    client.force_login(clinician_site_a)
+    for url in urls[:2]:
+        assert "Brancourt" in client.get(url).content.decode(), url
