@@ -204,9 +204,7 @@ def _copy_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
                 keep_default_na=False,
             )
     if connection.queries_logged:  # as Django logs its own queries (DEBUG, tests)
-        connection.queries_log.append(
-            {"sql": copy_sql, "time": f"{time.monotonic() - began:.3f}"}
-        )
+        connection.queries_log.append({"sql": copy_sql, "time": f"{time.monotonic() - began:.3f}"})
     for name, kind in kinds.items():
         values = frame[name]
         if kind == "num":

@@ -13,7 +13,7 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import connections
+from django.conf import settings
 
 REPLICA = "replica"
 
@@ -32,7 +32,7 @@ def analysis_reads() -> Iterator[None]:
 
 def analysis_database() -> str:
     """Return the alias the analysis reads from: the replica if configured, else default."""
-    return REPLICA if REPLICA in connections.settings else "default"
+    return str(settings.ANALYSIS_DATABASE)
 
 
 class AnalysisReplicaRouter:

@@ -150,6 +150,8 @@ if DATABASE_REPLICA_URL:
     )
     # Tests read the replica through the test database itself.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# The alias the analysis reads the study from.
+ANALYSIS_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
 DATABASE_ROUTERS = ["analytics.routers.AnalysisReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
