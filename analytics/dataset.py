@@ -33,7 +33,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from analytics.routers import analysis_reads
-
 from analytics.stats.mixed import locf as stats_locf
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient
@@ -192,17 +191,16 @@ def _copy_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     dtypes = {name: ("int64" if kind == "int" else object) for name, kind in kinds.items()}
     copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, NULL '{_NULL}')"
     began = time.monotonic()
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(copy_sql) as copy:
-            stream = io.BufferedReader(_CopyStream(iter(copy)), buffer_size=1 << 20)
-            frame = pd.read_csv(
-                stream,
-                names=columns,
-                header=None,
-                dtype=dtypes,
-                na_values={name: [_NULL] for name in columns},
-                keep_default_na=False,
-            )
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        stream = io.BufferedReader(_CopyStream(iter(copy)), buffer_size=1 << 20)
+        frame = pd.read_csv(
+            stream,
+            names=columns,
+            header=None,
+            dtype=dtypes,
+            na_values={name: [_NULL] for name in columns},
+            keep_default_na=False,
+        )
     if connection.queries_logged:  # as Django logs its own queries (DEBUG, tests)
         connection.queries_log.append({"sql": copy_sql, "time": f"{time.monotonic() - began:.3f}"})
     for name, kind in kinds.items():

@@ -108,9 +108,11 @@ def test_bulk_read_gives_the_frames_of_the_orm_read(monkeypatch):
     assert len(bulk.long) == 14 * Patient.objects.count()
     assert (~bulk.long["elapsed"]).any()
     # Reasons, JSON lists, nullable booleans and scores all came through.
-    assert bulk.long["nprs_mean"].notna().any() and bulk.long["nprs_mean"].isna().any()
+    assert bulk.long["nprs_mean"].notna().any()
+    assert bulk.long["nprs_mean"].isna().any()
     assert bulk.patients["comorbidities"].map(lambda value: isinstance(value, list)).all()
-    assert not bulk.adverse_events.empty and not bulk.treatments.empty
+    assert not bulk.adverse_events.empty
+    assert not bulk.treatments.empty
     with monkeypatch.context() as patch:
         _orm_read(patch)
         orm = dataset.load(as_of=as_of)
@@ -128,7 +130,8 @@ def test_bulk_read_keeps_text_nulls_and_empty_text_apart():
         FollowUpCall.objects.order_by("pk").values_list("patient_id", "nprs__missing_reason")
     )
     stored = [reason for _, reason in expected]
-    assert None in stored and "" in stored  # calls without a score row, and scores without reason
+    assert None in stored
+    assert "" in stored
     assert frame["nprs_reason"].isna().tolist() == [reason is None for reason in stored]
     read = [None if pd.isna(reason) else reason for reason in frame["nprs_reason"]]
     assert read == stored

@@ -131,4 +131,5 @@ def test_analysis_tasks_have_their_own_queue(settings):
     makefile = (ROOT / "Makefile").read_text()
     assert makefile.count("--queues celery,analysis") == 2
     compose = (ROOT / "docker-compose.yml").read_text()
-    assert '"--queues", "celery"' in compose and '"--queues", "analysis"' in compose
+    assert '"--queues", "celery"' in compose
+    assert '"--queues", "analysis"' in compose
