@@ -316,6 +316,11 @@ ANALYSIS_PARAMETERS: dict[str, object] = {
 # Exports (docs/operations.md): a download built less than this many seconds ago is sent again
 # instead of being rebuilt (0: every download is built for its request).
 EXPORT_SNAPSHOT_SECONDS = env_int("EXPORT_SNAPSHOT_SECONDS", 30)
+# The largest file `import_dataset` reads (each of the data and administrations files), in MB:
+# the import holds the whole file in memory to check every row before writing any.
+IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 100)
+if IMPORT_MAX_MB < 1:
+    raise ImproperlyConfigured("IMPORT_MAX_MB must be 1 or more")
 # The health check calls the worker stale when its last heartbeat is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180)
 
