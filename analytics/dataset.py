@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -161,25 +162,37 @@ def read_rows(queryset: QuerySet[Any], fields: Mapping[str, str] | list[str]) ->
 
 
 class _CopyStream(io.RawIOBase):
-    """A readable file over the blocks of a COPY TO STDOUT, for pandas to parse as it comes."""
+    """A readable file over the rows of a COPY TO STDOUT, for pandas to parse as they come.
+
+    PostgreSQL sends one message per row: they are joined a few thousand at a time.
+    """
+
+    _ROWS_PER_READ = 4096
 
     def __init__(self, blocks: Iterator[memoryview]) -> None:
         self._blocks = blocks
-        self._pending = b""
+        self._pending = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            block = next(self._blocks, None)
-            if block is None:
+        if not len(self._pending):
+            self._pending = memoryview(
+                b"".join(itertools.islice(self._blocks, self._ROWS_PER_READ))
+            )
+            if not len(self._pending):
                 return 0
-            self._pending = bytes(block)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
         return size
+
+
+def _parsed(values: pd.Series, parse: Any) -> pd.Series:
+    """Apply ``parse`` once per distinct text of ``values`` (most rows repeat a few texts)."""
+    distinct = {text: parse(text) for text in values.dropna().unique()}
+    return values.map(distinct, na_action="ignore")
 
 
 def _copy_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
@@ -208,10 +221,11 @@ def _copy_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
         if kind == "num":
             frame[name] = pd.to_numeric(values.where(values.notna(), np.nan)).astype(float)
         elif kind == "date":
-            frame[name] = values.map(dt.date.fromisoformat, na_action="ignore")
+            frame[name] = _parsed(values, dt.date.fromisoformat)
         elif kind == "bool":
             frame[name] = values.map({"t": True, "f": False}, na_action="ignore")
         elif kind == "json":
+            # One object per row, as the ORM gives: a row's dict may be changed on its own.
             frame[name] = values.map(json.loads, na_action="ignore")
         if kind in ("str", "date", "bool", "json"):
             frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
