@@ -55,12 +55,12 @@ run: install
 	@echo "  Stop with Ctrl-C."
 	@echo ""
 	@$(DEV) bash -c 'trap "kill 0" EXIT; \
-		$(BIN)/celery -A config worker --beat --pool solo --loglevel WARNING \
+		$(BIN)/celery -A config worker --beat --pool solo --queues celery,analysis --loglevel WARNING \
 			--schedule var/celerybeat-schedule & \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
 worker: install
-	$(DEV) $(BIN)/celery -A config worker --beat --pool solo --loglevel INFO --schedule var/celerybeat-schedule
+	$(DEV) $(BIN)/celery -A config worker --beat --pool solo --queues celery,analysis --loglevel INFO --schedule var/celerybeat-schedule
 
 lint: install
 	$(BIN)/ruff check .

@@ -143,6 +143,21 @@ DATABASES["default"]["OPTIONS"] = database_lock_options(
     DATABASES["default"].get("OPTIONS", {}),
 )
 
+# Read replica: DATABASE_REPLICA_URL (a PostgreSQL streaming replica of DATABASE_URL). The
+# analysis reads the study from it (analytics.routers); pages and every write stay on default.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL") or ""
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    # Tests read the replica through the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# The alias the analysis reads the study from.
+ANALYSIS_DATABASE = "replica" if DATABASE_REPLICA_URL else "default"
+DATABASE_ROUTERS = ["analytics.routers.AnalysisReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -275,7 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     "quality-rules": {
         "task": "quality.tasks.run_rules",
         "schedule": 60.0 * env_int("QUALITY_RULES_MINUTES", 60),
-        "options": {"queue": env_str("ANALYSIS_QUEUE") or "celery"},
+        "options": {"queue": env_str("ANALYSIS_QUEUE") or "analysis"},
     },
     # Safety alerts left unacknowledged for SAFETY_ACK_HOURS go to the data managers.
     "safety-escalation": {
@@ -285,8 +300,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Re-analysis: saves within the debounce delay share one run, which waits at most the maximum
-# delay; a run silent for the stale delay is failed; the queue the analysis tasks go to.
-ANALYSIS_QUEUE = env_str("ANALYSIS_QUEUE") or "celery"
+# delay; a run silent for the stale delay is failed; the queue the analysis tasks go to (its own,
+# so that the web-facing tasks on the default "celery" queue never wait behind a re-analysis).
+ANALYSIS_QUEUE = env_str("ANALYSIS_QUEUE") or "analysis"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "analytics.tasks.run_analysis": {"queue": ANALYSIS_QUEUE},
+    "analytics.tasks.nightly_reanalysis": {"queue": ANALYSIS_QUEUE},
+    "quality.tasks.run_rules": {"queue": ANALYSIS_QUEUE},
+    "quality.tasks.compute_monitoring": {"queue": ANALYSIS_QUEUE},
+}
 ANALYSIS_DEBOUNCE_SECONDS = env_int("ANALYSIS_DEBOUNCE_SECONDS", 10)
 ANALYSIS_MAX_WAIT_SECONDS = env_int("ANALYSIS_MAX_WAIT_SECONDS", 120)
 ANALYSIS_STALE_SECONDS = env_int("ANALYSIS_STALE_SECONDS", 900)
@@ -305,6 +328,11 @@ ANALYSIS_PARAMETERS: dict[str, object] = {
 # Exports (docs/operations.md): a download built less than this many seconds ago is sent again
 # instead of being rebuilt (0: every download is built for its request).
 EXPORT_SNAPSHOT_SECONDS = env_int("EXPORT_SNAPSHOT_SECONDS", 30)
+# The largest file `import_dataset` reads (each of the data and administrations files), in MB:
+# the import holds the whole file in memory to check every row before writing any.
+IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 100)
+if IMPORT_MAX_MB < 1:
+    raise ImproperlyConfigured("IMPORT_MAX_MB must be 1 or more")
 # The health check calls the worker stale when its last heartbeat is older than this.
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 180)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -117,6 +118,13 @@ def read_table(path: Path, sheet: str = "data") -> pd.DataFrame | None:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx", ".parquet"):
         raise ValueError(f"cannot import {path.name}: expected .csv, .xlsx or .parquet")
+    limit_mb = settings.IMPORT_MAX_MB
+    size = path.stat().st_size
+    if size > limit_mb * 1024 * 1024:
+        raise ValueError(
+            f"cannot import {path.name}: the file is {size / 1024 / 1024:.1f} MB, more than "
+            f"the limit of {limit_mb} MB (IMPORT_MAX_MB); split it by site or raise the limit"
+        )
     try:
         if suffix == ".csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -5,6 +7,7 @@ from analytics import dataset
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
 from cohort.models import Patient
+from followup.models import FollowUpCall
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +80,60 @@ def test_locf_never_imputes_baseline(loaded):
     missing_baseline = frame[(frame.timepoint == "BL") & frame.nprs_mean.isna()].patient
     assert frame[frame.patient.isin(missing_baseline)].nprs_mean.isna().all()
     assert counts.loc["BL"].eq(0).all()
+
+
+def _orm_read(monkeypatch):
+    """Make ``dataset.read_rows`` take the ORM path whatever the database."""
+
+    def orm_rows(queryset, fields):
+        names = dict(fields)
+        rows = queryset.values_list(*names)
+        return pd.DataFrame.from_records(list(rows), columns=list(names.values()))
+
+    monkeypatch.setattr(dataset, "read_rows", orm_rows)
+
+
+def _assert_same_study(left, right):
+    for name in ("long", "patients", "treatments", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(left, name), getattr(right, name), check_exact=True)
+    assert left.fingerprint() == right.fingerprint()
+
+
+def test_bulk_read_gives_the_frames_of_the_orm_read(monkeypatch):
+    """The database's own read (COPY on PostgreSQL) gives exactly the ORM's frames."""
+    # An ongoing study: some calls still due, some patients withdrawn or lost.
+    as_of = dt.date(2017, 6, 1)
+    demo_load(generate(40, seed=5, as_of=as_of))
+    bulk = dataset.load(as_of=as_of)
+    assert len(bulk.long) == 14 * Patient.objects.count()
+    assert (~bulk.long["elapsed"]).any()
+    # Reasons, JSON lists, nullable booleans and scores all came through.
+    assert bulk.long["nprs_mean"].notna().any()
+    assert bulk.long["nprs_mean"].isna().any()
+    assert bulk.patients["comorbidities"].map(lambda value: isinstance(value, list)).all()
+    assert not bulk.adverse_events.empty
+    assert not bulk.treatments.empty
+    with monkeypatch.context() as patch:
+        _orm_read(patch)
+        orm = dataset.load(as_of=as_of)
+    _assert_same_study(bulk, orm)
+
+
+def test_bulk_read_keeps_text_nulls_and_empty_text_apart():
+    """A null text is None and an empty text is '' (CSV alone would confuse them)."""
+    demo_load(generate(6, seed=2))
+    frame = dataset.read_rows(
+        FollowUpCall.objects.order_by("pk"),
+        {"patient_id": "patient", "nprs__missing_reason": "nprs_reason", "call_date": "call_date"},
+    )
+    expected = list(
+        FollowUpCall.objects.order_by("pk").values_list("patient_id", "nprs__missing_reason")
+    )
+    stored = [reason for _, reason in expected]
+    assert None in stored
+    assert "" in stored
+    assert frame["nprs_reason"].isna().tolist() == [reason is None for reason in stored]
+    read = [None if pd.isna(reason) else reason for reason in frame["nprs_reason"]]
+    assert read == stored
+    assert frame["patient"].tolist() == [patient for patient, _ in expected]
+    assert {type(value) for value in frame["call_date"]} <= {dt.date, type(None)}

@@ -81,3 +81,19 @@ def test_wrong_columns_are_each_reported_and_nothing_is_written(tmp_path, capsys
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         _import(tmp_path / "nowhere.csv")
+
+
+def test_a_file_above_the_size_limit_is_refused_before_it_is_read(tmp_path, settings):
+    settings.IMPORT_MAX_MB = 1
+    path = tmp_path / "big.csv"
+    # Not even CSV: the limit is checked before any reading.
+    path.write_bytes(b"\x00" * (1024 * 1024 + 1))
+    with pytest.raises(
+        CommandError,
+        match=r"cannot import big\.csv: the file is 1\.0 MB, more than the limit of 1 MB "
+        r"\(IMPORT_MAX_MB\)",
+    ):
+        _import(path)
+    path.write_bytes(b"\x00" * (1024 * 1024))  # at the limit: read, then refused for its rows
+    with pytest.raises(CommandError, match=r"problem\(s\); nothing was imported"):
+        _import(path)

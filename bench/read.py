@@ -1,0 +1,88 @@
+"""Time the analysis's database read: PostgreSQL COPY against the ORM's values_list.
+
+Run: .venv/bin/python bench/read.py --database-url postgres://.../name [--repeat 3]
+
+The database must hold a cohort already (bench/analysis.py loads one per size). Each way of
+reading runs in its own process, so that the peak resident memory printed is its own; the
+median time of ``--repeat`` reads is printed with the memory of the process after them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def child(url: str, way: str, repeat: int) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import pandas as pd
+
+    from analytics import dataset
+
+    if way == "orm":
+
+        def orm_rows(queryset, fields):  # type: ignore[no-untyped-def]
+            names = dict(fields)
+            rows = queryset.values_list(*names)
+            return pd.DataFrame.from_records(list(rows), columns=list(names.values()))
+
+        dataset.read_rows = orm_rows  # type: ignore[assignment]
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        data = dataset.load()
+        times.append(time.perf_counter() - began)
+    print(
+        json.dumps(
+            {
+                "way": way,
+                "rows": len(data.long),
+                "patients": len(data.patients),
+                "median_s": statistics.median(times),
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "long_mb": data.long.memory_usage(deep=True).sum() / 1024 / 1024,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", choices=["copy", "orm"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.database_url, args.child, args.repeat)
+        return
+    print(
+        f"{'read':>5} {'patients':>9} {'rows':>10} {'median s':>9} {'peak MB':>8} {'frame MB':>9}"
+    )
+    for way in ("copy", "orm"):
+        command = [sys.executable, __file__, "--child", way, "--database-url", args.database_url]
+        command += ["--repeat", str(args.repeat)]
+        out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{row['way']:>5} {row['patients']:>9,} {row['rows']:>10,} {row['median_s']:>9.2f} "
+            f"{row['peak_mb']:>8.0f} {row['long_mb']:>9.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
