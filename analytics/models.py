@@ -143,7 +143,8 @@ class TrajectoryMembership(models.Model):
     """One patient's trajectory group in one successful run, written with the run's report.
 
     The report holds the same table (one column per field, every analysed patient): these rows
-    let a page read one patient's group, or one group's patients, without loading it.
+    let a page read one patient's group, or one group's patients, without loading it. Only the
+    newest successful run's rows are kept (pages read no other; each report keeps its table).
     """
 
     run = models.ForeignKey(

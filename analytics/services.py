@@ -289,7 +289,9 @@ def report_summary(result: dict[str, Any]) -> dict[str, Any]:
 def memberships_store(run: AnalysisRun, result: dict[str, Any], batch: int = 5000) -> int:
     """Write the report's trajectory memberships as rows of the run; return how many.
 
-    Patients without a group (not analysed by the trajectory model) get no row.
+    Patients without a group (not analysed by the trajectory model) get no row. Pages read the
+    newest successful run's rows only, and every report keeps its own table: the rows of earlier
+    runs are removed, so that the table holds one run's patients, not one per run.
     """
     table = result.get("results", {}).get("trajectories", {}).get("membership") or {}
     rows = [
@@ -300,7 +302,7 @@ def memberships_store(run: AnalysisRun, result: dict[str, Any], batch: int = 500
         )
         if group
     ]  # fmt: skip
-    TrajectoryMembership.objects.filter(run=run).delete()
+    TrajectoryMembership.objects.all().delete()
     TrajectoryMembership.objects.bulk_create(rows, batch_size=batch)
     return len(rows)
 

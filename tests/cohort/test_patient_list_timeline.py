@@ -153,6 +153,16 @@ def test_the_run_stores_each_patients_membership_as_a_row_equal_to_the_report(de
     assert trajectory_memberships(some) == {pk: expected[pk] for pk in some}
 
 
+def test_a_new_run_replaces_the_membership_rows_of_the_earlier_one(demo):
+    first = _analysed(demo)
+    again = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False, force=True)
+    second = services.run_execute(run_id=again.pk).run
+    assert second.status == "succeeded"
+    assert set(TrajectoryMembership.objects.values_list("run_id", flat=True)) == {second.pk}
+    assert TrajectoryMembership.objects.count() == len(_report_table(second))
+    assert first.report["results"]["trajectories"]["membership"]  # the report keeps its table
+
+
 def test_the_timeline_reads_one_membership_row_not_the_report(client, statistician, demo):
     run = _analysed(demo)
     pk, membership = sorted(_report_table(run).items())[7]
