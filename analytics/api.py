@@ -144,7 +144,7 @@ class AnalysisRunViewSet(
     def get_queryset(self) -> QuerySet[AnalysisRun]:
         return (
             AnalysisRun.objects.select_related("requested_by")
-            .defer("report")
+            .defer("report", "summary")
             .order_by("-requested_at", "-pk")
         )
 

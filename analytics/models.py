@@ -74,6 +74,10 @@ class AnalysisRun(models.Model):
     versions = models.JSONField(_("library versions"), default=dict, blank=True)
     timings = models.JSONField(_("seconds per step"), default=dict, blank=True)
     report = models.JSONField(_("report"), null=True, blank=True)
+    # The report without the per-patient trajectory memberships (stored as TrajectoryMembership
+    # rows): what the dashboard reads, so that a page view does not load one entry per patient.
+    # Null for runs stored before it existed; readers then fall back on the report.
+    summary = models.JSONField(_("report summary"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     error_detail = models.TextField(_("error detail"), blank=True)
 
@@ -133,6 +137,37 @@ class AnalysisRun(models.Model):
         if self.status == self.Status.UNCHANGED:
             return self.same_as
         return None
+
+
+class TrajectoryMembership(models.Model):
+    """One patient's trajectory group in one successful run, written with the run's report.
+
+    The report holds the same table (one column per field, every analysed patient): these rows
+    let a page read one patient's group, or one group's patients, without loading it. Only the
+    newest successful run's rows are kept (pages read no other; each report keeps its table).
+    """
+
+    run = models.ForeignKey(
+        AnalysisRun, verbose_name=_("analysis run"), on_delete=models.CASCADE, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "cohort.Patient", verbose_name=_("patient"), on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.CharField(_("trajectory group"), max_length=60)
+    posterior = models.FloatField(_("posterior probability"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("trajectory membership")
+        verbose_name_plural = _("trajectory memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "patient"], name="trajectory_membership_one_per_run"
+            )
+        ]
+        indexes = [models.Index(fields=["run", "group"], name="trajectory_membership_group")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id}: {self.group} (run {self.run_id})"
 
 
 class ExportLog(models.Model):

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from analytics import dataset, report
-from analytics.models import AnalysisRun
+from analytics.models import AnalysisRun, TrajectoryMembership
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def latest_good_run() -> AnalysisRun | None:
     return (
         AnalysisRun.objects.filter(status=Status.SUCCEEDED)
         .order_by("-finished_at", "-pk")
-        .defer("report")
+        .defer("report", "summary")
         .first()
     )
 
@@ -252,17 +252,59 @@ def _execute(run: AnalysisRun) -> None:
 
     result = report.build_report(data, params, progress=progress, fingerprint=run.fingerprint)
     run.report = result
+    run.summary = report_summary(result)
     run.timings = result["run"]["timings_s"]
     run.status = Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.step = ""
-    run.save(update_fields=["report", "timings", "status", "finished_at", "step"])
+    # The memberships and the status together: no page sees a succeeded run without its rows.
+    with transaction.atomic():
+        memberships_store(run, result)
+        run.save(update_fields=["report", "summary", "timings", "status", "finished_at", "step"])
     # Data-quality hooks: check the rules and compute the central monitoring on the data just
     # analysed, as of the same data cut (see quality.tasks).
     from quality.tasks import monitoring_after_analysis, rules_after_analysis
 
     transaction.on_commit(rules_after_analysis)
     transaction.on_commit(lambda: monitoring_after_analysis(run.pk, data.as_of.isoformat()))
+
+
+MEMBERSHIP_PATH = ("results", "trajectories", "membership")
+
+
+def report_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the report without its per-patient membership table (what the dashboard reads).
+
+    Only the dictionaries on the way to the table are copied; every other block is shared.
+    """
+    summary = dict(result)
+    results = summary.get("results")
+    if isinstance(results, dict) and isinstance(results.get("trajectories"), dict):
+        trajectories = dict(results["trajectories"])
+        trajectories.pop("membership", None)
+        summary["results"] = {**results, "trajectories": trajectories}
+    return summary
+
+
+def memberships_store(run: AnalysisRun, result: dict[str, Any], batch: int = 5000) -> int:
+    """Write the report's trajectory memberships as rows of the run; return how many.
+
+    Patients without a group (not analysed by the trajectory model) get no row. Pages read the
+    newest successful run's rows only, and every report keeps its own table: the rows of earlier
+    runs are removed, so that the table holds one run's patients, not one per run.
+    """
+    table = result.get("results", {}).get("trajectories", {}).get("membership") or {}
+    rows = [
+        TrajectoryMembership(run=run, patient_id=int(patient), group=group, posterior=posterior)
+        for patient, group, posterior in zip(
+            table.get("patient", []), table.get("group", []), table.get("posterior", []),
+            strict=True,
+        )
+        if group
+    ]  # fmt: skip
+    TrajectoryMembership.objects.all().delete()
+    TrajectoryMembership.objects.bulk_create(rows, batch_size=batch)
+    return len(rows)
 
 
 def _send_next() -> None:

@@ -52,7 +52,7 @@ def _active_run() -> AnalysisRun | None:
         AnalysisRun.objects.filter(
             status__in=[AnalysisRun.Status.RUNNING, AnalysisRun.Status.QUEUED]
         )
-        .defer("report")
+        .defer("report", "summary")
         .order_by("status", "-pk")  # "queued" < "running": show the running one first below
         .last()
     )
@@ -61,6 +61,25 @@ def _active_run() -> AnalysisRun | None:
 def _latest_with_report() -> AnalysisRun | None:
     latest = services.latest_good_run()
     return AnalysisRun.objects.get(pk=latest.pk) if latest else None
+
+
+def _latest_summary() -> tuple[AnalysisRun | None, dict[str, Any] | None]:
+    """Return the newest successful run and what the dashboard draws of its report.
+
+    The report's summary (the report less the per-patient memberships) is read, not the report:
+    a run stored before summaries existed falls back on its report.
+    """
+    run = (
+        AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-pk")
+        .defer("report")
+        .first()
+    )
+    if run is None:
+        return None, None
+    if run.summary is not None:
+        return run, run.summary
+    return run, AnalysisRun.objects.values_list("report", flat=True).get(pk=run.pk)
 
 
 def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
@@ -177,18 +196,18 @@ def _dashboard_context(report: dict[str, Any]) -> dict[str, Any]:
 @role_required(*READERS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show the newest successful analysis, beside the paper, with the state of the next one."""
-    run = _latest_with_report()
+    run, summary = _latest_summary()
     shown = str(run.pk) if run else ""
     active = _active_run()
     context: dict[str, Any] = {
         "run": run,
         **_status_context(request, shown, follow=active is not None),
         "last_failed": AnalysisRun.objects.filter(status=AnalysisRun.Status.FAILED)
-        .defer("report")
+        .defer("report", "summary")
         .first(),
     }
-    if run is not None and run.report:
-        context.update(_dashboard_context(run.report))
+    if summary:
+        context.update(_dashboard_context(summary))
     return render(request, "analytics/dashboard.html", context)
 
 
@@ -256,7 +275,9 @@ def rerun(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 def run_list(request: HttpRequest) -> HttpResponse:
     """List the runs: status, trigger, times, duration, patients, errors."""
-    runs = AnalysisRun.objects.defer("report").select_related("requested_by", "same_as")[:100]
+    runs = AnalysisRun.objects.defer("report", "summary").select_related("requested_by", "same_as")[
+        :100
+    ]
     return render(request, "analytics/run_list.html", {"runs": runs})
 
 
@@ -264,7 +285,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one run: parameters, versions, timings and, if it failed, the whole error."""
-    run = get_object_or_404(AnalysisRun.objects.defer("report"), pk=pk)
+    run = get_object_or_404(AnalysisRun.objects.defer("report", "summary"), pk=pk)
     return render(request, "analytics/run_detail.html", {"run": run})
 
 

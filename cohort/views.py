@@ -333,7 +333,6 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     sites = sites_for_user(request.user)
     filters = PatientFilterForm(request.GET or None, sites=sites)
     patients = patients_for_user(request.user)
-    memberships = timeline.trajectory_memberships()
     if filters.is_valid():
         data = filters.cleaned_data
         if data["q"]:
@@ -347,12 +346,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         if data["lock"]:
             patients = patients_in_lock_state(patients, data["lock"])
         if data["group"]:
-            chosen = [pk for pk, m in memberships.items() if m.group == data["group"]]
-            patients = patients.filter(pk__in=chosen)
+            patients = timeline.in_trajectory_group(patients, data["group"])
     if request.user.sees_identifiers:
         patients = patients.select_related("contact")
     rows = timeline.patient_rows(patients.order_by("site__code", "study_code"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    memberships = timeline.trajectory_memberships(p.pk for p in page.object_list)
     for patient in page.object_list:
         patient.membership = memberships.get(patient.pk)
     query = request.GET.copy()
@@ -361,7 +360,6 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "query": query.urlencode(),
-        "groups": sorted({m.group for m in memberships.values()}),
         "can_enrol": request.user.has_role(Role.NURSE) or request.user.has_role(Role.DATA_MANAGER),
     }
     return render(request, "cohort/patient_list.html", context)
@@ -375,7 +373,7 @@ def patient_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "patient": patient,
         "series": timeline.timeline(patient),
-        "membership": timeline.trajectory_memberships().get(patient.pk),
+        "membership": timeline.membership_of(patient.pk),
         "cumulative_mg": patient.cumulative_dose_mg(),
         "can_edit": any(request.user.has_role(role) for role in DATA_ENTRY_ROLES),
     }

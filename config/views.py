@@ -114,7 +114,7 @@ def _analysis_state() -> str:
     """Describe the newest analysis and any run waiting longer than the maximum wait."""
     from analytics.models import AnalysisRun
 
-    runs = AnalysisRun.objects.defer("report")
+    runs = AnalysisRun.objects.defer("report", "summary")
     waiting = runs.filter(status=AnalysisRun.Status.QUEUED).first()
     limit = settings.ANALYSIS_MAX_WAIT_SECONDS + settings.ANALYSIS_REDISPATCH_SECONDS
     if waiting and (timezone.now() - waiting.requested_at).total_seconds() > limit:

@@ -35,7 +35,8 @@ def compute_monitoring(as_of: str, run_id: int | None = None) -> int:
     from analytics.models import AnalysisRun
     from quality import services
 
-    run = AnalysisRun.objects.filter(pk=run_id).first() if run_id else None
+    runs = AnalysisRun.objects.defer("report", "summary")
+    run = runs.filter(pk=run_id).first() if run_id else None
     return services.monitoring_compute(as_of=dt.date.fromisoformat(as_of), run=run).pk
 
 

@@ -12,6 +12,13 @@ def backfill_reported_effects(apps, schema_editor):
     AdverseEvent.objects.filter(serious=True).update(criterion_other_important=True)
 
 
+def check_deferred_constraints_now(apps, schema_editor):
+    """Run PostgreSQL's deferred checks of the rows just updated: an ALTER TABLE on a table
+    with pending trigger events is refused ("cannot ALTER TABLE ... pending trigger events")."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -140,6 +147,7 @@ class Migration(migrations.Migration):
             field=models.DateField(blank=True, null=True, verbose_name='onset date'),
         ),
         migrations.RunPython(backfill_reported_effects, migrations.RunPython.noop),
+        migrations.RunPython(check_deferred_constraints_now, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='adverseevent',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(models.Q(('start_date__gte', datetime.date(2000, 1, 1)), ('start_date__lt', datetime.date(2100, 1, 1))), ('start_date__isnull', True), _connector='OR'), models.Q(models.Q(('resolution_date__gte', datetime.date(2000, 1, 1)), ('resolution_date__lt', datetime.date(2100, 1, 1))), ('resolution_date__isnull', True), _connector='OR')), name='ae_dates_plausible', violation_error_message='An adverse effect must be dated 2000 to 2099.'),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import Role
@@ -263,3 +266,26 @@ def test_an_interim_dashboard_shows_the_data_cut_and_who_has_reached_month_12(
     }
     assert rows["M12"]["not_yet_observed"] > 0
     assert rows["M12"]["reached"] == cut["M12"]
+
+
+def test_the_dashboard_reads_the_report_summary_not_the_report(client, statistician, finished_run):
+    without_memberships = copy.deepcopy(finished_run.report)
+    del without_memberships["results"]["trajectories"]["membership"]
+    assert finished_run.summary == without_memberships
+    client.force_login(statistician)
+    url = reverse("analysis:dashboard")
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert "Replication: the paper beside this run" in response.content.decode()
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert any('"summary"' in sql for sql in reads)
+    assert not any('"report"' in sql for sql in reads)
+
+
+def test_a_run_stored_before_summaries_is_shown_from_its_report(client, statistician, finished_run):
+    AnalysisRun.objects.filter(pk=finished_run.pk).update(summary=None)
+    client.force_login(statistician)
+    response = client.get(reverse("analysis:dashboard"))
+    assert "Replication: the paper beside this run" in response.content.decode()
+    assert response.context["cohort"] == finished_run.report["cohort"]

@@ -12,10 +12,11 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from analytics import services
+from analytics.models import AnalysisRun, TrajectoryMembership
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
 from cohort.models import Patient, Site
-from cohort.timeline import trajectory_memberships
+from cohort.timeline import Membership, trajectory_memberships
 from tests.factories import enrol, make_user
 
 
@@ -125,3 +126,70 @@ def test_timeline_shows_the_trajectory_group_with_its_posterior(client, clinicia
     page = client.get(reverse("cohort:patient_timeline", args=[pk])).content.decode()
     assert membership.group.replace("_", "") in page
     assert f"analysis run {run.pk}" in page
+
+
+def _analysed(demo) -> AnalysisRun:
+    run = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False)
+    return services.run_execute(run_id=run.pk).run
+
+
+def _report_table(run: AnalysisRun) -> dict[int, Membership]:
+    table = run.report["results"]["trajectories"]["membership"]
+    return {
+        int(p): Membership(g, post, run.pk)
+        for p, g, post in zip(table["patient"], table["group"], table["posterior"], strict=True)
+        if g
+    }
+
+
+def test_the_run_stores_each_patients_membership_as_a_row_equal_to_the_report(demo):
+    run = _analysed(demo)
+    expected = _report_table(run)
+    assert len(expected) >= 50
+    rows = TrajectoryMembership.objects.filter(run=run)
+    assert {m.patient_id: Membership(m.group, m.posterior, run.pk) for m in rows} == expected
+    assert trajectory_memberships() == expected
+    some = sorted(expected)[:3]
+    assert trajectory_memberships(some) == {pk: expected[pk] for pk in some}
+
+
+def test_a_new_run_replaces_the_membership_rows_of_the_earlier_one(demo):
+    first = _analysed(demo)
+    again = services.reanalysis_schedule(trigger="manual", delay=0, dispatch=False, force=True)
+    second = services.run_execute(run_id=again.pk).run
+    assert second.status == "succeeded"
+    assert set(TrajectoryMembership.objects.values_list("run_id", flat=True)) == {second.pk}
+    assert TrajectoryMembership.objects.count() == len(_report_table(second))
+    assert first.report["results"]["trajectories"]["membership"]  # the report keeps its table
+
+
+def test_the_timeline_reads_one_membership_row_not_the_report(client, statistician, demo):
+    run = _analysed(demo)
+    pk, membership = sorted(_report_table(run).items())[7]
+    client.force_login(statistician)
+    url = reverse("cohort:patient_timeline", args=[pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.context["membership"] == membership
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not any('"report"' in sql for sql in reads)
+    response = client.get(reverse("cohort:patient_list"), {"group": membership.group})
+    shown = {p.pk: p.membership for p in response.context["page"].object_list}
+    assert shown
+    assert all(m is not None and m.group == membership.group for m in shown.values())
+
+
+def test_a_run_stored_before_the_membership_rows_still_shows_its_groups(client, statistician, demo):
+    run = _analysed(demo)
+    expected = _report_table(run)
+    AnalysisRun.objects.filter(pk=run.pk).update(summary=None)
+    TrajectoryMembership.objects.all().delete()
+    assert trajectory_memberships() == expected
+    pk, membership = sorted(expected.items())[0]
+    client.force_login(statistician)
+    response = client.get(reverse("cohort:patient_timeline", args=[pk]))
+    assert response.context["membership"] == membership
+    response = client.get(reverse("cohort:patient_list"), {"group": membership.group})
+    in_group = {p for p, m in expected.items() if m.group == membership.group}
+    assert response.context["page"].paginator.count == len(in_group)
