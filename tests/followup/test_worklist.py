@@ -75,11 +75,12 @@ def test_worklist_page_runs_the_same_queries_whatever_the_cohort_size(
             patient=call.patient, call_from=dt.time(9), call_to=dt.time(12), days=[1], by=None
         )
     client.force_login(nurse_site_a)
-    # User, roles, the second-factor check (once per sign-in), the sites of the filter, 1 count
+    # User, roles, the second-factor check (once per sign-in: one query per device kind, the
+    # authenticator and the recovery codes), the sites of the filter, 1 count
     # aggregate and 4 section queries (preferred times and failed attempts included), then the
     # session renewed for the idle timeout (savepoint, update, release); the session is read
     # from the cache.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(reverse("followup:worklist"))
     page = response.content.decode()
     assert page.count("<td>Week 1</td>") == patients
