@@ -37,6 +37,12 @@ def test_data_manager_sets_up_then_verifies_the_second_factor(live_server, new_p
     page.wait_for_timeout(1100)  # the device waits a second after a wrong code
     page.fill("#id_code", code_of(device))
     page.press("#id_code", "Enter")
+    # The recovery codes are shown once, right after the set-up.
+    codes = page.locator("#recovery-codes li")
+    codes.first.wait_for()
+    assert codes.count() == 10
+    shot(page, "12b-recovery-codes")
+    page.click("text=I have kept them")
     page.wait_for_url(f"{live_server.url}/")
     assert "Welcome" in page.inner_text("h1")
 
