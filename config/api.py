@@ -19,6 +19,7 @@ from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from accounts.roles import Role
@@ -50,6 +51,9 @@ class StudyRolePermission(permissions.BasePermission):
 
 # Ids are 64-bit integers: a larger number in a filter is refused, not sent to the database.
 MAX_ID = 2**63 - 1
+# Rows per API page: API_PAGE_SIZE (settings) by default, at most MAX_PAGE_SIZE on request.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -64,11 +68,15 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class Pagination(PageNumberPagination):
-    """Pages of 50 rows by default; ``?page_size=`` asks for up to 1,000."""
+    """Pages of ``REST_FRAMEWORK["PAGE_SIZE"]`` rows (``API_PAGE_SIZE``, 50 by default);
+    ``?page_size=`` asks for up to 1,000."""
 
-    page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 1000
+    max_page_size = MAX_PAGE_SIZE
+
+    def __init__(self) -> None:
+        # Read when the view builds its paginator, so that the setting in force is the one used.
+        self.page_size = api_settings.PAGE_SIZE or DEFAULT_PAGE_SIZE
 
 
 class StaleVersion(exceptions.APIException):

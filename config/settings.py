@@ -373,6 +373,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "safety@followup.invalid"
 
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+if not 1 <= API_PAGE_SIZE <= 1000:
+    raise ImproperlyConfigured(f"API_PAGE_SIZE={API_PAGE_SIZE} must be from 1 to 1000")
 # REST API (docs/api.md): token or session authentication (token first, so that a request
 # without valid credentials is a 401), every endpoint checks the role and scopes its rows to the
 # user's sites; pages of API_PAGE_SIZE rows, ?page_size= up to 1,000.
@@ -383,7 +386,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
-    "PAGE_SIZE": env_int("API_PAGE_SIZE", 50),
+    "PAGE_SIZE": API_PAGE_SIZE,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.StudyAutoSchema",
     "EXCEPTION_HANDLER": "config.api.handle_exception",

@@ -266,13 +266,15 @@ def test_each_persona_gets_what_the_table_says_on_each_sites_objects(request, wo
                 response = client.get(url)
             else:
                 response = client.post(url, {})
-                if persona != "anonymous" and line.name != "set_language":
-                    assert client.get(url).status_code == 405, f"{url} answers GET"
+                checked = persona != "anonymous" and line.name != "set_language"
+                if checked and client.get(url).status_code != 405:
+                    wrong.append(f"{url} answers GET")
             outcome, expected = _outcome(response), line.expected(persona, site)
             if outcome != expected:
                 wrong.append(f"{line.name} on site {site}: {outcome}, expected {expected}")
-            if line.method == "POST" and outcome in REFUSED:
-                assert _table_sizes() == before, f"{persona} wrote through {url}"
+            refused = line.method == "POST" and outcome in REFUSED
+            if refused and _table_sizes() != before:
+                wrong.append(f"{persona} wrote through {url}")
     assert wrong == []
 
 

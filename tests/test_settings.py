@@ -158,3 +158,17 @@ def test_the_web_process_settings_load_and_follow_the_environment():
     assert printed["threads"] == "2"
     assert printed["worker_class"] == "gthread"
     assert printed["accesslog"] == "None"
+
+
+def test_api_page_size_reaches_the_paginator():
+    code = "from config.api import Pagination; print(Pagination().page_size)"
+    result = _manage("shell", "-c", code, env={"DEBUG": "1", "API_PAGE_SIZE": "7"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "7"
+
+
+@pytest.mark.parametrize("size", ["0", "1001"])
+def test_api_page_size_out_of_bounds_is_refused(size):
+    result = _manage("check", env={"DEBUG": "1", "API_PAGE_SIZE": size})
+    assert result.returncode != 0
+    assert f"API_PAGE_SIZE={size} must be from 1 to 1000" in result.stderr

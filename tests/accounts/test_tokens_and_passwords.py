@@ -70,8 +70,18 @@ def test_the_demo_password_is_refused_outside_debug(nurse_site_a, settings):
     with pytest.raises(ValidationError, match="demonstration"):
         validate_password(DEMO_PASSWORD, nurse_site_a)
     settings.DEBUG = True
-    validate_password(DEMO_PASSWORD, nurse_site_a)  # the demo runs with DEBUG
+    assert _refusals(DEMO_PASSWORD, nurse_site_a) == []  # the demo runs with DEBUG
+
+
+def _refusals(password, user):
+    """The messages of every validator that refuses the password (empty when it passes)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        return error.messages
+    return []
 
 
 def test_a_good_password_passes(nurse_site_a):
-    validate_password("correct-horse-battery-staple-7", nurse_site_a)
+    assert _refusals("correct-horse-battery-staple-7", nurse_site_a) == []
+    assert _refusals("aaaaaaaaaaaa", nurse_site_a) != []  # the validators are in force

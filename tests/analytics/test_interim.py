@@ -190,8 +190,7 @@ def test_every_block_states_the_data_cut_and_who_reached_each_timepoint(interim)
     for name, block in result["results"].items():
         cut = block["data_cut"]
         assert cut["as_of"] == "2026-06-30", name
-        if name != "trajectories":  # IV patients only (none here)
-            assert _by_timepoint(cut["reached"]) == REACHED, name
+        assert _by_timepoint(cut["reached"]) == REACHED, name
     assert _by_timepoint(result["cohort"]["data_cut"]["reached"]) == REACHED
 
 

@@ -139,9 +139,22 @@ def test_same_seed_gives_identical_results_and_another_seed_differs():
     assert json.dumps(paper[0]) == json.dumps(paper[1])
 
 
+def _non_finite(value, path=""):
+    """The paths of the floats in a nested output that are not finite (NaN or infinite)."""
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _non_finite(item, f"{path}/{key}")]
+    if isinstance(value, list | tuple):
+        return [p for n, item in enumerate(value) for p in _non_finite(item, f"{path}/{n}")]
+    if isinstance(value, float) and not np.isfinite(value):
+        return [path]
+    return []
+
+
 def test_outputs_are_strict_json():
-    json.dumps(recovered(), allow_nan=False)
-    json.dumps(paper_specification(demo_frame(), n_boot=50, seed=0), allow_nan=False)
+    for output in (recovered(), paper_specification(demo_frame(), n_boot=50, seed=0)):
+        assert _non_finite(output) == []
+        text = json.dumps(output, allow_nan=False)
+        assert json.loads(text) == json.loads(json.dumps(output))
 
 
 # --------------------------------------------------------------------------------------------

@@ -195,17 +195,29 @@ def test_every_format_of_every_layout_has_the_reason_columns(
 ):
     path = tmp_path / f"{layout}.{fmt}"
     export_write(layout=layout, fmt=fmt, path=path, by=None, source="command", items=items)
-    frame, labels = read_back(path, fmt)
+    frame, _ = read_back(path, fmt)
     reasons = [
         v.name for v in var.variables_of(layout, items=items) if v.name.count("missing_reason")
     ]
     assert len(reasons) >= 6
     assert set(reasons) <= set(frame.columns)
-    if fmt in ("dta", "sav"):
-        # Codes are 1..k in vocabulary order: refused is 2.
-        assert labels["values"]["hads_d_missing_reason" if layout == "long" else reasons[0]][2] == (
-            "Patient refused"
-        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["dta", "sav"])
+@pytest.mark.parametrize(
+    ("layout", "items"), [("long", True), ("wide", False), ("baseline", False)]
+)
+def test_stata_and_spss_label_the_reason_codes(recorded, tmp_path, fmt, layout, items):
+    path = tmp_path / f"{layout}.{fmt}"
+    export_write(layout=layout, fmt=fmt, path=path, by=None, source="command", items=items)
+    _, labels = read_back(path, fmt)
+    reasons = [
+        v.name for v in var.variables_of(layout, items=items) if v.name.count("missing_reason")
+    ]
+    column = "hads_d_missing_reason" if layout == "long" else reasons[0]
+    # Codes are 1..k in vocabulary order: refused is 2.
+    assert labels["values"][column][2] == "Patient refused"
 
 
 @pytest.mark.django_db

@@ -178,3 +178,15 @@ def test_leaving_the_follow_up_closes_the_open_calls(api, patient_a):
     assert response.status_code == 200
     assert response.json()["status"] == "withdrawn"
     assert not patient_a.calls.filter(status="due").exists()
+
+
+def test_the_page_size_setting_sets_the_default_page(api, site_a, nurse_site_a, settings):
+    for _ in range(4):
+        enrol(site_a, by=nurse_site_a)
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 3}
+    client = api("statistician")
+    first = client.get("/api/v1/patients/").json()
+    assert (first["count"], len(first["results"])) == (4, 3)
+    assert len(client.get(first["next"]).json()["results"]) == 1
+    # ?page_size= still asks for another size.
+    assert len(client.get("/api/v1/patients/", {"page_size": 2}).json()["results"]) == 2

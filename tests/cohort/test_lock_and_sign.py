@@ -12,7 +12,8 @@ from cohort.demo_loader import demo_purge
 from cohort.models import KetamineAdministration, Patient, PatientLock, Signature
 from followup import services as followup_services
 from followup.models import FollowUpCall
-from quality.services import queries_answer_on_correction
+from quality.models import Query, QueryMessage
+from quality.services import queries_answer_on_correction, query_raise
 from tests.factories import PASSWORD, SiteFactory, enrol, finish_follow_up, make_user
 from tests.followup.test_questionnaire_validation import VALID
 
@@ -226,8 +227,16 @@ def test_every_write_service_refuses_while_locked(write, locked, nurse_site_a, c
 def test_every_write_service_works_again_after_unlocking(
     write, locked, manager, nurse_site_a, clinician
 ):
+    # An open query raised when the mean pain at W1 read 7: the correction service answers it.
+    query = query_raise(
+        target=_w1(locked), field="nprs_mean", kind="other", text="Mean 7?", by=manager
+    )
+    Query.objects.filter(pk=query.pk).update(value_at_raise="7")
     services.patient_unlock(patient=locked, by=manager, reason="Correction asked by the monitor")
+    before = _history_rows(locked) + QueryMessage.objects.filter(query=query).count()
     write(Patient.objects.get(pk=locked.pk), nurse_site_a, clinician)
+    # The write went through: it left its history (or its answer on the query).
+    assert _history_rows(locked) + QueryMessage.objects.filter(query=query).count() > before
 
 
 def test_an_edit_after_unlocking_voids_the_signature(locked, manager, clinician, nurse_site_a):

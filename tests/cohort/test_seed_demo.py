@@ -3,6 +3,7 @@ import json
 
 import pandas as pd
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from cohort.demo import generate
@@ -52,6 +53,13 @@ def test_rerun_replaces_the_demo_study_and_spares_real_patients(cohort, nurse_si
     assert demo_calls == len(generate(N // 2, seed=4).calls)
 
 
+def _spread(rows, size):
+    """About ``size`` rows spread evenly over the table in primary-key order (a fixed sample)."""
+    pks = list(rows.order_by("pk").values_list("pk", flat=True))
+    step = max(1, len(pks) // size)
+    return list(rows.filter(pk__in=pks[::step][:size]).order_by("pk"))
+
+
 def test_loaded_rows_pass_the_model_validation(cohort):
     demo_load(cohort)
     for model in (
@@ -66,8 +74,15 @@ def test_loaded_rows_pass_the_model_validation(cohort):
         AdverseEvent,
         ConcomitantTreatment,
     ):
-        for row in model.objects.order_by("?")[:25]:
-            row.full_clean()
+        sample = _spread(model.objects.all(), 25)
+        assert sample, model.__name__
+        problems = {}
+        for row in sample:
+            try:
+                row.full_clean()
+            except ValidationError as error:
+                problems[f"{model.__name__} {row.pk}"] = error.message_dict
+        assert problems == {}
 
 
 def test_loaded_items_keep_their_order_and_scores(cohort):
@@ -134,7 +149,7 @@ def test_loaded_doses_follow_the_app_conversion(cohort):
     demo_load(cohort)
     for unit in ("mg", "mg_per_kg"):
         rows = KetamineAdministration.objects.filter(dose_unit=unit).select_related("patient")
-        sample = list(rows.order_by("?")[:40])
+        sample = _spread(rows, 40)
         assert sample
         for row in sample:
             daily = dose_in_mg(unit=row.dose_unit, value=row.dose_value, weight_kg=row.weight_kg)

@@ -156,10 +156,7 @@ rating = st.integers(min_value=nprs.MIN, max_value=nprs.MAX)
 @given(rating, rating)
 def test_nprs_maximum_below_the_mean_is_the_only_problem_of_valid_ratings(mean, maximum):
     problems = nprs.validate_pair(mean, maximum)
-    if maximum >= mean:
-        assert problems == {}
-    else:
-        assert list(problems) == [nprs.MAX_FIELD]
+    assert list(problems) == ([] if maximum >= mean else [nprs.MAX_FIELD])
 
 
 @given(st.one_of(st.integers().filter(lambda n: not 0 <= n <= 10), st.floats(), st.text()), rating)
