@@ -9,7 +9,7 @@ patient counts, and all resamples are fitted together on the profiled REML likel
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -242,12 +242,39 @@ class _Model:
         return self.betas(counts)[:, self.names.index(term)]
 
 
-def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
+# Resamples drawn and fitted per block: memory grows with the block, not with n_boot (1,000
+# resamples of 100,000 patients are 800 MB of counts). Resample r is the same whatever the
+# block size, because the generator's stream is consumed in the same order.
+BOOT_BLOCK = 128
+
+
+def _resample_blocks(n: int, n_boot: int, seed: int, block: int = 0) -> Iterator[np.ndarray]:
+    """Yield the patient counts of the resamples, ``block`` rows at a time (shape ``(r, n)``)."""
+    block = block or BOOT_BLOCK
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(n_boot, n))
-    counts = np.zeros((n_boot, n))
-    np.add.at(counts, (np.repeat(np.arange(n_boot), n), draws.ravel()), 1.0)
-    return counts
+    for start in range(0, n_boot, block):
+        rows = min(block, n_boot - start)
+        draws = rng.integers(0, n, size=(rows, n))
+        draws += np.arange(rows)[:, None] * n  # one flat index per (resample, patient)
+        counts = np.bincount(draws.ravel(), minlength=rows * n).reshape(rows, n)
+        yield counts.astype(float)
+
+
+def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """All resamples at once (for tests and small n; the analysis goes block by block)."""
+    return np.vstack(list(_resample_blocks(n, n_boot, seed))) if n_boot else np.zeros((0, n))
+
+
+def _bootstrap(
+    fit: Callable[[np.ndarray], tuple[np.ndarray, ...]],
+    n: int,
+    n_boot: int,
+    seed: int,
+    block: int = 0,
+) -> tuple[np.ndarray, ...]:
+    """Apply ``fit`` to each block of resample counts; join its outputs (one row per resample)."""
+    parts = [fit(counts) for counts in _resample_blocks(n, n_boot, seed, block)]
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,9 +401,15 @@ def within_patient_mediation(
     total: dict[str, object] = {"estimate": _num(indirect + direct)}
     prop: dict[str, object] = {"estimate": _num(proportion)}
     if n_boot > 0:
-        counts = _resample_counts(n, n_boot, seed)
-        boot_a = time.contrast(model_a.betas(counts), model_a.names)
-        betas_b = model_b.betas(counts)
+        boot_a, betas_b = _bootstrap(
+            lambda counts: (
+                time.contrast(model_a.betas(counts), model_a.names),
+                model_b.betas(counts),
+            ),
+            n,
+            n_boot,
+            seed,
+        )
         boot_ind = boot_a * betas_b[:, model_b.names.index("m_within")]
         boot_direct = time.contrast(betas_b, model_b.names)
         ind.update(_intervals(indirect, boot_ind))
@@ -520,10 +553,16 @@ def paper_specification(
     total_dose: dict[str, object] = {"estimate": _num(a_dep * b_dep + b_dose)}
     total_dep: dict[str, object] = {"estimate": _num(a_dose * b_dose + b_dep)}
     if n_boot > 0:
-        counts = _resample_counts(n, n_boot, seed)
-        betas3 = path3.betas(counts)
-        boot_a_dep = _between_ols(design_dose, dep_v, counts)[:, 1]
-        boot_a_dose = _between_ols(design_dep, dose_v, counts)[:, 1]
+        betas3, boot_a_dep, boot_a_dose = _bootstrap(
+            lambda counts: (
+                path3.betas(counts),
+                _between_ols(design_dose, dep_v, counts)[:, 1],
+                _between_ols(design_dep, dose_v, counts)[:, 1],
+            ),
+            n,
+            n_boot,
+            seed,
+        )
         for target, total, a_boot, b_boot, c_boot, est in (
             (by_dep, total_dose, boot_a_dep, betas3[:, 1], betas3[:, 2], prop_dep),
             (by_dose, total_dep, boot_a_dose, betas3[:, 2], betas3[:, 1], prop_dose),

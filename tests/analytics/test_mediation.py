@@ -139,6 +139,58 @@ def test_same_seed_gives_identical_results_and_another_seed_differs():
     assert json.dumps(paper[0]) == json.dumps(paper[1])
 
 
+def _counts_all_at_once(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """The resamples drawn in one matrix, as the bootstrap did before it went block by block."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n))
+    counts = np.zeros((n_boot, n))
+    np.add.at(counts, (np.repeat(np.arange(n_boot), n), draws.ravel()), 1.0)
+    return counts
+
+
+def test_resamples_drawn_block_by_block_are_those_drawn_all_at_once():
+    for n, n_boot in ((61, 300), (60, 257)):
+        whole = _counts_all_at_once(n, n_boot, seed=5)
+        for block in (1, 7, 64, n_boot):
+            blocks = list(mediation._resample_blocks(n, n_boot, 5, block))
+            assert max(len(b) for b in blocks) == min(block, n_boot)
+            assert np.array_equal(np.vstack(blocks), whole)
+
+
+def test_bootstrap_in_blocks_gives_the_same_numbers_as_in_one_block(monkeypatch):
+    frame = simulate(90, seed=4)
+    paper = demo_frame()
+    monkeypatch.setattr(mediation, "BOOT_BLOCK", 1000)
+    whole = within_patient_mediation(frame, n_boot=150, seed=6)
+    whole_paper = paper_specification(paper, n_boot=150, seed=6)
+    monkeypatch.setattr(mediation, "BOOT_BLOCK", 16)
+    blocked = within_patient_mediation(frame, n_boot=150, seed=6)
+    blocked_paper = paper_specification(paper, n_boot=150, seed=6)
+    # Same resamples, same fits: equal up to the last bits of the matrix products, whose
+    # summation order the linear algebra library may choose by the number of rows.
+    for one, other in ((blocked, whole), (blocked_paper, whole_paper)):
+        a, b = _leaves(one), _leaves(other)
+        assert [k for k, _ in a] == [k for k, _ in b]
+        for (key, x), (_, y) in zip(a, b, strict=True):
+            if isinstance(x, float) and isinstance(y, float):
+                assert abs(x - y) <= 1e-10 * max(1.0, abs(y)), key
+            else:
+                assert x == y, key
+    assert _get(blocked, "indirect", "n_boot") == 150
+    # One resample fewer is a different bootstrap: the comparison above can fail.
+    shorter = within_patient_mediation(frame, n_boot=149, seed=6)
+    interval = ("indirect", "percentile_ci95")
+    assert _get(shorter, *interval) != _get(whole, *interval)
+
+
+def _leaves(value: object, key: str = "") -> list[tuple[str, object]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, f"{key}/{k}")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{key}[{i}]")]
+    return [(key, value)]
+
+
 def test_outputs_are_strict_json():
     json.dumps(recovered(), allow_nan=False)
     json.dumps(paper_specification(demo_frame(), n_boot=50, seed=0), allow_nan=False)
