@@ -39,6 +39,9 @@ class _PatientStats:
     p: int
 
 
+_ROW_BLOCK = 8192
+
+
 def _patient_stats(y: np.ndarray, X: np.ndarray, codes: np.ndarray, n: int) -> _PatientStats:
     Z = np.column_stack([X, y])
     q = Z.shape[1]
@@ -47,7 +50,13 @@ def _patient_stats(y: np.ndarray, X: np.ndarray, codes: np.ndarray, n: int) -> _
     means = means / np.maximum(sizes, 1.0)[:, None]
     centred = Z - means[codes]
     within = np.zeros((n, q * q))
-    np.add.at(within, codes, (centred[:, :, None] * centred[:, None, :]).reshape(len(y), -1))
+    # Row outer products a block of rows at a time: all at once they are rows x q^2 numbers
+    # (1.3 GB for a model of 19 columns at 460,000 rows). Each patient's sum is still taken
+    # in row order, so the result is the same to the last bit.
+    for start in range(0, len(y), _ROW_BLOCK):
+        part = centred[start : start + _ROW_BLOCK]
+        outer = (part[:, :, None] * part[:, None, :]).reshape(len(part), -1)
+        np.add.at(within, codes[start : start + _ROW_BLOCK], outer)
     between = (means[:, :, None] * means[:, None, :]).reshape(n, -1)
     return _PatientStats(sizes, within, between, X.shape[1])
 

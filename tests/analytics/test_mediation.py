@@ -183,6 +183,19 @@ def test_bootstrap_in_blocks_gives_the_same_numbers_as_in_one_block(monkeypatch)
     assert _get(shorter, *interval) != _get(whole, *interval)
 
 
+def test_patient_statistics_summed_a_block_of_rows_at_a_time_are_exact(monkeypatch):
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 70, 5000)  # patients' rows interleaved, as after a sort by time
+    X = np.column_stack([np.ones(5000), rng.normal(size=(5000, 4))])
+    y = rng.normal(size=5000)
+    monkeypatch.setattr(mediation, "_ROW_BLOCK", 1000)
+    blocked = mediation._patient_stats(y, X, codes, 70)
+    monkeypatch.setattr(mediation, "_ROW_BLOCK", 10**9)
+    whole = mediation._patient_stats(y, X, codes, 70)
+    assert np.array_equal(blocked.within, whole.within)
+    assert np.array_equal(blocked.between, whole.between)
+
+
 def _leaves(value: object, key: str = "") -> list[tuple[str, object]]:
     if isinstance(value, dict):
         return [leaf for k, v in value.items() for leaf in _leaves(v, f"{key}/{k}")]
