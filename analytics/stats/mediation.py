@@ -252,14 +252,17 @@ class _Model:
 
 
 # Resamples drawn and fitted per block: memory grows with the block, not with n_boot (1,000
-# resamples of 100,000 patients are 800 MB of counts). Resample r is the same whatever the
-# block size, because the generator's stream is consumed in the same order.
-BOOT_BLOCK = 128
+# resamples of 100,000 patients are 800 MB of counts). A block holds about BOOT_CELLS patient
+# counts (32 MB as floats); fewer, larger blocks are faster, so small cohorts take all their
+# resamples in one. BOOT_BLOCK, when set, fixes the number of resamples per block. Resample r
+# is the same whatever the block size: the generator's stream is consumed in the same order.
+BOOT_CELLS = 1 << 22
+BOOT_BLOCK = 0
 
 
 def _resample_blocks(n: int, n_boot: int, seed: int, block: int = 0) -> Iterator[np.ndarray]:
     """Yield the patient counts of the resamples, ``block`` rows at a time (shape ``(r, n)``)."""
-    block = block or BOOT_BLOCK
+    block = block or BOOT_BLOCK or max(16, BOOT_CELLS // max(n, 1))
     rng = np.random.default_rng(seed)
     for start in range(0, n_boot, block):
         rows = min(block, n_boot - start)

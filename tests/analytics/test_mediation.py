@@ -157,6 +157,15 @@ def test_resamples_drawn_block_by_block_are_those_drawn_all_at_once():
             assert np.array_equal(np.vstack(blocks), whole)
 
 
+def test_a_block_of_resamples_holds_about_boot_cells_counts(monkeypatch):
+    monkeypatch.setattr(mediation, "BOOT_CELLS", 6000)
+    sizes = [len(b) for b in mediation._resample_blocks(100, 250, 1)]
+    assert sizes == [60, 60, 60, 60, 10]
+    # Small cohorts: every resample in one block; large ones: never fewer than 16 per block.
+    assert [len(b) for b in mediation._resample_blocks(20, 250, 1)] == [250]
+    assert len(next(mediation._resample_blocks(1000, 250, 1))) == 16
+
+
 def test_bootstrap_in_blocks_gives_the_same_numbers_as_in_one_block(monkeypatch):
     frame = simulate(90, seed=4)
     paper = demo_frame()
