@@ -117,24 +117,73 @@ def reference(data: object) -> dict[str, object]:
     return figures
 
 
+class StepPeaks:
+    """Peak resident memory of each step, where Linux lets the high-water mark be reset.
+
+    Writing 5 to /proc/self/clear_refs sets the process's VmHWM back to its current resident
+    size, so the VmHWM read at the end of a step is that step's own peak (the memory held from
+    earlier steps included). Elsewhere no step figure is printed.
+    """
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, float] = {}
+        self.current = ""
+        self.works = self._reset()
+
+    @staticmethod
+    def _reset() -> bool:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            return False
+        return True
+
+    @staticmethod
+    def _hwm_mb() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def enter(self, name: str) -> None:
+        """Close the running step (record its peak) and open ``name``."""
+        if self.works and self.current:
+            self.peaks[self.current] = max(self.peaks.get(self.current, 0.0), self._hwm_mb())
+            self._reset()
+        self.current = name
+
+
 def measure(n: int, url: str, with_reference: bool = True) -> None:
     """Read the study and build the report; print one JSON line of figures."""
     _django(url)
     from analytics import dataset, report, services
 
+    peaks = StepPeaks()
+    peaks.enter("read database")
     began = time.perf_counter()
     data = dataset.load()
     loaded = time.perf_counter()
+    peaks.enter("fingerprint")
     params = report.Parameters()
     fingerprint = services.fingerprint(data, params)
     hashed = time.perf_counter()
-    result = report.build_report(data, params, fingerprint=fingerprint)
+    peaks.enter("preparation")  # censoring and LOCF, before the first step
+
+    def progress(step: str, done: int, total: int) -> None:
+        if step in report.STEPS:
+            peaks.enter(step)
+
+    result = report.build_report(data, params, fingerprint=fingerprint, progress=progress)
+    peaks.enter("")
     done = time.perf_counter()
     timings = dict(result["run"]["timings_s"])
     timings.pop("total", None)
     timings = {"read database": loaded - began, "fingerprint": hashed - loaded, **timings}
     trajectories = result["results"]["trajectories"]
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Resetting the high-water mark resets ru_maxrss with it: the peak is the largest step's.
+    peak_mb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, *peaks.peaks.values(), 0.0
+    )
     compared = reference(data) if with_reference else {}
     print(
         json.dumps(
@@ -144,6 +193,7 @@ def measure(n: int, url: str, with_reference: bool = True) -> None:
                 "total_s": done - began,
                 "steps_s": timings,
                 "peak_mb": peak_mb,
+                "step_peak_mb": peaks.peaks,
                 "reference": compared,
                 "trajectory_fits": len(trajectories["selection"]["table"]),
                 "n_boot": params.n_boot,
@@ -209,6 +259,12 @@ def main() -> None:
     for row in rows:
         steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in row["steps_s"].items())
         print(f"{row['n']:>9,}  {steps}")
+    if any(row.get("step_peak_mb") for row in rows):
+        print()
+        print(f"{'patients':>9}  peak resident MB by step (memory held from earlier steps counts)")
+        for row in rows:
+            steps = ", ".join(f"{name} {mb:.0f}" for name, mb in row["step_peak_mb"].items())
+            print(f"{row['n']:>9,}  {steps}")
     compared = [row for row in rows if row["reference"]]
     if compared:
         print()

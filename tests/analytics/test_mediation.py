@@ -150,6 +150,80 @@ def _non_finite(value, path=""):
     return []
 
 
+def _counts_all_at_once(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """The resamples drawn in one matrix, as the bootstrap did before it went block by block."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n))
+    counts = np.zeros((n_boot, n))
+    np.add.at(counts, (np.repeat(np.arange(n_boot), n), draws.ravel()), 1.0)
+    return counts
+
+
+def test_resamples_drawn_block_by_block_are_those_drawn_all_at_once():
+    for n, n_boot in ((61, 300), (60, 257)):
+        whole = _counts_all_at_once(n, n_boot, seed=5)
+        for block in (1, 7, 64, n_boot):
+            blocks = list(mediation._resample_blocks(n, n_boot, 5, block))
+            assert max(len(b) for b in blocks) == min(block, n_boot)
+            assert np.array_equal(np.vstack(blocks), whole)
+
+
+def test_a_block_of_resamples_holds_about_boot_cells_counts(monkeypatch):
+    monkeypatch.setattr(mediation, "BOOT_CELLS", 6000)
+    sizes = [len(b) for b in mediation._resample_blocks(100, 250, 1)]
+    assert sizes == [60, 60, 60, 60, 10]
+    # Small cohorts: every resample in one block; large ones: never fewer than 16 per block.
+    assert [len(b) for b in mediation._resample_blocks(20, 250, 1)] == [250]
+    assert len(next(mediation._resample_blocks(1000, 250, 1))) == 16
+
+
+def test_bootstrap_in_blocks_gives_the_same_numbers_as_in_one_block(monkeypatch):
+    frame = simulate(90, seed=4)
+    paper = demo_frame()
+    monkeypatch.setattr(mediation, "BOOT_BLOCK", 1000)
+    whole = within_patient_mediation(frame, n_boot=150, seed=6)
+    whole_paper = paper_specification(paper, n_boot=150, seed=6)
+    monkeypatch.setattr(mediation, "BOOT_BLOCK", 16)
+    blocked = within_patient_mediation(frame, n_boot=150, seed=6)
+    blocked_paper = paper_specification(paper, n_boot=150, seed=6)
+    # Same resamples, same fits: equal up to the last bits of the matrix products, whose
+    # summation order the linear algebra library may choose by the number of rows.
+    for one, other in ((blocked, whole), (blocked_paper, whole_paper)):
+        a, b = _leaves(one), _leaves(other)
+        assert [k for k, _ in a] == [k for k, _ in b]
+        for (key, x), (_, y) in zip(a, b, strict=True):
+            if isinstance(x, float) and isinstance(y, float):
+                assert abs(x - y) <= 1e-10 * max(1.0, abs(y)), key
+            else:
+                assert x == y, key
+    assert _get(blocked, "indirect", "n_boot") == 150
+    # One resample fewer is a different bootstrap: the comparison above can fail.
+    shorter = within_patient_mediation(frame, n_boot=149, seed=6)
+    interval = ("indirect", "percentile_ci95")
+    assert _get(shorter, *interval) != _get(whole, *interval)
+
+
+def test_patient_statistics_summed_a_block_of_rows_at_a_time_are_exact(monkeypatch):
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 70, 5000)  # patients' rows interleaved, as after a sort by time
+    X = np.column_stack([np.ones(5000), rng.normal(size=(5000, 4))])
+    y = rng.normal(size=5000)
+    monkeypatch.setattr(mediation, "_ROW_BLOCK", 1000)
+    blocked = mediation._patient_stats(y, X, codes, 70)
+    monkeypatch.setattr(mediation, "_ROW_BLOCK", 10**9)
+    whole = mediation._patient_stats(y, X, codes, 70)
+    assert np.array_equal(blocked.within, whole.within)
+    assert np.array_equal(blocked.between, whole.between)
+
+
+def _leaves(value: object, key: str = "") -> list[tuple[str, object]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, f"{key}/{k}")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{key}[{i}]")]
+    return [(key, value)]
+
+
 def test_outputs_are_strict_json():
     for output in (recovered(), paper_specification(demo_frame(), n_boot=50, seed=0)):
         assert _non_finite(output) == []

@@ -540,3 +540,20 @@ def test_pseudo_class_draws_carry_the_posterior_uncertainty_into_the_comparisons
     assert blind["score"]["p_median"] > 0.1
     assert blind["score"]["share_p_below_05"] < 0.2
     assert blind["flag"]["share_p_below_05"] < 0.2
+
+
+def test_two_row_exact_fisher_extended_a_slice_at_a_time_is_the_same(monkeypatch):
+    from analytics.stats.trajectories import comparison
+
+    tables = [
+        np.array([[3, 5, 2, 7], [4, 1, 6, 2]]),
+        np.array([[30, 20, 7], [90, 50, 21]]),
+        np.array([[12, 40, 9, 3], [20, 31, 15, 8]]),
+    ]
+    whole = [comparison._two_row_exact(t, 2_000_000) for t in tables]
+    monkeypatch.setattr(comparison, "_EXTEND_CELLS", 7)  # many slices per column
+    sliced = [comparison._two_row_exact(t, 2_000_000) for t in tables]
+    assert all(p is not None for p in whole)
+    assert sliced == whole
+    # Over the limit in the middle of a column: still refused (Monte Carlo is used instead).
+    assert comparison._two_row_exact(tables[2], 50) is None

@@ -96,6 +96,9 @@ def chi_square_no_yates(table: ArrayLike) -> tuple[float, int, float]:
     return chi2, df, float(stats.chi2.sf(chi2, df))
 
 
+_EXTEND_CELLS = 1 << 20
+
+
 def _two_row_exact(table: NDArray[np.int64], limit: int) -> float | None:
     """Exact Fisher P for a 2 x C table by enumerating first rows; None if too many."""
     row_total = int(table[0].sum())
@@ -109,13 +112,25 @@ def _two_row_exact(table: NDArray[np.int64], limit: int) -> float | None:
         c = int(c)
         remaining -= c
         x = np.arange(c + 1)
-        new_sums = (sums[:, None] + x[None, :]).ravel()
-        new_logs = (logs[:, None] + _log_comb(c, x)[None, :]).ravel()
-        # Keep only partial rows that the remaining columns can still complete.
-        feasible = (new_sums <= row_total) & (new_sums >= row_total - remaining)
-        sums, logs = new_sums[feasible], new_logs[feasible]
-        if sums.size > limit:
-            return None
+        log_x = _log_comb(c, x)
+        # Extend the partial rows a slice at a time (all at once they are partial rows x
+        # (c + 1) numbers: gigabytes at 30,000 patients) and stop as soon as the limit is
+        # passed; the kept rows come out in the same order as from the whole product.
+        step = max(1, _EXTEND_CELLS // (c + 1))
+        kept_sums: list[NDArray[np.int64]] = []
+        kept_logs: list[NDArray[np.float64]] = []
+        kept = 0
+        for start in range(0, sums.size, step):
+            new_sums = (sums[start : start + step, None] + x[None, :]).ravel()
+            new_logs = (logs[start : start + step, None] + log_x[None, :]).ravel()
+            # Keep only partial rows that the remaining columns can still complete.
+            feasible = (new_sums <= row_total) & (new_sums >= row_total - remaining)
+            kept_sums.append(new_sums[feasible])
+            kept_logs.append(new_logs[feasible])
+            kept += kept_sums[-1].size
+            if kept > limit:
+                return None
+        sums, logs = np.concatenate(kept_sums), np.concatenate(kept_logs)
     last = int(cols[-1])
     x_last = row_total - sums
     logs = logs + _log_comb(last, x_last)
