@@ -66,6 +66,19 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def postgres_setting(options: dict[str, object], name: str, value: object) -> dict[str, object]:
+    """Return PostgreSQL database OPTIONS that set ``name`` for every connection (libpq's
+    ``options``), replacing an earlier value of the same setting."""
+    options = dict(options)
+    others = [
+        part
+        for part in str(options.get("options", "")).split("-c ")
+        if part.strip() and not part.strip().startswith(f"{name}=")
+    ]
+    options["options"] = " ".join(f"-c {part.strip()}" for part in [*others, f"{name}={value}"])
+    return options
+
+
 def database_lock_options(
     engine: str, seconds: float, options: dict[str, object]
 ) -> dict[str, object]:
@@ -78,11 +91,5 @@ def database_lock_options(
     if engine.endswith("sqlite3"):
         options["timeout"] = seconds
     elif engine.endswith("postgresql"):
-        others = [
-            part
-            for part in str(options.get("options", "")).split("-c ")
-            if part.strip() and not part.strip().startswith("lock_timeout=")
-        ]
-        setting = f"lock_timeout={int(seconds * 1000)}"
-        options["options"] = " ".join(f"-c {part.strip()}" for part in [*others, setting])
+        options = postgres_setting(options, "lock_timeout", int(seconds * 1000))
     return options

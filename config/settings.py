@@ -26,6 +26,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    postgres_setting,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -142,6 +143,18 @@ DATABASES["default"]["OPTIONS"] = database_lock_options(
     DB_LOCK_TIMEOUT_SECONDS,
     DATABASES["default"].get("OPTIONS", {}),
 )
+# Parallel query for the web's connections (PostgreSQL's max_parallel_workers_per_gather). On a
+# small machine the worklist's counts are faster without it: each parallel worker waits for a
+# core and builds its own hash (docs/operations.md). Empty: the server's own setting.
+DB_PARALLEL_WORKERS = env_str("DB_PARALLEL_WORKERS", "0") or ""
+if DB_PARALLEL_WORKERS and not IS_SQLITE:
+    if not DB_PARALLEL_WORKERS.isdigit():
+        raise ImproperlyConfigured(
+            f"DB_PARALLEL_WORKERS={DB_PARALLEL_WORKERS} must be a whole number or empty"
+        )
+    DATABASES["default"]["OPTIONS"] = postgres_setting(
+        DATABASES["default"]["OPTIONS"], "max_parallel_workers_per_gather", DB_PARALLEL_WORKERS
+    )
 
 # Read replica: DATABASE_REPLICA_URL (a PostgreSQL streaming replica of DATABASE_URL). The
 # analysis reads the study from it (analytics.routers); pages and every write stay on default.

@@ -9,7 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str, postgres_setting
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
@@ -172,3 +172,52 @@ def test_api_page_size_out_of_bounds_is_refused(size):
     result = _manage("check", env={"DEBUG": "1", "API_PAGE_SIZE": size})
     assert result.returncode != 0
     assert f"API_PAGE_SIZE={size} must be from 1 to 1000" in result.stderr
+
+
+def test_a_postgres_setting_replaces_its_earlier_value_and_keeps_the_others():
+    options = postgres_setting(
+        {"options": "-c lock_timeout=20000"}, "max_parallel_workers_per_gather", 0
+    )
+    options = postgres_setting(options, "max_parallel_workers_per_gather", 2)
+    assert options["options"] == "-c lock_timeout=20000 -c max_parallel_workers_per_gather=2"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "-c max_parallel_workers_per_gather=0"),
+        ("3", "-c max_parallel_workers_per_gather=3"),
+        ("", ""),
+    ],
+)
+def test_the_web_connections_parallel_query_follows_the_environment(value, expected):
+    env = {"DEBUG": "1", "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    if value is not None:
+        env["DB_PARALLEL_WORKERS"] = value
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    result = _manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.strip().splitlines()[-1]
+    assert "lock_timeout=" in printed
+    if expected:
+        assert expected in printed
+    else:
+        assert "max_parallel_workers_per_gather" not in printed
+
+
+def test_a_parallel_worker_count_that_is_not_a_number_refuses_to_start():
+    env = {"DEBUG": "1", "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    result = _manage("check", env={**env, "DB_PARALLEL_WORKERS": "many"})
+    assert result.returncode != 0
+    assert "DB_PARALLEL_WORKERS=many must be a whole number or empty" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_web_connection_to_postgresql_asks_for_no_parallel_workers():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
