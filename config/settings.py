@@ -143,9 +143,9 @@ DATABASES["default"]["OPTIONS"] = database_lock_options(
     DB_LOCK_TIMEOUT_SECONDS,
     DATABASES["default"].get("OPTIONS", {}),
 )
-# Parallel query for the web's connections (PostgreSQL's max_parallel_workers_per_gather). On a
-# small machine the worklist's counts are faster without it: each parallel worker waits for a
-# core and builds its own hash (docs/operations.md). Empty: the server's own setting.
+# Parallel query on the primary's connections, web and worker (max_parallel_workers_per_gather).
+# On a small machine the worklist's counts are faster without it: each parallel worker waits for
+# a core and builds its own hash (docs/operations.md). Empty: the server's own setting.
 DB_PARALLEL_WORKERS = env_str("DB_PARALLEL_WORKERS", "0") or ""
 if DB_PARALLEL_WORKERS and not IS_SQLITE:
     if not DB_PARALLEL_WORKERS.isdigit():
