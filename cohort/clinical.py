@@ -28,6 +28,12 @@ def reason_checked(reason: str, field: str = "reason") -> str:
     return reason
 
 
+def history_stamp(instance: Any, *, by: Any, reason: str) -> None:
+    """Attach the author and reason of a change, for the history row its save writes."""
+    instance._history_user = by
+    instance._change_reason = reason
+
+
 class HistoryAuthor(models.Model):
     """Extra columns of every history row: the author's name as it was at the change."""
 

@@ -25,7 +25,7 @@ from analytics.services import reanalysis_on_commit
 from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
-from cohort.clinical import reason_checked
+from cohort.clinical import history_stamp, reason_checked
 from cohort.models import (
     DEFAULT_SIGNATURE_MEANING,
     EnrolmentKey,
@@ -43,12 +43,6 @@ logger = logging.getLogger(__name__)
 
 MIN_AGE = 18
 MIN_PAIN_MONTHS = 6
-
-
-def _stamp(instance: Any, *, by: Any, reason: str) -> None:
-    """Attach the author and reason of a change for the history row."""
-    instance._history_user = by
-    instance._change_reason = reason
 
 
 def eligibility_errors(
@@ -96,7 +90,7 @@ def _create_schedule(patient: Patient, first_administration: dt.date, *, by: Any
         window_start=patient.inclusion_date,
         window_end=patient.inclusion_date,
     )
-    _stamp(baseline, by=by, reason="Schedule created at enrolment")
+    history_stamp(baseline, by=by, reason="Schedule created at enrolment")
     baseline.save()
     for planned in schedule.build_schedule(first_administration):
         call = FollowUpCall(
@@ -106,7 +100,7 @@ def _create_schedule(patient: Patient, first_administration: dt.date, *, by: Any
             window_start=planned.window_start,
             window_end=planned.window_end,
         )
-        _stamp(call, by=by, reason="Schedule created at enrolment")
+        history_stamp(call, by=by, reason="Schedule created at enrolment")
         call.save()
 
 
@@ -175,7 +169,7 @@ def patient_enrol(
         call_note=call_note.strip(),
     )
     patient.full_clean()
-    _stamp(patient, by=by, reason="Enrolment")
+    history_stamp(patient, by=by, reason="Enrolment")
     patient.save()
     contact = PatientContact(
         patient=patient,
@@ -185,7 +179,7 @@ def patient_enrol(
         phone_alt=phone_alt,
     )
     contact.full_clean()
-    _stamp(contact, by=by, reason="Enrolment")
+    history_stamp(contact, by=by, reason="Enrolment")
     contact.save()
     _create_schedule(patient, first_administration_date or inclusion_date, by=by)
     return patient
@@ -217,7 +211,7 @@ def reschedule_open_calls(*, patient: Patient, by: Any) -> int:
         call.window_start = planned.window_start
         call.window_end = planned.window_end
         call.version += 1
-        _stamp(call, by=by, reason=f"First administration on {first.isoformat()}")
+        history_stamp(call, by=by, reason=f"First administration on {first.isoformat()}")
         call.save(
             update_fields=["target_date", "window_start", "window_end", "version", "updated_at"]
         )
@@ -256,7 +250,7 @@ def administration_record(
     )
     administration.compute_doses()
     administration.full_clean()
-    _stamp(administration, by=by, reason="Administration recorded")
+    history_stamp(administration, by=by, reason="Administration recorded")
     administration.save()
     reschedule_open_calls(patient=patient, by=by)
     return administration
@@ -333,7 +327,7 @@ def administration_update(
         raise ValidationError(errors)
     administration.compute_doses()
     administration.full_clean()
-    _stamp(administration, by=by, reason=reason)
+    history_stamp(administration, by=by, reason=reason)
     administration.save()
     reschedule_open_calls(patient=administration.patient, by=by)
     return administration
@@ -356,7 +350,7 @@ def administration_void(
         raise ValidationError({"reason": _("Give a reason for voiding an administration.")})
     administration.voided_at = timezone.now()
     administration.void_reason = reason
-    _stamp(administration, by=by, reason=reason)
+    history_stamp(administration, by=by, reason=reason)
     administration.save(update_fields=["voided_at", "void_reason", "updated_at"])
     reschedule_open_calls(patient=administration.patient, by=by)
     return administration
@@ -378,7 +372,7 @@ def patient_set_status(
     if errors:
         raise ValidationError(errors)
     patient.status, patient.status_date, patient.status_reason = status, date, reason
-    _stamp(patient, by=by, reason=reason or f"Status set to {status}")
+    history_stamp(patient, by=by, reason=reason or f"Status set to {status}")
     patient.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
     if status in voc.CLOSED_PATIENT_STATUSES:
         label = voc.label(voc.PATIENT_STATUSES, status)
@@ -386,7 +380,7 @@ def patient_set_status(
             call.status = "closed"
             call.status_reason = f"{label} on {date.isoformat()}: {reason}"
             call.version += 1
-            _stamp(call, by=by, reason=call.status_reason)
+            history_stamp(call, by=by, reason=call.status_reason)
             call.save(update_fields=["status", "status_reason", "version", "updated_at"])
     return patient
 
@@ -424,7 +418,7 @@ def patient_set_call_times(
     patient.call_days = days_code(days)
     patient.call_note = note.strip()
     patient.full_clean()
-    _stamp(patient, by=by, reason="Preferred call time changed")
+    history_stamp(patient, by=by, reason="Preferred call time changed")
     fields = ["call_from", "call_to", "call_days", "call_note", "updated_at"]
     patient.save(update_fields=fields)
     return patient
@@ -551,7 +545,9 @@ def signature_void(*, signature: Signature, by: Any, change: str, reason: str = 
     signature.voided_by = by
     signature.voided_change = change[:60]
     signature.void_reason = reason or "Data changed after signing"
-    _stamp(signature, by=by, reason=f"Voided by the change of {change}: {signature.void_reason}")
+    history_stamp(
+        signature, by=by, reason=f"Voided by the change of {change}: {signature.void_reason}"
+    )
     signature.save(
         update_fields=["voided_at", "voided_by", "voided_change", "void_reason", "updated_at"]
     )
@@ -589,7 +585,7 @@ def patient_lock(*, patient: Patient, by: Any) -> PatientLock:
         )
     lock.locked, lock.locked_at, lock.locked_by = True, timezone.now(), by
     lock.unlocked_at, lock.unlocked_by, lock.unlock_reason = None, None, ""
-    _stamp(lock, by=by, reason="Follow-up locked")
+    history_stamp(lock, by=by, reason="Follow-up locked")
     lock.save()
     patient.lock = lock
     return lock
@@ -609,7 +605,7 @@ def patient_unlock(*, patient: Patient, by: Any, reason: str) -> PatientLock:
         raise ValidationError(_("This follow-up is not locked."))
     lock.locked = False
     lock.unlocked_at, lock.unlocked_by, lock.unlock_reason = timezone.now(), by, reason.strip()
-    _stamp(lock, by=by, reason=reason.strip())
+    history_stamp(lock, by=by, reason=reason.strip())
     lock.save(update_fields=["locked", "unlocked_at", "unlocked_by", "unlock_reason", "updated_at"])
     patient.lock = lock
     return lock
@@ -664,6 +660,6 @@ def patient_sign(
         meaning=(meaning or "").strip() or str(DEFAULT_SIGNATURE_MEANING),
     )
     signature.full_clean()
-    _stamp(signature, by=by, reason=signature.meaning)
+    history_stamp(signature, by=by, reason=signature.meaning)
     signature.save()
     return signature

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from analytics.services import reanalysis_on_commit
 from cohort import plausible
 from cohort import vocabulary as voc
-from cohort.clinical import reason_checked
+from cohort.clinical import history_stamp, reason_checked
 from cohort.models import Patient
 from cohort.services import (
     administration_days_errors,
@@ -60,11 +60,6 @@ class StaleCallError(Exception):
     """Raised when a call was saved by someone else since the editor loaded it."""
 
 
-def _stamp(instance: Any, *, by: Any, reason: str) -> None:
-    instance._history_user = by
-    instance._change_reason = reason
-
-
 def _lock_call(call: FollowUpCall, expected_version: int | None) -> FollowUpCall:
     """Reload the call under a row lock and refuse the write if its version moved on."""
     locked = FollowUpCall.objects.select_for_update().get(pk=call.pk)
@@ -105,7 +100,7 @@ def call_record_attempt(
         call=call, outcome=outcome, by=by, attempted_at=at or timezone.now(), note=note
     )
     attempt.full_clean()
-    _stamp(attempt, by=by, reason=f"Attempt: {outcome}")
+    history_stamp(attempt, by=by, reason=f"Attempt: {outcome}")
     attempt.save()
     new_status = _OUTCOME_STATUS.get(outcome)
     why = f"Attempt: {outcome}"
@@ -121,7 +116,7 @@ def call_record_attempt(
             call.status = voc.MISSED_CALL_STATUS
             call.status_reason = why = f"Missed: {failed} attempts without reaching the patient"
             fields += ["status", "status_reason"]
-    _stamp(call, by=by, reason=why)
+    history_stamp(call, by=by, reason=why)
     call.save(update_fields=fields)
     return attempt
 
@@ -136,7 +131,7 @@ def _upsert(
     # CHECK constraints still guard every range: asking the database for each of a
     # questionnaire's 26 constraints here would cost some eighty statements per call.
     instance.full_clean(exclude=["call"], validate_constraints=False)
-    _stamp(instance, by=by, reason=reason)
+    history_stamp(instance, by=by, reason=reason)
     instance.save()
     return instance
 
@@ -224,7 +219,7 @@ def questionnaires_save(
             call.review_reasons = reasons
             call.needs_review = bool(reasons)
             fields += ["review_reasons", "needs_review"]
-    _stamp(call, by=by, reason=why)
+    history_stamp(call, by=by, reason=why)
     call.save(update_fields=fields)
     return call
 
@@ -255,7 +250,7 @@ def call_mark_reviewed(*, call: FollowUpCall, by: Any, note: str = "") -> Follow
     call = _lock_call(call, None)
     call.needs_review = False
     call.version += 1
-    _stamp(call, by=by, reason=f"Reviewed by clinician: {note}".strip(": "))
+    history_stamp(call, by=by, reason=f"Reviewed by clinician: {note}".strip(": "))
     call.save(update_fields=["needs_review", "version", "updated_at"])
     return call
 
@@ -282,7 +277,7 @@ def lost_proposal_dismiss(
         patient=patient, last_missed_call=last_missed_call, reason=reason.strip(), by=by
     )
     dismissal.full_clean()
-    _stamp(dismissal, by=by, reason=dismissal.reason)
+    history_stamp(dismissal, by=by, reason=dismissal.reason)
     dismissal.save()
     return dismissal
 
@@ -322,7 +317,7 @@ def _sync_adverse_events(
         if kind not in wanted:
             ae.voided_at = timezone.now()
             ae.void_reason = "Unticked at the call"
-            _stamp(ae, by=by, reason=ae.void_reason)
+            history_stamp(ae, by=by, reason=ae.void_reason)
             ae.save(update_fields=["voided_at", "void_reason", "updated_at"])
     for kind, entry in wanted.items():
         ae = current.get(kind) or AdverseEvent(
@@ -334,7 +329,7 @@ def _sync_adverse_events(
         for field, value in values.items():
             setattr(ae, field, value)
         ae.full_clean(exclude=["call"])
-        _stamp(ae, by=by, reason=reason)
+        history_stamp(ae, by=by, reason=reason)
         ae.save()
         alert_raise(adverse_event=ae, by=by)
 
@@ -364,7 +359,7 @@ def adverse_event_record(
     for field, value in _ae_values(values, str(kind)).items():
         setattr(ae, field, value)
     ae.full_clean(exclude=["call"])
-    _stamp(ae, by=by, reason=reason or "Adverse effect reported")
+    history_stamp(ae, by=by, reason=reason or "Adverse effect reported")
     ae.save()
     reanalysis_on_commit()
     alert_raise(adverse_event=ae, by=by)
@@ -408,7 +403,9 @@ def adverse_event_update(
     for field in fields:
         setattr(ae, field, changes[field])
     ae.full_clean(exclude=["call"])
-    _stamp(ae, by=by, reason=reason or "Adverse effect updated: " + ", ".join(sorted(fields)))
+    history_stamp(
+        ae, by=by, reason=reason or "Adverse effect updated: " + ", ".join(sorted(fields))
+    )
     ae.save(update_fields=[*fields, "updated_at"])
     reanalysis_on_commit()
     alert_raise(adverse_event=ae, by=by)
@@ -425,7 +422,7 @@ def _sync_treatments(
         if key not in wanted:
             row.voided_at = timezone.now()
             row.void_reason = "Stopped or unticked at the call"
-            _stamp(row, by=by, reason=row.void_reason)
+            history_stamp(row, by=by, reason=row.void_reason)
             row.save(update_fields=["voided_at", "void_reason", "updated_at"])
     for (kind, code), entry in wanted.items():
         row = current.get((kind, code)) or ConcomitantTreatment(call=call, kind=kind, code=code)
@@ -438,7 +435,7 @@ def _sync_treatments(
         for field, value in values.items():
             setattr(row, field, value)
         row.full_clean(exclude=["call"])
-        _stamp(row, by=by, reason=reason)
+        history_stamp(row, by=by, reason=reason)
         row.save()
 
 
@@ -519,12 +516,12 @@ def call_save(
         # A draft keeps the note for the attempt still to log; completing logs it with it.
         call.notes = "" if complete else note.strip()
         if call.notes != FollowUpCall.objects.get(pk=call.pk).notes:
-            _stamp(call, by=by, reason=why)
+            history_stamp(call, by=by, reason=why)
             call.save(update_fields=["notes", "updated_at"])
     if complete and was_open and not call.is_baseline:
         attempt = CallAttempt(call=call, outcome="reached", by=by, note=note)
         attempt.full_clean()
-        _stamp(attempt, by=by, reason="Attempt: reached")
+        history_stamp(attempt, by=by, reason="Attempt: reached")
         attempt.save()
     call.refresh_from_db()
     return call

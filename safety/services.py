@@ -17,16 +17,12 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role
 from cohort import vocabulary as voc
+from cohort.clinical import history_stamp
 from cohort.services import patient_guard_edit
 from followup.models import AdverseEvent
 from safety.models import ExpectedEffect, SafetyAlert
 
 log = logging.getLogger(__name__)
-
-
-def _stamp(instance: Any, *, by: Any, reason: str) -> None:
-    instance._history_user = by
-    instance._change_reason = reason
 
 
 def _not_future(at: dt.datetime | None) -> dt.datetime:
@@ -83,7 +79,7 @@ def alert_raise(
         raised_by=by if getattr(by, "pk", None) else None,
     )
     alert.full_clean(validate_constraints=False)
-    _stamp(alert, by=by, reason=f"Raised: {alert.reason} adverse effect")
+    history_stamp(alert, by=by, reason=f"Raised: {alert.reason} adverse effect")
     alert.save()
     transaction.on_commit(lambda: alert_notify(alert_id=alert.pk))
     return alert
@@ -147,7 +143,7 @@ def alert_notify(*, alert_id: int) -> int:
     sent = _mail_users(clinicians_of_site(alert.site_id), alert, escalated=False)
     if sent != alert.emailed_to:
         alert.emailed_to = sent
-        _stamp(alert, by=None, reason=f"E-mailed to {sent} clinicians")
+        history_stamp(alert, by=None, reason=f"E-mailed to {sent} clinicians")
         alert.save(update_fields=["emailed_to", "updated_at"])
     return sent
 
@@ -192,13 +188,13 @@ def alert_acknowledge(
     effect.relation, effect.action_taken = relation, action_taken
     effect.full_clean(exclude=["call"])
     changed = "confirmed" if reported == relation else f"changed from {reported or 'none'}"
-    _stamp(effect, by=by, reason=f"Safety alert acknowledged: causality {changed}")
+    history_stamp(effect, by=by, reason=f"Safety alert acknowledged: causality {changed}")
     effect.save(update_fields=["relation", "action_taken", "updated_at"])
     alert.acknowledged_at = max(_not_future(at), alert.raised_at)
     alert.acknowledged_by = by
     alert.relation_reported = reported
     alert.assessment = assessment.strip()
-    _stamp(alert, by=by, reason="Acknowledged")
+    history_stamp(alert, by=by, reason="Acknowledged")
     alert.save(
         update_fields=[
             "acknowledged_at",
@@ -232,7 +228,7 @@ def alerts_escalate_overdue(*, now: dt.datetime | None = None) -> int:
             if alert is None:
                 continue
             alert.escalated_at = now
-            _stamp(
+            history_stamp(
                 alert,
                 by=None,
                 reason=f"Escalated: not acknowledged in {settings.SAFETY_ACK_HOURS} h",

@@ -31,6 +31,7 @@ from django.utils import timezone
 from analytics.exports import variables as var
 from cohort import plausible
 from cohort import vocabulary as voc
+from cohort.clinical import history_stamp
 from cohort.models import KetamineAdministration, Patient, Site, dose_in_mg
 from cohort.services import _create_schedule, eligibility_errors, reschedule_open_calls
 from followup import schedule
@@ -397,11 +398,6 @@ def _administration_problems(given: dict[str, Any], plan: PatientPlan, sheet: st
     return found
 
 
-def _stamp(instance: Any, *, by: Any, reason: str) -> None:
-    instance._history_user = by
-    instance._change_reason = reason
-
-
 def patient_import(
     *, values: dict[str, Any], site: Site, first_administration: dt.date, by: Any, reason: str
 ) -> Patient:
@@ -445,7 +441,7 @@ def patient_import(
         status_reason=reason if closed else "",
     )
     patient.full_clean()
-    _stamp(patient, by=by, reason=reason)
+    history_stamp(patient, by=by, reason=reason)
     patient.save()
     _create_schedule(patient, first_administration, by=by)
     return patient
@@ -468,7 +464,7 @@ def administration_import(
     )
     administration.compute_doses()
     administration.full_clean()
-    _stamp(administration, by=by, reason=reason)
+    history_stamp(administration, by=by, reason=reason)
     administration.save()
     return administration
 
@@ -487,7 +483,7 @@ def call_import(*, call: FollowUpCall, row: dict[str, Any], by: Any, reason: str
         call.window_start = target - dt.timedelta(days=before)
         call.window_end = target + dt.timedelta(days=after)
         call.version += 1
-        _stamp(call, by=by, reason=reason)
+        history_stamp(call, by=by, reason=reason)
         call.save(
             update_fields=["target_date", "window_start", "window_end", "version", "updated_at"]
         )
@@ -505,7 +501,7 @@ def call_import(*, call: FollowUpCall, row: dict[str, Any], by: Any, reason: str
             call.completed_by = by
             fields += ["completed_at", "completed_by"]
         call.version += 1
-        _stamp(call, by=by, reason=reason)
+        history_stamp(call, by=by, reason=reason)
         call.save(update_fields=fields)
     return call
 
