@@ -8,7 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import SEES_IDENTIFIERS, SITE_SCOPED, Role
+from accounts import identifiers
+from accounts.roles import SITE_SCOPED, Role
 
 
 class User(AbstractUser):
@@ -60,8 +61,8 @@ class User(AbstractUser):
 
     @property
     def sees_identifiers(self) -> bool:
-        """Say whether this user may see names and phone numbers of their sites' patients."""
-        return bool(self.roles & SEES_IDENTIFIERS)
+        """Say whether this user may see names and phone numbers (``accounts.identifiers``)."""
+        return identifiers.sees_identifiers(self)
 
     @property
     def is_site_scoped(self) -> bool:

@@ -12,6 +12,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.identifiers import sees_identifiers
 from cohort.clinical import REASON_MAX_LENGTH
 from cohort.free_text import free_text_fields
 
@@ -56,19 +57,19 @@ class FreeTextHidden:
         """Leave free text that may hold identifiers out of the form for those who may not
         see identifiers (cohort.free_text); left out, it is kept as it is on save."""
         excluded = list(super().get_exclude(request, obj) or ())  # type: ignore[misc]
-        if not getattr(request.user, "sees_identifiers", False):
+        if not sees_identifiers(request.user):
             excluded += [name for name in free_text_fields(self.model) if name not in excluded]
         return excluded
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = super().get_fields(request, obj)  # type: ignore[misc]
-        if getattr(request.user, "sees_identifiers", False):
+        if sees_identifiers(request.user):
             return fields
         return [name for name in fields if name not in free_text_fields(self.model)]
 
     def get_list_display(self, request: HttpRequest) -> Any:
         shown = super().get_list_display(request)  # type: ignore[misc]
-        if getattr(request.user, "sees_identifiers", False):
+        if sees_identifiers(request.user):
             return shown
         return [name for name in shown if name not in free_text_fields(self.model)]
 
@@ -99,7 +100,7 @@ class ClinicalAdmin(FreeTextHidden, SimpleHistoryAdmin):
     ) -> Any:
         """The history list, with typed reasons and free-text changes hidden from those who
         may not see identifiers."""
-        if not getattr(request.user, "sees_identifiers", False):
+        if not sees_identifiers(request.user):
             from cohort.audit import _reason
 
             names = free_text_fields(self.model)

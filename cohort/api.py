@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import DATA_ENTRY_ROLES
+from accounts.identifiers import sees_identifiers
 from cohort import services
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient, Signature, Site
@@ -86,7 +87,7 @@ class PatientViewSet(
             .select_related("lock__locked_by")
             .prefetch_related(Prefetch("signatures", queryset=live, to_attr="live_signatures"))
         )
-        if getattr(user, "sees_identifiers", False):
+        if sees_identifiers(user):
             patients = patients.select_related("contact")
         return patients.order_by("study_code")
 

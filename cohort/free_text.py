@@ -19,6 +19,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.identifiers import sees_identifiers
+
 FREE_TEXT: dict[str, tuple[str, ...]] = {
     "cohort.Patient": ("status_reason", "call_note"),
     "cohort.KetamineAdministration": ("void_reason",),
@@ -76,7 +78,7 @@ def shown(value: Any, user: Any) -> Any:
     """Return the value for a user who sees identifiers, else ``HIDDEN`` (blank stays blank)."""
     if not value:
         return value
-    return value if getattr(user, "sees_identifiers", False) else HIDDEN
+    return value if sees_identifiers(user) else HIDDEN
 
 
 # Inputs of the call page whose stored value is free text (cohort.free_text).
@@ -94,7 +96,7 @@ def hide_free_text(form: forms.Form, user: Any, names: tuple[str, ...] = FREE_TE
     """For a user who may not see identifiers, make a form's free-text inputs blank and read
     only: the page does not show the stored text, and a save keeps it as it is (a disabled
     field takes its initial value, whatever is posted)."""
-    if getattr(user, "sees_identifiers", False):
+    if sees_identifiers(user):
         return
     # The drug names of the treatment table: drug_<code>_name, one per drug class.
     drug_names = [n for n in form.fields if n.startswith("drug_") and n.endswith("_name")]

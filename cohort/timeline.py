@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from analytics.models import AnalysisRun, TrajectoryMembership
 from cohort.models import KetamineAdministration, Patient
+from followup.instruments import hads
 from followup.models import FollowUpCall
 
 MISSED = ("unreachable", "refused", "withdrawn")
@@ -217,6 +218,18 @@ def timeline(patient: Patient) -> dict[str, Any]:
         # The whole planned follow-up, so that one visit or none still gives a year's axis.
         "axis": [(min(days) - margin).isoformat(), (max(days) + margin).isoformat()],
         "labels": chart_labels(),
+        "scales": chart_scales(),
+    }
+
+
+def chart_scales() -> dict[str, dict[str, int]]:
+    """Return the ranges and cut-offs the charts draw, from the instruments (not the browser)."""
+    return {
+        "hads": {
+            "max": hads.SUBSCALE_MAX,
+            "normal_max": hads.NORMAL_MAX,
+            "borderline_max": hads.BORDERLINE_MAX,
+        },
     }
 
 

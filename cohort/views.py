@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DATA_ENTRY_ROLES, role_required
+from accounts.identifiers import sees_identifiers
 from accounts.roles import Role
 from cohort import audit, services, timeline
 from cohort import vocabulary as voc
@@ -347,7 +348,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             patients = patients_in_lock_state(patients, data["lock"])
         if data["group"]:
             patients = timeline.in_trajectory_group(patients, data["group"])
-    if request.user.sees_identifiers:
+    if sees_identifiers(request.user):
         patients = patients.select_related("contact")
     rows = timeline.patient_rows(patients.order_by("site__code", "study_code"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -385,7 +386,7 @@ def patient_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 def patient_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the audit trail of a patient: who changed what, when and why (read only)."""
     patient = _get_patient_for_user(request.user, pk)
-    entries = audit.patient_trail(patient, identifiers=request.user.sees_identifiers)
+    entries = audit.patient_trail(patient, identifiers=sees_identifiers(request.user, patient))
     context = {"patient": patient, "entries": entries, "title": _("History of the patient")}
     return render(request, "cohort/audit_trail.html", context)
 

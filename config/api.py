@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+from accounts.identifiers import sees_identifiers
 from accounts.roles import Role
 from config.saves import log_refusal, refusal_message
 from followup.services import StaleCallError
@@ -139,7 +140,7 @@ class ScopedFieldsMixin:
         user = getattr(context.get("request"), "user", None)
         if user is None or not user.is_authenticated:
             return fields
-        if not user.sees_identifiers:
+        if not sees_identifiers(user):
             for name in (*self.identifier_fields, *self.private_text_fields):
                 fields.pop(name, None)
         return fields

@@ -20,6 +20,7 @@ from django.views import defaults, i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.identifiers import sees_identifiers
 from accounts.roles import Role
 from analytics.tasks import HEARTBEAT_KEY
 from cohort import vocabulary as voc
@@ -63,7 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "today": today,
         "is_data_manager": user.has_role(Role.DATA_MANAGER) or user.is_superuser,
         "worklist": None,
-        "can_enrol": user.sees_identifiers or user.has_role(Role.DATA_MANAGER),
+        "can_enrol": sees_identifiers(user) or user.has_role(Role.DATA_MANAGER),
         "flagged_calls": None,
     }
     if sees_alerts(user):

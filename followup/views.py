@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DATA_ENTRY_ROLES, role_required
+from accounts.identifiers import sees_identifiers
 from accounts.roles import Role
 from cohort import audit
 from cohort import vocabulary as voc
@@ -395,7 +396,7 @@ def call_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
 def call_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the audit trail of one call (read only)."""
     call = _get_call_for_user(request.user, pk)
-    entries = audit.call_trail(call, identifiers=request.user.sees_identifiers)
+    entries = audit.call_trail(call, identifiers=sees_identifiers(request.user, call.patient))
     context = {
         "patient": call.patient,
         "call": call,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from accounts.access import role_required
+from accounts.identifiers import sees_identifiers
 from accounts.roles import Role
 from cohort import vocabulary as voc
 from config.saves import SaveRefused, database_save, form_add_errors
@@ -94,7 +95,7 @@ def _listing_rows(user: Any) -> tuple[list[str], list[list[Any]]]:
     Only the roles that see identifiers get the free text (a description or an assessment may
     name someone; cohort.free_text).
     """
-    free_text = bool(getattr(user, "sees_identifiers", False))
+    free_text = sees_identifiers(user)
     header = [
         _("Study code"),
         _("Site"),

@@ -111,8 +111,12 @@
         function (m) { return m.timepoint + ": " + m.status; }),
     ], pain, CONFIG);
 
-    var hads = base(d, "HADS (0-21)", [0, 21]);
-    hads.shapes = [band(0, 7, "#2e8b57"), band(7, 10, "#d68910"), band(10, 21, "#c0392b")];
+    // Bands from the server's instrument definition: normal, borderline, abnormal.
+    var H = d.scales.hads;
+    var hads = base(d, "HADS (0-" + H.max + ")", [0, H.max]);
+    hads.shapes = [band(0, H.normal_max, "#2e8b57"),
+      band(H.normal_max, H.borderline_max, "#d68910"),
+      band(H.borderline_max, H.max, "#c0392b")];
     if (!answered) note(hads, L.no_answers);
     Plotly.newPlot("chart-hads", [
       line(d.points, "hads_a", L.hads_anxiety, "#8e44ad"),

@@ -78,9 +78,9 @@ def test_worklist_page_runs_the_same_queries_whatever_the_cohort_size(
     # User, roles, the second-factor check (once per sign-in: one query per device kind, the
     # authenticator and the recovery codes), the sites of the filter, 1 count
     # aggregate and 4 section queries (preferred times and failed attempts included), then the
-    # session renewed for the idle timeout (savepoint, update, release); the session is read
-    # from the cache.
-    with django_assert_num_queries(13):
+    # session renewed for the idle timeout (savepoint, update, release), and the user's site
+    # ids once for the identifier rule (accounts.identifiers); the session is read from the cache.
+    with django_assert_num_queries(14):
         response = client.get(reverse("followup:worklist"))
     page = response.content.decode()
     assert page.count("<td>Week 1</td>") == patients
