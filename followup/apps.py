@@ -7,4 +7,7 @@ class FollowupConfig(AppConfig):
     verbose_name = _("Follow-up")
 
     def ready(self) -> None:
-        from followup import signals  # noqa: F401  (connects the wording cache's receivers)
+        # The wording cache's receivers connect on import; the schedule's are connected here.
+        from followup import scheduling, signals  # noqa: F401
+
+        scheduling.connect()

@@ -33,6 +33,9 @@ from followup.models import (
     NprsResponse,
     Sf12Response,
 )
+from followup.scheduling import schedule_close as schedule_close
+from followup.scheduling import schedule_create as schedule_create
+from followup.scheduling import schedule_move as schedule_move
 from followup.validators import (
     HADS_FIELDS,
     NPRS_FIELDS,
