@@ -18,12 +18,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
-from cohort import audit
 from cohort import vocabulary as voc
 from cohort.free_text import hide_free_text
 from cohort.services import patient_set_status
 from config.saves import SaveRefused, database_save, form_add_errors
-from followup import selectors, services
+from followup import audit, selectors, services
 from followup.forms import (
     CallEntryForm,
     DismissProposalForm,
