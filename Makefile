@@ -65,6 +65,7 @@ worker: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -77,4 +78,4 @@ test: install system-deps lint typecheck check-django
 	$(TEST_ENV) $(BIN)/python -m pytest
 
 clean:
-	rm -rf var/test .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var/test .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser
@@ -10,6 +12,19 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import identifiers
 from accounts.roles import SITE_SCOPED, Role
+
+
+def site_model() -> type[models.Model]:
+    """Return the model of the sites users work at (the cohort's Site), without importing it.
+
+    Accounts sit below the cohort: they know sites only through ``User.sites``.
+    """
+    return cast("type[models.Model]", User._meta.get_field("sites").related_model)
+
+
+def sites_by_code() -> models.QuerySet[models.Model]:
+    """Return every site, ordered by code."""
+    return site_model().objects.order_by("code")
 
 
 class User(AbstractUser):

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -21,9 +22,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import User, site_model
 from accounts.roles import Role
-from cohort.models import Site
 
 DEMO_PASSWORD = "ketamine-demo"
 DEMO_USERS: tuple[tuple[str, Role, str, str], ...] = (
@@ -35,7 +35,7 @@ DEMO_USERS: tuple[tuple[str, Role, str, str], ...] = (
 
 
 @transaction.atomic
-def user_set_role(*, user: User, role: Role, sites: Iterable[Site]) -> User:
+def user_set_role(*, user: User, role: Role, sites: Iterable[Model]) -> User:
     """Give a user exactly one role and a set of sites; a new role ends their API tokens."""
     if user.pk and user.roles != frozenset({role}):
         Token.objects.filter(user=user).delete()
@@ -61,7 +61,7 @@ def user_set_language(*, user: User, language: str) -> User:
 @transaction.atomic
 def demo_users_create() -> list[User]:
     """Create or reset the four demo users, staff of every demo site."""
-    sites = list(Site.objects.filter(is_demo=True))
+    sites = list(site_model().objects.filter(is_demo=True))
     users = []
     for username, role, first, last in DEMO_USERS:
         user, _ = User.objects.get_or_create(username=username)
@@ -219,7 +219,7 @@ def user_create(
     last_name: str,
     email: str,
     role: Role,
-    sites: Iterable[Site],
+    sites: Iterable[Model],
 ) -> tuple[User, str]:
     """Create a user with one role and sites, without a password; return it and its link.
 
@@ -245,7 +245,7 @@ def user_update(
     last_name: str,
     email: str,
     role: Role,
-    sites: Iterable[Site],
+    sites: Iterable[Model],
     is_active: bool,
 ) -> User:
     """Change a user's names, role, sites and activity (deactivation ends tokens and sessions)."""

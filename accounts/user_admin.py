@@ -23,9 +23,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.access import role_required
-from accounts.models import User
+from accounts.models import User, sites_by_code
 from accounts.roles import Role
-from cohort.models import Site
 
 ROLE_LABELS = {
     Role.NURSE: _lazy("Research nurse"),
@@ -44,11 +43,17 @@ class UserForm(forms.Form):
     role = forms.ChoiceField(label=_lazy("Role"), choices=list(ROLE_LABELS.items()))
     sites = forms.ModelMultipleChoiceField(
         label=_lazy("Sites"),
-        queryset=Site.objects.order_by("code"),
+        queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     is_active = forms.BooleanField(label=_lazy("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sites_field = self.fields["sites"]
+        assert isinstance(sites_field, forms.ModelMultipleChoiceField)
+        sites_field.queryset = sites_by_code()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -8,11 +8,11 @@ site staff only; for everyone else a change to them reads "changed", without val
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
@@ -21,15 +21,6 @@ from django.utils.translation import gettext as _
 from cohort import vocabulary as voc
 from cohort.free_text import HIDDEN, free_text_fields
 from cohort.models import KetamineAdministration, Patient, PatientContact, PatientLock, Signature
-from followup.models import (
-    AdverseEvent,
-    CallAttempt,
-    ConcomitantTreatment,
-    FollowUpCall,
-    HadsResponse,
-    NprsResponse,
-    Sf12Response,
-)
 
 # Bookkeeping columns a reader does not need to see in a change.
 HIDDEN_FIELDS = frozenset({"updated_at", "created_at", "version", "id"})
@@ -106,7 +97,7 @@ def _reason(text: str, identifiers: bool = True) -> str:
     """
     kind, _sep, code = text.partition(": ")
     if kind == "Attempt" and code in dict(voc.ATTEMPT_OUTCOMES):
-        return _("Attempt: %(outcome)s") % {"outcome": _code_label((voc.ATTEMPT_OUTCOMES,), code)}
+        return _("Attempt: %(outcome)s") % {"outcome": code_label((voc.ATTEMPT_OUTCOMES,), code)}
     if text in SYSTEM_REASONS:
         return gettext(text)
     if not text or identifiers or _SERVICE_WORDS.fullmatch(text):
@@ -120,14 +111,17 @@ _SERVICE_WORDS = re.compile(
 )
 
 
-def _code_label(vocabularies: tuple[voc.Vocabulary, ...], code: str) -> str:
+def code_label(vocabularies: tuple[voc.Vocabulary, ...], code: str) -> str:
+    """Return the label of a code in the first of ``vocabularies`` that has it, translated."""
     for vocabulary in vocabularies:
         if code in dict(vocabulary):
             return gettext(dict(vocabulary)[code])
     return code
 
 
-def _entries(history: Any, describe: Any, *, identifiers: bool, act: Any = None) -> list[Entry]:
+def history_entries(
+    history: Any, describe: Any, *, identifiers: bool, act: Any = None
+) -> list[Entry]:
     """Turn the history rows of one model (all objects) into entries, oldest first per object.
 
     ``act(before, row)``, when given, names the action of a row and its changes are not listed
@@ -206,91 +200,58 @@ def _voided(before: Any, row: Any) -> bool:
     )
 
 
-def _call_label(calls: dict[int, str]) -> Any:
-    return lambda row: calls.get(row.call_id, _("Call"))
+# The parts of a patient's trail kept by the apps above the cohort (the follow-up's calls and
+# everything recorded at them), registered by their ``AppConfig.ready()``: each returns the
+# entries of one patient, given whether the reader sees identifiers.
+TrailPart = Callable[[Patient, bool], list["Entry"]]
+_trail_parts: list[TrailPart] = []
 
 
-def call_trail(call: FollowUpCall, *, identifiers: bool) -> list[Entry]:
-    """Return the history of one call: the call, attempts, questionnaires, effects, treatments."""
-    label = {call.pk: _("Call %(timepoint)s") % {"timepoint": call.timepoint}}
-    return _sorted(_call_parts([call.pk], label, identifiers))
-
-
-def _call_parts(call_ids: list[int], labels: dict[int, str], identifiers: bool) -> list[Entry]:
-    by_call = _call_label(labels)
-    parts: list[tuple[type[Model], Any]] = [
-        (
-            CallAttempt,
-            lambda row: (
-                f"{by_call(row)} · {_('attempt')} "
-                f"({_code_label((voc.ATTEMPT_OUTCOMES,), row.outcome)})"
-            ),
-        ),
-        (NprsResponse, lambda row: f"{by_call(row)} · NPRS"),
-        (HadsResponse, lambda row: f"{by_call(row)} · HADS"),
-        (Sf12Response, lambda row: f"{by_call(row)} · SF-12"),
-        (
-            AdverseEvent,
-            lambda row: (
-                f"{by_call(row)} · {_('adverse effect')} "
-                f"{_code_label((voc.ADVERSE_EFFECTS,), row.type)}"
-            ),
-        ),
-        (
-            ConcomitantTreatment,
-            lambda row: (
-                f"{by_call(row)} · {_('treatment')} "
-                f"{_code_label((voc.DRUG_CLASSES, voc.NON_DRUG_TREATMENTS), row.code)}"
-            ),
-        ),
-    ]
-    entries = _entries(
-        FollowUpCall.history.filter(id__in=call_ids),
-        lambda row: labels.get(row.id, _("Call")),
-        identifiers=identifiers,
-    )
-    for model, describe in parts:
-        history = model.history.filter(call_id__in=call_ids)  # type: ignore[attr-defined]
-        entries += _entries(history, describe, identifiers=identifiers)
-    return entries
+def register_trail_part(part: TrailPart) -> None:
+    """Add a part to every patient's trail (once, however often it is registered)."""
+    if part not in _trail_parts:
+        _trail_parts.append(part)
 
 
 def patient_trail(patient: Patient, *, identifiers: bool) -> list[Entry]:
-    """Return the history of a patient: the file, identifiers, administrations, every call."""
-    calls = dict(patient.calls.values_list("pk", "timepoint"))
-    labels = {pk: _("Call %(timepoint)s") % {"timepoint": tp} for pk, tp in calls.items()}
-    entries = _entries(
+    """Return the history of a patient: the file, identifiers, administrations, every call.
+
+    The calls' part comes from the follow-up (``register_trail_part``), newest entry first.
+    """
+    entries = history_entries(
         Patient.history.filter(id=patient.pk),  # type: ignore[attr-defined]
         lambda row: _("Patient file"),
         identifiers=identifiers,
     )
-    entries += _entries(
+    entries += history_entries(
         PatientContact.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
         lambda row: _("Identifiers"),
         identifiers=identifiers,
     )
-    entries += _entries(
+    entries += history_entries(
         KetamineAdministration.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
         lambda row: (
             _("Administration %(date)s") % {"date": date_format(row.date, "SHORT_DATE_FORMAT")}
         ),
         identifiers=identifiers,
     )
-    entries += _call_parts(list(calls), labels, identifiers)
-    entries += _entries(
+    for part in _trail_parts:
+        entries += part(patient, identifiers)
+    entries += history_entries(
         PatientLock.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
         lambda row: _("Follow-up lock"),
         identifiers=identifiers,
         act=_lock_action,
     )
-    entries += _entries(
+    entries += history_entries(
         Signature.history.filter(patient_id=patient.pk),  # type: ignore[attr-defined]
         lambda row: _("Signature of Dr %(name)s") % {"name": row.signer_name},
         identifiers=identifiers,
         act=_signature_action,
     )
-    return _sorted(entries)
+    return newest_first(entries)
 
 
-def _sorted(entries: list[Entry]) -> list[Entry]:
+def newest_first(entries: list[Entry]) -> list[Entry]:
+    """Return entries sorted newest first (entries of one moment keep their order)."""
     return sorted(entries, key=lambda e: e.when, reverse=True)

@@ -8,7 +8,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cohort import vocabulary as voc
 from cohort.models import Patient, Signature, Site
-from followup.models import FollowUpCall
 
 
 def sites_for_user(user: Any) -> QuerySet[Site]:
@@ -32,7 +31,10 @@ def patients_for_user(user: Any) -> QuerySet[Patient]:
 
 def with_lock_state(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     """Annotate ``has_open_calls`` (a call still to make) and ``is_signed`` (a live signature)."""
-    open_calls = FollowUpCall.objects.filter(
+    # The follow-up's calls, through their reverse relation (``Patient.calls``): the cohort sits
+    # below the follow-up and does not import it.
+    call_model = Patient._meta.get_field("calls").related_model
+    open_calls = call_model._default_manager.filter(
         patient=OuterRef("pk"), status__in=voc.OPEN_CALL_STATUSES
     )
     live = Signature.objects.filter(patient=OuterRef("pk"), voided_at__isnull=True)

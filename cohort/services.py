@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role
 from analytics.services import reanalysis_on_commit
-from cohort import plausible
+from cohort import plausible, signals
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
 from cohort.clinical import history_stamp, reason_checked
@@ -36,8 +36,6 @@ from cohort.models import (
     Signature,
     Site,
 )
-from followup import schedule
-from followup.models import FollowUpCall
 
 logger = logging.getLogger(__name__)
 
@@ -80,28 +78,6 @@ def next_study_code(site: Site) -> str:
     )
     number = int(last.split("-")[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
-
-
-def _create_schedule(patient: Patient, first_administration: dt.date, *, by: Any) -> None:
-    baseline = FollowUpCall(
-        patient=patient,
-        timepoint="BL",
-        target_date=patient.inclusion_date,
-        window_start=patient.inclusion_date,
-        window_end=patient.inclusion_date,
-    )
-    history_stamp(baseline, by=by, reason="Schedule created at enrolment")
-    baseline.save()
-    for planned in schedule.build_schedule(first_administration):
-        call = FollowUpCall(
-            patient=patient,
-            timepoint=planned.timepoint,
-            target_date=planned.target,
-            window_start=planned.window_start,
-            window_end=planned.window_end,
-        )
-        history_stamp(call, by=by, reason="Schedule created at enrolment")
-        call.save()
 
 
 @transaction.atomic
@@ -181,42 +157,38 @@ def patient_enrol(
     contact.full_clean()
     history_stamp(contact, by=by, reason="Enrolment")
     contact.save()
-    _create_schedule(patient, first_administration_date or inclusion_date, by=by)
+    signals.send_required(
+        signals.patient_enrolled,
+        sender=Patient,
+        patient=patient,
+        first_administration=first_administration_date or inclusion_date,
+        by=by,
+    )
     return patient
 
 
 def reschedule_open_calls(*, patient: Patient, by: Any) -> int:
-    """Move the due dates of calls not yet made after the first administration moved.
+    """Move the calls not yet made if the first administration moved; return how many moved.
 
-    Return how many calls moved.
+    The follow-up moves them (``followup.scheduling.schedule_move``), told by the signal
+    ``administrations_changed``; a move planning a call before the inclusion or after the end of
+    the study is refused with a ``ValidationError`` on ``date``.
     """
-    first = patient.first_administration_date()
-    if first is None:
-        return 0
-    moved = 0
-    open_calls = list(
-        patient.calls.filter(status__in=voc.OPEN_CALL_STATUSES).exclude(timepoint="BL")
+    answers = signals.send_required(
+        signals.administrations_changed, sender=Patient, patient=patient, by=by
     )
-    plan = {call.pk: schedule.scheduled_call(first, call.timepoint) for call in open_calls}
-    errors = plausible.schedule_errors(
-        [planned.target for planned in plan.values()], patient=patient
+    return sum(answer for answer in answers if isinstance(answer, int))
+
+
+def _create_schedule(patient: Patient, first_administration: dt.date, *, by: Any) -> None:
+    """Create a patient's calls (the importer's name for ``followup.services.schedule_create``)."""
+    signals.send_required(
+        signals.patient_enrolled,
+        sender=Patient,
+        patient=patient,
+        first_administration=first_administration,
+        by=by,
     )
-    if errors:
-        raise ValidationError(errors)
-    for call in open_calls:
-        planned = plan[call.pk]
-        if planned.target == call.target_date:
-            continue
-        call.target_date = planned.target
-        call.window_start = planned.window_start
-        call.window_end = planned.window_end
-        call.version += 1
-        history_stamp(call, by=by, reason=f"First administration on {first.isoformat()}")
-        call.save(
-            update_fields=["target_date", "window_start", "window_end", "version", "updated_at"]
-        )
-        moved += 1
-    return moved
 
 
 @transaction.atomic
@@ -375,13 +347,15 @@ def patient_set_status(
     history_stamp(patient, by=by, reason=reason or f"Status set to {status}")
     patient.save(update_fields=["status", "status_date", "status_reason", "updated_at"])
     if status in voc.CLOSED_PATIENT_STATUSES:
-        label = voc.label(voc.PATIENT_STATUSES, status)
-        for call in patient.calls.filter(status__in=voc.OPEN_CALL_STATUSES):
-            call.status = "closed"
-            call.status_reason = f"{label} on {date.isoformat()}: {reason}"
-            call.version += 1
-            history_stamp(call, by=by, reason=call.status_reason)
-            call.save(update_fields=["status", "status_reason", "version", "updated_at"])
+        signals.send_required(
+            signals.patient_left_follow_up,
+            sender=Patient,
+            patient=patient,
+            label=voc.label(voc.PATIENT_STATUSES, status),
+            date=date,
+            reason=reason,
+            by=by,
+        )
     return patient
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.identifiers import sees_identifiers
 from accounts.roles import Role
-from cohort import audit, services, timeline
+from cohort import audit, patient_pages, services, timeline
 from cohort import vocabulary as voc
 from cohort.forms import (
     AdministrationEditForm,
@@ -149,9 +149,7 @@ def _detail_context(request: HttpRequest, patient: Patient, **forms: Any) -> dic
         "unlock_form": forms.get("unlock_form") or PatientUnlockForm(prefix="unlock"),
         "patient": patient,
         "calls": list(patient.calls.order_by("sequence")),
-        "effect_spans": timeline.effect_spans(
-            patient.calls.prefetch_related("adverse_events").order_by("sequence")
-        ),
+        "effect_spans": patient_pages.effect_spans(patient),
         "administrations": list(patient.administrations.order_by("date")),
         "cumulative_mg": patient.cumulative_dose_mg(),
         "administration_form": forms.get("administration_form")
@@ -347,12 +345,12 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         if data["lock"]:
             patients = patients_in_lock_state(patients, data["lock"])
         if data["group"]:
-            patients = timeline.in_trajectory_group(patients, data["group"])
+            patients = patient_pages.in_trajectory_group(patients, data["group"])
     if sees_identifiers(request.user):
         patients = patients.select_related("contact")
     rows = timeline.patient_rows(patients.order_by("site__code", "study_code"))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    memberships = timeline.trajectory_memberships(p.pk for p in page.object_list)
+    memberships = patient_pages.memberships(p.pk for p in page.object_list)
     for patient in page.object_list:
         patient.membership = memberships.get(patient.pk)
     query = request.GET.copy()
@@ -373,8 +371,8 @@ def patient_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient_for_user(request.user, pk)
     context = {
         "patient": patient,
-        "series": timeline.timeline(patient),
-        "membership": timeline.membership_of(patient.pk),
+        "series": patient_pages.timeline(patient),
+        "membership": patient_pages.membership_of(patient.pk),
         "cumulative_mg": patient.cumulative_dose_mg(),
         "can_edit": any(request.user.has_role(role) for role in DATA_ENTRY_ROLES),
     }

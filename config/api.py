@@ -24,8 +24,7 @@ from rest_framework.views import exception_handler
 
 from accounts.identifiers import sees_identifiers
 from accounts.roles import Role
-from config.saves import log_refusal, refusal_message
-from followup.services import StaleCallError
+from config.saves import StaleWriteError, log_refusal, refusal_message
 
 ALL_ROLES = frozenset(Role)
 
@@ -104,7 +103,7 @@ def service_errors() -> Iterator[None]:
         yield
     except DjangoValidationError as error:
         raise serializers.ValidationError(_django_errors(error)) from error
-    except StaleCallError as error:
+    except StaleWriteError as error:
         raise StaleVersion(str(error)) from error
 
 
@@ -112,7 +111,7 @@ def handle_exception(error: Exception, context: dict[str, Any]) -> Response | No
     """Answer validation errors, stale versions and refused saves raised outside serializers."""
     if isinstance(error, DjangoValidationError):
         return Response(_django_errors(error), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(error, StaleCallError):
+    if isinstance(error, StaleWriteError):
         error = StaleVersion(str(error))
     if isinstance(error, DatabaseError) and context.get("request") is not None:
         log_refusal(context["request"], error)

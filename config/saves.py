@@ -30,6 +30,15 @@ class SaveRefused(Exception):
     status = 503
 
 
+class StaleWriteError(Exception):
+    """A row was saved by someone else since the editor loaded it; nothing was saved.
+
+    The services raise a subclass (``followup.services.StaleCallError``); the API answers 409.
+    """
+
+    status = 409
+
+
 def refusal_message() -> str:
     """Return what the user reads when the database refused the save."""
     return _(

@@ -31,13 +31,13 @@ from cohort.selectors import (
     sites_for_user,
 )
 from config.cache import cache_reachable
+from followup.pages import worklist_context
 from followup.selectors import (
     call_counts_for_user,
     flagged_calls_for_user,
     lost_proposals_for_user,
     status_counts_for_user,
 )
-from followup.views import worklist_context
 from quality.selectors import counts_by_site, open_queries_for_user
 from safety.selectors import open_alerts_for_user, sees_alerts
 

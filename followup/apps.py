@@ -7,4 +7,13 @@ class FollowupConfig(AppConfig):
     verbose_name = _("Follow-up")
 
     def ready(self) -> None:
-        from followup import signals  # noqa: F401  (connects the wording cache's receivers)
+        # The wording cache's receivers connect on import; the schedule's are connected here.
+        from cohort import audit as cohort_audit
+        from cohort import patient_pages
+        from followup import audit, scheduling, signals, timeline  # noqa: F401
+
+        scheduling.connect()
+        cohort_audit.register_trail_part(audit.patient_calls_trail)
+        patient_pages.provide(
+            effect_spans=timeline.patient_effect_spans, timeline=timeline.timeline
+        )

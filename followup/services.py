@@ -22,6 +22,7 @@ from cohort.services import (
     administration_record,
     patient_guard_edit,
 )
+from config.saves import StaleWriteError
 from followup.instruments import hads, missing
 from followup.models import (
     AdverseEvent,
@@ -33,6 +34,9 @@ from followup.models import (
     NprsResponse,
     Sf12Response,
 )
+from followup.scheduling import schedule_close as schedule_close
+from followup.scheduling import schedule_create as schedule_create
+from followup.scheduling import schedule_move as schedule_move
 from followup.validators import (
     HADS_FIELDS,
     NPRS_FIELDS,
@@ -56,7 +60,7 @@ REVIEW_NPRS_RISE = 2
 _OUTCOME_STATUS = {"refused": "refused", "withdrew": "withdrawn"}
 
 
-class StaleCallError(Exception):
+class StaleCallError(StaleWriteError):
     """Raised when a call was saved by someone else since the editor loaded it."""
 
 

@@ -19,32 +19,29 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.identifiers import sees_identifiers
 from accounts.roles import Role
-from cohort import audit
 from cohort import vocabulary as voc
 from cohort.free_text import hide_free_text
-from cohort.selectors import sites_for_user
 from cohort.services import patient_set_status
 from config.saves import SaveRefused, database_save, form_add_errors
-from followup import selectors, services
+from followup import audit, selectors, services
 from followup.forms import (
     CallEntryForm,
     DismissProposalForm,
     MarkLostForm,
-    WorklistFilterForm,
     call_initial,
 )
 from followup.models import FollowUpCall
+from followup.pages import (
+    WORKLIST_ROLES,
+    call_context,
+    call_page,
+    has_worklist,
+    worklist_context,
+)
 from followup.validators import QUESTIONNAIRE_FIELDS, live_scores
 from quality.services import queries_answer_on_correction
 
 UNREACHED_OUTCOMES = frozenset(voc.codes(voc.ATTEMPT_OUTCOMES)) - {"reached"}
-
-WORKLIST_ROLES = (Role.NURSE, Role.CLINICIAN)
-
-
-def has_worklist(user: Any) -> bool:
-    """Say whether the user has a worklist of calls (nurses and clinicians)."""
-    return any(user.has_role(role) for role in WORKLIST_ROLES)
 
 
 def _get_call_for_user(user: Any, pk: int) -> FollowUpCall:
@@ -59,71 +56,6 @@ def _get_call_for_user(user: Any, pk: int) -> FollowUpCall:
 def worklist(request: HttpRequest) -> HttpResponse:
     """List the calls to make, most urgent first."""
     return render(request, "followup/followupcall_worklist.html", worklist_context(request))
-
-
-def worklist_context(request: HttpRequest) -> dict[str, Any]:
-    """Return what the worklist template needs (also used by the nurse's home page).
-
-    ``site`` (a site code) and ``q`` (part of a study code) narrow every section;
-    ``page_<section>`` is the page shown of that section.
-    """
-    now = timezone.localtime()
-    sites = list(sites_for_user(request.user))
-    filters = WorklistFilterForm(request.GET or None, sites=sites)
-    narrowed = filters.cleaned_data if filters.is_valid() else {}
-    pages = {}
-    for key in selectors.WORKLIST_SECTIONS:
-        text = request.GET.get(f"page_{key}", "")
-        pages[key] = int(text) if text.isdigit() else 1
-    worklist = selectors.worklist_for_user(
-        request.user,
-        today=now.date(),
-        now=now,
-        pages=pages,
-        site=narrowed.get("site"),
-        search=narrowed.get("q") or "",
-        sites=sites,
-    )
-    query = request.GET.copy()
-    for key in selectors.WORKLIST_SECTIONS:
-        query.pop(f"page_{key}", None)
-    return {
-        "worklist": worklist,
-        "today": now.date(),
-        "worklist_filters": filters,
-        "worklist_query": query.urlencode(),
-        "worklist_filtered": bool(narrowed.get("site") or narrowed.get("q")),
-    }
-
-
-def _call_context(call: FollowUpCall, form: CallEntryForm, **extra: Any) -> dict[str, Any]:
-    scores = live_scores({name: form_value(form, name) for name in QUESTIONNAIRE_FIELDS})
-    attempts = list(call.attempts.select_related("by").order_by("attempted_at"))
-    return {
-        "call": call,
-        "patient": call.patient,
-        "form": form,
-        "scores": scores,
-        "attempts": attempts,
-        "failed_attempts": sum(a.outcome in voc.FAILED_ATTEMPT_OUTCOMES for a in attempts),
-        "attempts_to_miss": settings.CALL_FAILED_ATTEMPTS_TO_MISS,
-        "call_now": call.is_open and call.patient.is_call_time(timezone.localtime()),
-        "administrations": list(
-            call.patient.administrations.filter(voided_at__isnull=True).order_by("date")
-        ),
-        "reason_needed": call.status == "reached",
-        "lock": call.patient.current_lock(),
-        "error_summary": error_summary(form),
-        "error_count": sum(len(problems) for problems in form.errors.values()),
-        # Asked about while the call is still to make; a completed call keeps its own record.
-        "open_effects": selectors.open_effects_before(call) if call.is_open else [],
-        "outcome_choices": _choices_of(voc.AE_OUTCOMES),
-        **extra,
-    }
-
-
-def _choices_of(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
-    return [(code, _(text)) for code, text in vocabulary]
 
 
 @require_POST
@@ -173,29 +105,6 @@ def effect_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("followup:call_entry", pk=call.pk)
 
 
-def error_summary(form: Any) -> list[tuple[str, str, str]]:
-    """Return (anchor, label, message) of every problem of a form, page-wide ones first."""
-    rows = [("", "", str(message)) for message in form.non_field_errors()]
-    for name, problems in form.errors.items():
-        if name == "__all__":
-            continue
-        field = form[name]
-        anchor = field.auto_id
-        if getattr(field.field.widget, "input_type", "") == "radio":
-            anchor = f"{anchor}_0"
-        rows += [(anchor, str(field.label), str(message)) for message in problems]
-    return rows
-
-
-def form_value(form: CallEntryForm, name: str) -> int | None:
-    """Return the integer a form shows for a field (posted or initial), or None."""
-    value = form[name].value()
-    if isinstance(value, int):
-        return value
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
-
-
 @role_required(*DATA_ENTRY_ROLES)
 def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """Enter a call: log an unreached attempt, save a draft, or complete it."""
@@ -229,7 +138,7 @@ def call_entry(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         status = 400
     return render(
-        request, "followup/followupcall_entry.html", _call_context(call, form), status=status
+        request, "followup/followupcall_entry.html", call_context(call, form), status=status
     )
 
 
@@ -270,17 +179,6 @@ def _refuse_answers_without_the_patient(form: CallEntryForm, *, action: str) -> 
                     "Reached."
                 ),
             )
-
-
-def call_page(
-    request: HttpRequest, call: FollowUpCall, *, status: int = 200, **extra: Any
-) -> HttpResponse:
-    """Render a call's page as first opened; ``extra`` goes to the template (a kept question)."""
-    previous = selectors.previous_treatments(call)
-    form = CallEntryForm(initial=call_initial(call, previous), language=get_language())
-    hide_free_text(form, request.user)
-    context = _call_context(call, form, **extra)
-    return render(request, "followup/followupcall_entry.html", context, status=status)
 
 
 def _save_call(

@@ -19,7 +19,7 @@ from accounts.roles import Role
 from cohort.selectors import sites_for_user
 from config.saves import SaveRefused, database_save
 from followup import selectors as followup_selectors
-from followup.views import call_page
+from followup.pages import call_page
 from quality import monitoring_data, rules, selectors, services, targets
 from quality.models import MonitoringSnapshot, Query
 

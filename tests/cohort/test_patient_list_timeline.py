@@ -12,11 +12,11 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from analytics import services
+from analytics.memberships import Membership, trajectory_memberships
 from analytics.models import AnalysisRun, TrajectoryMembership
 from cohort.demo import generate
 from cohort.demo_loader import demo_load
 from cohort.models import Patient, Site
-from cohort.timeline import Membership, trajectory_memberships
 from tests.factories import enrol, make_user
 
 
