@@ -22,10 +22,16 @@ from cohort.clinical import ClinicalModel, VoidableModel, clinical_history
 from cohort.models import Patient, _between, _choices, _dated, _in
 from cohort.plausible import DATE_CEILING, DATE_FLOOR
 from followup.instruments import hads, missing, sf12
+from followup.schedule import in_window
 from followup.validators import CRITERION_FIELDS, adverse_event_constraints
 
 TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(voc.TIMEPOINTS))}
 TIMEPOINT_LABELS = dict(voc.TIMEPOINTS)
+
+
+def window_contains(day: dt.date) -> Q:
+    """Return the calls whose window contains ``day``: ``schedule.in_window`` as a filter."""
+    return Q(window_start__lte=day, window_end__gte=day)
 
 
 class FollowUpCall(ClinicalModel):
@@ -138,7 +144,7 @@ class FollowUpCall(ClinicalModel):
         """Say whether the call was made outside its window (flagged, not refused)."""
         if self.call_date is None or self.is_baseline:
             return False
-        return not (self.window_start <= self.call_date <= self.window_end)
+        return not in_window(self.call_date, self.window_start, self.window_end)
 
 
 class CallAttempt(ClinicalModel):

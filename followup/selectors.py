@@ -31,6 +31,7 @@ from followup.models import (
     ConcomitantTreatment,
     FollowUpCall,
     LostProposalDismissal,
+    window_contains,
 )
 
 
@@ -66,7 +67,7 @@ def call_counts_for_user(user: Any, *, today: dt.date) -> dict[str, int]:
     """Count the open calls of a user's patients: overdue, due now (window open), upcoming."""
     open_calls = calls_for_user(user).filter(status="due", patient__status="active")
     overdue = open_calls.filter(window_end__lt=today).count()
-    due_now = open_calls.filter(window_start__lte=today, window_end__gte=today).count()
+    due_now = open_calls.filter(window_contains(today)).count()
     upcoming = open_calls.filter(window_start__gt=today).count()
     return {"overdue": overdue, "due_now": due_now, "upcoming": upcoming}
 
@@ -258,12 +259,11 @@ def worklist_for_user(
     week_end = today + dt.timedelta(days=7)
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
     # A window closes at most this many days after its target: a bound the index can use.
-    latest_close = dt.timedelta(days=max(schedule.MONTHLY_WINDOW[1], schedule.W1_WINDOW[1]))
+    latest_close = dt.timedelta(days=schedule.LATEST_CLOSE_DAYS)
     conditions = {
         "overdue": Q(target_date__lt=today, window_end__lt=today),
-        "due_today": Q(
-            target_date__gte=today - latest_close, target_date__lte=today, window_end__gte=today
-        ),
+        "due_today": Q(target_date__gte=today - latest_close, target_date__lte=today)
+        & window_contains(today),
         "this_week": Q(target_date__gt=today, target_date__lte=week_end),
         "upcoming": Q(target_date__gt=week_end, target_date__lte=horizon),
     }
