@@ -7,9 +7,12 @@ month k months later, clamped to the month's last day), how many days before and
 target a visit is on time, and how it is done (in hospital, by phone). Everything else here
 reads the table. A call made outside its window is flagged, not refused.
 
-"Inside the window" is written once: ``in_window`` for one date, ``in_window_frame`` for the
-columns of a frame (the same rule, row by row). ``followup.models.window_contains`` is the
-same rule as a database filter.
+The window's three rules are written once each: "the window has opened" (``window_opened``:
+the day is on or after its first day), "the window has closed" (``window_closed``: the day is
+after its last day; the last day itself is not closed) and "inside the window" (``in_window``:
+opened and not closed). Each has a twin for the columns of a frame (``*_frame``, the same rule
+row by row, missing where a date is missing) and a database filter beside the model
+(``followup.models.window_opened_by``, ``window_closed_by``, ``window_contains``).
 """
 
 from __future__ import annotations
@@ -136,31 +139,78 @@ MONTHS = MONTH_OF_TIMEPOINT
 LATEST_CLOSE_DAYS = max(v.after for v in VISITS)
 
 
+def window_opened(day: dt.date, start: dt.date) -> bool:
+    """Say whether the window starting on ``start`` has opened by ``day`` (its first day counts)."""
+    return day >= start
+
+
+def window_closed(day: dt.date, end: dt.date) -> bool:
+    """Say whether the window ending on ``end`` has closed by ``day`` (its last day does not)."""
+    return day > end
+
+
 def in_window(day: dt.date, start: dt.date, end: dt.date) -> bool:
     """Say whether ``day`` lies in the window ``start``..``end`` (both ends included)."""
-    return start <= day <= end
+    return window_opened(day, start) and not window_closed(day, end)
 
 
-def in_window_frame(days: pd.Series, starts: Any, ends: Any) -> pd.Series:
+def window_opened_frame(days: Any, starts: Any) -> pd.Series:
+    """Say, row by row, whether each window has opened by its day: ``window_opened`` on columns.
+
+    ``days`` and ``starts`` are aligned columns of dates (or datetimes, or ISO strings), or
+    either one date for every row. Returns a nullable boolean column, missing where the day or
+    the start is missing.
+    """
+    day, start = _columns(days, starts)
+    return _masked(start <= day, day, start)
+
+
+def window_closed_frame(days: Any, ends: Any) -> pd.Series:
+    """Say, row by row, whether each window has closed by its day: ``window_closed`` on columns.
+
+    ``days`` and ``ends`` as for ``window_opened_frame`` (e.g. one data cut and a column of
+    window ends). Returns a nullable boolean column, missing where the day or the end is
+    missing (a call with no window has neither closed nor stayed open).
+    """
+    day, end = _columns(days, ends)
+    return _masked(day > end, day, end)
+
+
+def in_window_frame(days: Any, starts: Any, ends: Any) -> pd.Series:
     """Say, row by row, whether each day lies in its window: ``in_window`` on columns.
 
     ``days``, ``starts`` and ``ends`` are aligned columns of dates (or datetimes, or ISO
-    strings), or ``starts``/``ends`` one date for every row. Returns a nullable boolean
-    column: True inside, False outside, and missing where the day or the window is missing
-    (a call not yet made is neither inside nor outside its window).
+    strings), or any of them one date for every row. Returns a nullable boolean column: True
+    inside, False outside, and missing where the day or the window is missing (a call not yet
+    made is neither inside nor outside its window).
     """
-    day = pd.to_datetime(days)
-    start = _dates_like(starts, day)
-    end = _dates_like(ends, day)
-    inside = pd.Series((start <= day) & (day <= end), index=day.index, dtype="boolean")
-    return inside.mask(day.isna() | start.isna() | end.isna())
+    # Nullable booleans: missing on either side makes the row missing (Kleene logic would
+    # otherwise call a row False as soon as one side is False).
+    opened = window_opened_frame(days, starts)
+    closed = window_closed_frame(days, ends)
+    inside = opened.fillna(False) & ~closed.fillna(True)
+    return inside.astype("boolean").mask(opened.isna() | closed.isna())
 
 
-def _dates_like(values: Any, like: pd.Series) -> pd.Series:
-    """Return ``values`` as a datetime column aligned with ``like`` (one value: repeated)."""
-    if isinstance(values, pd.Series):
-        return pd.to_datetime(values)
-    return pd.Series(pd.Timestamp(values), index=like.index)
+def _columns(*values: Any) -> list[pd.Series]:
+    """Return ``values`` as aligned datetime columns (a single value repeated on every row)."""
+    like = next((value for value in values if isinstance(value, pd.Series)), None)
+    if like is None:
+        raise TypeError("at least one of the dates must be a column")
+    return [
+        pd.to_datetime(value)
+        if isinstance(value, pd.Series)
+        else pd.Series(pd.Timestamp(value), index=like.index)
+        for value in values
+    ]
+
+
+def _masked(result: pd.Series, *inputs: pd.Series) -> pd.Series:
+    """Return ``result`` as a nullable boolean column, missing wherever an input is missing."""
+    missing = pd.Series(False, index=result.index)
+    for column in inputs:
+        missing |= column.isna()
+    return pd.Series(result, index=result.index, dtype="boolean").mask(missing)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
