@@ -39,6 +39,7 @@ from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient
 from followup.instruments import missing
 from followup.models import AdverseEvent, ConcomitantTreatment, FollowUpCall
+from followup.schedule import window_closed_frame
 
 MONTHS = voc.MONTH_OF_TIMEPOINT
 OUTCOMES = ("nprs_mean", "nprs_max", "hads_a", "hads_d", "sf12_pcs", "sf12_mcs")
@@ -267,8 +268,7 @@ def elapsed(frame: pd.DataFrame, as_of: dt.date) -> pd.Series:
     yet, is not yet observed: neither a value nor a missing value.
     """
     made = ~frame["call_status"].isin(NOT_MADE_STATUSES)
-    window_end = pd.to_datetime(frame["window_end"])
-    closed = window_end.notna() & (window_end < pd.Timestamp(as_of))
+    closed = window_closed_frame(as_of, frame["window_end"]).fillna(False).astype(bool)
     return (made | closed).astype(bool)
 
 

@@ -22,10 +22,29 @@ from cohort.clinical import ClinicalModel, VoidableModel, clinical_history
 from cohort.models import Patient, _between, _choices, _dated, _in
 from cohort.plausible import DATE_CEILING, DATE_FLOOR
 from followup.instruments import hads, missing, sf12
+from followup.schedule import in_window, window_closed
 from followup.validators import CRITERION_FIELDS, adverse_event_constraints
 
 TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(voc.TIMEPOINTS))}
 TIMEPOINT_LABELS = dict(voc.TIMEPOINTS)
+
+
+def window_opened_by(day: dt.date) -> Q:
+    """Return the calls whose window has opened by ``day``: ``schedule.window_opened``."""
+    return Q(window_start__lte=day)
+
+
+def window_closed_by(day: dt.date) -> Q:
+    """Return the calls whose window has closed by ``day``: ``schedule.window_closed``."""
+    return Q(window_end__lt=day)
+
+
+def window_contains(day: dt.date) -> Q:
+    """Return the calls whose window contains ``day``: ``schedule.in_window`` as a filter.
+
+    Opened and not closed, written as the two bounds an index reads.
+    """
+    return window_opened_by(day) & Q(window_end__gte=day)
 
 
 class FollowUpCall(ClinicalModel):
@@ -127,7 +146,7 @@ class FollowUpCall(ClinicalModel):
     def is_overdue(self, today: dt.date | None = None) -> bool:
         """Say whether the call is still open after its window closed."""
         today = today or timezone.localdate()
-        return self.is_open and today > self.window_end
+        return self.is_open and window_closed(today, self.window_end)
 
     def review_labels(self) -> list[str]:
         """Return the translated reasons this call was flagged for a clinician."""
@@ -138,7 +157,7 @@ class FollowUpCall(ClinicalModel):
         """Say whether the call was made outside its window (flagged, not refused)."""
         if self.call_date is None or self.is_baseline:
             return False
-        return not (self.window_start <= self.call_date <= self.window_end)
+        return not in_window(self.call_date, self.window_start, self.window_end)
 
 
 class CallAttempt(ClinicalModel):

@@ -1,9 +1,18 @@
-"""Follow-up schedule: target dates and windows of the calls, from the first administration.
+"""The protocol's schedule of visits, written once as a table, and the rule of its windows.
 
-Pure Python. Baseline is assessed in hospital on the day of inclusion; W1 is due 7 days after the
-first administration; M1..M12 are due on the same day of the month as the first administration
-(clamped to the month's last day), k months later. A call made outside its window is flagged, not
-refused.
+Pure Python (and pandas for frames), no Django. ``VISITS`` holds one row per timepoint: what
+its target date is counted from (the inclusion date for baseline, the first ketamine
+administration for the others), by how much (days, or calendar months: the same day of the
+month k months later, clamped to the month's last day), how many days before and after the
+target a visit is on time, and how it is done (in hospital, by phone). Everything else here
+reads the table. A call made outside its window is flagged, not refused.
+
+The window's three rules are written once each: "the window has opened" (``window_opened``:
+the day is on or after its first day), "the window has closed" (``window_closed``: the day is
+after its last day; the last day itself is not closed) and "inside the window" (``in_window``:
+opened and not closed). Each has a twin for the columns of a frame (``*_frame``, the same rule
+row by row, missing where a date is missing) and a database filter beside the model
+(``followup.models.window_opened_by``, ``window_closed_by``, ``window_contains``).
 """
 
 from __future__ import annotations
@@ -11,14 +20,26 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
-from cohort.vocabulary import FOLLOWUP_TIMEPOINTS, MONTH_OF_TIMEPOINT
+import pandas as pd
 
-W1_DAYS = 7
-# Days before and after the target date inside which a call is on time.
-W1_WINDOW = (2, 3)
-MONTHLY_WINDOW = (7, 10)
-MONTHS = MONTH_OF_TIMEPOINT
+from cohort.vocabulary import FOLLOWUP_TIMEPOINTS, MONTH_OF_TIMEPOINT, TIMEPOINTS, codes
+
+
+class Anchor(StrEnum):
+    """The date a visit's target is counted from."""
+
+    INCLUSION = "inclusion"
+    FIRST_ADMINISTRATION = "first_administration"
+
+
+class Mode(StrEnum):
+    """How a visit is done."""
+
+    HOSPITAL = "hospital"
+    PHONE = "phone"
 
 
 @dataclass(frozen=True)
@@ -32,7 +53,164 @@ class ScheduledCall:
 
     def contains(self, day: dt.date) -> bool:
         """Say whether a call made on ``day`` is inside the window."""
-        return self.window_start <= day <= self.window_end
+        return in_window(day, self.window_start, self.window_end)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One timepoint of the protocol: when it falls, its window, and how it is done.
+
+    The target is the ``anchor``'s date + ``months`` calendar months + ``days`` days; the
+    window runs from ``before`` days before the target to ``after`` days after it, both ends
+    included.
+    """
+
+    timepoint: str
+    anchor: Anchor
+    before: int
+    after: int
+    mode: Mode
+    days: int = 0
+    months: int = 0
+
+    @property
+    def window_days(self) -> tuple[int, int]:
+        """Return the days (before, after) the target inside which the visit is on time."""
+        return (self.before, self.after)
+
+    def target(self, anchor_day: dt.date) -> dt.date:
+        """Return the target date of the visit, counted from its anchor's date."""
+        return add_months(anchor_day, self.months) + dt.timedelta(days=self.days)
+
+    def plan(self, anchor_day: dt.date) -> ScheduledCall:
+        """Return the target date and window of the visit, counted from its anchor's date."""
+        target = self.target(anchor_day)
+        return ScheduledCall(
+            timepoint=self.timepoint,
+            target=target,
+            window_start=target - dt.timedelta(days=self.before),
+            window_end=target + dt.timedelta(days=self.after),
+        )
+
+
+# The protocol, one row per visit in the order of ``cohort.vocabulary.TIMEPOINTS``: the target
+# is the anchor's date plus ``months`` calendar months plus ``days`` days; the window runs from
+# ``before`` days before the target to ``after`` days after it.
+VISITS: tuple[Visit, ...] = (
+    Visit("BL", Anchor.INCLUSION, days=0, before=0, after=0, mode=Mode.HOSPITAL),
+    Visit("W1", Anchor.FIRST_ADMINISTRATION, days=7, before=2, after=3, mode=Mode.PHONE),
+    Visit("M1", Anchor.FIRST_ADMINISTRATION, months=1, before=7, after=10, mode=Mode.PHONE),
+    Visit("M2", Anchor.FIRST_ADMINISTRATION, months=2, before=7, after=10, mode=Mode.PHONE),
+    Visit("M3", Anchor.FIRST_ADMINISTRATION, months=3, before=7, after=10, mode=Mode.PHONE),
+    Visit("M4", Anchor.FIRST_ADMINISTRATION, months=4, before=7, after=10, mode=Mode.PHONE),
+    Visit("M5", Anchor.FIRST_ADMINISTRATION, months=5, before=7, after=10, mode=Mode.PHONE),
+    Visit("M6", Anchor.FIRST_ADMINISTRATION, months=6, before=7, after=10, mode=Mode.PHONE),
+    Visit("M7", Anchor.FIRST_ADMINISTRATION, months=7, before=7, after=10, mode=Mode.PHONE),
+    Visit("M8", Anchor.FIRST_ADMINISTRATION, months=8, before=7, after=10, mode=Mode.PHONE),
+    Visit("M9", Anchor.FIRST_ADMINISTRATION, months=9, before=7, after=10, mode=Mode.PHONE),
+    Visit("M10", Anchor.FIRST_ADMINISTRATION, months=10, before=7, after=10, mode=Mode.PHONE),
+    Visit("M11", Anchor.FIRST_ADMINISTRATION, months=11, before=7, after=10, mode=Mode.PHONE),
+    Visit("M12", Anchor.FIRST_ADMINISTRATION, months=12, before=7, after=10, mode=Mode.PHONE),
+)
+_BY_TIMEPOINT: dict[str, Visit] = {v.timepoint: v for v in VISITS}
+if tuple(_BY_TIMEPOINT) != codes(TIMEPOINTS):
+    raise ValueError("the schedule's visits must be the timepoints of the vocabulary, in order")
+
+
+def visit(timepoint: str) -> Visit:
+    """Return the visit of a timepoint (BL, W1, M1..M12), or raise ValueError."""
+    try:
+        return _BY_TIMEPOINT[timepoint]
+    except KeyError:
+        raise ValueError(f"unknown timepoint {timepoint!r}") from None
+
+
+def window_days(timepoint: str) -> tuple[int, int]:
+    """Return the days (before, after) the target inside which a timepoint's call is on time."""
+    return visit(timepoint).window_days
+
+
+# Names read elsewhere, derived from the table.
+W1_DAYS = visit("W1").days
+W1_WINDOW = window_days("W1")
+MONTHLY_WINDOW = window_days("M1")
+MONTHS = MONTH_OF_TIMEPOINT
+# The most days a window closes after its target (a bound for ranges of target dates).
+LATEST_CLOSE_DAYS = max(v.after for v in VISITS)
+
+
+def window_opened(day: dt.date, start: dt.date) -> bool:
+    """Say whether the window starting on ``start`` has opened by ``day`` (its first day counts)."""
+    return day >= start
+
+
+def window_closed(day: dt.date, end: dt.date) -> bool:
+    """Say whether the window ending on ``end`` has closed by ``day`` (its last day does not)."""
+    return day > end
+
+
+def in_window(day: dt.date, start: dt.date, end: dt.date) -> bool:
+    """Say whether ``day`` lies in the window ``start``..``end`` (both ends included)."""
+    return window_opened(day, start) and not window_closed(day, end)
+
+
+def window_opened_frame(days: Any, starts: Any) -> pd.Series:
+    """Say, row by row, whether each window has opened by its day: ``window_opened`` on columns.
+
+    ``days`` and ``starts`` are aligned columns of dates (or datetimes, or ISO strings), or
+    either one date for every row. Returns a nullable boolean column, missing where the day or
+    the start is missing.
+    """
+    day, start = _columns(days, starts)
+    return _masked(start <= day, day, start)
+
+
+def window_closed_frame(days: Any, ends: Any) -> pd.Series:
+    """Say, row by row, whether each window has closed by its day: ``window_closed`` on columns.
+
+    ``days`` and ``ends`` as for ``window_opened_frame`` (e.g. one data cut and a column of
+    window ends). Returns a nullable boolean column, missing where the day or the end is
+    missing (a call with no window has neither closed nor stayed open).
+    """
+    day, end = _columns(days, ends)
+    return _masked(day > end, day, end)
+
+
+def in_window_frame(days: Any, starts: Any, ends: Any) -> pd.Series:
+    """Say, row by row, whether each day lies in its window: ``in_window`` on columns.
+
+    ``days``, ``starts`` and ``ends`` are aligned columns of dates (or datetimes, or ISO
+    strings), or any of them one date for every row. Returns a nullable boolean column: True
+    inside, False outside, and missing where the day or the window is missing (a call not yet
+    made is neither inside nor outside its window).
+    """
+    # Nullable booleans: missing on either side makes the row missing (Kleene logic would
+    # otherwise call a row False as soon as one side is False).
+    opened = window_opened_frame(days, starts)
+    closed = window_closed_frame(days, ends)
+    inside = opened.fillna(False) & ~closed.fillna(True)
+    return inside.astype("boolean").mask(opened.isna() | closed.isna())
+
+
+def _columns(*values: Any) -> list[pd.Series]:
+    """Return ``values`` as aligned datetime columns (a single value repeated on every row)."""
+    like = next((value for value in values if isinstance(value, pd.Series)), None)
+    if like is None:
+        raise TypeError("at least one of the dates must be a column")
+    return [
+        pd.to_datetime(value)
+        if isinstance(value, pd.Series)
+        else pd.Series(pd.Timestamp(value), index=like.index)
+        for value in values
+    ]
+
+
+def _masked(result: pd.Series, *inputs: pd.Series) -> pd.Series:
+    """Return ``result`` as a nullable boolean column, missing wherever an input is missing."""
+    missing = pd.Series(False, index=result.index)
+    for column in inputs:
+        missing |= column.isna()
+    return pd.Series(result, index=result.index, dtype="boolean").mask(missing)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -44,25 +222,25 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
-def target_date(first_administration: dt.date, timepoint: str) -> dt.date:
-    """Return the target date of a follow-up timepoint (W1, M1..M12)."""
-    if timepoint == "W1":
-        return first_administration + dt.timedelta(days=W1_DAYS)
+def _follow_up_visit(timepoint: str) -> Visit:
     if timepoint not in FOLLOWUP_TIMEPOINTS:
         raise ValueError(f"unknown follow-up timepoint {timepoint!r}")
-    return add_months(first_administration, int(MONTHS[timepoint]))
+    return visit(timepoint)
+
+
+def target_date(first_administration: dt.date, timepoint: str) -> dt.date:
+    """Return the target date of a follow-up timepoint (W1, M1..M12)."""
+    return _follow_up_visit(timepoint).target(first_administration)
 
 
 def scheduled_call(first_administration: dt.date, timepoint: str) -> ScheduledCall:
     """Return the target date and window of one follow-up timepoint."""
-    target = target_date(first_administration, timepoint)
-    before, after = W1_WINDOW if timepoint == "W1" else MONTHLY_WINDOW
-    return ScheduledCall(
-        timepoint=timepoint,
-        target=target,
-        window_start=target - dt.timedelta(days=before),
-        window_end=target + dt.timedelta(days=after),
-    )
+    return _follow_up_visit(timepoint).plan(first_administration)
+
+
+def baseline_call(inclusion_date: dt.date) -> ScheduledCall:
+    """Return the baseline visit: in hospital on the day of inclusion, no window around it."""
+    return visit("BL").plan(inclusion_date)
 
 
 def build_schedule(first_administration: dt.date) -> list[ScheduledCall]:

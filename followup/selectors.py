@@ -31,6 +31,9 @@ from followup.models import (
     ConcomitantTreatment,
     FollowUpCall,
     LostProposalDismissal,
+    window_closed_by,
+    window_contains,
+    window_opened_by,
 )
 
 
@@ -65,9 +68,9 @@ def open_effects_before(call: FollowUpCall) -> list[AdverseEvent]:
 def call_counts_for_user(user: Any, *, today: dt.date) -> dict[str, int]:
     """Count the open calls of a user's patients: overdue, due now (window open), upcoming."""
     open_calls = calls_for_user(user).filter(status="due", patient__status="active")
-    overdue = open_calls.filter(window_end__lt=today).count()
-    due_now = open_calls.filter(window_start__lte=today, window_end__gte=today).count()
-    upcoming = open_calls.filter(window_start__gt=today).count()
+    overdue = open_calls.filter(window_closed_by(today)).count()
+    due_now = open_calls.filter(window_contains(today)).count()
+    upcoming = open_calls.exclude(window_opened_by(today)).count()
     return {"overdue": overdue, "due_now": due_now, "upcoming": upcoming}
 
 
@@ -192,7 +195,7 @@ def _attempt_figures() -> dict[str, Any]:
 def _call_now(now: dt.datetime, today: dt.date) -> Case:
     """Return "call this patient now" as a boolean expression on calls (window open too)."""
     return Case(
-        When(call_time_now(now) & Q(window_start__lte=today), then=Value(True)),
+        When(call_time_now(now) & window_opened_by(today), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
@@ -258,12 +261,11 @@ def worklist_for_user(
     week_end = today + dt.timedelta(days=7)
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
     # A window closes at most this many days after its target: a bound the index can use.
-    latest_close = dt.timedelta(days=max(schedule.MONTHLY_WINDOW[1], schedule.W1_WINDOW[1]))
+    latest_close = dt.timedelta(days=schedule.LATEST_CLOSE_DAYS)
     conditions = {
-        "overdue": Q(target_date__lt=today, window_end__lt=today),
-        "due_today": Q(
-            target_date__gte=today - latest_close, target_date__lte=today, window_end__gte=today
-        ),
+        "overdue": Q(target_date__lt=today) & window_closed_by(today),
+        "due_today": Q(target_date__gte=today - latest_close, target_date__lte=today)
+        & window_contains(today),
         "this_week": Q(target_date__gt=today, target_date__lte=week_end),
         "upcoming": Q(target_date__gt=week_end, target_date__lte=horizon),
     }
@@ -274,7 +276,7 @@ def worklist_for_user(
         scope = FollowUpCall.objects.none()
     else:
         scope = scope.filter(target_date__lte=horizon)
-        now_rule = call_time_now(now) & Q(window_start__lte=today)
+        now_rule = call_time_now(now) & window_opened_by(today)
         figures = scope.aggregate(
             **{key: Count("id", filter=condition) for key, condition in conditions.items()},
             **{

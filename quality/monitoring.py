@@ -33,6 +33,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analytics.stats.pvalues import p_phrase
+from followup.schedule import in_window_frame, window_closed_frame
 
 Q = 0.05
 MIN_PATIENTS = 5
@@ -152,16 +153,13 @@ def due_calls(calls: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     A call is due once its window has closed or once it was answered (reached, unreachable,
     refused); calls closed because the patient left are not. Baseline is taken in hospital.
     """
-    day = pd.Timestamp(as_of)
     follow_up = calls["timepoint"].ne("BL") & ~calls["status"].isin(NOT_DUE_STATUSES)
     answered = calls["status"].isin(ANSWERED_STATUSES)
-    due = calls[follow_up & (answered | (pd.to_datetime(calls["window_end"]) < day))].copy()
+    closed = window_closed_frame(as_of, calls["window_end"]).fillna(False).astype(bool)
+    due = calls[follow_up & (answered | closed)].copy()
     due["reached"] = due["status"].eq("reached")
-    made = pd.to_datetime(due["call_date"])
-    inside = (made >= pd.to_datetime(due["window_start"])) & (
-        made <= pd.to_datetime(due["window_end"])
-    )
-    due["on_time"] = due["reached"] & inside
+    inside = in_window_frame(due["call_date"], due["window_start"], due["window_end"])
+    due["on_time"] = due["reached"] & inside.fillna(False).astype(bool)
     return due
 
 

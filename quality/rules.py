@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from followup.schedule import in_window_frame
+
 # A jump of a HADS subscale (0-21) larger than this between consecutive monthly calls is queried.
 HADS_JUMP_MAX = 10
 INSTRUMENT_SCORES = {"nprs": ("nprs_mean", "nprs_max"), "hads": ("hads_a", "hads_d")}
@@ -126,10 +128,8 @@ def _call_findings(
 def call_outside_window(calls: pd.DataFrame) -> list[Finding]:
     """Find reached follow-up calls dated outside their window (baseline has none)."""
     made = calls[calls["status"].eq("reached") & calls["timepoint"].ne("BL")]
-    made = made[made["call_date"].notna()]
-    out = made[
-        (made["call_date"] < made["window_start"]) | (made["call_date"] > made["window_end"])
-    ]
+    inside = in_window_frame(made["call_date"], made["window_start"], made["window_end"])
+    out = made[inside.eq(False).fillna(False)]
     out = out.assign(_value=out["call_date"])
     return _call_findings(
         out,
