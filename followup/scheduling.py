@@ -29,24 +29,20 @@ def schedule_create(
 
     Return the calls created, baseline first.
     """
-    baseline = FollowUpCall(
-        patient=patient,
-        timepoint="BL",
-        target_date=patient.inclusion_date,
-        window_start=patient.inclusion_date,
-        window_end=patient.inclusion_date,
-    )
-    calls = [baseline]
-    for planned in schedule.build_schedule(first_administration):
-        calls.append(
-            FollowUpCall(
-                patient=patient,
-                timepoint=planned.timepoint,
-                target_date=planned.target,
-                window_start=planned.window_start,
-                window_end=planned.window_end,
-            )
+    plan = [
+        schedule.baseline_call(patient.inclusion_date),
+        *schedule.build_schedule(first_administration),
+    ]
+    calls = [
+        FollowUpCall(
+            patient=patient,
+            timepoint=planned.timepoint,
+            target_date=planned.target,
+            window_start=planned.window_start,
+            window_end=planned.window_end,
         )
+        for planned in plan
+    ]
     for call in calls:
         history_stamp(call, by=by, reason=reason)
         call.save()
