@@ -21,7 +21,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
-from analytics.services import reanalysis_on_commit
 from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
@@ -36,6 +35,7 @@ from cohort.models import (
     Signature,
     Site,
 )
+from cohort.signals import clinical_change_announce, clinical_write
 from followup import schedule
 from followup.models import FollowUpCall
 
@@ -104,6 +104,7 @@ def _create_schedule(patient: Patient, first_administration: dt.date, *, by: Any
         call.save()
 
 
+@clinical_write
 @transaction.atomic
 def patient_enrol(
     *,
@@ -138,7 +139,6 @@ def patient_enrol(
     date) and move when the first administration is recorded on another day. The preferred
     call time is optional.
     """
-    reanalysis_on_commit()
     errors = eligibility_errors(
         age=age,
         pain_duration_months=pain_duration_months,
@@ -182,6 +182,7 @@ def patient_enrol(
     history_stamp(contact, by=by, reason="Enrolment")
     contact.save()
     _create_schedule(patient, first_administration_date or inclusion_date, by=by)
+    clinical_change_announce(sender=Patient, patient=patient, by=by, reason="Enrolment")
     return patient
 
 
@@ -219,6 +220,7 @@ def reschedule_open_calls(*, patient: Patient, by: Any) -> int:
     return moved
 
 
+@clinical_write
 @transaction.atomic
 def administration_record(
     *,
@@ -234,7 +236,6 @@ def administration_record(
 ) -> KetamineAdministration:
     """Record an administration (dose converted to mg) and reschedule calls if it comes first."""
     patient_guard_edit(patient=patient, by=by, change=f"administration:{date.isoformat()}")
-    reanalysis_on_commit()
     errors = administration_days_errors(patient=patient, date=date, days=days)
     if errors:
         raise ValidationError(errors)
@@ -253,6 +254,9 @@ def administration_record(
     history_stamp(administration, by=by, reason="Administration recorded")
     administration.save()
     reschedule_open_calls(patient=patient, by=by)
+    clinical_change_announce(
+        sender=KetamineAdministration, patient=patient, by=by, reason="Administration recorded"
+    )
     return administration
 
 
@@ -278,6 +282,7 @@ class StaleEditError(Exception):
     """Raised when a row was saved by someone else since the editor loaded it."""
 
 
+@clinical_write
 @transaction.atomic
 def administration_update(
     *,
@@ -299,7 +304,6 @@ def administration_update(
         change=f"administration:{administration.date.isoformat()}",
         reason=reason,
     )
-    reanalysis_on_commit()
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for changing a recorded value.")})
     if expected_updated_at is not None:
@@ -330,9 +334,13 @@ def administration_update(
     history_stamp(administration, by=by, reason=reason)
     administration.save()
     reschedule_open_calls(patient=administration.patient, by=by)
+    clinical_change_announce(
+        sender=KetamineAdministration, patient=administration.patient, by=by, reason=reason
+    )
     return administration
 
 
+@clinical_write
 @transaction.atomic
 def administration_void(
     *, administration: KetamineAdministration, by: Any, reason: str
@@ -345,7 +353,6 @@ def administration_void(
         change=f"administration:{administration.date.isoformat()}",
         reason=reason,
     )
-    reanalysis_on_commit()
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for voiding an administration.")})
     administration.voided_at = timezone.now()
@@ -353,9 +360,13 @@ def administration_void(
     history_stamp(administration, by=by, reason=reason)
     administration.save(update_fields=["voided_at", "void_reason", "updated_at"])
     reschedule_open_calls(patient=administration.patient, by=by)
+    clinical_change_announce(
+        sender=KetamineAdministration, patient=administration.patient, by=by, reason=reason
+    )
     return administration
 
 
+@clinical_write
 @transaction.atomic
 def patient_set_status(
     *, patient: Patient, status: str, date: dt.date, reason: str, by: Any
@@ -363,7 +374,6 @@ def patient_set_status(
     """Change a patient's status; leaving follow-up closes the remaining calls with the reason."""
     reason = reason_checked(reason, "reason")
     patient_guard_edit(patient=patient, by=by, change="patient", reason=reason)
-    reanalysis_on_commit()
     if status not in voc.codes(voc.PATIENT_STATUSES):
         raise ValidationError({"status": _("Unknown status.")})
     if status in voc.CLOSED_PATIENT_STATUSES and not reason.strip():
@@ -382,6 +392,9 @@ def patient_set_status(
             call.version += 1
             history_stamp(call, by=by, reason=call.status_reason)
             call.save(update_fields=["status", "status_reason", "version", "updated_at"])
+    clinical_change_announce(
+        sender=Patient, patient=patient, by=by, reason=reason or f"Status set to {status}"
+    )
     return patient
 
 
@@ -424,6 +437,7 @@ def patient_set_call_times(
     return patient
 
 
+@clinical_write
 @transaction.atomic
 def patient_enrol_with_administration(
     *, administration: dict[str, Any], by: Any, **enrolment: Any
@@ -431,6 +445,7 @@ def patient_enrol_with_administration(
     """Enrol a patient and record the first ketamine administration, which sets the schedule."""
     patient = patient_enrol(by=by, first_administration_date=administration["date"], **enrolment)
     administration_record(patient=patient, by=by, **administration)
+    clinical_change_announce(sender=Patient, patient=patient, by=by, reason="Enrolment")
     return patient
 
 
