@@ -308,6 +308,9 @@ def _ae_values(entry: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
 
 _CRITERIA = voc.codes(voc.SERIOUSNESS_CRITERIA)
+AE_CRITERIA = _CRITERIA
+# What an update of an adverse effect may change (``criteria`` stands for the criterion flags).
+AE_UPDATABLE = ("severity", "serious", "relation", "action_taken", *_AE_OPTIONAL)
 
 
 def _sync_adverse_events(
@@ -388,7 +391,7 @@ def adverse_event_update(
     )
     if ae.voided_at is not None:
         raise ValidationError(_("This adverse effect was voided."))
-    editable = {"severity", "serious", "relation", "action_taken", *_AE_OPTIONAL}
+    editable = set(AE_UPDATABLE)
     unknown = set(values) - editable - {"criteria"}
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
