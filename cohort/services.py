@@ -132,12 +132,18 @@ def patient_enrol(
     call_to: dt.time | None = None,
     call_days: list[int] | None = None,
     call_note: str = "",
+    reason: str = "Enrolment",
+    status: str = "active",
+    status_date: dt.date | None = None,
+    status_reason: str = "",
+    without_identifiers: bool = False,
 ) -> Patient:
     """Enrol an eligible patient, store the identifiers apart and create the call schedule.
 
     The follow-up calls are planned from ``first_administration_date`` (default: the inclusion
     date) and move when the first administration is recorded on another day. The preferred
-    call time is optional.
+    call time is optional. An imported patient comes ``without_identifiers`` (site staff add
+    them later), with the status the file gives and the import as the ``reason``.
     """
     errors = eligibility_errors(
         age=age,
@@ -167,22 +173,26 @@ def patient_enrol(
         call_to=call_to,
         call_days=days_code(call_days or []),
         call_note=call_note.strip(),
+        status=status,
+        status_date=status_date,
+        status_reason=status_reason,
     )
     patient.full_clean()
-    history_stamp(patient, by=by, reason="Enrolment")
+    history_stamp(patient, by=by, reason=reason)
     patient.save()
-    contact = PatientContact(
-        patient=patient,
-        first_name=first_name,
-        last_name=last_name,
-        phone=phone,
-        phone_alt=phone_alt,
-    )
-    contact.full_clean()
-    history_stamp(contact, by=by, reason="Enrolment")
-    contact.save()
+    if not without_identifiers:
+        contact = PatientContact(
+            patient=patient,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            phone_alt=phone_alt,
+        )
+        contact.full_clean()
+        history_stamp(contact, by=by, reason=reason)
+        contact.save()
     _create_schedule(patient, first_administration_date or inclusion_date, by=by)
-    clinical_change_announce(sender=Patient, patient=patient, by=by, reason="Enrolment")
+    clinical_change_announce(sender=Patient, patient=patient, by=by, reason=reason)
     return patient
 
 
@@ -233,6 +243,7 @@ def administration_record(
     days: int = 1,
     infusion_minutes: int | None = None,
     weight_kg: Decimal | None = None,
+    reason: str = "Administration recorded",
 ) -> KetamineAdministration:
     """Record an administration (dose converted to mg) and reschedule calls if it comes first."""
     patient_guard_edit(patient=patient, by=by, change=f"administration:{date.isoformat()}")
@@ -251,12 +262,10 @@ def administration_record(
     )
     administration.compute_doses()
     administration.full_clean()
-    history_stamp(administration, by=by, reason="Administration recorded")
+    history_stamp(administration, by=by, reason=reason)
     administration.save()
     reschedule_open_calls(patient=patient, by=by)
-    clinical_change_announce(
-        sender=KetamineAdministration, patient=patient, by=by, reason="Administration recorded"
-    )
+    clinical_change_announce(sender=KetamineAdministration, patient=patient, by=by, reason=reason)
     return administration
 
 
