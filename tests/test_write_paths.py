@@ -6,6 +6,7 @@ re-analysis once committed."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -17,9 +18,11 @@ from analytics.models import AnalysisRun
 from cohort.demo import generate
 from cohort.demo_loader import demo_load, demo_purge
 from cohort.models import KetamineAdministration, Patient
+from cohort.services import administration_record
 from followup.models import NprsResponse
-from followup.services import call_save
+from followup.services import adverse_event_record, call_save
 from quality import services as quality
+from safety.models import SafetyAlert
 from tests.api.conftest import SignedInAPIClient
 from tests.followup.test_questionnaire_validation import VALID
 
@@ -180,3 +183,48 @@ def test_an_import_writes_through_the_services(
     assert administration.history.get().history_change_reason == reason
     assert not hasattr(patient, "contact") or patient.contact is None
     assert _reanalysis_scheduled()
+
+
+def test_an_administration_corrected_in_the_administration_site_moves_the_open_calls(
+    client, patient_a, nurse_site_a, data_manager, django_capture_on_commit_callbacks
+):
+    first = administration_record(
+        patient=patient_a,
+        date=dt.date(2026, 1, 5),
+        route="iv",
+        dose_unit="mg",
+        dose_value=Decimal("50"),
+        by=nurse_site_a,
+    )
+    client.force_login(data_manager)
+    url = reverse("admin:cohort_ketamineadministration_change", args=[first.pk])
+    data = _form_data(client.get(url)) | {"date": "2026-01-07", "change_reason": REASON}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    latest = first.history.latest("history_date")
+    assert (latest.date, latest.history_user, latest.history_change_reason) == (
+        dt.date(2026, 1, 7),
+        data_manager,
+        REASON,
+    )
+    assert patient_a.calls.get(timepoint="W1").target_date == dt.date(2026, 1, 14)
+    assert _reanalysis_scheduled()
+
+
+def test_an_adverse_effect_made_severe_in_the_administration_site_raises_its_alert(
+    client, m1, nurse_site_a, data_manager
+):
+    effect = adverse_event_record(
+        call=m1, values={"type": "nausea", "severity": "mild"}, by=nurse_site_a
+    )
+    assert not SafetyAlert.objects.exists()
+    client.force_login(data_manager)
+    url = reverse("admin:followup_adverseevent_change", args=[effect.pk])
+    data = _form_data(client.get(url)) | {"severity": "severe", "change_reason": REASON}
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    alert = SafetyAlert.objects.get()
+    assert (alert.adverse_event, alert.reason) == (effect, "severe")
+    latest = effect.history.latest("history_date")
+    assert (latest.history_user, latest.history_change_reason) == (data_manager, REASON)
