@@ -7,10 +7,11 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        # The cohort's patient list and timeline show each patient's trajectory group.
-        from analytics import memberships
+        # The receivers: a re-analysis after a clinical change (analytics.signals).
+        from analytics import memberships, signals  # noqa: F401
         from cohort import patient_pages
 
+        # The cohort's patient list and timeline show each patient's trajectory group.
         patient_pages.provide(
             memberships=memberships.trajectory_memberships,
             membership_of=memberships.membership_of,

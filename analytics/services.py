@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from analytics import dataset, report
 from analytics.models import AnalysisRun, TrajectoryMembership
+from analytics.signals import analysis_finished
 
 logger = logging.getLogger(__name__)
 
@@ -261,12 +262,11 @@ def _execute(run: AnalysisRun) -> None:
     with transaction.atomic():
         memberships_store(run, result)
         run.save(update_fields=["report", "summary", "timings", "status", "finished_at", "step"])
-    # Data-quality hooks: check the rules and compute the central monitoring on the data just
-    # analysed, as of the same data cut (see quality.tasks).
-    from quality.tasks import monitoring_after_analysis, rules_after_analysis
-
-    transaction.on_commit(rules_after_analysis)
-    transaction.on_commit(lambda: monitoring_after_analysis(run.pk, data.as_of.isoformat()))
+    # Announced once committed: quality checks its rules and computes the central monitoring
+    # on the data just analysed, as of the same data cut (quality.receivers).
+    transaction.on_commit(
+        lambda: analysis_finished.send(sender=AnalysisRun, run=run, as_of=data.as_of)
+    )
 
 
 MEMBERSHIP_PATH = ("results", "trajectories", "membership")

@@ -1,3 +1,5 @@
+"""The cohort in the administration site: every save goes through a cohort service."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,9 +9,23 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from cohort import corrections, services
 from cohort import vocabulary as voc
 from cohort.admin_base import ClinicalAdmin, ClinicalAdminForm, FreeTextHidden
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
+
+_PATIENT_FIELDS = tuple(
+    field.name for field in Patient._meta.fields if field.editable and field.name != "id"
+)
+_ADMINISTRATION_FIELDS = (
+    "date",
+    "route",
+    "dose_unit",
+    "dose_value",
+    "weight_kg",
+    "days",
+    "infusion_minutes",
+)
 
 
 @admin.register(Site)
@@ -37,6 +53,13 @@ class AdministrationInline(FreeTextHidden, admin.TabularInline):
     readonly_fields = ("total_mg",)
     can_delete = False
 
+    # Read here: an administration is recorded or corrected on its own page (services).
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 class PatientAdminForm(ClinicalAdminForm):
     """Medical history as ticked boxes rather than a JSON list."""
@@ -63,6 +86,17 @@ class PatientAdmin(ClinicalAdmin):
     date_hierarchy = "inclusion_date"
     inlines = [AdministrationInline]
     list_select_related = ("site",)
+    readonly_fields = tuple(
+        name for name in _PATIENT_FIELDS if name not in corrections.PATIENT_CORRECTABLE
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # patients are enrolled on the pages, by the API or the importer
+
+    def service_save(
+        self, request: HttpRequest, obj: Any, *, changes: dict[str, Any], reason: str, change: bool
+    ) -> None:
+        corrections.patient_correct(patient=obj, by=request.user, reason=reason, **changes)
 
 
 @admin.register(PatientContact)
@@ -85,6 +119,11 @@ class PatientContactAdmin(ClinicalAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
+    def service_save(
+        self, request: HttpRequest, obj: Any, *, changes: dict[str, Any], reason: str, change: bool
+    ) -> None:
+        corrections.patient_contact_save(contact=obj, by=request.user, reason=reason)
+
 
 @admin.register(KetamineAdministration)
 class KetamineAdministrationAdmin(ClinicalAdmin):
@@ -92,4 +131,21 @@ class KetamineAdministrationAdmin(ClinicalAdmin):
     list_filter = ("route", "dose_unit")
     search_fields = ("patient__study_code",)
     raw_id_fields = ("patient",)
-    readonly_fields = ("dose_mg", "total_mg")
+    readonly_fields = ("dose_mg", "total_mg", "voided_at", "void_reason")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "patient") if obj is not None else fields
+
+    def service_save(
+        self, request: HttpRequest, obj: Any, *, changes: dict[str, Any], reason: str, change: bool
+    ) -> None:
+        """Record a new administration, or correct one (its open calls follow its date)."""
+        values = {name: changes[name] for name in _ADMINISTRATION_FIELDS if name in changes}
+        if change:
+            services.administration_update(
+                administration=obj, by=request.user, reason=reason, **values
+            )
+        else:
+            values = {name: getattr(obj, name) for name in _ADMINISTRATION_FIELDS}
+            services.administration_record(patient=obj.patient, by=request.user, **values)

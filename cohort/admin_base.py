@@ -1,4 +1,10 @@
-"""Admin base for clinical models: history view, change reason, no deletion."""
+"""Admin base for clinical models: history view, change reason, no deletion, saves through the
+services.
+
+Each clinical admin writes through the service the pages and the API use (``service_save``):
+the same checks, a history row with the author and the reason, the open queries answered and
+the analysis run again. A model no service writes from a free edit is read only here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -40,11 +46,25 @@ class ClinicalAdminForm(forms.ModelForm):
         help_text=_("Kept in the history of the row with who changed it and when."),
     )
 
+    # What the service refused at the last try of this save (ClinicalAdmin.changeform_view).
+    service_refusal: ValidationError | None = None
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if self.instance.pk and not (cleaned.get("change_reason") or "").strip():
             self.add_error("change_reason", _("Give the reason for this change."))
+        if self.service_refusal is not None:
+            self._add_refusal(self.service_refusal)
         return cleaned
+
+    def _add_refusal(self, refusal: ValidationError) -> None:
+        """Show the service's errors on the fields they name, the others above the form."""
+        if not hasattr(refusal, "error_dict"):
+            self.add_error(None, refusal)
+            return
+        for field, errors in refusal.error_dict.items():
+            name = "change_reason" if field == "reason" else field
+            self.add_error(name if name in self.fields else None, errors)
 
 
 class FreeTextHidden:
@@ -129,19 +149,63 @@ class ClinicalAdmin(FreeTextHidden, SimpleHistoryAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        reason = (form.cleaned_data.get("change_reason") or "").strip()
-        if change:
-            obj._change_reason = reason or "Edited in the administration site"
-        patient_id = patient_id_of(obj)
-        if change and patient_id:
-            from cohort.services import patient_guard_edit
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        """The model's form; on a second try, with what the service refused the first time."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (form,), {"service_refusal": refusal})
 
-            patient_guard_edit(patient=patient_id, by=request.user, change="patient", reason=reason)
-        full_clean = getattr(obj, "full_clean", None)
-        if full_clean is not None:
-            full_clean(validate_unique=False)
-        super().save_model(request, obj, form, change)
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        """Save through the service; a refusal (rolled back) shows again the form with it."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as refusal:
+            if request.method != "POST" or hasattr(request, "_service_refusal"):
+                raise
+            request._service_refusal = refusal  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Hand the save to the model's service (``service_save``) with the changed values."""
+        reason = (form.cleaned_data.get("change_reason") or "").strip()
+        changes = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name != "change_reason" and name in form.cleaned_data
+        }
+        if change and not changes:
+            return
+        self.service_save(request, obj, changes=changes, reason=reason, change=change)
+
+    def service_save(
+        self, request: HttpRequest, obj: Any, *, changes: dict[str, Any], reason: str, change: bool
+    ) -> None:
+        """Write the row through its service; an admin without one is read only."""
+        raise PermissionDenied
+
+
+class ReadOnlyClinicalAdmin(ClinicalAdmin):
+    """Clinical rows that no service writes from a free edit: read here, written on the pages.
+
+    Calls (their schedule and status), call attempts and treatments are written by the call
+    services from the call page and the API; there is no correction of one row alone.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 admin.site.site_header = "Ketamine follow-up – administration"

@@ -21,7 +21,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
-from analytics.services import reanalysis_on_commit
 from cohort import plausible, signals
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS, days_code
@@ -36,6 +35,7 @@ from cohort.models import (
     Signature,
     Site,
 )
+from cohort.signals import clinical_change_announce, clinical_write
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ def next_study_code(site: Site) -> str:
     return f"{prefix}{number:04d}"
 
 
+@clinical_write
 @transaction.atomic
 def patient_enrol(
     *,
@@ -107,14 +108,19 @@ def patient_enrol(
     call_to: dt.time | None = None,
     call_days: list[int] | None = None,
     call_note: str = "",
+    reason: str = "Enrolment",
+    status: str = "active",
+    status_date: dt.date | None = None,
+    status_reason: str = "",
+    without_identifiers: bool = False,
 ) -> Patient:
     """Enrol an eligible patient, store the identifiers apart and create the call schedule.
 
     The follow-up calls are planned from ``first_administration_date`` (default: the inclusion
     date) and move when the first administration is recorded on another day. The preferred
-    call time is optional.
+    call time is optional. An imported patient comes ``without_identifiers`` (site staff add
+    them later), with the status the file gives and the import as the ``reason``.
     """
-    reanalysis_on_commit()
     errors = eligibility_errors(
         age=age,
         pain_duration_months=pain_duration_months,
@@ -143,20 +149,24 @@ def patient_enrol(
         call_to=call_to,
         call_days=days_code(call_days or []),
         call_note=call_note.strip(),
+        status=status,
+        status_date=status_date,
+        status_reason=status_reason,
     )
     patient.full_clean()
-    history_stamp(patient, by=by, reason="Enrolment")
+    history_stamp(patient, by=by, reason=reason)
     patient.save()
-    contact = PatientContact(
-        patient=patient,
-        first_name=first_name,
-        last_name=last_name,
-        phone=phone,
-        phone_alt=phone_alt,
-    )
-    contact.full_clean()
-    history_stamp(contact, by=by, reason="Enrolment")
-    contact.save()
+    if not without_identifiers:
+        contact = PatientContact(
+            patient=patient,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            phone_alt=phone_alt,
+        )
+        contact.full_clean()
+        history_stamp(contact, by=by, reason=reason)
+        contact.save()
     signals.send_required(
         signals.patient_enrolled,
         sender=Patient,
@@ -164,6 +174,7 @@ def patient_enrol(
         first_administration=first_administration_date or inclusion_date,
         by=by,
     )
+    clinical_change_announce(sender=Patient, patient=patient, by=by, reason=reason)
     return patient
 
 
@@ -180,18 +191,6 @@ def reschedule_open_calls(*, patient: Patient, by: Any) -> int:
     return sum(answer for answer in answers if isinstance(answer, int))
 
 
-def _create_schedule(patient: Patient, first_administration: dt.date, *, by: Any) -> None:
-    """Create a patient's calls (the importer's name for ``followup.services.schedule_create``)."""
-    signals.send_required(
-        signals.patient_enrolled,
-        sender=Patient,
-        patient=patient,
-        first_administration=first_administration,
-        by=by,
-    )
-
-
-@transaction.atomic
 def administration_record(
     *,
     patient: Patient,
@@ -203,10 +202,10 @@ def administration_record(
     days: int = 1,
     infusion_minutes: int | None = None,
     weight_kg: Decimal | None = None,
+    reason: str = "Administration recorded",
 ) -> KetamineAdministration:
     """Record an administration (dose converted to mg) and reschedule calls if it comes first."""
     patient_guard_edit(patient=patient, by=by, change=f"administration:{date.isoformat()}")
-    reanalysis_on_commit()
     errors = administration_days_errors(patient=patient, date=date, days=days)
     if errors:
         raise ValidationError(errors)
@@ -222,9 +221,10 @@ def administration_record(
     )
     administration.compute_doses()
     administration.full_clean()
-    history_stamp(administration, by=by, reason="Administration recorded")
+    history_stamp(administration, by=by, reason=reason)
     administration.save()
     reschedule_open_calls(patient=patient, by=by)
+    clinical_change_announce(sender=KetamineAdministration, patient=patient, by=by, reason=reason)
     return administration
 
 
@@ -250,6 +250,7 @@ class StaleEditError(Exception):
     """Raised when a row was saved by someone else since the editor loaded it."""
 
 
+@clinical_write
 @transaction.atomic
 def administration_update(
     *,
@@ -271,7 +272,6 @@ def administration_update(
         change=f"administration:{administration.date.isoformat()}",
         reason=reason,
     )
-    reanalysis_on_commit()
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for changing a recorded value.")})
     if expected_updated_at is not None:
@@ -302,9 +302,13 @@ def administration_update(
     history_stamp(administration, by=by, reason=reason)
     administration.save()
     reschedule_open_calls(patient=administration.patient, by=by)
+    clinical_change_announce(
+        sender=KetamineAdministration, patient=administration.patient, by=by, reason=reason
+    )
     return administration
 
 
+@clinical_write
 @transaction.atomic
 def administration_void(
     *, administration: KetamineAdministration, by: Any, reason: str
@@ -317,7 +321,6 @@ def administration_void(
         change=f"administration:{administration.date.isoformat()}",
         reason=reason,
     )
-    reanalysis_on_commit()
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for voiding an administration.")})
     administration.voided_at = timezone.now()
@@ -325,9 +328,13 @@ def administration_void(
     history_stamp(administration, by=by, reason=reason)
     administration.save(update_fields=["voided_at", "void_reason", "updated_at"])
     reschedule_open_calls(patient=administration.patient, by=by)
+    clinical_change_announce(
+        sender=KetamineAdministration, patient=administration.patient, by=by, reason=reason
+    )
     return administration
 
 
+@clinical_write
 @transaction.atomic
 def patient_set_status(
     *, patient: Patient, status: str, date: dt.date, reason: str, by: Any
@@ -335,7 +342,6 @@ def patient_set_status(
     """Change a patient's status; leaving follow-up closes the remaining calls with the reason."""
     reason = reason_checked(reason, "reason")
     patient_guard_edit(patient=patient, by=by, change="patient", reason=reason)
-    reanalysis_on_commit()
     if status not in voc.codes(voc.PATIENT_STATUSES):
         raise ValidationError({"status": _("Unknown status.")})
     if status in voc.CLOSED_PATIENT_STATUSES and not reason.strip():
@@ -356,6 +362,9 @@ def patient_set_status(
             reason=reason,
             by=by,
         )
+    clinical_change_announce(
+        sender=Patient, patient=patient, by=by, reason=reason or f"Status set to {status}"
+    )
     return patient
 
 
@@ -398,6 +407,7 @@ def patient_set_call_times(
     return patient
 
 
+@clinical_write
 @transaction.atomic
 def patient_enrol_with_administration(
     *, administration: dict[str, Any], by: Any, **enrolment: Any
@@ -405,6 +415,7 @@ def patient_enrol_with_administration(
     """Enrol a patient and record the first ketamine administration, which sets the schedule."""
     patient = patient_enrol(by=by, first_administration_date=administration["date"], **enrolment)
     administration_record(patient=patient, by=by, **administration)
+    clinical_change_announce(sender=Patient, patient=patient, by=by, reason="Enrolment")
     return patient
 
 

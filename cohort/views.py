@@ -34,7 +34,6 @@ from cohort.forms import (
 from cohort.models import DEFAULT_SIGNATURE_MEANING, KetamineAdministration, Patient, Signature
 from cohort.selectors import patients_for_user, patients_in_lock_state, sites_for_user
 from config.saves import SaveRefused, database_save, form_add_errors
-from quality.services import queries_answer_on_correction
 
 
 def _get_patient_for_user(user: Any, pk: int) -> Patient:
@@ -255,7 +254,6 @@ def administration_edit(request: HttpRequest, pk: int, administration_pk: int) -
                         expected_updated_at=form.seen_at(),
                         **changes,
                     )
-                    queries_answer_on_correction(patient=patient, by=request.user, reason=reason)
             except ValidationError as exc:
                 form_add_errors(form, exc)
             except services.StaleEditError as exc:

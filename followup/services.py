@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analytics.services import reanalysis_on_commit
 from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.clinical import history_stamp, reason_checked
@@ -22,6 +21,7 @@ from cohort.services import (
     administration_record,
     patient_guard_edit,
 )
+from cohort.signals import clinical_change_announce, clinical_write
 from config.saves import StaleWriteError
 from followup.instruments import hads, missing
 from followup.models import (
@@ -37,6 +37,7 @@ from followup.models import (
 from followup.scheduling import schedule_close as schedule_close
 from followup.scheduling import schedule_create as schedule_create
 from followup.scheduling import schedule_move as schedule_move
+from followup.signals import adverse_event_recorded
 from followup.validators import (
     HADS_FIELDS,
     NPRS_FIELDS,
@@ -49,7 +50,6 @@ from followup.validators import (
     sf12_answers,
     treatment_errors,
 )
-from safety.services import alert_raise, effect_is_expected
 
 # A definite depression on the HADS (the abnormal band) or pain risen this much above baseline
 # (mean NPRS, in points) marks a completed call for clinician review.
@@ -79,6 +79,7 @@ def _lock_call(call: FollowUpCall, expected_version: int | None) -> FollowUpCall
     return locked
 
 
+@clinical_write
 @transaction.atomic
 def call_record_attempt(
     *,
@@ -95,7 +96,6 @@ def call_record_attempt(
     (unreachable); the patient's next call stays due.
     """
     patient_guard_edit(patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=note)
-    reanalysis_on_commit()
     errors = plausible.attempt_time_errors(at=at, patient=call.patient)
     if errors:
         raise ValidationError(errors)
@@ -122,6 +122,9 @@ def call_record_attempt(
             fields += ["status", "status_reason"]
     history_stamp(call, by=by, reason=why)
     call.save(update_fields=fields)
+    clinical_change_announce(
+        sender=CallAttempt, patient=call.patient, by=by, reason=note or why, call=call
+    )
     return attempt
 
 
@@ -152,6 +155,7 @@ def _reasons(data: Mapping[str, Any], instrument: str) -> dict[str, Any]:
     return {"item_reasons": reasons, "missing_reason": summary or ""}
 
 
+@clinical_write
 @transaction.atomic
 def questionnaires_save(
     *,
@@ -175,7 +179,6 @@ def questionnaires_save(
     patient_guard_edit(
         patient=call.patient_id, by=by, change=f"call:{call.timepoint}", reason=reason
     )
-    reanalysis_on_commit()
     errors = questionnaire_errors(data, complete=complete)
     if call.status == "reached" and not reason.strip():
         errors["reason"] = _("This call is completed: give a reason for the change.")
@@ -225,6 +228,9 @@ def questionnaires_save(
             fields += ["review_reasons", "needs_review"]
     history_stamp(call, by=by, reason=why)
     call.save(update_fields=fields)
+    clinical_change_announce(
+        sender=FollowUpCall, patient=call.patient, by=by, reason=why, call=call
+    )
     return call
 
 
@@ -306,6 +312,9 @@ def _ae_values(entry: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
 
 _CRITERIA = voc.codes(voc.SERIOUSNESS_CRITERIA)
+AE_CRITERIA = _CRITERIA
+# What an update of an adverse effect may change (``criteria`` stands for the criterion flags).
+AE_UPDATABLE = ("severity", "serious", "relation", "action_taken", *_AE_OPTIONAL)
 
 
 def _sync_adverse_events(
@@ -313,7 +322,8 @@ def _sync_adverse_events(
 ) -> None:
     """Make the call's live adverse effects those ticked; untick voids, never deletes.
 
-    A serious or severe effect raises its safety alert (``safety.services.alert_raise``).
+    Each effect written is announced (``followup.signals.adverse_event_recorded``): safety
+    raises the alert of a serious or severe one.
     """
     current = {ae.type: ae for ae in call.adverse_events.filter(voided_at__isnull=True)}
     wanted = {entry["type"]: entry for entry in entries}
@@ -324,9 +334,7 @@ def _sync_adverse_events(
             history_stamp(ae, by=by, reason=ae.void_reason)
             ae.save(update_fields=["voided_at", "void_reason", "updated_at"])
     for kind, entry in wanted.items():
-        ae = current.get(kind) or AdverseEvent(
-            call=call, type=kind, expected=effect_is_expected(kind)
-        )
+        ae = current.get(kind) or AdverseEvent(call=call, type=kind)
         values = _ae_values(entry, kind)
         if ae.pk and all(getattr(ae, f) == v for f, v in values.items()):
             continue
@@ -335,9 +343,10 @@ def _sync_adverse_events(
         ae.full_clean(exclude=["call"])
         history_stamp(ae, by=by, reason=reason)
         ae.save()
-        alert_raise(adverse_event=ae, by=by)
+        adverse_event_recorded.send(sender=AdverseEvent, adverse_event=ae, by=by)
 
 
+@clinical_write
 @transaction.atomic
 def adverse_event_record(
     *, call: FollowUpCall, values: Mapping[str, Any], by: Any, reason: str = ""
@@ -359,17 +368,17 @@ def adverse_event_record(
         errors["type"] = _("This effect is already recorded at this call: update it instead.")
     if errors:
         raise ValidationError(errors)
-    ae = AdverseEvent(call=call, type=kind, expected=effect_is_expected(str(kind)))
+    ae = AdverseEvent(call=call, type=kind)
     for field, value in _ae_values(values, str(kind)).items():
         setattr(ae, field, value)
     ae.full_clean(exclude=["call"])
     history_stamp(ae, by=by, reason=reason or "Adverse effect reported")
     ae.save()
-    reanalysis_on_commit()
-    alert_raise(adverse_event=ae, by=by)
+    _adverse_event_announce(ae, by=by, reason=reason or "Adverse effect reported")
     return ae
 
 
+@clinical_write
 @transaction.atomic
 def adverse_event_update(
     *, adverse_event: AdverseEvent, values: Mapping[str, Any], by: Any, reason: str = ""
@@ -386,7 +395,7 @@ def adverse_event_update(
     )
     if ae.voided_at is not None:
         raise ValidationError(_("This adverse effect was voided."))
-    editable = {"severity", "serious", "relation", "action_taken", *_AE_OPTIONAL}
+    editable = set(AE_UPDATABLE)
     unknown = set(values) - editable - {"criteria"}
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
@@ -407,13 +416,19 @@ def adverse_event_update(
     for field in fields:
         setattr(ae, field, changes[field])
     ae.full_clean(exclude=["call"])
-    history_stamp(
-        ae, by=by, reason=reason or "Adverse effect updated: " + ", ".join(sorted(fields))
-    )
+    why = reason or "Adverse effect updated: " + ", ".join(sorted(fields))
+    history_stamp(ae, by=by, reason=why)
     ae.save(update_fields=[*fields, "updated_at"])
-    reanalysis_on_commit()
-    alert_raise(adverse_event=ae, by=by)
+    _adverse_event_announce(ae, by=by, reason=why)
     return ae
+
+
+def _adverse_event_announce(ae: AdverseEvent, *, by: Any, reason: str) -> None:
+    """Announce an adverse effect written: a clinical change, then the effect (its alert)."""
+    clinical_change_announce(
+        sender=AdverseEvent, patient=ae.call.patient, by=by, reason=reason, call=ae.call
+    )
+    adverse_event_recorded.send(sender=AdverseEvent, adverse_event=ae, by=by)
 
 
 def _sync_treatments(
@@ -457,6 +472,7 @@ def administration_errors(entry: Mapping[str, Any] | None) -> dict[str, str]:
     }
 
 
+@clinical_write
 @transaction.atomic
 def call_save(
     *,
@@ -528,4 +544,12 @@ def call_save(
         history_stamp(attempt, by=by, reason="Attempt: reached")
         attempt.save()
     call.refresh_from_db()
+    # A correction answers the open queries on the values it changed (its reason is the answer).
+    clinical_change_announce(
+        sender=FollowUpCall,
+        patient=call.patient,
+        by=by,
+        reason=reason or _("Value entered at the call."),
+        call=call,
+    )
     return call

@@ -39,7 +39,6 @@ from followup.pages import (
     worklist_context,
 )
 from followup.validators import QUESTIONNAIRE_FIELDS, live_scores
-from quality.services import queries_answer_on_correction
 
 UNREACHED_OUTCOMES = frozenset(voc.codes(voc.ATTEMPT_OUTCOMES)) - {"reached"}
 
@@ -228,13 +227,6 @@ def _save_call(
         call_date=form.cleaned_data.get("call_date"),
         reason=form.cleaned_data.get("reason") or "",
         note=note,
-    )
-    # A correction answers the open queries on the values it changed (its reason is the answer).
-    queries_answer_on_correction(
-        patient=call.patient,
-        call=call,
-        by=request.user,
-        reason=form.cleaned_data.get("reason") or _("Value entered at the call."),
     )
     if complete:
         messages.success(

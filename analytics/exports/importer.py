@@ -33,7 +33,7 @@ from cohort import plausible
 from cohort import vocabulary as voc
 from cohort.clinical import history_stamp
 from cohort.models import KetamineAdministration, Patient, Site, dose_in_mg
-from cohort.services import _create_schedule, eligibility_errors, reschedule_open_calls
+from cohort.services import administration_record, eligibility_errors, patient_enrol
 from followup import schedule
 from followup.models import FollowUpCall
 from followup.services import questionnaires_save
@@ -401,27 +401,21 @@ def _administration_problems(given: dict[str, Any], plan: PatientPlan, sheet: st
 def patient_import(
     *, values: dict[str, Any], site: Site, first_administration: dt.date, by: Any, reason: str
 ) -> Patient:
-    """Create an imported patient (no identifiers: site staff add them later) and its schedule.
+    """Enrol an imported patient (no identifiers: site staff add them later) and its schedule.
 
-    The checks are those of enrolment: eligibility, then the model's own validation.
+    Through the enrolment service: its checks (eligibility, then the model's own validation),
+    its history and its schedule.
     """
-    errors = eligibility_errors(
-        age=values["age"],
-        pain_duration_months=values["pain_duration_months"],
-        consent_date=values["consent_date"],
-        inclusion_date=values["inclusion_date"],
-    )
-    if errors:
-        raise ValidationError(errors)
     comorbidities = [
         code
         for code in voc.codes(voc.COMORBIDITIES)
         if values.get(f"cm_{var.SHORT_CODES.get(code, code)}")
     ]
     closed = values["status"] in voc.CLOSED_PATIENT_STATUSES
-    patient = Patient(
-        study_code=values["study_id"],
+    naive = values.get("ketamine_naive")
+    return patient_enrol(
         site=site,
+        study_code=values["study_id"],
         sex=values["sex"],
         age=values["age"],
         inclusion_date=values["inclusion_date"],
@@ -430,43 +424,41 @@ def patient_import(
         etiology=values["etiology"],
         pain_duration_months=values["pain_duration_months"],
         comorbidities=comorbidities,
-        ketamine_naive=None
-        if values.get("ketamine_naive") is None
-        else bool(values["ketamine_naive"]),
+        ketamine_naive=None if naive is None else bool(naive),
         dn4=values.get("dn4"),
         dn4_missing_reason=values.get("dn4_missing_reason") or "",
         paroxysms_per_day=values.get("paroxysms_per_day"),
         status=values["status"],
         status_date=values.get("status_date"),
         status_reason=reason if closed else "",
+        first_administration_date=first_administration,
+        first_name="",
+        last_name="",
+        phone="",
+        without_identifiers=True,
+        by=by,
+        reason=reason,
     )
-    patient.full_clean()
-    history_stamp(patient, by=by, reason=reason)
-    patient.save()
-    _create_schedule(patient, first_administration, by=by)
-    return patient
 
 
 def administration_import(
     *, patient: Patient, given: dict[str, Any], by: Any, reason: str
 ) -> KetamineAdministration:
-    """Record one imported administration (doses converted to mg as the app does)."""
-    weight = given.get("weight_kg") or patient.weight_kg
-    administration = KetamineAdministration(
+    """Record one imported administration through the service (doses converted to mg as the
+    app does; an earlier first administration moves the open calls)."""
+    weight = given.get("weight_kg")
+    return administration_record(
         patient=patient,
         date=given["admin_date"],
         route=given["route"],
         dose_unit=given["dose_unit"],
         dose_value=Decimal(str(given["dose_value"])),
-        weight_kg=Decimal(str(weight)),
+        weight_kg=Decimal(str(weight)) if weight else None,
         days=given.get("days") or 1,
         infusion_minutes=given.get("infusion_minutes"),
+        by=by,
+        reason=reason,
     )
-    administration.compute_doses()
-    administration.full_clean()
-    history_stamp(administration, by=by, reason=reason)
-    administration.save()
-    return administration
 
 
 def call_import(*, call: FollowUpCall, row: dict[str, Any], by: Any, reason: str) -> FollowUpCall:
@@ -580,8 +572,11 @@ def _load(plans: dict[str, PatientPlan], report: ImportReport, *, by: Any, reaso
         except ValidationError as exc:
             raise ImportRefused(_validation_problems(exc, plan.calls[0]["_row"], code)) from exc
         for given in sorted(plan.administrations, key=lambda a: a["_row"]):
-            administration_import(patient=patient, given=given, by=by, reason=reason)
-        reschedule_open_calls(patient=patient, by=by)
+            try:
+                administration_import(patient=patient, given=given, by=by, reason=reason)
+            except ValidationError as exc:
+                problems = _validation_problems(exc, given["_row"], code)
+                raise ImportRefused(problems) from exc
         calls = {call.timepoint: call for call in patient.calls.all()}
         for row in plan.calls:
             try:
