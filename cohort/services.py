@@ -191,6 +191,8 @@ def reschedule_open_calls(*, patient: Patient, by: Any) -> int:
     return sum(answer for answer in answers if isinstance(answer, int))
 
 
+@clinical_write
+@transaction.atomic
 def administration_record(
     *,
     patient: Patient,
