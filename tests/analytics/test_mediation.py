@@ -238,8 +238,8 @@ def test_outputs_are_strict_json():
 
 @functools.cache
 def demo(carry_forward: bool = True) -> tuple[pd.DataFrame, dict[str, object]]:
-    from cohort.demo import generate
-    from cohort.demo.analysis_frame import mediation_frame
+    from demo.synthetic import generate
+    from demo.synthetic.analysis_frame import mediation_frame
 
     cohort = generate(329, seed=0)
     return mediation_frame(cohort, carry_forward=carry_forward), cohort.truth
@@ -259,8 +259,8 @@ def test_paper_specification_keeps_the_published_keys_and_says_it_is_a_reconstru
 
 def test_demo_cohort_dose_paths_reject_at_about_the_nominal_rate_over_twenty_seeds():
     """Dose has no effect in the demo: each dose test may reject in about 1 seed in 20."""
-    from cohort.demo import generate
-    from cohort.demo.analysis_frame import mediation_frame
+    from demo.synthetic import generate
+    from demo.synthetic.analysis_frame import mediation_frame
 
     rejections = {"path1": 0, "path3": 0, "within_b": 0}
     for seed in range(20):

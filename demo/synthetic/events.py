@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from cohort.demo import params
-from cohort.demo.outcomes import MONTHS
 from cohort.vocabulary import ADVERSE_EFFECTS, DRUG_CLASSES, TIMEPOINTS, codes
+from demo.synthetic import params
+from demo.synthetic.outcomes import MONTHS
 
 AE_CODES: tuple[str, ...] = codes(ADVERSE_EFFECTS)
 DRUG_CODES: tuple[str, ...] = codes(DRUG_CLASSES)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cohort.demo import params
 from cohort.vocabulary import COMORBIDITIES, ETIOLOGIES, codes
+from demo.synthetic import params
 
 ETIOLOGY_CODES: tuple[str, ...] = codes(ETIOLOGIES)
 COMORBIDITY_CODES: tuple[str, ...] = codes(COMORBIDITIES)

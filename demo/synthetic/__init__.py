@@ -2,9 +2,9 @@
 
 ``generate(n_patients, seed)`` returns a ``DemoCohort`` of pandas DataFrames (sites, patients,
 administrations, calls, attempts, adverse_events, treatments) and the ``truth`` they were drawn
-from. See docs/demo-cohort.md for the truth model and cohort/demo/params.py for every parameter.
+from. See docs/demo-cohort.md for the truth model and demo/synthetic/params.py for every parameter.
 """
 
-from cohort.demo.generator import DemoCohort, generate
+from demo.synthetic.generator import DemoCohort, generate
 
 __all__ = ["DemoCohort", "generate"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cohort.demo import params
+from demo.synthetic import params
 
 # Real French cities; the clinics themselves are invented.
 CITIES: tuple[str, ...] = (

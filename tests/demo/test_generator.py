@@ -25,8 +25,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cohort.demo import generate, params
-from cohort.demo.instruments import sf12_scores
 from cohort.vocabulary import (
     ADVERSE_EFFECTS,
     ATTEMPT_OUTCOMES,
@@ -41,6 +39,8 @@ from cohort.vocabulary import (
     TIMEPOINTS,
     codes,
 )
+from demo.synthetic import generate, params
+from demo.synthetic.instruments import sf12_scores
 from followup.instruments import sf12
 from followup.schedule import build_schedule
 
@@ -277,7 +277,7 @@ def test_pain_relief_is_larger_with_baseline_depression_and_not_with_anxiety(lar
 
 def test_depression_change_carries_about_two_thirds_of_the_pain_relief(large):
     from analytics.stats.mediation import within_patient_mediation
-    from cohort.demo.analysis_frame import mediation_frame
+    from demo.synthetic.analysis_frame import mediation_frame
 
     truth = large.truth["mediation"]["proportion_mediated"]
     assert truth == pytest.approx(0.646)
@@ -294,7 +294,7 @@ def test_depression_change_carries_about_two_thirds_of_the_pain_relief(large):
 
 
 def test_measured_depression_falls_alike_in_every_group_and_the_expected_score_is_exact():
-    from cohort.demo import outcomes
+    from demo.synthetic import outcomes
 
     structure = outcomes.expected_structure()
     change = np.asarray(structure["score_change_by_group"])

@@ -30,8 +30,6 @@ from django.db.models import Model
 from django.utils import timezone
 
 from cohort import vocabulary as voc
-from cohort.demo import DemoCohort
-from cohort.demo.frames import SF12_ITEM_REASONS
 from cohort.fields import encrypt
 from cohort.models import (
     EnrolmentKey,
@@ -43,6 +41,8 @@ from cohort.models import (
     Site,
     dose_in_mg,
 )
+from demo.synthetic import DemoCohort
+from demo.synthetic.frames import SF12_ITEM_REASONS
 from followup import schedule
 from followup.instruments import hads, sf12
 from followup.models import (

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cohort.demo import faults, params
-from cohort.demo.baseline import COMORBIDITY_CODES, ETIOLOGY_CODES, Population, draw_population
-from cohort.demo.calls import CallPlan, plan_calls
-from cohort.demo.dosing import administrations_frame, draw_dosing
-from cohort.demo.events import LongRows, adverse_events, effect_courses, treatments
-from cohort.demo.frames import calls_frame, cut_at
-from cohort.demo.identity import make_sites, names_and_phones, study_codes
-from cohort.demo.outcomes import TIMEPOINT_CODES, expected_structure, simulate
+from demo.synthetic import faults, params
+from demo.synthetic.baseline import COMORBIDITY_CODES, ETIOLOGY_CODES, Population, draw_population
+from demo.synthetic.calls import CallPlan, plan_calls
+from demo.synthetic.dosing import administrations_frame, draw_dosing
+from demo.synthetic.events import LongRows, adverse_events, effect_courses, treatments
+from demo.synthetic.frames import calls_frame, cut_at
+from demo.synthetic.identity import make_sites, names_and_phones, study_codes
+from demo.synthetic.outcomes import TIMEPOINT_CODES, expected_structure, simulate
 
 # Named random streams: each part of the cohort has its own, so that changing one part leaves
 # the draws of the others unchanged for a given seed.
@@ -57,7 +57,7 @@ class DemoCohort:
 
 
 # Fault kinds that ``plant`` may ask for: name -> function(cohort, count, rng) that alters the
-# cohort in place and returns a description of each planted fault (see ``cohort.demo.faults``).
+# cohort in place and returns a description of each planted fault (see ``demo.synthetic.faults``).
 FaultPlanter = Callable[[DemoCohort, int, np.random.Generator], list[dict[str, Any]]]
 FAULT_KINDS: dict[str, FaultPlanter] = dict(faults.PLANTERS)
 

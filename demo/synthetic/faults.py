@@ -18,7 +18,7 @@ import pandas as pd
 from followup.schedule import MONTHLY_WINDOW, W1_WINDOW
 
 if TYPE_CHECKING:
-    from cohort.demo.generator import DemoCohort
+    from demo.synthetic.generator import DemoCohort
 
 HADS_ANXIETY = [f"hads_{n}" for n in range(1, 15, 2)]
 HADS_DEPRESSION = [f"hads_{n}" for n in range(2, 15, 2)]

@@ -16,7 +16,7 @@ import pandas as pd
 from analytics.stats.mixed import MONTHS, locf
 
 if TYPE_CHECKING:
-    from cohort.demo.generator import DemoCohort
+    from demo.synthetic.generator import DemoCohort
 
 COLUMNS = (
     "patient",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cohort.demo import params
+from demo.synthetic import params
 
 
 @dataclass

@@ -6,9 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site, dose_in_mg
+from demo.loader import demo_load
+from demo.synthetic import generate
 from followup.models import (
     AdverseEvent,
     CallAttempt,

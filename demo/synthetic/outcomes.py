@@ -37,15 +37,15 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from cohort.demo import params
-from cohort.demo.baseline import (
+from cohort.vocabulary import TIMEPOINT_MONTHS
+from demo.synthetic import params
+from demo.synthetic.baseline import (
     FIBRO,
     NEUROPATHIC,
     Population,
     etiology_given_sex,
     group_given_fibro,
 )
-from cohort.vocabulary import TIMEPOINT_MONTHS
 
 MONTHS = np.array([m for _, m in TIMEPOINT_MONTHS])
 TIMEPOINT_CODES: tuple[str, ...] = tuple(code for code, _ in TIMEPOINT_MONTHS)

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cohort.demo import instruments, params
-from cohort.demo.calls import INSTRUMENTS, CallPlan
-from cohort.demo.outcomes import TIMEPOINT_CODES, Outcomes
+from demo.synthetic import instruments, params
+from demo.synthetic.calls import INSTRUMENTS, CallPlan
+from demo.synthetic.outcomes import TIMEPOINT_CODES, Outcomes
 from followup.instruments import sf12
 
 if TYPE_CHECKING:
-    from cohort.demo.generator import DemoCohort
+    from demo.synthetic.generator import DemoCohort
 
 HADS_COLUMNS = [f"hads_{k}" for k in range(1, 15)]
 SF12_COLUMNS = [sf12.field_name(item) for item in sf12.ITEMS]

@@ -12,11 +12,11 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from analytics.services import reanalysis_on_commit
-from cohort.demo import generate
-from cohort.demo.generator import FAULT_KINDS
-from cohort.demo_loader import demo_load
-from cohort.demo_staging import demo_work_stage
 from cohort.models import Patient
+from demo.loader import demo_load
+from demo.staging import demo_work_stage
+from demo.synthetic import generate
+from demo.synthetic.generator import FAULT_KINDS
 
 # The paper's enrolment period (generate()'s default), and how long before today an ongoing
 # demo study stops knowing what happened: calls resolved after that day are still to make.

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cohort.demo import params
 from cohort.vocabulary import FOLLOWUP_TIMEPOINTS
+from demo.synthetic import params
 from followup.schedule import build_schedule
 
 INSTRUMENTS = ("nprs", "hads", "sf12")
