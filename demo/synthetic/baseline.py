@@ -120,14 +120,14 @@ def _business_days(start: dt.date, end: dt.date) -> np.ndarray:
     return workdays if workdays.size else days
 
 
-def draw_population(
+def _enrolment(
     rng: np.random.Generator,
     n: int,
     site_weights: np.ndarray,
     enrolment_start: dt.date,
     enrolment_end: dt.date,
-) -> Population:
-    """Draw every baseline characteristic and latent trait of ``n`` patients."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return each patient's site, inclusion day (a working day) and consent day."""
     site = rng.choice(site_weights.size, size=n, p=site_weights)
     days = _business_days(enrolment_start, enrolment_end)
     inclusion = days[rng.integers(0, days.size, n)]
@@ -137,7 +137,11 @@ def draw_population(
         rng.integers(1, params.CONSENT_MAX_DAYS_BEFORE + 1, n),
     )
     consent = inclusion - before.astype("timedelta64[D]")
+    return site, inclusion, consent
 
+
+def _body(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return sex (True for a woman), age and weight (by sex)."""
     woman = rng.random(n) < params.P_WOMEN
     age = np.clip(
         np.rint(rng.normal(params.AGE_MEAN, params.AGE_SD, n)), params.AGE_MIN, params.AGE_MAX
@@ -145,12 +149,18 @@ def draw_population(
     mean_w = np.where(woman, params.WEIGHT_BY_SEX["F"][0], params.WEIGHT_BY_SEX["M"][0])
     sd_w = np.where(woman, params.WEIGHT_BY_SEX["F"][1], params.WEIGHT_BY_SEX["M"][1])
     weight = np.round(np.clip(rng.normal(mean_w, sd_w), *params.WEIGHT_RANGE), 1)
+    return woman, age, weight
 
+
+def _pain_history(
+    rng: np.random.Generator, woman: np.ndarray, age: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the etiology (by sex) and how many months the pain has lasted."""
+    n = woman.size
     etiology = np.empty(n, dtype=np.int64)
     by_sex = etiology_given_sex()
     for row, mask in enumerate((woman, ~woman)):
         etiology[mask] = rng.choice(by_sex.shape[1], size=int(mask.sum()), p=by_sex[row])
-    fibro = etiology == FIBRO
     # Pain cannot have lasted longer than since the patient's childhood.
     longest = 12 * (age - params.PAIN_ONSET_MIN_AGE)
     pain_duration = np.clip(
@@ -161,8 +171,14 @@ def draw_population(
         params.PAIN_DURATION_MIN_MONTHS,
         np.maximum(longest, params.PAIN_DURATION_MIN_MONTHS),
     )
-    comorbid = _comorbidities(rng, woman)
+    return etiology, pain_duration
 
+
+def _neuropathic_signs(
+    rng: np.random.Generator, fibro: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return DN4 (not asked in fibromyalgia), paroxysms per day and ketamine-naivety."""
+    n = fibro.size
     dn4_value = rng.choice(11, size=n, p=np.asarray(params.DN4_PMF) / sum(params.DN4_PMF))
     dn4 = np.where(~fibro & (rng.random(n) < params.DN4_ASKED), dn4_value, np.nan)
     parox_values = np.array(list(params.PAROXYSMS_PMF), dtype=float)
@@ -170,14 +186,28 @@ def draw_population(
     parox = parox_values[rng.choice(parox_values.size, size=n, p=parox_p / parox_p.sum())]
     paroxysms = np.where(rng.random(n) < params.PAROXYSMS_KNOWN, parox, np.nan)
     naive = rng.random(n) < params.KETAMINE_NAIVE
+    return dn4, paroxysms, naive
 
+
+def _trajectory_groups(
+    rng: np.random.Generator, fibro: np.ndarray, etiology: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each patient's pain trajectory group (given fibromyalgia) and T1 responders."""
+    n = fibro.size
     probs = group_given_fibro()[fibro.astype(int)]
     group = (rng.random(n)[:, None] > np.cumsum(probs, axis=1)).sum(axis=1)
     group = np.minimum(group, 2)
     responder = (
         (group == 0) & NEUROPATHIC[etiology] & (rng.random(n) < params.T1_NEUROPATHIC_RESPONDER)
     )
+    return group, responder
 
+
+def _latent_traits(
+    rng: np.random.Generator, group: np.ndarray, woman: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return persistent pain, the depression and anxiety traits, and the shared distress sign."""
+    n = group.size
     # Correlated standard normals: persistent pain, depression trait, anxiety trait.
     rho_p, rho_da = params.PAIN_HADS_CORRELATION, params.HADS_TRAIT_CORRELATION
     corr = np.array([[1.0, rho_p, rho_p], [rho_p, 1.0, rho_da], [rho_p, rho_da, 1.0]])
@@ -203,6 +233,25 @@ def draw_population(
         + params.HADS_A_SEX_GAP * w
         + params.HADS_A_TRAIT_SD * flat[:, 1]
     )
+    return pain_level, d_trait, a_trait, distress
+
+
+def draw_population(
+    rng: np.random.Generator,
+    n: int,
+    site_weights: np.ndarray,
+    enrolment_start: dt.date,
+    enrolment_end: dt.date,
+) -> Population:
+    """Draw every baseline characteristic and latent trait of ``n`` patients."""
+    site, inclusion, consent = _enrolment(rng, n, site_weights, enrolment_start, enrolment_end)
+    woman, age, weight = _body(rng, n)
+    etiology, pain_duration = _pain_history(rng, woman, age)
+    fibro = etiology == FIBRO
+    comorbid = _comorbidities(rng, woman)
+    dn4, paroxysms, naive = _neuropathic_signs(rng, fibro)
+    group, responder = _trajectory_groups(rng, fibro, etiology)
+    pain_level, d_trait, a_trait, distress = _latent_traits(rng, group, woman)
     return Population(
         site=site,
         inclusion=inclusion,

@@ -68,17 +68,21 @@ def _weighted_choice(rng: np.random.Generator, table: dict[str, float], size: in
     return keys[rng.choice(keys.size, size=size, p=p / p.sum())]
 
 
-def plan_calls(rng: np.random.Generator, inclusion: np.ndarray) -> CallPlan:
-    """Draw dropout, the outcome of each call, its attempts and the missing instruments."""
-    n = inclusion.size
-    target = target_dates(inclusion)
-    tp = np.arange(K)[None, :]
-
+def _dropout(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the timepoint each patient leaves at (K when never) and how they leave."""
     cum = np.cumsum(params.DROPOUT_AT)
     drop_tp = 1 + np.searchsorted(cum, rng.random(n), side="right")  # K when never
     kinds = _weighted_choice(rng, params.DROPOUT_KIND, n)
     drop_kind = np.where(drop_tp < K, kinds, "").astype(object)
+    return drop_tp, drop_kind
 
+
+def _call_status(
+    rng: np.random.Generator, drop_tp: np.ndarray, drop_kind: np.ndarray
+) -> np.ndarray:
+    """Return the status of every call (n, K): missed calls, then the leaving patients'."""
+    n = drop_tp.size
+    tp = np.arange(K)[None, :]
     status = np.full((n, K), "reached", dtype=object)
     missed = rng.random((n, K)) < np.r_[0.0, params.MISSED_CALL][None, :]
     refused = rng.random((n, K)) < params.MISSED_REFUSED
@@ -92,9 +96,16 @@ def plan_calls(rng: np.random.Generator, inclusion: np.ndarray) -> CallPlan:
     status[at_drop & (kind_rows == "deceased")] = "closed"
     status[after] = "closed"
     status[:, 0] = "reached"
+    return status
 
-    # Number of attempts per call.
-    n_att = np.zeros((n, K), dtype=np.int64)
+
+def _attempt_counts(
+    rng: np.random.Generator, status: np.ndarray, drop_tp: np.ndarray, drop_kind: np.ndarray
+) -> np.ndarray:
+    """Return the number of attempts of every call (n, K); none at baseline (in hospital)."""
+    at_drop = np.arange(K)[None, :] == drop_tp[:, None]
+    kind_rows = drop_kind[:, None]
+    n_att = np.zeros(status.shape, dtype=np.int64)
     reached = status == "reached"
     reached[:, 0] = False  # baseline is in hospital: no call attempt
     n_att[reached] = 1 + rng.choice(3, size=int(reached.sum()), p=params.REACHED_ATTEMPTS)
@@ -105,8 +116,25 @@ def plan_calls(rng: np.random.Generator, inclusion: np.ndarray) -> CallPlan:
     short = (status == "refused") | (status == "withdrawn")
     n_att[short] = 1 + (rng.random(int(short.sum())) < 0.3)
     n_att[at_drop & (kind_rows == "deceased")] = 1
+    return n_att
 
-    # Attempts as long arrays, in call order.
+
+@dataclass
+class _Attempts:
+    """Every attempt as long arrays, in call order, and the day of each call's last attempt."""
+
+    patient: np.ndarray
+    tp: np.ndarray
+    number: np.ndarray
+    outcome: np.ndarray
+    at: np.ndarray  # datetime64[m]
+    last_day: np.ndarray  # (n, K) datetime64[D], NaT for calls without attempts
+
+
+def _attempts(
+    rng: np.random.Generator, n_att: np.ndarray, status: np.ndarray, target: np.ndarray
+) -> _Attempts:
+    """Draw the day, time and outcome of every attempt; the last one gives the call's outcome."""
     flat = n_att.ravel()
     call_index = np.repeat(np.arange(flat.size), flat)
     first = np.r_[0, np.cumsum(flat)[:-1]]
@@ -138,12 +166,25 @@ def plan_calls(rng: np.random.Generator, inclusion: np.ndarray) -> CallPlan:
 
     last_flat = np.full(flat.size, np.datetime64("NaT"), dtype="datetime64[D]")
     last_flat[call_index[is_last]] = att_day[is_last]
-    last_day = last_flat.reshape(n, K)
-    call_date = np.where(status == "reached", last_day, np.datetime64("NaT"))
-    call_date[:, 0] = target[:, 0]
+    return _Attempts(
+        patient=att_patient,
+        tp=att_tp,
+        number=att_no,
+        outcome=outcome,
+        at=att_at,
+        last_day=last_flat.reshape(status.shape),
+    )
 
-    missing = _missing_reasons(rng, status, drop_kind, drop_tp)
 
+def _final_status(
+    rng: np.random.Generator,
+    drop_tp: np.ndarray,
+    drop_kind: np.ndarray,
+    last_day: np.ndarray,
+    target: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each patient's status date (leaving, else M12) and the reason for leaving."""
+    n = drop_tp.size
     has_drop = drop_tp < K
     rows = np.arange(n)
     drop_col = np.minimum(drop_tp, K - 1)
@@ -156,6 +197,20 @@ def plan_calls(rng: np.random.Generator, inclusion: np.ndarray) -> CallPlan:
     ]
     reason[drop_kind == "lost"] = REASON_LOST
     reason[drop_kind == "deceased"] = REASON_DECEASED
+    return status_date, reason
+
+
+def plan_calls(rng: np.random.Generator, inclusion: np.ndarray) -> CallPlan:
+    """Draw dropout, the outcome of each call, its attempts and the missing instruments."""
+    target = target_dates(inclusion)
+    drop_tp, drop_kind = _dropout(rng, inclusion.size)
+    status = _call_status(rng, drop_tp, drop_kind)
+    n_att = _attempt_counts(rng, status, drop_tp, drop_kind)
+    attempts = _attempts(rng, n_att, status, target)
+    call_date = np.where(status == "reached", attempts.last_day, np.datetime64("NaT"))
+    call_date[:, 0] = target[:, 0]
+    missing = _missing_reasons(rng, status, drop_kind, drop_tp)
+    status_date, reason = _final_status(rng, drop_tp, drop_kind, attempts.last_day, target)
     return CallPlan(
         target=target,
         status=status,
@@ -166,11 +221,11 @@ def plan_calls(rng: np.random.Generator, inclusion: np.ndarray) -> CallPlan:
         drop_kind=drop_kind,
         status_date=status_date,
         status_reason=reason,
-        att_patient=att_patient,
-        att_tp=att_tp,
-        att_no=att_no,
-        att_outcome=outcome,
-        att_at=att_at,
+        att_patient=attempts.patient,
+        att_tp=attempts.tp,
+        att_no=attempts.number,
+        att_outcome=attempts.outcome,
+        att_at=attempts.at,
     )
 
 

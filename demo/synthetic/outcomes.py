@@ -204,12 +204,11 @@ def _pair(rng: np.random.Generator, shape: tuple[int, ...], rho: float) -> np.nd
     return np.stack([a, b])
 
 
-def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -> Outcomes:
-    """Draw the outcome trajectories of every patient at the 14 timepoints."""
+def _hads_latent(
+    rng: np.random.Generator, pop: Population, truth: dict[str, Any], shape: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the latent depression and anxiety (n, 14): trait, group shift, change, deviation."""
     n, k = pop.n, MONTHS.size
-    shape = np.r_[0.0, truth["shape"]]  # (14,)
-    ramp = MONTHS / 12.0
-
     u_d, u_a = _pair(rng, (n,), params.HADS_CHANGE_CORRELATION)
     w_d, w_a = _pair(rng, (n, k), params.HADS_DEVIATION_CORRELATION)
     shift = np.asarray(truth["depression_shift_by_group"])[pop.group]  # (n, 14)
@@ -221,21 +220,32 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
     anx_dev = (params.HADS_A_FALL + params.HADS_A_CHANGE_SD * u_a)[:, None] * shape[
         None, :
     ] + params.HADS_A_DEVIATION_SD * w_a
-    dep = pop.d_trait[:, None] + dep_dev
-    anx = pop.a_trait[:, None] + anx_dev
+    return pop.d_trait[:, None] + dep_dev, pop.a_trait[:, None] + anx_dev
 
-    beta = truth["beta_depression_to_pain"]
-    direct = np.hstack([np.zeros((3, 1)), np.asarray(truth["direct_change_non_responders"])])
-    score_change = np.hstack([np.zeros((3, 1)), np.asarray(truth["score_change_by_group"])])
-    hads_d = np.clip(np.rint(dep), 0, 21).astype(np.int64)
-    # The measured score's departure from what the patient's trait and group lead to expect.
-    expected = expected_score(pop.d_trait, params.HADS_D_DEVIATION_SD)[:, None]
-    channel = hads_d - expected - score_change[pop.group]
+
+def _transient(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """Return the pain noise (n, k): a skewed baseline excess, then follow-up noise."""
     transient = np.zeros((n, k))
     shape_k = params.NPRS_BASELINE_TRANSIENT_SHAPE
     skewed = (shape_k - rng.gamma(shape_k, 1.0, n)) / np.sqrt(shape_k)  # mean 0, SD 1
     transient[:, 0] = params.NPRS_BASELINE_TRANSIENT_SD * skewed
     transient[:, 1:] = params.NPRS_FOLLOWUP_NOISE_SD * rng.standard_normal((n, k - 1))
+    return transient
+
+
+def _pain(
+    rng: np.random.Generator, pop: Population, truth: dict[str, Any], hads_d: np.ndarray
+) -> np.ndarray:
+    """Return latent pain (n, 14): the group curve, the depression channel, moderation, noise."""
+    n, k = pop.n, MONTHS.size
+    ramp = MONTHS / 12.0
+    beta = truth["beta_depression_to_pain"]
+    direct = np.hstack([np.zeros((3, 1)), np.asarray(truth["direct_change_non_responders"])])
+    score_change = np.hstack([np.zeros((3, 1)), np.asarray(truth["score_change_by_group"])])
+    # The measured score's departure from what the patient's trait and group lead to expect.
+    expected = expected_score(pop.d_trait, params.HADS_D_DEVIATION_SD)[:, None]
+    channel = hads_d - expected - score_change[pop.group]
+    transient = _transient(rng, n, k)
     moderation = (
         params.BASELINE_DEPRESSION_MODERATION * (pop.d_trait - truth["depression_trait_mean"])
         + params.BASELINE_ANXIETY_MODERATION * (pop.a_trait - truth["anxiety_trait_mean"])
@@ -248,8 +258,15 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
         + moderation
         + transient
     )
+    _responders_to_floor(rng, pop, pain, transient)
+    return pain
 
-    # Responders: the designed T1 curve without the depression channel, then the floor level.
+
+def _responders_to_floor(
+    rng: np.random.Generator, pop: Population, pain: np.ndarray, transient: np.ndarray
+) -> None:
+    """Responders: the designed T1 curve without the depression channel, then the floor level."""
+    k = MONTHS.size
     r = np.flatnonzero(pop.responder)
     if r.size:
         t1 = np.r_[0.0, params.GROUP_CHANGE[0]]
@@ -263,12 +280,17 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
         usual = pop.pain_level[r, None] + t1[None, :] + transient[r]
         pain[r] = (1 - approach) * usual + approach * floor
 
-    nprs_mean = np.clip(np.rint(pain), 0, 10).astype(np.int64)
-    fraction = np.clip(rng.normal(*params.MAX_PAIN_FRACTION, size=(n, k)), 0.0, 1.0)
-    top = pain + (10.0 - np.clip(pain, 0.0, 10.0)) * fraction
-    nprs_max = np.clip(np.rint(top), nprs_mean, 10).astype(np.int64)
-    hads_a = np.clip(np.rint(anx), 0, 21).astype(np.int64)
 
+def _quality_of_life(
+    rng: np.random.Generator,
+    truth: dict[str, Any],
+    shape: np.ndarray,
+    pain: np.ndarray,
+    dep: np.ndarray,
+    anx: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the SF-12 PCS (following pain) and MCS (following depression and anxiety)."""
+    n, k = int(pain.shape[0]), int(pain.shape[1])
     pcs = (
         params.PCS_MEAN
         + params.PCS_PER_PAIN_POINT * (pain - truth["baseline_pain_mean"])
@@ -283,6 +305,22 @@ def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -
         + params.MCS_PERSON_SD * rng.standard_normal(n)[:, None]
         + params.MCS_NOISE_SD * rng.standard_normal((n, k))
     )
+    return pcs, mcs
+
+
+def simulate(rng: np.random.Generator, pop: Population, truth: dict[str, Any]) -> Outcomes:
+    """Draw the outcome trajectories of every patient at the 14 timepoints."""
+    n, k = pop.n, MONTHS.size
+    shape = np.r_[0.0, truth["shape"]]  # (14,)
+    dep, anx = _hads_latent(rng, pop, truth, shape)
+    hads_d = np.clip(np.rint(dep), 0, 21).astype(np.int64)
+    pain = _pain(rng, pop, truth, hads_d)
+    nprs_mean = np.clip(np.rint(pain), 0, 10).astype(np.int64)
+    fraction = np.clip(rng.normal(*params.MAX_PAIN_FRACTION, size=(n, k)), 0.0, 1.0)
+    top = pain + (10.0 - np.clip(pain, 0.0, 10.0)) * fraction
+    nprs_max = np.clip(np.rint(top), nprs_mean, 10).astype(np.int64)
+    hads_a = np.clip(np.rint(anx), 0, 21).astype(np.int64)
+    pcs, mcs = _quality_of_life(rng, truth, shape, pain, dep, anx)
     return Outcomes(
         pain=pain,
         nprs_mean=nprs_mean,
