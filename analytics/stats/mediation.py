@@ -359,6 +359,76 @@ def _estimand(x: str, time: _Time) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, eq=False)
+class _WithinModels:
+    """The rows and the three models of a within-patient mediation (a; b and c'; c)."""
+
+    data: pd.DataFrame
+    n: int
+    time: _Time
+    a: _Model
+    b: _Model
+    c: _Model
+
+
+def _within_models(frame: pd.DataFrame, x: str, m: str, y: str, categorical: bool) -> _WithinModels:
+    """Fit M on time, Y on M (between and within) and time, and Y on time, on the same rows."""
+    data = _prepare(frame, ["patient", x, m, y])
+    n = int(data["_code"].max()) + 1 if len(data) else 0
+    if n < 3:
+        raise ValueError("need at least three patients with complete rows")
+    time = _code_time(data, x, categorical)
+    # Splitting M into patient mean and deviation keeps b a within-patient effect (no
+    # between-patient confounding of the mediator).
+    data["m_between"] = data.groupby("_code")[m].transform("mean")
+    data["m_within"] = data[m] - data["m_between"]
+    cov = list(COVARIATES)
+    model_a = _Model(data, m, [*time.names, *cov], n)
+    model_b = _Model(data, y, ["m_between", "m_within", *time.names, *cov], n)
+    model_c = _Model(data, y, [*time.names, *cov], n)
+    return _WithinModels(data, n, time, model_a, model_b, model_c)
+
+
+def _sobel(indirect: float, a: float, b: float, se_a: float, se_b: float) -> dict[str, object]:
+    """Return the indirect effect with its Sobel (delta-method) SE, 95% CI and P."""
+    sobel = math.sqrt(a * a * se_b * se_b + b * b * se_a * se_a)
+    return {
+        "estimate": _num(indirect),
+        "sobel_se": _num(sobel),
+        "sobel_ci95": [_num(indirect - _Z975 * sobel), _num(indirect + _Z975 * sobel)],
+        "sobel_p": _num(2.0 * stats.norm.sf(abs(indirect) / sobel)) if sobel > 0 else None,
+    }
+
+
+def _by_timepoint(x: str, models: _WithinModels, b: float) -> list[dict[str, object]]:
+    """Return a, the indirect effect, c' and c at each later timepoint (time as categories)."""
+    rows: list[dict[str, object]] = []
+    if not models.time.categorical:
+        return rows
+    for name, level in zip(models.time.names, models.time.levels, strict=True):
+        a_t = models.a.result.coef(name)
+        rows.append(
+            {
+                x: level,
+                "a": _num(a_t),
+                "indirect": _num(a_t * b),
+                "c_prime": _num(models.b.result.coef(name)),
+                "c": _num(models.c.result.coef(name)),
+            }
+        )
+    return rows
+
+
+def _within_model_text(x: str, m: str, y: str, time: _Time) -> str:
+    """Describe the within-patient model in one sentence."""
+    return (
+        f"1-1-1 multilevel mediation (Krull & MacKinnon 2001): X = time ({x}, "
+        f"{'categorical timepoints' if time.categorical else 'linear'}), M = {m} "
+        f"(patient mean and within-patient deviation), Y = {y}; random intercept per patient, "
+        "REML, adjusted for sex and age"
+    )
+
+
 def within_patient_mediation(
     frame: pd.DataFrame,
     x: str = "month",
@@ -377,39 +447,19 @@ def within_patient_mediation(
     shape (a step after the first week) is modelled exactly and a mediator that merely rises
     with time cannot pick up the part of the course a straight line misses.
     """
-    data = _prepare(frame, ["patient", x, m, y])
-    n = int(data["_code"].max()) + 1 if len(data) else 0
-    if n < 3:
-        raise ValueError("need at least three patients with complete rows")
-    time = _code_time(data, x, categorical)
-    # Splitting M into patient mean and deviation keeps b a within-patient effect (no
-    # between-patient confounding of the mediator).
-    data["m_between"] = data.groupby("_code")[m].transform("mean")
-    data["m_within"] = data[m] - data["m_between"]
-    cov = list(COVARIATES)
-    model_a = _Model(data, m, [*time.names, *cov], n)
-    model_b = _Model(data, y, ["m_between", "m_within", *time.names, *cov], n)
-    model_c = _Model(data, y, [*time.names, *cov], n)
+    models = _within_models(frame, x, m, y, categorical)
+    time, model_a, model_b, n = models.time, models.a, models.b, models.n
     a = float(time.contrast(model_a.result.params, model_a.names))
     b = model_b.result.coef("m_within")
     direct = float(time.contrast(model_b.result.params, model_b.names))
     a_block, c_prime_block = _contrast(model_a.result, time), _contrast(model_b.result, time)
-    se_a = cast(float, a_block["se"])
     # b from the patient-cluster robust SE: a mediator that drifts with time at a rate of the
     # patient's own (cumulative dose) meets pain courses of the patient's own, which the random
     # intercept alone does not describe, and the model-based SE is then too small.
     b_block = model_b.robust_term("m_within")
-    se_b = cast(float, b_block["se"])
     indirect = a * b
     proportion = float(_proportion(indirect, direct))
-    sobel = math.sqrt(a * a * se_b * se_b + b * b * se_a * se_a)
-
-    ind: dict[str, object] = {
-        "estimate": _num(indirect),
-        "sobel_se": _num(sobel),
-        "sobel_ci95": [_num(indirect - _Z975 * sobel), _num(indirect + _Z975 * sobel)],
-        "sobel_p": _num(2.0 * stats.norm.sf(abs(indirect) / sobel)) if sobel > 0 else None,
-    }
+    ind = _sobel(indirect, a, b, cast(float, a_block["se"]), cast(float, b_block["se"]))
     total: dict[str, object] = {"estimate": _num(indirect + direct)}
     prop: dict[str, object] = {"estimate": _num(proportion)}
     if n_boot > 0:
@@ -427,41 +477,22 @@ def within_patient_mediation(
         ind.update(_intervals(indirect, boot_ind))
         total.update(_intervals(indirect + direct, boot_ind + boot_direct))
         prop.update(_ratio_intervals(proportion, _proportion(boot_ind, boot_direct), total))
-
-    by_timepoint = []
-    if time.categorical:
-        for name, level in zip(time.names, time.levels, strict=True):
-            a_t = model_a.result.coef(name)
-            by_timepoint.append(
-                {
-                    x: level,
-                    "a": _num(a_t),
-                    "indirect": _num(a_t * b),
-                    "c_prime": _num(model_b.result.coef(name)),
-                    "c": _num(model_c.result.coef(name)),
-                }
-            )
     return {
-        "model": (
-            f"1-1-1 multilevel mediation (Krull & MacKinnon 2001): X = time ({x}, "
-            f"{'categorical timepoints' if time.categorical else 'linear'}), M = {m} "
-            f"(patient mean and within-patient deviation), Y = {y}; random intercept per patient, "
-            "REML, adjusted for sex and age"
-        ),
+        "model": _within_model_text(x, m, y, time),
         "time": "categorical" if time.categorical else "linear",
         "estimand": _estimand(x, time),
         "formula": "indirect = a*b; total = a*b + c'; proportion = a*b / (a*b + c')",
         "n_patients": n,
-        "n_observations": len(data),
+        "n_observations": len(models.data),
         "a": a_block,
         "b": b_block,
         "b_between": _term(model_b.result, "m_between"),
         "c_prime": c_prime_block,
-        "c": _contrast(model_c.result, time),
+        "c": _contrast(models.c.result, time),
         "indirect": ind,
         "total": total,
         "proportion_mediated": prop,
-        "by_timepoint": by_timepoint,
+        "by_timepoint": _by_timepoint(x, models, b),
         "bootstrap": {"unit": "patient", "n_boot": int(n_boot), "seed": int(seed)},
     }
 
@@ -504,6 +535,105 @@ def _pearson(u: np.ndarray, v: np.ndarray) -> dict[str, object]:
     return {"r": _num(float(r)), "p": _num(float(p)), "n": len(u)}
 
 
+PAPER_LABEL = (
+    "Reconstruction of the paper's specification (Voute et al. 2023), not the paper's "
+    "own code; baseline HADS-D is measured before treatment, so it acts as a moderator "
+    "rather than a mediator, and with a total effect near 0 the proportions are unstable"
+)
+PAPER_MODEL = (
+    "Y = NPRS change from baseline at each follow-up call; X = cumulative ketamine dose "
+    "to date; M = baseline HADS-D; mixed models with a random intercept per patient "
+    "(REML), adjusted for the follow-up timepoint (categorical), sex and age; P and CI "
+    "of each path from patient-cluster robust SEs (the model-based ones beside them)"
+)
+PAPER_FORMULA = (
+    "as Stata ml_mediation: indirect = a*b; total = a*b + c'; proportion = a*b / (a*b + c')"
+    "; a from a patient-level regression of M on X (+ sex, age), b and c' from the path 3 "
+    "mixed model; CIs from a patient-cluster bootstrap; a proportion's interval is "
+    "withheld when the CI of its total effect covers 0"
+)
+_DOSE, _DEPRESSION = "cumulative_dose_mg", "baseline_hads_d"
+
+
+def _pain_change_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Return the follow-up rows with the pain change from baseline, and the patient count."""
+    data = frame.copy()
+    baseline = data.loc[data["month"] == 0].set_index("patient")["nprs_mean"]
+    data["pain_change"] = data["nprs_mean"] - data["patient"].map(baseline)
+    data = _prepare(data.loc[data["month"] > 0], ["pain_change", _DOSE, _DEPRESSION])
+    n = int(data["_code"].max()) + 1 if len(data) else 0
+    if n < 5:
+        raise ValueError("need at least five patients with complete follow-up rows")
+    return data, n
+
+
+@dataclass(frozen=True, eq=False)
+class _PatientLevel:
+    """One row per patient: the designs of the ``a`` paths and the values they regress."""
+
+    design_dose: np.ndarray  # depression ~ dose + covariates
+    design_dep: np.ndarray  # dose ~ depression + covariates
+    dose: np.ndarray
+    dep: np.ndarray
+    change: np.ndarray
+
+    def a_paths(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the dose-to-depression and depression-to-dose slopes for each count row."""
+        return (
+            _between_ols(self.design_dose, self.dep, counts)[:, 1],
+            _between_ols(self.design_dep, self.dose, counts)[:, 1],
+        )
+
+
+def _patient_level(data: pd.DataFrame, n: int) -> _PatientLevel:
+    """Patient level: last cumulative dose, baseline depression, mean change over the year."""
+    per = data.sort_values(["_code", "month"]).groupby("_code")
+    patients = pd.DataFrame(
+        {
+            "dose": per[_DOSE].last(),
+            "dep": per[_DEPRESSION].first(),
+            "change": per["pain_change"].mean(),
+            "sex_male": per["sex_male"].first(),
+            "age": per["age"].first(),
+        }
+    )
+    ones = np.ones(n)
+    cv = patients[["sex_male", "age"]].to_numpy(dtype=float)
+    return _PatientLevel(
+        design_dose=np.column_stack([ones, patients["dose"], cv]),
+        design_dep=np.column_stack([ones, patients["dep"], cv]),
+        dose=patients["dose"].to_numpy(float),
+        dep=patients["dep"].to_numpy(float),
+        change=patients["change"].to_numpy(float),
+    )
+
+
+def _paper_intervals(
+    path3: _Model,
+    patients: _PatientLevel,
+    blocks: tuple[tuple[dict[str, object], dict[str, object], float], ...],
+    n: int,
+    n_boot: int,
+    seed: int,
+) -> None:
+    """Add bootstrap intervals to the totals and proportions (by depression, then by dose)."""
+    betas3, boot_a_dep, boot_a_dose = _bootstrap(
+        lambda counts: (path3.betas(counts), *patients.a_paths(counts)),
+        n,
+        n_boot,
+        seed,
+    )
+    draws_of = (
+        (boot_a_dep, betas3[:, 1], betas3[:, 2]),
+        (boot_a_dose, betas3[:, 2], betas3[:, 1]),
+    )
+    for (target, total, est), (a_boot, b_boot, c_boot) in zip(blocks, draws_of, strict=True):
+        total_est = cast(float, total["estimate"])
+        total.update(_intervals(total_est, a_boot * b_boot + c_boot))
+        draws = 100.0 * _proportion(a_boot * b_boot, c_boot)
+        target.update(_ratio_intervals(100.0 * est, draws, total))
+
+
 def paper_specification(
     frame: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0
 ) -> dict[str, object]:
@@ -516,92 +646,35 @@ def paper_specification(
     the proportions are patient-level regressions, as in Stata ``ml_mediation`` when the
     mediator is constant within patient.
     """
-    data = frame.copy()
-    baseline = data.loc[data["month"] == 0].set_index("patient")["nprs_mean"]
-    data["pain_change"] = data["nprs_mean"] - data["patient"].map(baseline)
-    data = _prepare(
-        data.loc[data["month"] > 0], ["pain_change", "cumulative_dose_mg", "baseline_hads_d"]
-    )
-    n = int(data["_code"].max()) + 1 if len(data) else 0
-    if n < 5:
-        raise ValueError("need at least five patients with complete follow-up rows")
+    data, n = _pain_change_rows(frame)
     cov = list(COVARIATES)
-    dose, dep = "cumulative_dose_mg", "baseline_hads_d"
+    dose, dep = _DOSE, _DEPRESSION
     time = _code_time(data, "month", True) if data["month"].nunique() > 1 else None
     time_terms = list(time.names) if time else []
     path1 = _Model(data, "pain_change", [dose, *time_terms, *cov], n)
     path3 = _Model(data, "pain_change", [dep, dose, *time_terms, *cov], n)
-
-    # Patient level: last cumulative dose, baseline depression, mean change over the year.
-    per = data.sort_values(["_code", "month"]).groupby("_code")
-    patients = pd.DataFrame(
-        {
-            "dose": per[dose].last(),
-            "dep": per[dep].first(),
-            "change": per["pain_change"].mean(),
-            "sex_male": per["sex_male"].first(),
-            "age": per["age"].first(),
-        }
-    )
-    ones = np.ones(n)
-    cv = patients[["sex_male", "age"]].to_numpy(dtype=float)
-    design_dose = np.column_stack([ones, patients["dose"], cv])  # dep ~ dose + cv
-    design_dep = np.column_stack([ones, patients["dep"], cv])  # dose ~ dep + cv
-    dep_v, dose_v = patients["dep"].to_numpy(float), patients["dose"].to_numpy(float)
-    unit = np.ones((1, n))
-    a_dep = float(_between_ols(design_dose, dep_v, unit)[0, 1])
-    a_dose = float(_between_ols(design_dep, dose_v, unit)[0, 1])
+    patients = _patient_level(data, n)
+    a_dep, a_dose = (float(v[0]) for v in patients.a_paths(np.ones((1, n))))
     b_dep, b_dose = path3.result.coef(dep), path3.result.coef(dose)
     # X = dose, M = depression: indirect a_dep*b_dep, direct = dose coefficient; and vice versa.
     prop_dep = float(_proportion(a_dep * b_dep, b_dose))
     prop_dose = float(_proportion(a_dose * b_dose, b_dep))
 
     path1_out = path1.robust_term(dose)
-    path1_out.update(_pearson(dose_v, patients["change"].to_numpy(float)))
+    path1_out.update(_pearson(patients.dose, patients.change))
     path2_out: dict[str, object] = {"coefficient": _num(a_dep)}
-    path2_out.update(_pearson(dose_v, dep_v))
+    path2_out.update(_pearson(patients.dose, patients.dep))
     by_dep: dict[str, object] = {"estimate_pct": _num(100.0 * prop_dep)}
     by_dose: dict[str, object] = {"estimate_pct": _num(100.0 * prop_dose)}
     total_dose: dict[str, object] = {"estimate": _num(a_dep * b_dep + b_dose)}
     total_dep: dict[str, object] = {"estimate": _num(a_dose * b_dose + b_dep)}
     if n_boot > 0:
-        betas3, boot_a_dep, boot_a_dose = _bootstrap(
-            lambda counts: (
-                path3.betas(counts),
-                _between_ols(design_dose, dep_v, counts)[:, 1],
-                _between_ols(design_dep, dose_v, counts)[:, 1],
-            ),
-            n,
-            n_boot,
-            seed,
-        )
-        for target, total, a_boot, b_boot, c_boot, est in (
-            (by_dep, total_dose, boot_a_dep, betas3[:, 1], betas3[:, 2], prop_dep),
-            (by_dose, total_dep, boot_a_dose, betas3[:, 2], betas3[:, 1], prop_dose),
-        ):
-            total_est = cast(float, total["estimate"])
-            total.update(_intervals(total_est, a_boot * b_boot + c_boot))
-            draws = 100.0 * _proportion(a_boot * b_boot, c_boot)
-            target.update(_ratio_intervals(100.0 * est, draws, total))
-
+        blocks = ((by_dep, total_dose, prop_dep), (by_dose, total_dep, prop_dose))
+        _paper_intervals(path3, patients, blocks, n, n_boot, seed)
     return {
-        "label": (
-            "Reconstruction of the paper's specification (Voute et al. 2023), not the paper's "
-            "own code; baseline HADS-D is measured before treatment, so it acts as a moderator "
-            "rather than a mediator, and with a total effect near 0 the proportions are unstable"
-        ),
-        "model": (
-            "Y = NPRS change from baseline at each follow-up call; X = cumulative ketamine dose "
-            "to date; M = baseline HADS-D; mixed models with a random intercept per patient "
-            "(REML), adjusted for the follow-up timepoint (categorical), sex and age; P and CI "
-            "of each path from patient-cluster robust SEs (the model-based ones beside them)"
-        ),
-        "formula": (
-            "as Stata ml_mediation: indirect = a*b; total = a*b + c'; proportion = a*b / (a*b + c')"
-            "; a from a patient-level regression of M on X (+ sex, age), b and c' from the path 3 "
-            "mixed model; CIs from a patient-cluster bootstrap; a proportion's interval is "
-            "withheld when the CI of its total effect covers 0"
-        ),
+        "label": PAPER_LABEL,
+        "model": PAPER_MODEL,
+        "formula": PAPER_FORMULA,
         "n_patients": n,
         "n_observations": len(data),
         "path1_dose_to_pain": path1_out,
