@@ -49,9 +49,9 @@ def prepare(n: int, url: str) -> None:
     _django(url)
     from django.core.management import call_command
 
-    from cohort.demo import generate
-    from cohort.demo_loader import demo_load
     from cohort.models import Patient
+    from demo.loader import demo_load
+    from demo.synthetic import generate
 
     call_command("migrate", verbosity=0)
     if Patient.objects.count() != n:

@@ -65,7 +65,7 @@ def _ari(a: np.ndarray, b: np.ndarray) -> float:
 
 def one_seed(n: int, seed: int, starts: int) -> dict[str, Any]:
     from analytics.stats.trajectories import sweep_trajectories
-    from cohort.demo import generate
+    from demo.synthetic import generate
 
     cohort = generate(n, seed=seed)
     y, true, months = _wide(cohort)

@@ -3,7 +3,7 @@
 Run: nice -n 10 .venv/bin/python bench/coverage.py [--runs 329:100 3290:20] [--boot 1000]
          [--first-seed 0] [--json out.json]
 
-Each seed draws a demo cohort (cohort.demo.generate, known truth) and runs the three mediation
+Each seed draws a demo cohort (demo.synthetic.generate, known truth) and runs the three mediation
 blocks of the report as the report runs them: the within-patient mediations of pain by HADS-D
 and by cumulative dose on the observed rows, the paper's specification on LOCF rows. Truth:
 the depression channel carries ``truth.mediation.proportion_mediated`` (0.646) of the pain
@@ -45,8 +45,8 @@ def _excludes_zero(interval: list[float | None]) -> bool | None:
 def one_seed(n: int, seed: int, n_boot: int) -> dict[str, Any]:
     """Run the three mediation blocks on one demo cohort; return the figures the table needs."""
     from analytics.stats.mediation import paper_specification, within_patient_mediation
-    from cohort.demo import generate
-    from cohort.demo.analysis_frame import mediation_frame
+    from demo.synthetic import generate
+    from demo.synthetic.analysis_frame import mediation_frame
 
     cohort = generate(n, seed=seed)
     truth = cohort.truth["mediation"]

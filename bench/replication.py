@@ -50,9 +50,9 @@ def _django(url: str) -> None:
 def analyse(seed: int, patients: int) -> dict[str, Any]:
     """Load one seed's cohort, analyse it, and return each published test of the run."""
     from analytics import dataset, replication, report
-    from cohort.demo import generate
-    from cohort.demo_loader import demo_load, demo_purge
     from cohort.models import Site
+    from demo.loader import demo_load, demo_purge
+    from demo.synthetic import generate
 
     demo_purge()
     Site.objects.filter(is_demo=True).delete()

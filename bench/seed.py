@@ -6,7 +6,7 @@ Usage: python bench/seed.py [--sizes 329 3290 32900] [--backends sqlite postgres
 Each measurement runs in a fresh process on a fresh, migrated database (a temporary SQLite file,
 or a scratch PostgreSQL database created and dropped by the script), so that peak memory (the
 process's maximum resident set) belongs to that one run. The time is split into generating the
-cohort (pure numpy/pandas) and loading it (``cohort.demo_loader.demo_load``); migrations are not
+cohort (pure numpy/pandas) and loading it (``demo.loader.demo_load``); migrations are not
 counted.
 """
 
@@ -36,8 +36,8 @@ def _child(n: int) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from cohort.demo import generate
-    from cohort.demo_loader import demo_load
+    from demo.loader import demo_load
+    from demo.synthetic import generate
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()

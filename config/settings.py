@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "analytics",
     "quality",
     "safety",
+    "demo",
 ]
 
 MIDDLEWARE = [

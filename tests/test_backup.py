@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from django.db import connection
 
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
+from demo.loader import demo_load
+from demo.synthetic import generate
 from tests.processes import ROOT, test_database_url
 
 TABLES = (

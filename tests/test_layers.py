@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "cohort", "followup", "safety", "analytics", "quality", "config")
+APPS = ("accounts", "cohort", "followup", "safety", "analytics", "quality", "demo", "config")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

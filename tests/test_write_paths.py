@@ -15,8 +15,8 @@ from django.urls import reverse
 from analytics.exports import importer
 from analytics.exports.services import export_write
 from analytics.models import AnalysisRun
-from cohort.demo import generate
-from cohort.demo_loader import demo_load, demo_purge
+from demo.synthetic import generate
+from demo.loader import demo_load, demo_purge
 from cohort.models import KetamineAdministration, Patient
 from cohort.services import administration_record
 from followup.models import NprsResponse

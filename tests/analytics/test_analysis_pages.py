@@ -14,8 +14,8 @@ from django.urls import reverse
 from accounts.roles import Role
 from analytics import replication, services
 from analytics.models import AnalysisRun
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
+from demo.loader import demo_load
+from demo.synthetic import generate
 from tests.factories import give_authenticator, make_user
 
 FAST = {"n_boot": 50, "trajectory_groups": [1, 2, 3], "seed": 1}

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from analytics import dataset
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
 from cohort.models import Patient
+from demo.loader import demo_load
+from demo.synthetic import generate
 from followup.models import FollowUpCall
 
 pytestmark = pytest.mark.django_db

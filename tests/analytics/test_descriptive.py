@@ -324,7 +324,7 @@ def test_every_output_is_strict_json():
 
 @pytest.fixture(scope="module")
 def demo():
-    from cohort.demo import generate
+    from demo.synthetic import generate
 
     return generate(2000, seed=2023)
 

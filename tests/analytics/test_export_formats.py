@@ -7,9 +7,9 @@ from analytics.exports import layouts, writers
 from analytics.exports import variables as var
 from analytics.exports.services import export_write
 from analytics.models import ExportLog
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
 from cohort.models import Patient, PatientContact
+from demo.loader import demo_load
+from demo.synthetic import generate
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from analytics import dataset
 from analytics.exports import dictionary, layouts, writers
 from analytics.exports import variables as var
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
 from cohort.models import Patient
+from demo.loader import demo_load
+from demo.synthetic import generate
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ import pytest
 
 from analytics import services
 from analytics.models import AnalysisRun
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
+from demo.loader import demo_load
+from demo.synthetic import generate
 from followup.models import FollowUpCall
 from followup.services import call_record_attempt
 from tests.processes import (

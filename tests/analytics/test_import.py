@@ -4,9 +4,9 @@ from django.core.management import CommandError, call_command
 
 from analytics.exports import importer
 from analytics.exports.services import export_write
-from cohort.demo import generate
-from cohort.demo_loader import demo_load, demo_purge
 from cohort.models import Patient, Site
+from demo.loader import demo_load, demo_purge
+from demo.synthetic import generate
 from followup.models import HadsResponse
 
 pytestmark = pytest.mark.django_db(transaction=False)

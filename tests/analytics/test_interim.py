@@ -279,7 +279,7 @@ def test_trajectory_and_mediation_models_are_fed_only_elapsed_rows(monkeypatch):
         return {}
 
     monkeypatch.setattr(report, "trajectories", trajectories)
-    monkeypatch.setattr(report, "_mediation", mediation)
+    monkeypatch.setattr(report, "mediation_results", mediation)
     report.build_report(_cohort(), PARAMS)
     fed = seen["trajectories"]
     assert fed["elapsed"].all()

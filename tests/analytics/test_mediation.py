@@ -169,7 +169,7 @@ def test_resamples_drawn_block_by_block_are_those_drawn_all_at_once():
 
 
 def test_a_block_of_resamples_holds_about_boot_cells_counts(monkeypatch):
-    monkeypatch.setattr(mediation, "BOOT_CELLS", 6000)
+    monkeypatch.setattr(mediation.resampling, "BOOT_CELLS", 6000)
     sizes = [len(b) for b in mediation._resample_blocks(100, 250, 1)]
     assert sizes == [60, 60, 60, 60, 10]
     # Small cohorts: every resample in one block; large ones: never fewer than 16 per block.
@@ -180,10 +180,10 @@ def test_a_block_of_resamples_holds_about_boot_cells_counts(monkeypatch):
 def test_bootstrap_in_blocks_gives_the_same_numbers_as_in_one_block(monkeypatch):
     frame = simulate(90, seed=4)
     paper = demo_frame()
-    monkeypatch.setattr(mediation, "BOOT_BLOCK", 1000)
+    monkeypatch.setattr(mediation.resampling, "BOOT_BLOCK", 1000)
     whole = within_patient_mediation(frame, n_boot=150, seed=6)
     whole_paper = paper_specification(paper, n_boot=150, seed=6)
-    monkeypatch.setattr(mediation, "BOOT_BLOCK", 16)
+    monkeypatch.setattr(mediation.resampling, "BOOT_BLOCK", 16)
     blocked = within_patient_mediation(frame, n_boot=150, seed=6)
     blocked_paper = paper_specification(paper, n_boot=150, seed=6)
     # Same resamples, same fits: equal up to the last bits of the matrix products, whose
@@ -208,9 +208,9 @@ def test_patient_statistics_summed_a_block_of_rows_at_a_time_are_exact(monkeypat
     codes = rng.integers(0, 70, 5000)  # patients' rows interleaved, as after a sort by time
     X = np.column_stack([np.ones(5000), rng.normal(size=(5000, 4))])
     y = rng.normal(size=5000)
-    monkeypatch.setattr(mediation, "_ROW_BLOCK", 1000)
+    monkeypatch.setattr(mediation.reml, "_ROW_BLOCK", 1000)
     blocked = mediation._patient_stats(y, X, codes, 70)
-    monkeypatch.setattr(mediation, "_ROW_BLOCK", 10**9)
+    monkeypatch.setattr(mediation.reml, "_ROW_BLOCK", 10**9)
     whole = mediation._patient_stats(y, X, codes, 70)
     assert np.array_equal(blocked.within, whole.within)
     assert np.array_equal(blocked.between, whole.between)
@@ -238,8 +238,8 @@ def test_outputs_are_strict_json():
 
 @functools.cache
 def demo(carry_forward: bool = True) -> tuple[pd.DataFrame, dict[str, object]]:
-    from cohort.demo import generate
-    from cohort.demo.analysis_frame import mediation_frame
+    from demo.synthetic import generate
+    from demo.synthetic.analysis_frame import mediation_frame
 
     cohort = generate(329, seed=0)
     return mediation_frame(cohort, carry_forward=carry_forward), cohort.truth
@@ -259,8 +259,8 @@ def test_paper_specification_keeps_the_published_keys_and_says_it_is_a_reconstru
 
 def test_demo_cohort_dose_paths_reject_at_about_the_nominal_rate_over_twenty_seeds():
     """Dose has no effect in the demo: each dose test may reject in about 1 seed in 20."""
-    from cohort.demo import generate
-    from cohort.demo.analysis_frame import mediation_frame
+    from demo.synthetic import generate
+    from demo.synthetic.analysis_frame import mediation_frame
 
     rejections = {"path1": 0, "path3": 0, "within_b": 0}
     for seed in range(20):

@@ -13,9 +13,9 @@ from analytics.exports import variables as var
 from analytics.exports.services import export_write
 from analytics.stats.missingness import missingness_table
 from analytics.stats.mixed import locf
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
 from cohort.services import patient_set_status
+from demo.loader import demo_load
+from demo.synthetic import generate
 from followup.services import call_record_attempt, questionnaires_save
 from tests.analytics.test_export_formats import read_back
 from tests.followup.test_questionnaire_validation import VALID

@@ -16,10 +16,10 @@ from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 
 from analytics import dataset, routers
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
 from cohort.models import Patient
 from config.celery import app
+from demo.loader import demo_load
+from demo.synthetic import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2017, 6, 1)

@@ -18,9 +18,9 @@ from scipy.special import comb
 from analytics import dataset, report
 from analytics.stats import mediation
 from analytics.stats.trajectories import RANDOM_INTERCEPT_WARNING
-from cohort.demo import generate
-from cohort.demo_loader import demo_load, demo_purge
 from cohort.models import Patient, Site
+from demo.loader import demo_load, demo_purge
+from demo.synthetic import generate
 
 PAPER = json.loads(
     (Path(__file__).resolve().parents[2] / "analytics/paper_targets.json").read_text()
@@ -200,7 +200,7 @@ def test_assigned_groups_agree_with_true_groups_as_well_as_the_true_curves_allow
     assigning each patient to the nearest true curve, reaches an ARI of only about 0.2; chance
     gives 0. The model must do nearly as well as the oracle, and clearly better than chance.
     """
-    from cohort.demo import params
+    from demo.synthetic import params
 
     cohort, data, result, code_of = analysed
     membership = result["results"]["trajectories"]["membership"]

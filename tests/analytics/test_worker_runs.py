@@ -13,8 +13,8 @@ import uuid
 import pytest
 
 from analytics.models import AnalysisRun
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
+from demo.loader import demo_load
+from demo.synthetic import generate
 from followup.models import FollowUpCall
 from followup.services import call_record_attempt
 from quality.models import MonitoringSnapshot

@@ -6,8 +6,8 @@ import pytest
 
 from accounts.roles import Role
 from analytics import services
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
+from demo.loader import demo_load
+from demo.synthetic import generate
 from tests.factories import make_user
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from accounts.roles import Role
 from analytics import services
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
+from demo.loader import demo_load
+from demo.synthetic import generate
 from tests.browser.second_factor import code_of, sign_in_with_code
 from tests.factories import enrol, give_authenticator, make_user
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from accounts.roles import Role
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
+from demo.loader import demo_load
+from demo.synthetic import generate
 from quality.services import monitoring_compute
 from tests.factories import make_user
 

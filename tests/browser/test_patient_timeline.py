@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from accounts.roles import Role
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
 from cohort.models import Patient
+from demo.loader import demo_load
+from demo.synthetic import generate
 from tests.factories import make_user
 
 

@@ -8,8 +8,8 @@ from django.utils import translation
 
 from accounts.roles import Role
 from cohort import audit, services
-from cohort.demo_loader import demo_purge
 from cohort.models import KetamineAdministration, Patient, PatientLock, Signature
+from demo.loader import demo_purge
 from followup import services as followup_services
 from followup.models import FollowUpCall
 from quality.models import Query, QueryMessage

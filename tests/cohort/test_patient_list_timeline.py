@@ -14,9 +14,9 @@ from accounts.roles import Role
 from analytics import services
 from analytics.memberships import Membership, trajectory_memberships
 from analytics.models import AnalysisRun, TrajectoryMembership
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
 from cohort.models import Patient, Site
+from demo.loader import demo_load
+from demo.synthetic import generate
 from tests.factories import enrol, make_user
 
 

@@ -19,10 +19,10 @@ from rest_framework.test import APIClient
 
 from analytics.exports import importer
 from analytics.exports.services import export_write
-from cohort.demo import generate
-from cohort.demo_loader import demo_load, demo_purge
 from cohort.models import KetamineAdministration, Patient
 from cohort.services import administration_record
+from demo.loader import demo_load, demo_purge
+from demo.synthetic import generate
 from followup.models import CallAttempt, FollowUpCall
 from tests.conftest import SecondFactorLogin
 

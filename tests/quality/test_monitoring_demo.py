@@ -35,7 +35,7 @@ def test_the_site_planted_with_a_digit_preference_is_the_one_flagged(tmp_path):
 
 
 def test_the_digit_preference_leaves_the_data_quality_rules_silent():
-    from cohort.demo.generator import generate
+    from demo.synthetic.generator import generate
 
     plain = generate(200, seed=4)
     pulled = generate(200, seed=4, plant={"nprs_digit_preference": 1})
@@ -50,7 +50,7 @@ def _ongoing_dates() -> dict[str, dt.date]:
     """Return the enrolment period and cut of ``seed_demo --ongoing`` today."""
     from django.utils import timezone
 
-    from cohort.management.commands.seed_demo import ONGOING_CUT_DAYS, PAPER_ENROLMENT
+    from demo.management.commands.seed_demo import ONGOING_CUT_DAYS, PAPER_ENROLMENT
 
     end = timezone.localdate() - dt.timedelta(days=ONGOING_CUT_DAYS)
     start = end - (PAPER_ENROLMENT[1] - PAPER_ENROLMENT[0])
@@ -86,8 +86,8 @@ def test_the_ongoing_demo_shows_its_planted_site_on_the_monitoring_page(
 
 def test_the_unplanted_ongoing_demo_leaves_that_site_alone():
     """The same cohort without the plant: the site chosen for it is not flagged at all."""
-    from cohort.demo.generator import generate
-    from cohort.demo_loader import demo_load
+    from demo.loader import demo_load
+    from demo.synthetic.generator import generate
 
     dates = _ongoing_dates()
     planted = generate(329, seed=0, plant={"nprs_digit_preference": 1}, **dates)

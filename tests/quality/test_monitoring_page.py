@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from cohort.demo import generate
-from cohort.demo_loader import demo_load
+from demo.loader import demo_load
+from demo.synthetic import generate
 from followup.models import FollowUpCall
 from quality.models import MonitoringSnapshot
 from quality.services import monitoring_compute

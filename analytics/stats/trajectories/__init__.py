@@ -7,18 +7,15 @@ from .comparison import (
     CategoricalComparison,
     ContinuousComparison,
     FisherResult,
-    MonthContrast,
-    PairDivergence,
     baseline_by_trajectory,
     chi_square_no_yates,
     compare_categorical,
     compare_continuous,
-    first_divergence,
     fisher_exact_rxc,
-    holm,
     pseudo_class_tests,
 )
 from .diagnostics import AdequacyThresholds, Diagnostics, diagnose, odds_of_correct_classification
+from .divergence import MonthContrast, PairDivergence, first_divergence, holm
 from .fit import (
     RANDOM_INTERCEPT_WARNING,
     Coefficient,

@@ -135,6 +135,38 @@ class MixedClassFit:
         return out
 
 
+def _start_vector(
+    y: FloatArray,
+    orders: Sequence[int],
+    start_betas: Sequence[ArrayLike] | None,
+    start_sigma: float,
+    start_tau: float,
+    start_pi: ArrayLike | None,
+) -> FloatArray:
+    """Return the packed start: given betas (else flat curves at spread levels), sigma, tau, pi."""
+    k = len(orders)
+    if start_betas is None:
+        levels = np.nanpercentile(y, np.linspace(20, 80, k))
+        start_betas = [np.r_[level, np.zeros(o)] for level, o in zip(levels, orders, strict=True)]
+    pi0 = np.full(k, 1.0 / k) if start_pi is None else np.asarray(start_pi, dtype=float)
+    return np.concatenate(
+        [
+            *[np.asarray(b, dtype=float) for b in start_betas],
+            [math.log(start_sigma), math.log(start_tau)],
+            np.log(pi0[1:]) - math.log(pi0[0]),
+        ]
+    )
+
+
+def _all_rows(included: np.ndarray, post: FloatArray) -> tuple[FloatArray, np.ndarray]:
+    """Return posterior and assignment for every input row (NaN and -1 for the left out)."""
+    full = np.full((included.size, post.shape[1]), np.nan)
+    full[included] = post
+    assignment = np.full(included.size, -1, dtype=np.int64)
+    assignment[included] = post.argmax(axis=1)
+    return full, assignment
+
+
 def fit_mixed_classes(
     y: ArrayLike,
     months: ArrayLike,
@@ -159,17 +191,7 @@ def fit_mixed_classes(
     t = data.scaled_times
     k = len(orders)
     layout = _Layout(tuple(int(o) for o in orders), tuple(design_matrix(t, o) for o in orders))
-    if start_betas is None:
-        levels = np.nanpercentile(data.y, np.linspace(20, 80, k))
-        start_betas = [np.r_[level, np.zeros(o)] for level, o in zip(levels, orders, strict=True)]
-    pi0 = np.full(k, 1.0 / k) if start_pi is None else np.asarray(start_pi, dtype=float)
-    start = np.concatenate(
-        [
-            *[np.asarray(b, dtype=float) for b in start_betas],
-            [math.log(start_sigma), math.log(start_tau)],
-            np.log(pi0[1:]) - math.log(pi0[0]),
-        ]
-    )
+    start = _start_vector(data.y, orders, start_betas, start_sigma, start_tau, start_pi)
     yy = data.y
 
     def negative(v: FloatArray) -> float:
@@ -193,10 +215,7 @@ def fit_mixed_classes(
     betas = [betas[j] for j in order]
     labels = tuple(f"T{j + 1}" for j in range(k))
     diagnostics = diagnose(post, pi, thresholds, labels)
-    full = np.full((data.included.size, k), np.nan)
-    full[data.included] = post
-    assignment = np.full(data.included.size, -1, dtype=np.int64)
-    assignment[data.included] = post.argmax(axis=1)
+    full, assignment = _all_rows(data.included, post)
     n_par = layout.size
     return MixedClassFit(
         n_groups=k,

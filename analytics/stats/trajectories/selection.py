@@ -125,6 +125,51 @@ def choose(
     return chosen, f"highest {name} among models passing the adequacy checks"
 
 
+def _specs(
+    n_groups: Iterable[int], orders: Iterable[int], per_group_orders: Iterable[Sequence[int]]
+) -> list[tuple[int, tuple[int, ...]]]:
+    """Return the (K, orders) of every model to fit: each K with each common order, then extras."""
+    specs: list[tuple[int, tuple[int, ...]]] = []
+    for k in n_groups:
+        for p in orders:
+            specs.append((int(k), (int(p),) * int(k)))
+    for combo in per_group_orders:
+        spec = tuple(int(p) for p in combo)
+        specs.append((len(spec), spec))
+    if not specs:
+        raise ValueError("nothing to fit")
+    return specs
+
+
+def _warnings(fits: tuple[TrajectoryFit, ...], index: int, criterion: Criterion) -> list[str]:
+    """Return what a reader of the chosen model must know about the choice."""
+    chosen = fits[index]
+    # The random-intercept warning only when the chosen model's residuals show a patient level.
+    warnings = [w for w in (random_intercept_warning(chosen.random_intercept_test),) if w]
+    if not chosen.adequate:
+        warnings.append(
+            "The chosen model fails the adequacy checks: " + "; ".join(chosen.diagnostics.failures)
+        )
+    best_any, _ = choose(fits, "bic", criterion)
+    if best_any != index:
+        other = fits[best_any]
+        warnings.append(
+            f"The best {CRITERION_NAMES[criterion]} overall is K = {other.n_groups} "
+            f"(orders {other.orders}), which fails the adequacy checks."
+        )
+    largest_k = max(f.n_groups for f in fits)
+    if fits[best_any].n_groups == largest_k and largest_k > 1:
+        warnings.append(
+            f"{CRITERION_NAMES[criterion]} is still best at the largest K tried ({largest_k}); "
+            "with a random intercept it may keep rising without new trajectory shapes."
+        )
+    if math.isfinite(chosen.residual_icc) and chosen.residual_icc > 0.1:
+        warnings.append(
+            f"Chosen model: residual within-patient correlation ICC {chosen.residual_icc:.2f}."
+        )
+    return warnings
+
+
 def sweep_trajectories(
     y: ArrayLike,
     months: ArrayLike,
@@ -152,15 +197,7 @@ def sweep_trajectories(
     """
     began = time.perf_counter()
     data = prepare_data(y, months, lower=lower, upper=upper, time_scale=time_scale)
-    specs: list[tuple[int, tuple[int, ...]]] = []
-    for k in n_groups:
-        for p in orders:
-            specs.append((int(k), (int(p),) * int(k)))
-    for combo in per_group_orders:
-        spec = tuple(int(p) for p in combo)
-        specs.append((len(spec), spec))
-    if not specs:
-        raise ValueError("nothing to fit")
+    specs = _specs(n_groups, orders, per_group_orders)
     fits = tuple(
         fit_prepared(
             data,
@@ -177,30 +214,7 @@ def sweep_trajectories(
         for k, spec in specs
     )
     index, rule_text = choose(fits, rule, criterion)
-    chosen = fits[index]
-    # The random-intercept warning only when the chosen model's residuals show a patient level.
-    warnings = [w for w in (random_intercept_warning(chosen.random_intercept_test),) if w]
-    if not chosen.adequate:
-        warnings.append(
-            "The chosen model fails the adequacy checks: " + "; ".join(chosen.diagnostics.failures)
-        )
-    best_any, _ = choose(fits, "bic", criterion)
-    if best_any != index:
-        other = fits[best_any]
-        warnings.append(
-            f"The best {CRITERION_NAMES[criterion]} overall is K = {other.n_groups} "
-            f"(orders {other.orders}), which fails the adequacy checks."
-        )
-    largest_k = max(f.n_groups for f in fits)
-    if fits[best_any].n_groups == largest_k and largest_k > 1:
-        warnings.append(
-            f"{CRITERION_NAMES[criterion]} is still best at the largest K tried ({largest_k}); "
-            "with a random intercept it may keep rising without new trajectory shapes."
-        )
-    if math.isfinite(chosen.residual_icc) and chosen.residual_icc > 0.1:
-        warnings.append(
-            f"Chosen model: residual within-patient correlation ICC {chosen.residual_icc:.2f}."
-        )
+    warnings = _warnings(fits, index, criterion)
     return TrajectorySelection(
         table=tuple(_row(f) for f in fits),
         fits=fits,

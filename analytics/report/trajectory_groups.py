@@ -1,0 +1,272 @@
+"""The trajectory block: sweep on IV patients, the paper's 3-group model, the groups compared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.stats import descriptive
+from analytics.stats.mixed import locf
+from analytics.stats.trajectories import (
+    TrajectoryFit,
+    TrajectorySelection,
+    baseline_by_trajectory,
+    first_divergence,
+    pseudo_class_tests,
+    sweep_trajectories,
+)
+from cohort.vocabulary import MONTH_OF_TIMEPOINT
+
+from .parameters import NEUROPATHIC, STEPS, TRAJECTORY_NAMES, Parameters, Progress
+from .shaping import fraction, num, p_text
+
+CONTINUOUS = ("baseline_hads_d", "baseline_hads_a", "baseline_nprs", "cumulative_dose_mg")
+METHOD = (
+    "group-based trajectory model (semiparametric mixture, Nagin): censored normal "
+    "(0-10), polynomial in months, maximum likelihood with several seeded starts"
+)
+POSTERIOR_DRAWS_METHOD = (
+    "50 draws of every patient's group from the paper model's posteriors; the P of "
+    "each test over the draws (median, 2.5-97.5% range, share below .05). The draws "
+    "carry the uncertainty the posteriors claim, no more: see the memberships note."
+)
+MEMBERSHIPS_SOURCE = (
+    "The memberships, the group comparisons and the first divergence come from the "
+    "paper's group-based model (3 groups, censored normal, calls independent given the "
+    "group). It ignores each patient's own level: its posteriors are overconfident on "
+    "data with a random intercept (random_intercept_test in paper_model), so its "
+    "assignments are less certain than APP says (bench/calibration.py)."
+)
+
+
+def _wide_pain(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[float]]:
+    """Return mean pain as patients x months, and the months."""
+    wide = frame.pivot_table(
+        index="patient", columns="month", values="nprs_mean", aggfunc="first", dropna=False
+    )
+    months = sorted(float(m) for m in frame["month"].dropna().unique())
+    wide = wide.reindex(columns=months)
+    return wide, months
+
+
+def _patient_table(
+    data: Any, frame: pd.DataFrame, patient_ids: np.ndarray, group_of: dict[Any, str]
+) -> pd.DataFrame:
+    """Return each IV patient's group and the baseline values the groups are compared on."""
+    long = data.long
+    patients = data.patients.set_index("patient").loc[patient_ids]
+    baseline_pain = long[long["timepoint"] == "BL"].set_index("patient")["nprs_mean"]
+    last_dose = long.sort_values("month").groupby("patient")["cumulative_dose_mg"].last()
+    table = pd.DataFrame(
+        {
+            "group": [group_of.get(pid) for pid in patient_ids],
+            "baseline_nprs": baseline_pain.reindex(patient_ids).to_numpy(),
+            "baseline_hads_d": patients["hads_d"].to_numpy(),
+            "baseline_hads_a": patients["hads_a"].to_numpy(),
+            "fibromyalgia": (patients["etiology"] == "fibromyalgia").to_numpy(),
+            "neuropathic": patients["etiology"].isin(NEUROPATHIC).to_numpy(),
+            "cumulative_dose_mg": last_dose.reindex(patient_ids).to_numpy(),
+        },
+        index=patient_ids,
+    )
+    imputed, _ = locf(frame, ["nprs_mean"], by="patient")
+    from_m3 = imputed[imputed["month"] >= 3].groupby("patient")["nprs_mean"].max()
+    table["below3_from_m3"] = from_m3.reindex(patient_ids).lt(3).to_numpy()
+    return table
+
+
+def _group_blocks(
+    table: pd.DataFrame, names: list[str], paper_fit: TrajectoryFit
+) -> dict[str, Any]:
+    """Return each group's size, baseline, APP, OCC and curves (the paper's Table 3, Figure 3)."""
+    groups: dict[str, Any] = {}
+    for index, name in enumerate(names):
+        rows = table[table["group"] == name]
+        fitted = paper_fit.groups[index]
+        groups[name] = {
+            "n": len(rows),
+            "pct": 100.0 * len(rows) / len(table),
+            "estimated_pct": 100.0 * fitted.pi,
+            "baseline_nprs": descriptive._mean_sd(rows["baseline_nprs"]),
+            "baseline_hads_d": descriptive._mean_sd(rows["baseline_hads_d"]),
+            "baseline_hads_a": descriptive._mean_sd(rows["baseline_hads_a"]),
+            "fibromyalgia": fraction(int(rows["fibromyalgia"].sum()), len(rows)),
+            "neuropathic_below3_from_m3": fraction(
+                int((rows["neuropathic"] & rows["below3_from_m3"]).sum()), len(rows)
+            ),
+            "app": fitted.app,
+            "occ": fitted.occ,
+            "curve": {
+                "months": list(paper_fit.months),
+                "fitted": list(fitted.expected),
+                "observed_mean": list(fitted.observed_mean),
+                "observed_n": list(fitted.observed_n),
+                "grid": list(paper_fit.grid),
+                "grid_fitted": list(fitted.grid_expected),
+            },
+        }
+    return groups
+
+
+def _divergence(frame: pd.DataFrame, group_of: dict[Any, str]) -> dict[str, Any]:
+    """Return, for each pair of groups, the first follow-up timepoint where pain differs."""
+    label_of_month = {float(m): code for code, m in MONTH_OF_TIMEPOINT.items()}
+    divergence = first_divergence(
+        frame.rename(columns={"nprs_mean": "nprs"}),
+        group_of,
+        value="nprs",
+        correction="holm",
+        timepoints=label_of_month,
+    )
+    pairs: dict[str, Any] = {}
+    for pair in divergence:
+        key = f"{pair.first.split('_')[0]}_vs_{pair.second.split('_')[0]}"
+        pairs[key] = {
+            # "month" is the time in months (W1 = 0.25); "timepoint" names it.
+            "month": pair.first_month,
+            "timepoint": pair.first_timepoint,
+            "coefficient": num(pair.coefficient),
+            "ci95": [num(pair.ci_low), num(pair.ci_high)],
+            "p": num(pair.p),
+            "p_text": p_text(num(pair.p)),
+            "p_holm": num(pair.p_adjusted),
+            "p_holm_text": p_text(num(pair.p_adjusted)),
+            "correction": (
+                f"Holm over the {len(pair.contrasts)} follow-up timepoints of the pair; a "
+                "timepoint differs when its Holm-adjusted P < .05"
+            ),
+            # The last timepoint of the first run of significant ones (the paper gives it when
+            # the difference fades before M12).
+            "until_month": pair.until_month,
+            "until_timepoint": pair.until_timepoint,
+            "sustained": pair.sustained,
+            "contrasts": [c.to_dict() for c in pair.contrasts],
+        }
+    return pairs
+
+
+def _comparisons(
+    table: pd.DataFrame, paper_fit: TrajectoryFit, params: Parameters
+) -> tuple[dict[str, Any], Any]:
+    """Compare the groups' baselines, by assignment and over draws from the posteriors."""
+    comparisons = baseline_by_trajectory(
+        table,
+        table["group"].to_numpy(),
+        categorical=("fibromyalgia",),
+        continuous=CONTINUOUS,
+        seed=params.seed,
+    )
+    tests = {c.variable: c.to_dict() for c in comparisons}
+    # The same comparisons over classes drawn from the posteriors, not the assignment alone.
+    uncertain = pseudo_class_tests(
+        table,
+        paper_fit.posterior,
+        continuous=CONTINUOUS,
+        categorical=("fibromyalgia",),
+        draws=50,
+        seed=params.seed,
+    )
+    return tests, uncertain
+
+
+def _comparison_ps(tests: dict[str, Any]) -> dict[str, Any]:
+    """Return the P of each group comparison the paper prints, and the dose's."""
+
+    def p_of(variable: str) -> float | None:
+        test = tests[variable]
+        return num(test["chi2_p"] if test["kind"] == "categorical" else test["anova_p"])
+
+    dose_p = num(tests["cumulative_dose_mg"]["kruskal_p"])
+    return {
+        "fibromyalgia_by_group_p": p_of("fibromyalgia"),
+        "baseline_hads_d_by_group_p": p_of("baseline_hads_d"),
+        "baseline_hads_a_by_group_p": p_of("baseline_hads_a"),
+        "by_group_p_text": {
+            name: p_text(p_of(name))
+            for name in ("fibromyalgia", "baseline_hads_d", "baseline_hads_a")
+        },
+        "cumulative_dose_associated_with_trajectory": bool(dose_p is not None and dose_p < 0.05),
+        "cumulative_dose_by_group_p": dose_p,
+    }
+
+
+def _models(
+    sweep: TrajectorySelection, paper_fit: TrajectoryFit, params: Parameters
+) -> dict[str, Any]:
+    """Return the paper's model and how the sweep chose among the models it fitted."""
+    chosen = sweep.chosen
+    return {
+        "paper_model": {
+            "n_groups": paper_fit.n_groups,
+            "orders": list(paper_fit.orders),
+            "bic": paper_fit.bic,
+            "adequate": paper_fit.adequate,
+            "diagnostics": paper_fit.diagnostics.to_dict(),
+            # One-way F test of the residuals' patient level (a random intercept left out).
+            "random_intercept_test": dict(paper_fit.random_intercept_test),
+        },
+        "selection": {
+            "rule": sweep.rule,
+            "chosen": {"n_groups": chosen.n_groups, "orders": list(chosen.orders)},
+            "bic_prefers_paper_groups": chosen.n_groups == params.paper_groups,
+            "random_intercept_test": dict(chosen.random_intercept_test),
+            # Fit times live in the run block: results depend on the data only.
+            "table": [
+                {k: v for k, v in row.to_dict().items() if k != "seconds"} for row in sweep.table
+            ],
+            "warnings": list(sweep.warnings),
+        },
+    }
+
+
+def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str, Any]:
+    """Fit the trajectory sweep on IV patients and describe the paper's 3-group model."""
+    long = data.long
+    iv_patients = set(data.patients.loc[data.patients["iv_route"], "patient"])
+    frame = long[long["patient"].isin(iv_patients)]
+    wide, months = _wide_pain(frame)
+    wide = wide[wide.notna().any(axis=1)]
+    if len(wide) < 10 * params.paper_groups:
+        return {"available": False, "reason": f"only {len(wide)} IV patients with pain scores"}
+    sweep = sweep_trajectories(
+        wide.to_numpy(dtype=float),
+        months,
+        n_groups=params.trajectory_groups,
+        orders=params.trajectory_orders,
+        n_starts=params.trajectory_starts,
+        seed=params.seed,
+    )
+    progress("trajectory_comparisons", STEPS.index("trajectory_comparisons"), len(STEPS))
+    # The paper's model: 3 groups; among the orders tried, the best BIC at K = 3.
+    three = [f for f in sweep.fits if f.n_groups == params.paper_groups]
+    paper_fit = max(three, key=lambda f: f.bic) if three else sweep.chosen
+    patient_ids = wide.index.to_numpy()
+    names = list(TRAJECTORY_NAMES) if paper_fit.n_groups == 3 else list(paper_fit.labels)
+    group_of = {
+        pid: names[g] for pid, g in zip(patient_ids, paper_fit.assignment, strict=True) if g >= 0
+    }
+    table = _patient_table(data, frame, patient_ids, group_of)
+    groups = _group_blocks(table, names, paper_fit)
+    tests, uncertain = _comparisons(table, paper_fit, params)
+    return {
+        "available": True,
+        "population": f"{len(table)} patients with IV ketamine",
+        "method": METHOD,
+        "groups": groups,
+        **_comparison_ps(tests),
+        "first_divergence_from_baseline": _divergence(frame, group_of),
+        "comparisons": tests,
+        "comparisons_over_posterior_draws": {"method": POSTERIOR_DRAWS_METHOD, "tests": uncertain},
+        "memberships_source": MEMBERSHIPS_SOURCE,
+        **_models(sweep, paper_fit, params),
+        "membership": {
+            "patient": [int(p) for p in patient_ids],
+            "group": [group_of.get(pid) for pid in patient_ids],
+            "posterior": [
+                num(np.nanmax(row)) if np.isfinite(row).any() else None
+                for row in paper_fit.posterior
+            ],
+        },
+    }

@@ -1,0 +1,210 @@
+"""When two trajectories' changes from baseline first differ: a mixed model per pair of groups."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from .comparison import _is_missing, _name
+from .model import dataclass_dict
+
+
+@dataclass(frozen=True)
+class MonthContrast:
+    """Difference in change from baseline (second group minus first) at one month."""
+
+    month: float
+    coefficient: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p: float
+    p_adjusted: float = float("nan")  # Holm over the pair's timepoints (or p, uncorrected)
+    timepoint: str | None = None  # the study's label of the time (W1, M1..M12)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclass_dict(self)
+
+
+@dataclass(frozen=True)
+class PairDivergence:
+    """When two trajectories' changes from baseline first differ, and for how long."""
+
+    first: str
+    second: str
+    first_month: float | None  # first time with adjusted P < alpha
+    until_month: float | None  # last time of that first run of significant times
+    sustained: bool  # the run lasts to the last time
+    coefficient: float  # at first_month; NaN if never significant
+    ci_low: float
+    ci_high: float
+    p: float  # unadjusted, at first_month
+    contrasts: tuple[MonthContrast, ...]
+    n_patients: int
+    p_adjusted: float = float("nan")  # at first_month, after the correction
+    first_timepoint: str | None = None
+    until_timepoint: str | None = None
+    correction: str = "holm"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclass_dict(self)
+
+
+def _changes(
+    long_frame: Any, groups: Mapping[Any, Any] | Any, patient: str, time: str, value: str
+) -> Any:
+    """Return the later rows of the grouped patients with their change from baseline."""
+    frame = long_frame[[patient, time, value]].dropna()
+    mapping = dict(groups.items()) if hasattr(groups, "items") else dict(groups)
+    frame = frame[frame[patient].map(lambda p: p in mapping)]
+    frame = frame.sort_values([patient, time])
+    baseline_month = frame[time].min()
+    base = frame[frame[time] == baseline_month].set_index(patient)[value]
+    later = frame[(frame[time] > baseline_month) & frame[patient].isin(base.index)].copy()
+    later["change"] = later[value].to_numpy() - base.loc[later[patient]].to_numpy()
+    later["group"] = later[patient].map(mapping)
+    return later
+
+
+def _pair_contrasts(
+    pair: Any,
+    second: Any,
+    *,
+    patient: str,
+    time: str,
+    correction: str,
+    timepoints: Mapping[float, str] | None,
+) -> list[MonthContrast]:
+    """Fit change ~ time x group on one pair's rows; return the group contrast at each time."""
+    import pandas as pd
+
+    from analytics.stats.mixed.model import fit_lmm
+
+    z = stats.norm.ppf(1 - 0.025)
+    months = np.sort(pair[time].unique())
+    month_codes = pd.Categorical(pair[time], categories=months).codes
+    is_b = (pair["group"] == second).to_numpy(dtype=np.float64)
+    month_dummies = np.eye(months.size)[month_codes]
+    exog = np.hstack([month_dummies, month_dummies * is_b[:, None]])
+    keep = exog.any(axis=0)
+    fitted = fit_lmm(
+        pair["change"].to_numpy(dtype=np.float64),
+        exog[:, keep],
+        pair[patient].to_numpy(),
+        reml=True,
+    )
+    params = np.full(exog.shape[1], np.nan)
+    ses = np.full(exog.shape[1], np.nan)
+    params[keep] = fitted.params
+    ses[keep] = fitted.se
+    raw = []
+    for i in range(months.size):
+        est, se = params[months.size + i], ses[months.size + i]
+        raw.append(float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan"))
+    adjusted = holm(raw) if correction == "holm" else raw
+    contrasts = []
+    for i, month in enumerate(months):
+        est, se = params[months.size + i], ses[months.size + i]
+        contrasts.append(
+            MonthContrast(
+                float(month),
+                float(est),
+                float(se),
+                est - z * se,
+                est + z * se,
+                raw[i],
+                float(adjusted[i]),
+                None if timepoints is None else timepoints.get(float(month)),
+            )
+        )
+    return contrasts
+
+
+def _first_run(contrasts: Sequence[MonthContrast], alpha: float) -> tuple[int | None, int | None]:
+    """Return where the first run of significant contrasts starts and ends (None if none)."""
+    significant = [c.p_adjusted < alpha for c in contrasts]
+    first_i = next((i for i, s in enumerate(significant) if s), None)
+    until_i = None
+    if first_i is not None:
+        until_i = first_i
+        while until_i + 1 < len(significant) and significant[until_i + 1]:
+            until_i += 1
+    return first_i, until_i
+
+
+def first_divergence(
+    long_frame: Any,
+    groups: Mapping[Any, Any] | Any,
+    *,
+    patient: str = "patient",
+    time: str = "month",
+    value: str = "nprs",
+    alpha: float = 0.05,
+    group_names: Mapping[Any, str] | None = None,
+    correction: str = "holm",
+    timepoints: Mapping[float, str] | None = None,
+) -> tuple[PairDivergence, ...]:
+    """Find, per pair of groups, the first timepoint at which change from baseline differs.
+
+    `long_frame` is a pandas DataFrame with one row per patient and time; baseline is each
+    patient's earliest time. Time is read as the study's timepoints (categories, W1 = 0.25 month
+    is a week, not a month; ``timepoints`` maps a time to its label). For each pair a linear
+    mixed model (random intercept per patient, REML, the profiled solver of
+    ``analytics.stats.mixed``) of change ~ time (categorical) x group is fitted on the later
+    timepoints; the group contrast at each timepoint is reported with its 95% CI and Wald P.
+    A timepoint counts as different when its P, corrected for the pair's number of timepoints
+    (``correction``: "holm", Holm's step-down, or "none"), is below ``alpha``.
+    """
+    if correction not in ("holm", "none"):
+        raise ValueError(f"unknown correction {correction!r}; choose 'holm' or 'none'")
+    later = _changes(long_frame, groups, patient, time, value)
+    labels = sorted({g for g in later["group"] if not _is_missing(g)})
+    results = []
+    nan = float("nan")
+    for a, b in itertools.combinations(labels, 2):
+        pair = later[later["group"].isin([a, b])]
+        contrasts = _pair_contrasts(
+            pair, b, patient=patient, time=time, correction=correction, timepoints=timepoints
+        )
+        first_i, until_i = _first_run(contrasts, alpha)
+        hit = contrasts[first_i] if first_i is not None else None
+        until = contrasts[until_i] if until_i is not None else None
+        results.append(
+            PairDivergence(
+                first=_name(a, group_names),
+                second=_name(b, group_names),
+                first_month=hit.month if hit else None,
+                until_month=until.month if until else None,
+                sustained=until_i == len(contrasts) - 1 if until_i is not None else False,
+                coefficient=hit.coefficient if hit else nan,
+                ci_low=float(hit.ci_low) if hit else nan,
+                ci_high=float(hit.ci_high) if hit else nan,
+                p=hit.p if hit else nan,
+                contrasts=tuple(contrasts),
+                n_patients=int(pair[patient].nunique()),
+                p_adjusted=hit.p_adjusted if hit else nan,
+                first_timepoint=hit.timepoint if hit else None,
+                until_timepoint=until.timepoint if until else None,
+                correction=correction,
+            )
+        )
+    return tuple(results)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Return Holm's step-down adjusted P values (NaN stays NaN and does not count)."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.size, np.nan)
+    known = np.flatnonzero(np.isfinite(p))
+    m = known.size
+    order = known[np.argsort(p[known], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        out[index] = running
+    return [float(v) for v in out]
