@@ -15,10 +15,10 @@ from django.urls import reverse
 from analytics.exports import importer
 from analytics.exports.services import export_write
 from analytics.models import AnalysisRun
-from demo.synthetic import generate
-from demo.loader import demo_load, demo_purge
 from cohort.models import KetamineAdministration, Patient
 from cohort.services import administration_record
+from demo.loader import demo_load, demo_purge
+from demo.synthetic import generate
 from followup.models import NprsResponse
 from followup.services import adverse_event_record, call_save
 from quality import services as quality
