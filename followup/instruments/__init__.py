@@ -1,4 +1,4 @@
-"""Scoring and validation of the follow-up questionnaires: HADS, SF-12, NPRS and DN4.
+"""Scoring and validation of the questionnaires: HADS, SF-12, NPRS, DN4, MADRS and SF-MPQ.
 
 Pure Python, no Django: forms, API serializers, exports and the analyses all call these
 functions. Import the instrument modules themselves (``from followup.instruments import hads``).

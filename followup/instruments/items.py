@@ -1,7 +1,8 @@
 """Neutral item labels and option counts of the questionnaires, as plain data.
 
-The HADS and SF-12 wordings are copyrighted and licensed per study, so the code carries only
-short neutral labels naming the topic of each item. Forms render these labels; the licensed
+The HADS, SF-12, MADRS and SF-MPQ wordings are copyrighted and licensed per study, so the code
+carries only short neutral labels naming the topic of each item (the SF-MPQ descriptors, whose
+topic is their wording, only by number and dimension). Forms render these labels; the licensed
 French wording can be loaded later as data, keyed by the same field names.
 """
 
@@ -91,9 +92,56 @@ DN4: Final[tuple[ItemLabel, ...]] = tuple(
     )
 )
 
+# MADRS ratings are stored as scores 0..6; the labels name the domain rated by each item.
+MADRS: Final[tuple[ItemLabel, ...]] = tuple(
+    ItemLabel(field=f"madrs_{number}", label=label, options=7, first_code=0)
+    for number, label in (
+        (1, _("MADRS 1 - apparent sadness")),
+        (2, _("MADRS 2 - reported sadness")),
+        (3, _("MADRS 3 - inner tension")),
+        (4, _("MADRS 4 - reduced sleep")),
+        (5, _("MADRS 5 - reduced appetite")),
+        (6, _("MADRS 6 - concentration difficulties")),
+        (7, _("MADRS 7 - lassitude")),
+        (8, _("MADRS 8 - inability to feel")),
+        (9, _("MADRS 9 - pessimistic thoughts")),
+        (10, _("MADRS 10 - suicidal thoughts")),
+    )
+)
+
+# SF-MPQ descriptors are rated 0 (none) to 3 (severe); 1-11 sensory (S), 12-15 affective (Af).
+SF_MPQ: Final[tuple[ItemLabel, ...]] = (
+    *(
+        ItemLabel(field=f"sf_mpq_{n}", label=label, options=4, first_code=0)
+        for n, label in (
+            (1, _("SF-MPQ descriptor 1 (S)")),
+            (2, _("SF-MPQ descriptor 2 (S)")),
+            (3, _("SF-MPQ descriptor 3 (S)")),
+            (4, _("SF-MPQ descriptor 4 (S)")),
+            (5, _("SF-MPQ descriptor 5 (S)")),
+            (6, _("SF-MPQ descriptor 6 (S)")),
+            (7, _("SF-MPQ descriptor 7 (S)")),
+            (8, _("SF-MPQ descriptor 8 (S)")),
+            (9, _("SF-MPQ descriptor 9 (S)")),
+            (10, _("SF-MPQ descriptor 10 (S)")),
+            (11, _("SF-MPQ descriptor 11 (S)")),
+            (12, _("SF-MPQ descriptor 12 (Af)")),
+            (13, _("SF-MPQ descriptor 13 (Af)")),
+            (14, _("SF-MPQ descriptor 14 (Af)")),
+            (15, _("SF-MPQ descriptor 15 (Af)")),
+        )
+    ),
+    ItemLabel(field="sf_mpq_vas", label=_("SF-MPQ - pain VAS (mm)"), options=101, first_code=0),
+    ItemLabel(
+        field="sf_mpq_ppi", label=_("SF-MPQ - present pain intensity"), options=6, first_code=0
+    ),
+)
+
 BY_INSTRUMENT: Final[dict[str, tuple[ItemLabel, ...]]] = {
     "hads": HADS,
     "sf12": SF12,
     "nprs": NPRS,
     "dn4": DN4,
+    "madrs": MADRS,
+    "sf_mpq": SF_MPQ,
 }

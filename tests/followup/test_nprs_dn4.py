@@ -122,4 +122,4 @@ def test_item_labels_of_nprs_and_dn4():
     assert all(label.options == 11 and label.first_code == 0 for label in items.NPRS)
     assert [label.field for label in items.DN4] == [f"dn4_{n}" for n in range(1, 11)]
     assert all(label.options == 2 for label in items.DN4)
-    assert set(items.BY_INSTRUMENT) == {"hads", "sf12", "nprs", "dn4"}
+    assert set(items.BY_INSTRUMENT) == {"hads", "sf12", "nprs", "dn4", "madrs", "sf_mpq"}
