@@ -258,17 +258,8 @@ def worklist_for_user(
     fall on the page asked, so that only a page holding both kinds sorts the whole section.
     """
     now = timezone.localtime(now)
-    week_end = today + dt.timedelta(days=7)
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
-    # A window closes at most this many days after its target: a bound the index can use.
-    latest_close = dt.timedelta(days=schedule.LATEST_CLOSE_DAYS)
-    conditions = {
-        "overdue": Q(target_date__lt=today) & window_closed_by(today),
-        "due_today": Q(target_date__gte=today - latest_close, target_date__lte=today)
-        & window_contains(today),
-        "this_week": Q(target_date__gt=today, target_date__lte=week_end),
-        "upcoming": Q(target_date__gt=week_end, target_date__lte=horizon),
-    }
+    conditions = _worklist_sections(today)
     scope = _worklist_scope(user, sites=sites, site=site, search=search)
     if scope is None:
         counts = dict.fromkeys(conditions, 0)
@@ -287,35 +278,67 @@ def worklist_for_user(
         counts = {key: figures[key] for key in conditions}
         now_counts = {key: figures[f"{key}_now"] for key in conditions}
     call_now = _call_now(now, today)
-    by_date = ("target_date", "patient__study_code", "pk")
     parts = {}
     for key, condition in conditions.items():
-        count, first = counts[key], now_counts[key]
+        count = counts[key]
         last_page = max(1, -(-count // rows))
         number = min(max(1, (pages or {}).get(key, 1)), last_page)
-        start = (number - 1) * rows
-        section = scope.filter(condition)
-        # The calls to make now (``first`` of them) come first: the page asked lies among
-        # them, after them, or across the two (only that page sorts the whole section).
-        if first in (0, count):
-            ordered = section.order_by(*by_date)
-        elif start + rows <= first:
-            ordered = section.alias(call_now=call_now).filter(call_now=True).order_by(*by_date)
-        elif start >= first:
-            ordered = section.alias(call_now=call_now).filter(call_now=False).order_by(*by_date)
-            start -= first
-        else:
-            ordered = section.alias(call_now=call_now).order_by("-call_now", *by_date)
-        ids = ordered.values("pk")[start : start + rows]
-        page = list(
-            FollowUpCall.objects.filter(pk__in=ids)
-            .select_related("patient__site", "patient__contact")
-            .annotate(**_attempt_figures(), call_now=call_now)
-            .order_by("-call_now", *by_date)
+        page = _section_page(
+            scope.filter(condition),
+            count=count,
+            first=now_counts[key],
+            start=(number - 1) * rows,
+            rows=rows,
+            call_now=call_now,
         )
         parts[key] = Section(key, page, count, number, rows)
     return Worklist(
         today=today, parts=parts, attempts_to_miss=settings.CALL_FAILED_ATTEMPTS_TO_MISS
+    )
+
+
+# The order of a worklist section after the calls to make now: target date, then study code.
+_BY_DATE = ("target_date", "patient__study_code", "pk")
+
+
+def _worklist_sections(today: dt.date) -> dict[str, Q]:
+    """Return the filter of each worklist section, in the order the page shows them."""
+    week_end = today + dt.timedelta(days=7)
+    horizon = today + dt.timedelta(days=UPCOMING_DAYS)
+    # A window closes at most this many days after its target: a bound the index can use.
+    latest_close = dt.timedelta(days=schedule.LATEST_CLOSE_DAYS)
+    return {
+        "overdue": Q(target_date__lt=today) & window_closed_by(today),
+        "due_today": Q(target_date__gte=today - latest_close, target_date__lte=today)
+        & window_contains(today),
+        "this_week": Q(target_date__gt=today, target_date__lte=week_end),
+        "upcoming": Q(target_date__gt=week_end, target_date__lte=horizon),
+    }
+
+
+def _section_page(
+    section: QuerySet[FollowUpCall], *, count: int, first: int, start: int, rows: int, call_now: Any
+) -> list[FollowUpCall]:
+    """Return one page of a section: its ids taken in SQL, then the rows joined for them.
+
+    The calls to make now (``first`` of the ``count``) come first: the page asked lies among
+    them, after them, or across the two (only that page sorts the whole section).
+    """
+    if first in (0, count):
+        ordered = section.order_by(*_BY_DATE)
+    elif start + rows <= first:
+        ordered = section.alias(call_now=call_now).filter(call_now=True).order_by(*_BY_DATE)
+    elif start >= first:
+        ordered = section.alias(call_now=call_now).filter(call_now=False).order_by(*_BY_DATE)
+        start -= first
+    else:
+        ordered = section.alias(call_now=call_now).order_by("-call_now", *_BY_DATE)
+    ids = ordered.values("pk")[start : start + rows]
+    return list(
+        FollowUpCall.objects.filter(pk__in=ids)
+        .select_related("patient__site", "patient__contact")
+        .annotate(**_attempt_figures(), call_now=call_now)
+        .order_by("-call_now", *_BY_DATE)
     )
 
 

@@ -37,22 +37,7 @@ def timeline(patient: Patient) -> dict[str, Any]:
         day = call.call_date or call.target_date
         when = day.isoformat()
         if call.status == "reached":
-            nprs = getattr(call, "nprs", None)
-            hads = getattr(call, "hads", None)
-            sf12 = getattr(call, "sf12", None)
-            points.append(
-                {
-                    "date": when,
-                    "day": day,
-                    "timepoint": call.timepoint,
-                    "nprs_mean": _number(nprs.mean) if nprs else None,
-                    "nprs_max": _number(nprs.maximum) if nprs else None,
-                    "hads_a": _number(hads.anxiety) if hads else None,
-                    "hads_d": _number(hads.depression) if hads else None,
-                    "sf12_pcs": _number(sf12.pcs) if sf12 else None,
-                    "sf12_mcs": _number(sf12.mcs) if sf12 else None,
-                }
-            )
+            points.append(_scores_point(call, when=when, day=day))
             live = [ae for ae in call.adverse_events.all() if ae.voided_at is None]
             if live:
                 events.append(
@@ -78,20 +63,7 @@ def timeline(patient: Patient) -> dict[str, Any]:
                     "status": call.get_status_display(),
                 }
             )
-    doses = []
-    running = 0.0
-    for given in patient.administrations.filter(voided_at__isnull=True).order_by("date", "pk"):
-        running += float(given.total_mg)
-        doses.append(
-            {
-                "date": given.date.isoformat(),
-                "day": given.date,
-                "route": given.get_route_display(),
-                "total_mg": float(given.total_mg),
-                "days": given.days,
-                "cumulative_mg": running,
-            }
-        )
+    doses = _doses(patient)
     planned = [call.target_date for call in calls]
     days = [*planned, *(dose["day"] for dose in doses), patient.inclusion_date]
     margin = dt.timedelta(days=7)
@@ -106,6 +78,43 @@ def timeline(patient: Patient) -> dict[str, Any]:
         "labels": chart_labels(),
         "scales": chart_scales(),
     }
+
+
+def _scores_point(call: FollowUpCall, *, when: str, day: dt.date) -> dict[str, Any]:
+    """Return a reached call's scores as the timeline plots them (absent ones as ``None``)."""
+    nprs = getattr(call, "nprs", None)
+    hads = getattr(call, "hads", None)
+    sf12 = getattr(call, "sf12", None)
+    return {
+        "date": when,
+        "day": day,
+        "timepoint": call.timepoint,
+        "nprs_mean": _number(nprs.mean) if nprs else None,
+        "nprs_max": _number(nprs.maximum) if nprs else None,
+        "hads_a": _number(hads.anxiety) if hads else None,
+        "hads_d": _number(hads.depression) if hads else None,
+        "sf12_pcs": _number(sf12.pcs) if sf12 else None,
+        "sf12_mcs": _number(sf12.mcs) if sf12 else None,
+    }
+
+
+def _doses(patient: Patient) -> list[dict[str, Any]]:
+    """Return the administrations not voided, in order, each with the cumulative dose so far."""
+    doses = []
+    running = 0.0
+    for given in patient.administrations.filter(voided_at__isnull=True).order_by("date", "pk"):
+        running += float(given.total_mg)
+        doses.append(
+            {
+                "date": given.date.isoformat(),
+                "day": given.date,
+                "route": given.get_route_display(),
+                "total_mg": float(given.total_mg),
+                "days": given.days,
+                "cumulative_mg": running,
+            }
+        )
+    return doses
 
 
 def chart_scales() -> dict[str, dict[str, int]]:

@@ -240,10 +240,46 @@ def _sd_ratio(calls: pd.DataFrame, outcome: str) -> pd.Series:
     return site_sd / others_sd
 
 
+# A P value before adjustment: site, test, P, kind of message, the message's parameters.
+_Raw = tuple[str, str, float, str, dict[str, str]]
+
+
 def monitor(calls: pd.DataFrame, *, as_of: dt.date, q: float = Q) -> Monitoring:
     """Run every test on every site and return the rows, the flags and the pooled figures."""
     patients = calls.groupby("site")["patient"].nunique()
     rows = {site: SiteRow(site=str(site), patients=int(n)) for site, n in patients.items()}
+    per_site, by_patient = _calls_due(calls, as_of, rows)
+    counts = _counts(calls)
+    pooled_counts = counts.sum(axis=0).to_numpy()
+    shares = _digit_shares(counts)
+    values = _patient_values(calls)
+    sd_ratios = {outcome: _sd_ratio(calls, outcome) for outcome in SPREAD_OUTCOMES}
+    raw: list[_Raw] = []
+    for site, row in rows.items():
+        others = _site_describe(site, row, counts, values, sd_ratios)
+        if not row.tested:
+            continue
+        at_site = values["site"].eq(site)
+        raw += _calls_tests(site, row, by_patient, per_site)
+        raw += _digit_test(site, row, others, shares)
+        raw += _spread_tests(site, row, values, at_site)
+        raw += _shift_tests(site, row, values, at_site)
+    flags = _adjust(raw, rows, q)
+    means = {
+        measure: (int(values[measure].notna().sum()), float(values[measure].mean()))
+        for measure in SHIFT_MEASURES
+    }
+    ordered = [rows[site] for site in sorted(rows)]
+    return Monitoring(
+        rows=ordered, flags=flags, nprs_counts=[int(v) for v in pooled_counts], means=means, q=q
+    )
+
+
+def _calls_due(
+    calls: pd.DataFrame, as_of: dt.date, rows: dict[str, SiteRow]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Count each site's due, reached and on-time calls into its row; return them per site and
+    per patient (the patient's share reached, and on time of those reached)."""
     due = due_calls(calls, as_of)
     per_site = due.groupby("site").agg(
         calls_due=("reached", "size"), reached=("reached", "sum"), on_time=("on_time", "sum")
@@ -257,149 +293,163 @@ def monitor(calls: pd.DataFrame, *, as_of: dt.date, q: float = Q) -> Monitoring:
     )
     reached_count = due.groupby("patient")["reached"].sum()
     by_patient["on_time"] = (by_patient["on_time"] / reached_count).where(reached_count > 0)
+    return per_site, by_patient
 
-    counts = _counts(calls)
-    pooled_counts = counts.sum(axis=0).to_numpy()
+
+def _digit_shares(counts: pd.DataFrame) -> pd.DataFrame:
+    """Return each patient's share of pain answers at 5 and at the ends (0 or 10), with the site."""
     answers = counts.sum(axis=1)
-    shares = pd.DataFrame(
+    return pd.DataFrame(
         {
             "site": counts.index.get_level_values("site"),
             "five": (counts[5] / answers).to_numpy(),
             "ends": ((counts[0] + counts[10]) / answers).to_numpy(),
         }
     )
-    values = _patient_values(calls)
-    sd_ratios = {outcome: _sd_ratio(calls, outcome) for outcome in SPREAD_OUTCOMES}
-    raw: list[tuple[str, str, float, str, dict[str, str]]] = []  # site, test, P, kind, params
 
-    for site, row in rows.items():
-        mine = (
-            counts.xs(site, level="site")
-            if site in counts.index.get_level_values(0)
-            else counts.iloc[:0]
-        )
-        others = counts.drop(index=site, level="site", errors="ignore")
-        row.nprs_counts = [int(v) for v in mine.sum(axis=0)]
-        row.nprs_answers = int(mine.to_numpy().sum())
-        others_total = others.to_numpy().sum()
-        if row.nprs_answers:
-            row.share_five = row.nprs_counts[5] / row.nprs_answers
-            row.share_ends = (row.nprs_counts[0] + row.nprs_counts[10]) / row.nprs_answers
-        for outcome in SPREAD_OUTCOMES:
-            row.sd_ratio[outcome] = float(sd_ratios[outcome].get(site, math.nan))
-        at_site = values["site"].eq(site)
-        for measure in SHIFT_MEASURES:
-            column = values.loc[at_site, measure].dropna()
-            if len(column):
-                half = 1.96 * column.std(ddof=1) / math.sqrt(len(column)) if len(column) > 1 else 0
-                mean = float(column.mean())
-                row.means[measure] = (len(column), mean, mean - half, mean + half)
-        if not row.tested:
-            continue
 
-        mine_p, others_p = (
-            by_patient[by_patient["site"].eq(site)],
-            by_patient[~by_patient["site"].eq(site)],
-        )
-        others_due = per_site.drop(index=site)
-        others_reached = others_due["reached"].sum() / max(others_due["calls_due"].sum(), 1)
-        others_on_time = others_due["on_time"].sum() / max(others_due["reached"].sum(), 1)
-        p = _lower(mine_p["reached"].to_numpy(float), others_p["reached"].to_numpy(float))
-        raw.append(
-            (
-                site,
-                "reached",
-                p,
-                "reached",
-                {"share": _pct(row.reached_share), "others": _pct(others_reached)},
-            )
-        )
-        p = _lower(mine_p["on_time"].to_numpy(float), others_p["on_time"].to_numpy(float))
-        raw.append(
-            (
-                site,
-                "on_time",
-                p,
-                "on_time",
-                {"share": _pct(row.on_time_share), "others": _pct(others_on_time)},
-            )
-        )
-
-        if row.nprs_answers >= MIN_ANSWERS and others_total:
-            other_counts = others.to_numpy().sum(axis=0)
-            five_elsewhere = other_counts[5] / others_total
-            ends_elsewhere = (other_counts[0] + other_counts[10]) / others_total
-            on_site = shares["site"].eq(site)
-            p_five = _higher(
-                shares.loc[on_site, "five"].to_numpy(float),
-                shares.loc[~on_site, "five"].to_numpy(float),
-            )
-            p_ends = _higher(
-                shares.loc[on_site, "ends"].to_numpy(float),
-                shares.loc[~on_site, "ends"].to_numpy(float),
-            )
-            # One digit test per site: the smaller P of the two, doubled (Bonferroni).
-            if p_five <= p_ends:
-                kind = "digit_five"
-                params = {"share": _pct(row.share_five), "others": _pct(five_elsewhere)}
-            else:
-                kind = "digit_ends"
-                params = {"share": _pct(row.share_ends), "others": _pct(ends_elsewhere)}
-            raw.append((site, "digit", min(1.0, 2 * min(p_five, p_ends)), kind, params))
-
-        for outcome in SPREAD_OUTCOMES:
-            column = f"spread_{outcome}"
-            p = _lower(
-                values.loc[at_site, column].to_numpy(float),
-                values.loc[~at_site, column].to_numpy(float),
-            )
-            ratio = row.sd_ratio[outcome]
-            raw.append(
-                (
-                    site,
-                    f"low_spread:{outcome}",
-                    p,
-                    "low_spread",
-                    {"outcome": OUTCOME_LABELS[outcome], "ratio": f"{ratio:.2f}"},
-                )
-            )
-
-        for measure in SHIFT_MEASURES:
-            site_values = values.loc[at_site, measure].to_numpy(float)
-            other_values = values.loc[~at_site, measure].to_numpy(float)
-            if np.count_nonzero(~np.isnan(site_values)) < MIN_PATIENTS:
-                continue
-            t, p = _welch(site_values, other_values)
-            row.z[measure] = t
-            raw.append(
-                (
-                    site,
-                    f"mean_shift:{measure}",
-                    p,
-                    "mean_shift",
-                    {
-                        "measure": SHIFT_LABELS[measure],
-                        "value": f"{np.nanmean(site_values):.1f}" if len(site_values) else "",
-                        "others": f"{np.nanmean(other_values):.1f}" if len(other_values) else "",
-                        "z": f"{t:.1f}",
-                    },
-                )
-            )
-
-    flags = _adjust(raw, rows, q)
-    means = {
-        measure: (int(values[measure].notna().sum()), float(values[measure].mean()))
-        for measure in SHIFT_MEASURES
-    }
-    ordered = [rows[site] for site in sorted(rows)]
-    return Monitoring(
-        rows=ordered, flags=flags, nprs_counts=[int(v) for v in pooled_counts], means=means, q=q
+def _site_describe(
+    site: str,
+    row: SiteRow,
+    counts: pd.DataFrame,
+    values: pd.DataFrame,
+    sd_ratios: dict[str, pd.Series],
+) -> pd.DataFrame:
+    """Fill the site's row with what is shown whether tested or not: its pain answers, their
+    shares, its spread ratios and its means. Return the other sites' answer counts."""
+    mine = (
+        counts.xs(site, level="site")
+        if site in counts.index.get_level_values(0)
+        else counts.iloc[:0]
     )
+    others = counts.drop(index=site, level="site", errors="ignore")
+    row.nprs_counts = [int(v) for v in mine.sum(axis=0)]
+    row.nprs_answers = int(mine.to_numpy().sum())
+    if row.nprs_answers:
+        row.share_five = row.nprs_counts[5] / row.nprs_answers
+        row.share_ends = (row.nprs_counts[0] + row.nprs_counts[10]) / row.nprs_answers
+    for outcome in SPREAD_OUTCOMES:
+        row.sd_ratio[outcome] = float(sd_ratios[outcome].get(site, math.nan))
+    at_site = values["site"].eq(site)
+    for measure in SHIFT_MEASURES:
+        column = values.loc[at_site, measure].dropna()
+        if len(column):
+            half = 1.96 * column.std(ddof=1) / math.sqrt(len(column)) if len(column) > 1 else 0
+            mean = float(column.mean())
+            row.means[measure] = (len(column), mean, mean - half, mean + half)
+    return others
 
 
-def _adjust(
-    raw: list[tuple[str, str, float, str, dict[str, str]]], rows: dict[str, SiteRow], q: float
-) -> list[Flag]:
+def _calls_tests(
+    site: str, row: SiteRow, by_patient: pd.DataFrame, per_site: pd.DataFrame
+) -> list[_Raw]:
+    """Test the site's patients' shares of due calls reached, and of reached calls on time."""
+    mine_p, others_p = (
+        by_patient[by_patient["site"].eq(site)],
+        by_patient[~by_patient["site"].eq(site)],
+    )
+    others_due = per_site.drop(index=site)
+    others_reached = others_due["reached"].sum() / max(others_due["calls_due"].sum(), 1)
+    others_on_time = others_due["on_time"].sum() / max(others_due["reached"].sum(), 1)
+    p_reached = _lower(mine_p["reached"].to_numpy(float), others_p["reached"].to_numpy(float))
+    p_on_time = _lower(mine_p["on_time"].to_numpy(float), others_p["on_time"].to_numpy(float))
+    return [
+        (
+            site,
+            "reached",
+            p_reached,
+            "reached",
+            {"share": _pct(row.reached_share), "others": _pct(others_reached)},
+        ),
+        (
+            site,
+            "on_time",
+            p_on_time,
+            "on_time",
+            {"share": _pct(row.on_time_share), "others": _pct(others_on_time)},
+        ),
+    ]
+
+
+def _digit_test(site: str, row: SiteRow, others: pd.DataFrame, shares: pd.DataFrame) -> list[_Raw]:
+    """Test the site's preference for 5 or for the ends of the scale, when it has answers enough.
+
+    One digit test per site: the smaller P of the two, doubled (Bonferroni).
+    """
+    others_total = others.to_numpy().sum()
+    if not (row.nprs_answers >= MIN_ANSWERS and others_total):
+        return []
+    other_counts = others.to_numpy().sum(axis=0)
+    five_elsewhere = other_counts[5] / others_total
+    ends_elsewhere = (other_counts[0] + other_counts[10]) / others_total
+    on_site = shares["site"].eq(site)
+    p_five = _higher(
+        shares.loc[on_site, "five"].to_numpy(float),
+        shares.loc[~on_site, "five"].to_numpy(float),
+    )
+    p_ends = _higher(
+        shares.loc[on_site, "ends"].to_numpy(float),
+        shares.loc[~on_site, "ends"].to_numpy(float),
+    )
+    if p_five <= p_ends:
+        kind = "digit_five"
+        params = {"share": _pct(row.share_five), "others": _pct(five_elsewhere)}
+    else:
+        kind = "digit_ends"
+        params = {"share": _pct(row.share_ends), "others": _pct(ends_elsewhere)}
+    return [(site, "digit", min(1.0, 2 * min(p_five, p_ends)), kind, params)]
+
+
+def _spread_tests(site: str, row: SiteRow, values: pd.DataFrame, at_site: pd.Series) -> list[_Raw]:
+    """Test whether the site's patients' answers spread less than elsewhere, per outcome."""
+    raw: list[_Raw] = []
+    for outcome in SPREAD_OUTCOMES:
+        column = f"spread_{outcome}"
+        p = _lower(
+            values.loc[at_site, column].to_numpy(float),
+            values.loc[~at_site, column].to_numpy(float),
+        )
+        ratio = row.sd_ratio[outcome]
+        raw.append(
+            (
+                site,
+                f"low_spread:{outcome}",
+                p,
+                "low_spread",
+                {"outcome": OUTCOME_LABELS[outcome], "ratio": f"{ratio:.2f}"},
+            )
+        )
+    return raw
+
+
+def _shift_tests(site: str, row: SiteRow, values: pd.DataFrame, at_site: pd.Series) -> list[_Raw]:
+    """Test the site's mean baseline pain and changes against the others (two-sided Welch)."""
+    raw: list[_Raw] = []
+    for measure in SHIFT_MEASURES:
+        site_values = values.loc[at_site, measure].to_numpy(float)
+        other_values = values.loc[~at_site, measure].to_numpy(float)
+        if np.count_nonzero(~np.isnan(site_values)) < MIN_PATIENTS:
+            continue
+        t, p = _welch(site_values, other_values)
+        row.z[measure] = t
+        raw.append(
+            (
+                site,
+                f"mean_shift:{measure}",
+                p,
+                "mean_shift",
+                {
+                    "measure": SHIFT_LABELS[measure],
+                    "value": f"{np.nanmean(site_values):.1f}" if len(site_values) else "",
+                    "others": f"{np.nanmean(other_values):.1f}" if len(other_values) else "",
+                    "z": f"{t:.1f}",
+                },
+            )
+        )
+    return raw
+
+
+def _adjust(raw: list[_Raw], rows: dict[str, SiteRow], q: float) -> list[Flag]:
     """Adjust every P value at once (Benjamini-Hochberg) and return the flags below ``q``."""
     tested = [entry for entry in raw if not math.isnan(entry[2])]
     if not tested:

@@ -176,37 +176,9 @@ def findings_sync(*, findings: Iterable[Finding]) -> dict[str, int]:
         .values_list("query_id", "action")
     )
     counts = {"raised": 0, "resolved": 0, "reopened": 0, "unchanged": 0}
-    content_types = {
-        label: ContentType.objects.get_for_model(model) for label, model in targets.MODELS.items()
-    }
     new = [finding for key, finding in wanted.items() if key not in existing]
     now = timezone.now()
-    created = Query.objects.bulk_create(
-        [
-            Query(
-                patient_id=finding.patient_id,
-                call_id=finding.call_id,
-                target_type=content_types[finding.target],
-                target_id=finding.target_id,
-                field=finding.field,
-                kind=AUTOMATIC_KIND.get(finding.rule, Query.Kind.INCONSISTENT),
-                text=finding.message,
-                template=finding.template,
-                params=finding.params,
-                value_at_raise=finding.value[:200],
-                automatic=True,
-                rule=finding.rule,
-                key=finding.key,
-                raised_at=now,
-            )
-            for finding in new
-        ]
-    )
-    if created and created[0].pk is None:
-        # Back ends that do not return ids from a bulk insert: read them back by key.
-        ids = dict(Query.objects.filter(key__in=[f.key for f in new]).values_list("key", "pk"))
-        for query in created:
-            query.pk = ids[query.key]
+    created = _automatic_create(new, now=now)
     messages = [
         QueryMessage(query=q, action=Action.RAISE, text=q.text, state=State.OPEN, at=now)
         for q in created
@@ -249,6 +221,40 @@ def findings_sync(*, findings: Iterable[Finding]) -> dict[str, int]:
         Query.objects.filter(pk__in=[q.pk for q in changed]).update(updated_at=now)
     QueryMessage.objects.bulk_create(messages)
     return counts
+
+
+def _automatic_create(new: list[Finding], *, now: dt.datetime) -> list[Query]:
+    """Create the automatic queries of new findings at once; return them with their ids."""
+    content_types = {
+        label: ContentType.objects.get_for_model(model) for label, model in targets.MODELS.items()
+    }
+    created = Query.objects.bulk_create(
+        [
+            Query(
+                patient_id=finding.patient_id,
+                call_id=finding.call_id,
+                target_type=content_types[finding.target],
+                target_id=finding.target_id,
+                field=finding.field,
+                kind=AUTOMATIC_KIND.get(finding.rule, Query.Kind.INCONSISTENT),
+                text=finding.message,
+                template=finding.template,
+                params=finding.params,
+                value_at_raise=finding.value[:200],
+                automatic=True,
+                rule=finding.rule,
+                key=finding.key,
+                raised_at=now,
+            )
+            for finding in new
+        ]
+    )
+    if created and created[0].pk is None:
+        # Back ends that do not return ids from a bulk insert: read them back by key.
+        ids = dict(Query.objects.filter(key__in=[f.key for f in new]).values_list("key", "pk"))
+        for query in created:
+            query.pk = ids[query.key]
+    return created
 
 
 # Snapshots kept: the page reads the newest; the others show how the monitoring moved.
