@@ -82,14 +82,16 @@ class Visit:
         """Return the target date of the visit, counted from its anchor's date."""
         return add_months(anchor_day, self.months) + dt.timedelta(days=self.days)
 
+    def window(self, target: dt.date) -> tuple[dt.date, dt.date]:
+        """Return the first and last day of the window around a target date."""
+        return target - dt.timedelta(days=self.before), target + dt.timedelta(days=self.after)
+
     def plan(self, anchor_day: dt.date) -> ScheduledCall:
         """Return the target date and window of the visit, counted from its anchor's date."""
         target = self.target(anchor_day)
+        start, end = self.window(target)
         return ScheduledCall(
-            timepoint=self.timepoint,
-            target=target,
-            window_start=target - dt.timedelta(days=self.before),
-            window_end=target + dt.timedelta(days=self.after),
+            timepoint=self.timepoint, target=target, window_start=start, window_end=end
         )
 
 
@@ -128,6 +130,27 @@ def visit(timepoint: str) -> Visit:
 def window_days(timepoint: str) -> tuple[int, int]:
     """Return the days (before, after) the target inside which a timepoint's call is on time."""
     return visit(timepoint).window_days
+
+
+def window_around(timepoint: str, target: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the window (first, last day) of a timepoint's call due on ``target``.
+
+    For a target that does not come from the plan (an imported date, say): the window keeps the
+    visit's days before and after.
+    """
+    return visit(timepoint).window(target)
+
+
+def window_around_frame(timepoints: pd.Series, targets: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Return the windows' first and last days of a frame's calls, row by row (the twin of
+    ``window_around``; an unknown timepoint raises ValueError)."""
+    unknown = set(timepoints.unique()) - set(_BY_TIMEPOINT)
+    if unknown:
+        raise ValueError(f"unknown timepoints {sorted(unknown)!r}")
+    before = timepoints.map({tp: v.before for tp, v in _BY_TIMEPOINT.items()}).astype("int64")
+    after = timepoints.map({tp: v.after for tp, v in _BY_TIMEPOINT.items()}).astype("int64")
+    when = pd.to_datetime(targets)
+    return when - pd.to_timedelta(before, unit="D"), when + pd.to_timedelta(after, unit="D")
 
 
 # Names read elsewhere, derived from the table.

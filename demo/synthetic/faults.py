@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from followup.schedule import MONTHLY_WINDOW, W1_WINDOW
+from followup.schedule import in_window_frame, window_around_frame
 
 if TYPE_CHECKING:
     from demo.synthetic.generator import DemoCohort
@@ -31,18 +31,14 @@ HADS_JUMP_MAX = 10
 
 def _windows(calls: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Return the window start and end of each call (as the schedule sets them)."""
-    w1 = calls["timepoint"].eq("W1")
-    before = np.where(w1, W1_WINDOW[0], MONTHLY_WINDOW[0])
-    after = np.where(w1, W1_WINDOW[1], MONTHLY_WINDOW[1])
-    start = calls["target_date"] - pd.to_timedelta(before, unit="D")
-    end = calls["target_date"] + pd.to_timedelta(after, unit="D")
-    return start, end
+    return window_around_frame(calls["timepoint"], calls["target_date"])
 
 
 def _outside(calls: pd.DataFrame) -> pd.Series:
     start, end = _windows(calls)
     made = calls["status"].eq("reached") & calls["timepoint"].ne("BL") & calls["call_date"].notna()
-    return made & ((calls["call_date"] < start) | (calls["call_date"] > end))
+    inside = in_window_frame(calls["call_date"], start, end).fillna(True).astype(bool)
+    return made & ~inside
 
 
 def _pick(rng: np.random.Generator, index: pd.Index, count: int, kind: str) -> list[Any]:

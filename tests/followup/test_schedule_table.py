@@ -219,3 +219,26 @@ def test_the_database_filter_and_the_home_counts_open_and_close_the_window_on_it
         due_now.append(call_counts_for_user(nurse_site_a, today=day)["due_now"])
     assert inside == [False, True, True, False]
     assert due_now == [0, 1, 1, 0]
+
+
+def test_a_window_around_a_given_target_keeps_the_visits_days():
+    """An imported target date gets the window of its visit: W1 -2/+3, Mk -7/+10, BL none."""
+    target = dt.date(2026, 3, 15)
+    assert schedule.window_around("BL", target) == (target, target)
+    assert schedule.window_around("W1", target) == (dt.date(2026, 3, 13), dt.date(2026, 3, 18))
+    assert schedule.window_around("M6", target) == (dt.date(2026, 3, 8), dt.date(2026, 3, 25))
+    for planned in schedule.build_schedule(dt.date(2026, 1, 31)):
+        assert schedule.window_around(planned.timepoint, planned.target) == (
+            planned.window_start,
+            planned.window_end,
+        )
+
+
+def test_the_frame_windows_are_the_scalar_windows_row_by_row():
+    timepoints = pd.Series(["BL", "W1", "M1", "M12"])
+    targets = pd.Series(pd.to_datetime(["2026-01-15", "2026-01-22", "2026-02-15", "2027-01-15"]))
+    starts, ends = schedule.window_around_frame(timepoints, targets)
+    for tp, target, start, end in zip(timepoints, targets, starts, ends, strict=True):
+        assert (start.date(), end.date()) == schedule.window_around(tp, target.date())
+    with pytest.raises(ValueError, match="unknown"):
+        schedule.window_around_frame(pd.Series(["M13"]), pd.Series(targets[:1]))

@@ -100,15 +100,8 @@ def call_import(*, call: FollowUpCall, row: dict[str, Any], by: Any, reason: str
     """Give an imported call its target date, answers (scored by the services) and outcome."""
     target = row.get("target_date")
     if target is not None and target != call.target_date:
-        if call.is_baseline:
-            before = after = 0
-        else:
-            before, after = (
-                schedule.W1_WINDOW if call.timepoint == "W1" else schedule.MONTHLY_WINDOW
-            )
         call.target_date = target
-        call.window_start = target - dt.timedelta(days=before)
-        call.window_end = target + dt.timedelta(days=after)
+        call.window_start, call.window_end = schedule.window_around(call.timepoint, target)
         call.version += 1
         history_stamp(call, by=by, reason=reason)
         call.save(
