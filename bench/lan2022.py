@@ -1,6 +1,7 @@
 """Bias, CI coverage and type-I error of the Lan et al. 2022 analysis over simulated trials.
 
 Run: nice -n 10 .venv/bin/python bench/lan2022.py [--seeds 500] [--first-seed 0] [--continuous]
+         [--calibration-seeds 100]
          [--json out.json]
 
 Each seed draws a synthetic trial (trials.lan2022.generate, known truth) and runs the moderation
@@ -9,7 +10,8 @@ model of raw VAS and the simple slopes by pain group (analytics.stats.moderation
 patients (Trial.estimands). Type-I error: the same trials with ``moderation=0``, omnibus Wald
 and LR tests of every SF-MPQ domain and the time x group Wald test, at the 5% level.
 ``--continuous`` turns rounding and clipping of the MADRS off. ``±`` is the Monte Carlo standard
-error over the seeds.
+error over the seeds. The calibration block runs the whole report on the default trial and prints
+the medians (or shares of trials) of the figures the published trial reports.
 """
 
 from __future__ import annotations
@@ -67,6 +69,49 @@ def null_pvalues(seed: int, discretise: bool) -> dict[str, float]:
     return out
 
 
+def calibration(seeds: range) -> dict[str, Any]:
+    """Median figures of the full report over trials, beside the published ones they mimic."""
+    import statistics
+
+    from analytics.stats.moderation import DOMAINS, report
+    from trials.lan2022 import generate
+
+    figures: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        figures.setdefault(name, []).append(value)
+
+    for seed in seeds:
+        trial = generate(seed)
+        out = report(trial.patients, trial.visits, trial.infusions, trial.adverse)
+        for domain in DOMAINS:
+            block = out["moderation"][domain]
+            add(f"{domain}: day-26 interaction per SD", block["last"]["estimate"])
+            add(f"{domain}: omnibus Wald P < .001", float(block["omnibus_wald"]["p"] < 0.001))
+        slopes = out["simple_slopes"]
+        for group, block in slopes["groups"].items():
+            add(f"change {group} day 26", block["last"]["estimate"])
+            add(f"change {group} day 26 P < .05", float(block["last"]["p"] < 0.05))
+        for name, block in slopes["contrasts"].items():
+            add(f"{name} day 26 P < .05", float(block["last"]["p"] < 0.05))
+        rows = out["baseline"]["rows"]
+        add(
+            "baseline MADRS severe vs mild P < .001",
+            float(rows["madrs"]["tests"]["welch_severe_vs_mild_p"] < 0.001),
+        )
+        add("with pain % (of 104)", 100 * rows["n"]["with_pain"] / rows["n"]["all"])
+        day26 = out["day26"]["overall"]
+        add("response day 26 %", day26["response"]["pct"])
+        add("remission day 26 %", day26["remission"]["pct"])
+        add(
+            "infusions with any adverse effect %", out["adverse_effects"]["any"]["infusions"]["pct"]
+        )
+    return {
+        name: statistics.mean(v) if " P " in name else statistics.median(v)
+        for name, v in figures.items()
+    }
+
+
 def summarise(seeds: range, discretise: bool) -> dict[str, Any]:
     """Run every seed and return bias, coverage and type-I error with Monte Carlo SEs."""
     table: dict[str, list[tuple[float, float, bool]]] = {}
@@ -105,11 +150,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=500)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--continuous", action="store_true")
+    parser.add_argument("--calibration-seeds", type=int, default=100)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     started = time.perf_counter()
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     result = summarise(seeds, not args.continuous)
+    first = args.first_seed
+    result["calibration"] = calibration(range(first, first + args.calibration_seeds))
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(f"{result['seeds']} seeds, discretised MADRS: {result['discretise']}")
     print(f"{'estimand':38} {'truth':>9} {'bias':>18} {'coverage':>16}")
@@ -121,6 +169,9 @@ def main() -> None:
     print("type-I error at 5% (moderation = 0)")
     for name, r in result["type1"].items():
         print(f"  {name:18} {r['rate']:.3f} ± {r['mcse']:.3f}")
+    print(f"calibration over {args.calibration_seeds} trials (median; share of trials for P)")
+    for name, value in result["calibration"].items():
+        print(f"  {name:42} {value:8.3f}")
     print(f"{result['seconds']} s")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -76,8 +76,8 @@ class Truth:
         default_factory=lambda: {"none": (0.0, 0.08), "mild": (0.15, 0.45), "severe": (0.5, 0.9)}
     )
     baseline_pct: dict[str, dict[str, float]] = field(default_factory=lambda: BASELINE_PCT)
-    madrs_intercept: float = 27.0  # expected baseline MADRS at VAS 0
-    madrs_per_10mm_vas: float = 1.2  # baseline MADRS rises with pain
+    madrs_intercept: float = 25.0  # expected baseline MADRS at VAS 0
+    madrs_per_10mm_vas: float = 2.0  # baseline MADRS rises with pain (severe vs mild P < .001)
     sd_patient: float = 4.5
     sd_residual: float = 3.5
     # Expected change from baseline at each MADRS day, for a patient at vas_reference.
