@@ -30,7 +30,7 @@ the rates of ``adverse_rates``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -239,7 +239,7 @@ def generate(
     """Simulate one trial; ``moderation`` overrides ``truth.moderation`` (0 for no moderation)."""
     truth = truth or Truth()
     if moderation is not None:
-        truth = Truth(**{**truth.__dict__, "moderation": float(moderation)})
+        truth = replace(truth, moderation=float(moderation))
     rng = np.random.default_rng(seed)
     patients = _baseline(rng, truth)
     visits = _visits(rng, truth, patients)
