@@ -20,6 +20,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
+from accounts import identifiers
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,6 +71,7 @@ class CachedModelBackend(ModelBackend):
         if user is None:
             return None
         user.roles  # noqa: B018  (fills the roles, so that the copy carries them)
+        identifiers.site_ids_keep(user)  # and the sites the identifier rule reads
         try:
             cache.set(entry_key, (version, user), timeout=settings.USER_CACHE_SECONDS)
         except Exception as error:

@@ -22,6 +22,13 @@ def _site_ids(user: Any) -> frozenset[int]:
     return cached
 
 
+def site_ids_keep(user: Any) -> None:
+    """Read the site ids of a user who may see identifiers onto the instance, so that a copy of
+    the user (the authentication cache's) carries them and the rule asks nothing per request."""
+    if getattr(user, "roles", frozenset()) & SEES_IDENTIFIERS:
+        _site_ids(user)
+
+
 def sees_identifiers(user: Any, patient: Any = None) -> bool:
     """Say whether ``user`` may read identifiers, of ``patient`` when one is given.
 

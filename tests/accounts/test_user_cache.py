@@ -113,3 +113,22 @@ def test_without_the_cache_the_database_answers(nurse_site_a, settings):
     user = CachedModelBackend().get_user(nurse_site_a.pk)
     assert user == nurse_site_a
     assert user.roles == {Role.NURSE}
+
+
+def _identifier_site_queries(queries) -> list[str]:
+    """The identifier rule's own read of the user's site ids (accounts.identifiers)."""
+    return [
+        q["sql"] for q in queries if q["sql"].startswith('SELECT "cohort_site"."id" AS "pk" FROM')
+    ]
+
+
+def test_the_cached_user_carries_the_sites_the_identifier_rule_reads(
+    client, nurse_site_a, patient_page
+):
+    client.force_login(nurse_site_a)
+    with CaptureQueriesContext(connection) as first:
+        assert b"MARTIN" in client.get(patient_page).content
+    with CaptureQueriesContext(connection) as second:
+        assert b"MARTIN" in client.get(patient_page).content
+    assert len(_identifier_site_queries(first.captured_queries)) == 1
+    assert _identifier_site_queries(second.captured_queries) == []
