@@ -66,8 +66,11 @@ def open_effects_before(call: FollowUpCall) -> list[AdverseEvent]:
 
 
 def call_counts_for_user(user: Any, *, today: dt.date) -> dict[str, int]:
-    """Count the open calls of a user's patients: overdue, due now (window open), upcoming."""
-    open_calls = calls_for_user(user).filter(status="due", patient__status="active")
+    """Count the open follow-up calls of a user's patients: overdue, due now (window open),
+    upcoming. Baseline is assessed in hospital, not called: like the worklist, it is left out."""
+    open_calls = (
+        calls_for_user(user).filter(status="due", patient__status="active").exclude(timepoint="BL")
+    )
     overdue = open_calls.filter(window_closed_by(today)).count()
     due_now = open_calls.filter(window_contains(today)).count()
     upcoming = open_calls.exclude(window_opened_by(today)).count()

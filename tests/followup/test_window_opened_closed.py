@@ -182,9 +182,12 @@ def test_the_home_counts_follow_the_window_edges(patient_a, nurse_site_a):
     m1 = patient_a.calls.get(timepoint="M1")
     assert (m1.window_start, m1.window_end) == (D(2026, 1, 29), D(2026, 2, 15))
     counts = {day: call_counts_for_user(nurse_site_a, today=day) for day in DB_DAYS}
-    # Baseline (still open, on the day of inclusion, 5 January) is overdue on every day here;
-    # W1 from the 16th of January; M1 from the 16th of February.
-    assert [counts[day]["overdue"] for day in DB_DAYS] == [1, 1, 1, 2, 2, 2, 2, 3]
+    # W1 from the 16th of January; M1 from the 16th of February. Baseline, still open, is not
+    # counted: it is assessed in hospital, and the worklist leaves it out too.
+    assert [counts[day]["overdue"] for day in DB_DAYS] == [0, 0, 0, 1, 1, 1, 1, 2]
+    for day in DB_DAYS:
+        listed = worklist_for_user(nurse_site_a, today=day).counts["overdue"]
+        assert counts[day]["overdue"] == listed, day
     assert [counts[day]["due_now"] for day in DB_DAYS] == [0, 1, 1, 0, 0, 1, 1, 0]
     # Not yet opened: the thirteen follow-up calls (W1, M1..M12), twelve once W1 opens, eleven
     # once M1 opens.
