@@ -28,6 +28,15 @@ def reason_checked(reason: str, field: str = "reason") -> str:
     return reason
 
 
+def reason_required(reason: str, field: str = "reason") -> str:
+    """Return the typed reason a correction of a recorded value needs: refused when blank, or
+    longer than the limit (on ``field``)."""
+    reason = reason_checked(reason, field)
+    if not reason.strip():
+        raise ValidationError({field: gettext("Give a reason for changing a recorded value.")})
+    return reason
+
+
 def history_stamp(instance: Any, *, by: Any, reason: str) -> None:
     """Attach the author and reason of a change, for the history row its save writes."""
     instance._history_user = by

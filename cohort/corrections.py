@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cohort.clinical import history_stamp, reason_checked
+from cohort.clinical import history_stamp, reason_required
 from cohort.models import Patient, PatientContact
 from cohort.services import eligibility_errors, patient_guard_edit
 from cohort.signals import clinical_change_announce, clinical_write
@@ -38,18 +38,11 @@ PATIENT_CORRECTABLE = (
 )
 
 
-def _reason_required(reason: str) -> str:
-    reason = reason_checked(reason, "reason").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Give a reason for changing a recorded value.")})
-    return reason
-
-
 @clinical_write
 @transaction.atomic
 def patient_correct(*, patient: Patient, by: Any, reason: str, **changes: Any) -> Patient:
     """Correct values recorded at enrolment (``PATIENT_CORRECTABLE``), giving the reason."""
-    reason = _reason_required(reason)
+    reason = reason_required(reason).strip()
     unknown = set(changes) - set(PATIENT_CORRECTABLE)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
@@ -79,7 +72,7 @@ def patient_contact_save(*, contact: PatientContact, by: Any, reason: str) -> Pa
     is not announced.
     """
     if contact.pk:
-        reason = _reason_required(reason)
+        reason = reason_required(reason).strip()
         patient_guard_edit(patient=contact.patient_id, by=by, change="patient", reason=reason)
     contact.full_clean()
     history_stamp(contact, by=by, reason=reason or "Identifiers added")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cohort import plausible, signals
-from cohort.clinical import history_stamp, reason_checked
+from cohort.clinical import history_stamp, reason_checked, reason_required
 from cohort.models import (
     KetamineAdministration,
     Patient,
@@ -117,8 +117,7 @@ def administration_update(
         change=f"administration:{administration.date.isoformat()}",
         reason=reason,
     )
-    if not reason.strip():
-        raise ValidationError({"reason": _("Give a reason for changing a recorded value.")})
+    reason_required(reason)
     if expected_updated_at is not None:
         locked = KetamineAdministration.objects.select_for_update().get(pk=administration.pk)
         if locked.updated_at != expected_updated_at:
