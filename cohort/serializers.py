@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from cohort import services
 from cohort import vocabulary as voc
-from cohort.clinical import REASON_MAX_LENGTH
+from cohort.clinical import REASON_MAX_LENGTH, reason_required
 from cohort.models import KetamineAdministration, Patient, PatientContact, Site
 from config.api import ScopedFieldsMixin, service_errors
 
@@ -279,6 +279,14 @@ class AdministrationUpdateSerializer(AdministrationInputSerializer):
     """Correct a recorded administration: the changed fields and the reason for the change."""
 
     reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+    expected_updated_at = serializers.DateTimeField(
+        required=False,
+        write_only=True,
+        help_text=(
+            "The updated_at the client read. When given and the administration was saved since, "
+            "nothing is written and the answer is 409."
+        ),
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -288,11 +296,9 @@ class AdministrationUpdateSerializer(AdministrationInputSerializer):
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # A partial update skips required fields: the reason is checked here.
-        if not str(attrs.get("reason") or "").strip():
-            raise serializers.ValidationError(
-                {"reason": [_("Give a reason for changing a recorded value.")]}
-            )
+        # A partial update skips required fields: the service's rule for the reason runs here.
+        with service_errors():
+            reason_required(str(attrs.get("reason") or ""))
         if self.instance is not None and self.instance.is_voided:
             raise serializers.ValidationError(
                 {"non_field_errors": [_("A voided administration cannot be changed.")]}
@@ -304,11 +310,16 @@ class AdministrationUpdateSerializer(AdministrationInputSerializer):
     ) -> KetamineAdministration:
         changes = dict(validated_data)
         by, reason = changes.pop("by"), changes.pop("reason")
+        expected = changes.pop("expected_updated_at", None)
         if changes.get("weight_kg") is None:
             changes.pop("weight_kg", None)
         with service_errors():
             return services.administration_update(
-                administration=instance, by=by, reason=reason, **changes
+                administration=instance,
+                by=by,
+                reason=reason,
+                expected_updated_at=expected,
+                **changes,
             )
 
 

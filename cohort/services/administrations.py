@@ -19,6 +19,7 @@ from cohort.models import (
 )
 from cohort.services.locks import patient_guard_edit
 from cohort.signals import clinical_change_announce, clinical_write
+from config.saves import StaleWriteError
 
 
 def reschedule_open_calls(*, patient: Patient, by: Any) -> int:
@@ -91,8 +92,8 @@ def administration_days_errors(
     )
 
 
-class StaleEditError(Exception):
-    """Raised when a row was saved by someone else since the editor loaded it."""
+class StaleEditError(StaleWriteError):
+    """Raised when a row was saved by someone else since the editor loaded it (the API: 409)."""
 
 
 @clinical_write

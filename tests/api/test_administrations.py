@@ -93,3 +93,35 @@ def test_statisticians_read_administrations_without_void_reasons(api, patient_a)
     row = client.get(f"/api/v1/administrations/{created['id']}/").json()
     assert row["voided_at"] is not None
     assert "void_reason" not in row
+
+
+def test_a_correction_over_a_newer_save_is_refused_with_409(api, patient_a):
+    client = api("nurse_site_a")
+    created = _record(client, patient_a).json()
+    url = f"/api/v1/administrations/{created['id']}/"
+    read = created["updated_at"]
+    first = client.patch(
+        url, {"days": 3, "reason": "Third day", "expected_updated_at": read}, format="json"
+    )
+    assert first.status_code == 200, first.content
+    # A second client still holding the first version does not overwrite the change.
+    late = client.patch(
+        url, {"days": 1, "reason": "One day", "expected_updated_at": read}, format="json"
+    )
+    assert late.status_code == 409
+    assert "someone else" in late.json()["detail"]
+    assert KetamineAdministration.objects.get(pk=created["id"]).days == 3
+    # Holding the current version, the change goes through.
+    current = first.json()["updated_at"]
+    again = client.patch(
+        url, {"days": 1, "reason": "One day", "expected_updated_at": current}, format="json"
+    )
+    assert again.status_code == 200, again.content
+
+
+def test_a_missing_reason_gets_the_services_message(api, patient_a):
+    client = api("nurse_site_a")
+    created = _record(client, patient_a).json()
+    blank = client.patch(f"/api/v1/administrations/{created['id']}/", {"days": 3}, format="json")
+    assert blank.status_code == 400
+    assert blank.json()["reason"] == ["Give a reason for changing a recorded value."]
