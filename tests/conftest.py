@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
+import time_machine
 from django.core.cache import caches
 from django.db import connections
 from django.test import Client
@@ -123,6 +125,30 @@ def patient_a(site_a, nurse_site_a):
 @pytest.fixture
 def patient_b(site_b, nurse_site_b):
     return enrol(site_b, by=nurse_site_b, first_name="Paul", last_name="Durand", sex="M")
+
+
+# The day of patient_a's M1 call (enrolled 2026-01-05): its window is open.
+DAY_OF_M1 = dt.datetime(2026, 2, 5, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def on_the_day_of_m1():
+    """Set the clock to the day of patient_a's M1 call.
+
+    It goes on ticking, so that history rows written in one test keep their order.
+    """
+    with time_machine.travel(DAY_OF_M1):
+        yield
+
+
+@pytest.fixture
+def m1(on_the_day_of_m1, patient_a, nurse_site_a):
+    """patient_a's M1 call, completed by the nurse with the valid answers of the call form."""
+    from followup.services import call_save
+    from tests.followup.test_questionnaire_validation import VALID
+
+    call = patient_a.calls.get(timepoint="M1")
+    return call_save(call=call, data=VALID, by=nurse_site_a, complete=True)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from analytics.exports import importer
@@ -20,27 +19,15 @@ from cohort.services import administration_record
 from demo.loader import demo_load, demo_purge
 from demo.synthetic import generate
 from followup.models import NprsResponse
-from followup.services import adverse_event_record, call_save
+from followup.services import adverse_event_record
 from quality import services as quality
 from safety.models import SafetyAlert
 from tests.api.conftest import SignedInAPIClient
 from tests.followup.test_questionnaire_validation import VALID
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_day_of_m1")]
 
 REASON = "Patient said 9, not 8"
-
-
-@pytest.fixture(autouse=True)
-def _on_the_day_of_m1():
-    with time_machine.travel(dt.datetime(2026, 2, 5, 10, 0, tzinfo=dt.UTC)):
-        yield
-
-
-@pytest.fixture
-def m1(patient_a, nurse_site_a):
-    call = patient_a.calls.get(timepoint="M1")
-    return call_save(call=call, data=VALID, by=nurse_site_a, complete=True)
 
 
 @pytest.fixture

@@ -1,10 +1,7 @@
 """Safety through the API: the full adverse-effect record, alerts scoped to the site, the
 clinician's acknowledgement, the outcome followed at a later call."""
 
-import datetime as dt
-
 import pytest
-import time_machine
 
 from accounts.roles import Role
 from followup.models import AdverseEvent
@@ -12,7 +9,7 @@ from safety.models import SafetyAlert
 from tests.factories import make_user
 from tests.followup.test_questionnaire_validation import VALID
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_day_of_m1")]
 
 SERIOUS = {
     "type": "dissociation_hallucination",
@@ -21,12 +18,6 @@ SERIOUS = {
     "criteria": ["life_threatening"],
     "start_date": "2026-02-03",
 }
-
-
-@pytest.fixture(autouse=True)
-def _on_the_day_of_m1():
-    with time_machine.travel(dt.datetime(2026, 2, 5, 10, 0, tzinfo=dt.UTC), tick=False):
-        yield
 
 
 @pytest.fixture

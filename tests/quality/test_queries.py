@@ -2,7 +2,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -12,19 +11,7 @@ from quality import services
 from quality.models import Query
 from tests.followup.test_questionnaire_validation import VALID
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _on_the_day_of_m1():
-    with time_machine.travel(dt.datetime(2026, 2, 5, 10, 0, tzinfo=dt.UTC)):
-        yield
-
-
-@pytest.fixture
-def m1(patient_a, nurse_site_a):
-    call = patient_a.calls.get(timepoint="M1")
-    return call_save(call=call, data=VALID, by=nurse_site_a, complete=True)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_day_of_m1")]
 
 
 @pytest.fixture
