@@ -40,7 +40,7 @@ from followup.models import (
 def calls_for_user(user: Any) -> QuerySet[FollowUpCall]:
     """Return the calls of the patients a user may see."""
     return FollowUpCall.objects.filter(patient__in=patients_for_user(user)).select_related(
-        "patient", "patient__site"
+        "patient", "patient__site__study"
     )
 
 
