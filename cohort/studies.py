@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -18,16 +17,6 @@ from trials.definitions import FIRST_STUDY, KEYS, StudyDefinition, load
 
 # The study the data of a single-study deployment belongs to (created by migration 0009).
 FIRST_STUDY_CODE = "VOUTE2023"
-
-
-def known_definition(key: str) -> None:
-    """Refuse a definition key no study definition file carries."""
-    if key not in KEYS:
-        raise ValidationError(
-            _("Unknown study definition %(key)s; known: %(known)s."),
-            params={"key": key, "known": ", ".join(KEYS)},
-            code="unknown_definition",
-        )
 
 
 class Study(models.Model):
@@ -44,8 +33,8 @@ class Study(models.Model):
         _("definition"),
         max_length=40,
         choices=[(key, key) for key in KEYS],
-        validators=[known_definition],
         help_text=_("The study definition file its visits, dosing and analysis come from."),
+        # A definition no file carries: refused by the choices, then by the database.
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.CharField(max_length=12, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{2,12}$', '2 to 12 capital letters or digits.')], verbose_name='code')),
                 ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('definition', models.CharField(choices=[('voute2023', 'voute2023'), ('lan2022', 'lan2022')], help_text='The study definition file its visits, dosing and analysis come from.', max_length=40, validators=[cohort.studies.known_definition], verbose_name='definition')),
+                ('definition', models.CharField(choices=[('voute2023', 'voute2023'), ('lan2022', 'lan2022')], help_text='The study definition file its visits, dosing and analysis come from.', max_length=40, verbose_name='definition')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
             ],
             options={
