@@ -203,3 +203,38 @@ def test_worklist_spans_the_user_s_studies_with_a_study_filter(
     assert 'name="study"' not in single
     # Another study's code in the filter is not one of the user's: every study is shown.
     assert patient_lan.study_code not in _worklist(client, study="LAN2022")
+
+
+def test_data_managers_administer_studies(client, data_manager, nurse_site_a, lan_study):
+    client.force_login(data_manager)
+    listing = client.get(reverse("admin:cohort_study_changelist"))
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "6 x 0.5 mg/kg IV over 40 min, 3 per week for 2 weeks" in page
+    assert "free administrations" in page
+    assert "BL, D1, D3, D5, D8, D10, D12, D26" in page
+    added = client.post(
+        reverse("admin:cohort_study_add"),
+        {"code": "LAN2024", "name": "Second cohort", "definition": "lan2022", "is_active": "on"},
+    )
+    assert added.status_code == 302
+    assert Study.objects.get(code="LAN2024").protocol.key == "lan2022"
+    refused = client.post(
+        reverse("admin:cohort_study_add"),
+        {"code": "X2", "name": "Unknown", "definition": "smith2030", "is_active": "on"},
+    )
+    assert refused.status_code == 200
+    assert not Study.objects.filter(code="X2").exists()
+    delete = client.get(reverse("admin:cohort_study_delete", args=[lan_study.pk]))
+    assert delete.status_code == 403
+    client.force_login(nurse_site_a)
+    assert client.get(reverse("admin:cohort_study_changelist")).status_code != 200
+
+
+def test_the_second_study_s_visits_read_in_french(patient_lan):
+    from django.utils import translation
+
+    d1 = patient_lan.calls.get(timepoint="D1")
+    with translation.override("fr"):
+        assert d1.timepoint_label == "Lendemain matin de la perfusion 1 (jour 1)"
+        assert d1.get_timepoint_display() == "Lendemain matin de la perfusion 1 (jour 1)"

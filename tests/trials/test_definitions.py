@@ -197,3 +197,11 @@ def test_a_study_out_of_order_in_the_union_is_refused() -> None:
     assert definitions.timepoints((definitions.load("voute2023"), lan))
     with pytest.raises(DefinitionError, match="in another order"):
         definitions.timepoints((definitions.load("voute2023"), swapped, lan))
+
+
+def test_every_visit_label_is_marked_for_translation() -> None:
+    from cohort.vocabulary import TIMEPOINTS
+    from trials.definitions.labels import LABELS
+
+    marked = set(LABELS) | {text for _code, text in TIMEPOINTS}
+    assert {v.label for study in definitions.definitions() for v in study.visits} <= marked
