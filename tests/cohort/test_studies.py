@@ -238,3 +238,19 @@ def test_the_second_study_s_visits_read_in_french(patient_lan):
     with translation.override("fr"):
         assert d1.timepoint_label == "Lendemain matin de la perfusion 1 (jour 1)"
         assert d1.get_timepoint_display() == "Lendemain matin de la perfusion 1 (jour 1)"
+
+
+@time_machine.travel(dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC))
+def test_the_second_study_s_pages_open_for_its_staff(client, nurse_lan, patient_lan):
+    client.force_login(nurse_lan)
+    d1 = patient_lan.calls.get(timepoint="D1")
+    for url in (
+        reverse("cohort:patient_detail", args=[patient_lan.pk]),
+        reverse("cohort:patient_timeline", args=[patient_lan.pk]),
+        reverse("followup:call_entry", args=[d1.pk]),
+        reverse("cohort:patient_list"),
+    ):
+        assert client.get(url).status_code == 200, url
+    page = _worklist(client)
+    assert patient_lan.study_code in page
+    assert "Morning after infusion 1 (day 1)" in page
