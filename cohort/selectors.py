@@ -28,11 +28,6 @@ def studies_for_user(user: Any) -> QuerySet[Study]:
     return Study.objects.all()
 
 
-def in_study(patients: QuerySet[Patient], code: str) -> QuerySet[Patient]:
-    """Keep the patients of one study (by its code)."""
-    return patients.filter(site__study__code=code)
-
-
 def patients_for_user(user: Any) -> QuerySet[Patient]:
     """Return the patients a user may see, with their site."""
     if not user.is_authenticated:
