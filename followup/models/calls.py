@@ -133,6 +133,11 @@ class FollowUpCall(ClinicalModel):
         return gettext(TIMEPOINT_LABELS[self.timepoint])
 
     @property
+    def instruments(self) -> tuple[str, ...]:
+        """Return what the patient's study collects at this visit (``NPRS``, ``MADRS``...)."""
+        return self.patient.study.protocol.visit(self.timepoint).instruments
+
+    @property
     def is_baseline(self) -> bool:
         """Say whether this is the in-hospital baseline assessment."""
         return self.timepoint == "BL"

@@ -254,3 +254,10 @@ def test_the_second_study_s_pages_open_for_its_staff(client, nurse_lan, patient_
     page = _worklist(client)
     assert patient_lan.study_code in page
     assert "Morning after infusion 1 (day 1)" in page
+
+
+def test_each_call_knows_its_study_s_instruments(patient_a, patient_lan):
+    assert patient_lan.calls.get(timepoint="BL").instruments == ("MADRS", "SFMPQ")
+    assert patient_lan.calls.get(timepoint="D26").instruments == ("MADRS",)
+    assert patient_a.calls.get(timepoint="BL").instruments == ("NPRS", "HADS", "SF12", "DN4")
+    assert patient_a.calls.get(timepoint="M3").instruments == ("NPRS", "HADS", "SF12")
