@@ -20,9 +20,10 @@ from cohort import vocabulary as voc
 from cohort.free_text import hide_free_text
 from cohort.selectors import sites_for_user
 from followup import selectors
-from followup.forms import CallEntryForm, WorklistFilterForm, call_initial
+from followup.forms import CallEntryForm, call_initial
 from followup.models import FollowUpCall
 from followup.validators import QUESTIONNAIRE_FIELDS, live_scores
+from followup.worklist_filters import WorklistFilterForm
 
 WORKLIST_ROLES = (Role.NURSE, Role.CLINICIAN)
 
