@@ -17,6 +17,8 @@ from django.utils import timezone
 from analytics import dataset, report
 from analytics.models import AnalysisRun, TrajectoryMembership
 from analytics.signals import analysis_finished
+from cohort.selectors import patients_of_definition
+from trials.definitions import FIRST_STUDY
 
 logger = logging.getLogger(__name__)
 
@@ -226,8 +228,9 @@ def run_execute(*, run_id: int, worker: str = "", wait: bool = True) -> Outcome:
 
 def _execute(run: AnalysisRun) -> None:
     params = report.Parameters.from_dict(run.parameters)
-    # The data cut: the day the study is read. The pure report receives it with the data.
-    data = dataset.load(as_of=timezone.localdate())
+    # The data cut: the day the study is read. The pure report receives it with the data. The
+    # report is the first study's analysis plan: it reads that study's patients only.
+    data = dataset.load(patients_of_definition(FIRST_STUDY), as_of=timezone.localdate())
     run.fingerprint = fingerprint(data, params)
     run.n_patients = int(data.long["patient"].nunique())
     run.n_calls = int(data.long["call_status"].eq("reached").sum())

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cohort import corrections, services
 from cohort import vocabulary as voc
 from cohort.admin_base import ClinicalAdmin, ClinicalAdminForm, FreeTextHidden
-from cohort.models import KetamineAdministration, Patient, PatientContact, Site
+from cohort.models import KetamineAdministration, Patient, PatientContact, Site, Study
 
 _PATIENT_FIELDS = tuple(
     field.name for field in Patient._meta.fields if field.editable and field.name != "id"
@@ -28,11 +28,48 @@ _ADMINISTRATION_FIELDS = (
 )
 
 
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    """Studies, for data managers: which definition each follows, and its sites."""
+
+    list_display = ("code", "name", "definition", "regimen", "visit_codes", "is_active")
+    list_filter = ("is_active", "definition")
+    search_fields = ("code", "name")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("dosing"))
+    def regimen(self, study: Study) -> str:
+        dosing = study.protocol.dosing
+        if not dosing.is_fixed:
+            return str(_("free administrations"))
+        return str(
+            _(
+                "%(count)s x %(dose)s mg/kg %(route)s over %(minutes)s min, %(per_week)s per "
+                "week for %(weeks)s weeks"
+            )
+            % {
+                "count": dosing.administrations,
+                "dose": dosing.dose_mg_per_kg,
+                "route": dosing.route.upper(),
+                "minutes": dosing.minutes,
+                "per_week": dosing.per_week,
+                "weeks": dosing.weeks,
+            }
+        )
+
+    @admin.display(description=_("visits"))
+    def visit_codes(self, study: Study) -> str:
+        return ", ".join(study.protocol.codes)
+
+
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "city", "is_active", "is_demo")
-    list_filter = ("is_active", "is_demo")
+    list_display = ("code", "name", "city", "study", "is_active", "is_demo")
+    list_filter = ("study", "is_active", "is_demo")
     search_fields = ("code", "name", "city")
+    list_select_related = ("study",)
 
 
 class AdministrationInline(FreeTextHidden, admin.TabularInline):

@@ -49,6 +49,9 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
 
 class PatientFilter(django_filters.FilterSet):
     site = django_filters.CharFilter(field_name="site__code", help_text="Site code, e.g. S01.")
+    study = django_filters.CharFilter(
+        field_name="site__study__code", help_text="Study code, e.g. VOUTE2023."
+    )
     status = django_filters.ChoiceFilter(choices=list(voc.PATIENT_STATUSES))
     etiology = django_filters.ChoiceFilter(choices=list(voc.ETIOLOGIES))
     search = django_filters.CharFilter(
@@ -57,7 +60,7 @@ class PatientFilter(django_filters.FilterSet):
 
     class Meta:
         model = Patient
-        fields = ("site", "status", "etiology", "search")
+        fields = ("site", "study", "status", "etiology", "search")
 
 
 class PatientViewSet(

@@ -1,4 +1,5 @@
-"""Sites, patients, their identifiers (apart, encrypted) and their ketamine administrations."""
+"""Patients, their identifiers (apart, encrypted) and their ketamine administrations (sites and
+studies: ``cohort.studies``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from cohort.call_times import is_preferred_time
 from cohort.clinical import ClinicalModel, VoidableModel
 from cohort.fields import EncryptedTextField
 from cohort.plausible import DATE_CEILING, DATE_FLOOR
+from cohort.studies import Site as Site
+from cohort.studies import Study as Study
 
 
 def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
@@ -37,32 +40,6 @@ def _dated(field: str, *, nullable: bool = False) -> Q:
 def _between(field: str, low: float, high: float, *, nullable: bool = True) -> Q:
     bounded = Q(**{f"{field}__gte": low, f"{field}__lte": high})
     return bounded | Q(**{f"{field}__isnull": True}) if nullable else bounded
-
-
-class Site(models.Model):
-    """A pain clinic taking part in the study."""
-
-    code = models.CharField(
-        _("code"),
-        max_length=8,
-        unique=True,
-        validators=[RegexValidator(r"^[A-Z0-9]{2,8}$", _("2 to 8 capital letters or digits."))],
-        help_text=_("Short code used as the prefix of study codes, e.g. S07."),
-    )
-    name = models.CharField(_("name"), max_length=200)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    is_demo = models.BooleanField(
-        _("demo site"), default=False, help_text=_("Holds synthetic demo patients only.")
-    )
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("site")
-        verbose_name_plural = _("sites")
-
-    def __str__(self) -> str:
-        return f"{self.code} – {self.name}"
 
 
 class Patient(ClinicalModel):
@@ -260,6 +237,11 @@ class Patient(ClinicalModel):
             administrations = administrations.filter(date__lte=on)
         total = administrations.aggregate(total=Sum("total_mg"))["total"]
         return total or Decimal("0")
+
+    @property
+    def study(self) -> Study:
+        """Return the patient's study: its site's (one column, on the site, not repeated here)."""
+        return self.site.study
 
     def first_administration_date(self) -> dt.date | None:
         """Return the date of the first (non-voided) ketamine administration."""

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cohort import vocabulary as voc
-from cohort.models import Patient, Signature, Site
+from cohort.models import Patient, Signature, Site, Study
 
 
 def sites_for_user(user: Any) -> QuerySet[Site]:
@@ -19,11 +19,25 @@ def sites_for_user(user: Any) -> QuerySet[Site]:
     return Site.objects.all()
 
 
+def studies_for_user(user: Any) -> QuerySet[Study]:
+    """Return the studies a user sees: those of their sites (every study for all-site roles)."""
+    if not user.is_authenticated:
+        return Study.objects.none()
+    if user.is_site_scoped:
+        return Study.objects.filter(sites__in=user.sites.all()).distinct()
+    return Study.objects.all()
+
+
+def patients_of_definition(definition: str) -> QuerySet[Patient]:
+    """Return the patients of every study following one definition (an analysis's population)."""
+    return Patient.objects.filter(site__study__definition=definition)
+
+
 def patients_for_user(user: Any) -> QuerySet[Patient]:
     """Return the patients a user may see, with their site."""
     if not user.is_authenticated:
         return Patient.objects.none()
-    patients = Patient.objects.select_related("site")
+    patients = Patient.objects.select_related("site__study")
     if user.is_site_scoped:
         patients = patients.filter(site__in=user.sites.all())
     return patients

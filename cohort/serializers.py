@@ -73,6 +73,9 @@ class PatientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
     private_text_fields = ("status_reason",)
 
     site_code = serializers.CharField(source="site.code", read_only=True)
+    study = serializers.CharField(
+        source="site.study.code", read_only=True, help_text="The code of the patient's study."
+    )
     cumulative_dose_mg = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -97,6 +100,7 @@ class PatientSerializer(ScopedFieldsMixin, serializers.ModelSerializer):
             "study_code",
             "site",
             "site_code",
+            "study",
             "sex",
             "age",
             "inclusion_date",

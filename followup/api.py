@@ -20,6 +20,7 @@ from cohort import vocabulary as voc
 from config.api import ALL_ROLES, IdFilter, StudyRolePermission, user_has_any_role
 from followup import services
 from followup.models import AdverseEvent, ConcomitantTreatment, FollowUpCall
+from followup.models.calls import STUDY_TIMEPOINTS
 from followup.selectors import calls_for_user
 from followup.serializers import (
     AdverseEventFollowUpSerializer,
@@ -39,8 +40,11 @@ CONFLICT = OpenApiResponse(description="The call was saved by someone else since
 
 class CallFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=list(voc.CALL_STATUSES))
-    timepoint = django_filters.MultipleChoiceFilter(choices=list(voc.TIMEPOINTS))
+    timepoint = django_filters.MultipleChoiceFilter(choices=list(STUDY_TIMEPOINTS))
     site = django_filters.CharFilter(field_name="patient__site__code", help_text="Site code.")
+    study = django_filters.CharFilter(
+        field_name="patient__site__study__code", help_text="Study code."
+    )
     patient = IdFilter(field_name="patient_id")
     due_from = django_filters.DateFilter(
         field_name="target_date", lookup_expr="gte", help_text="Target date on or after."
@@ -52,11 +56,21 @@ class CallFilter(django_filters.FilterSet):
 
     class Meta:
         model = FollowUpCall
-        fields = ("status", "timepoint", "site", "patient", "due_from", "due_to", "needs_review")
+        fields = (
+            "status",
+            "timepoint",
+            "site",
+            "study",
+            "patient",
+            "due_from",
+            "due_to",
+            "needs_review",
+        )
 
 
 class CallViewSet(viewsets.ReadOnlyModelViewSet):
-    """Calls of the user's patients (baseline ``BL``, then ``W1``, ``M1``..``M12``)."""
+    """Calls of the user's patients (baseline ``BL``, then the visits of the patient's study:
+    ``W1``, ``M1``..``M12`` in the first study)."""
 
     permission_classes = [StudyRolePermission]
     read_roles = ALL_ROLES
@@ -136,7 +150,7 @@ class CallRowFilter(django_filters.FilterSet):
     call = IdFilter(field_name="call_id")
     site = django_filters.CharFilter(field_name="call__patient__site__code")
     timepoint = django_filters.ChoiceFilter(
-        field_name="call__timepoint", choices=list(voc.TIMEPOINTS)
+        field_name="call__timepoint", choices=list(STUDY_TIMEPOINTS)
     )
     voided = django_filters.BooleanFilter(
         field_name="voided_at", lookup_expr="isnull", exclude=True

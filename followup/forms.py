@@ -468,25 +468,3 @@ class DismissProposalForm(forms.Form):
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-class WorklistFilterForm(forms.Form):
-    """Narrow the worklist to one site, or to the study codes containing some text.
-
-    ``sites``: the user's sites, read once by the page (the worklist is scoped by the same).
-    """
-
-    site = forms.ChoiceField(label=_("Site"), required=False)
-    q = forms.CharField(label=_("Study code"), required=False, max_length=20)
-
-    def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.sites = {site.code: site for site in sites}
-        self.fields["site"].choices = [("", _("All my sites"))] + [  # type: ignore[attr-defined]
-            (code, str(site)) for code, site in self.sites.items()
-        ]
-
-    def clean_site(self) -> Any:
-        """Return the chosen site, or None for all the user's sites."""
-        code = self.cleaned_data["site"]
-        return self.sites.get(code) if code else None

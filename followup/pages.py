@@ -20,9 +20,10 @@ from cohort import vocabulary as voc
 from cohort.free_text import hide_free_text
 from cohort.selectors import sites_for_user
 from followup import selectors
-from followup.forms import CallEntryForm, WorklistFilterForm, call_initial
+from followup.forms import CallEntryForm, call_initial
 from followup.models import FollowUpCall
 from followup.validators import QUESTIONNAIRE_FIELDS, live_scores
+from followup.worklist_filters import WorklistFilterForm
 
 WORKLIST_ROLES = (Role.NURSE, Role.CLINICIAN)
 
@@ -35,11 +36,12 @@ def has_worklist(user: Any) -> bool:
 def worklist_context(request: HttpRequest) -> dict[str, Any]:
     """Return what the worklist template needs (also used by the nurse's home page).
 
-    ``site`` (a site code) and ``q`` (part of a study code) narrow every section;
+    ``study`` (a study's code), ``site`` (a site code) and ``q`` (part of a study code) narrow
+    every section; the study's filter and column show when the user's sites are in several;
     ``page_<section>`` is the page shown of that section.
     """
     now = timezone.localtime()
-    sites = list(sites_for_user(request.user))
+    sites = list(sites_for_user(request.user).select_related("study"))
     filters = WorklistFilterForm(request.GET or None, sites=sites)
     narrowed = filters.cleaned_data if filters.is_valid() else {}
     pages = {}
@@ -54,6 +56,7 @@ def worklist_context(request: HttpRequest) -> dict[str, Any]:
         site=narrowed.get("site"),
         search=narrowed.get("q") or "",
         sites=sites,
+        study=narrowed.get("study"),
     )
     query = request.GET.copy()
     for key in selectors.WORKLIST_SECTIONS:
@@ -63,7 +66,10 @@ def worklist_context(request: HttpRequest) -> dict[str, Any]:
         "today": now.date(),
         "worklist_filters": filters,
         "worklist_query": query.urlencode(),
-        "worklist_filtered": bool(narrowed.get("site") or narrowed.get("q")),
+        "worklist_filtered": bool(
+            narrowed.get("site") or narrowed.get("q") or narrowed.get("study")
+        ),
+        "worklist_studies": filters.several_studies,
     }
 
 

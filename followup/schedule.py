@@ -1,6 +1,9 @@
 """The protocol's schedule of visits, written once as a table, and the rule of its windows.
 
-Pure Python (and pandas for frames), no Django. ``VISITS`` holds one row per timepoint: what
+Pure Python (and pandas for frames), no Django. Each study's visits come from its definition
+(``trials.definitions``, one JSON file per study): ``visits_for(definition)`` and the functions
+ending in ``_in`` plan a patient of any study. ``VISITS`` holds the first study's table, which the
+functions without a study read: one row per timepoint: what
 its target date is counted from (the inclusion date for baseline, the first ketamine
 administration for the others), by how much (days, or calendar months: the same day of the
 month k months later, clamped to the month's last day), how many days before and after the
@@ -20,26 +23,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import pandas as pd
 
 from cohort.vocabulary import FOLLOWUP_TIMEPOINTS, MONTH_OF_TIMEPOINT, TIMEPOINTS, codes
-
-
-class Anchor(StrEnum):
-    """The date a visit's target is counted from."""
-
-    INCLUSION = "inclusion"
-    FIRST_ADMINISTRATION = "first_administration"
-
-
-class Mode(StrEnum):
-    """How a visit is done."""
-
-    HOSPITAL = "hospital"
-    PHONE = "phone"
+from trials.definitions import FIRST_STUDY, Anchor, Mode, StudyDefinition, VisitDefinition, load
 
 
 @dataclass(frozen=True)
@@ -94,26 +84,33 @@ class Visit:
             timepoint=self.timepoint, target=target, window_start=start, window_end=end
         )
 
+    @classmethod
+    def of(cls, definition: VisitDefinition) -> Visit:
+        """Return the visit a study definition describes."""
+        return cls(
+            definition.code,
+            definition.anchor,
+            before=definition.before,
+            after=definition.after,
+            mode=definition.mode,
+            days=definition.days,
+            months=definition.months,
+        )
 
-# The protocol, one row per visit in the order of ``cohort.vocabulary.TIMEPOINTS``: the target
-# is the anchor's date plus ``months`` calendar months plus ``days`` days; the window runs from
-# ``before`` days before the target to ``after`` days after it.
-VISITS: tuple[Visit, ...] = (
-    Visit("BL", Anchor.INCLUSION, days=0, before=0, after=0, mode=Mode.HOSPITAL),
-    Visit("W1", Anchor.FIRST_ADMINISTRATION, days=7, before=2, after=3, mode=Mode.PHONE),
-    Visit("M1", Anchor.FIRST_ADMINISTRATION, months=1, before=7, after=10, mode=Mode.PHONE),
-    Visit("M2", Anchor.FIRST_ADMINISTRATION, months=2, before=7, after=10, mode=Mode.PHONE),
-    Visit("M3", Anchor.FIRST_ADMINISTRATION, months=3, before=7, after=10, mode=Mode.PHONE),
-    Visit("M4", Anchor.FIRST_ADMINISTRATION, months=4, before=7, after=10, mode=Mode.PHONE),
-    Visit("M5", Anchor.FIRST_ADMINISTRATION, months=5, before=7, after=10, mode=Mode.PHONE),
-    Visit("M6", Anchor.FIRST_ADMINISTRATION, months=6, before=7, after=10, mode=Mode.PHONE),
-    Visit("M7", Anchor.FIRST_ADMINISTRATION, months=7, before=7, after=10, mode=Mode.PHONE),
-    Visit("M8", Anchor.FIRST_ADMINISTRATION, months=8, before=7, after=10, mode=Mode.PHONE),
-    Visit("M9", Anchor.FIRST_ADMINISTRATION, months=9, before=7, after=10, mode=Mode.PHONE),
-    Visit("M10", Anchor.FIRST_ADMINISTRATION, months=10, before=7, after=10, mode=Mode.PHONE),
-    Visit("M11", Anchor.FIRST_ADMINISTRATION, months=11, before=7, after=10, mode=Mode.PHONE),
-    Visit("M12", Anchor.FIRST_ADMINISTRATION, months=12, before=7, after=10, mode=Mode.PHONE),
-)
+
+@cache
+def _visits_of(key: str) -> tuple[Visit, ...]:
+    return tuple(Visit.of(v) for v in load(key).visits)
+
+
+def visits_for(definition: StudyDefinition) -> tuple[Visit, ...]:
+    """Return a study's visits, in order, as read from its definition."""
+    return _visits_of(definition.key)
+
+
+# The first study's protocol (``trials/definitions/voute2023.json``), one row per visit in the
+# order of ``cohort.vocabulary.TIMEPOINTS``: the functions below without a study read it.
+VISITS: tuple[Visit, ...] = visits_for(load(FIRST_STUDY))
 _BY_TIMEPOINT: dict[str, Visit] = {v.timepoint: v for v in VISITS}
 if tuple(_BY_TIMEPOINT) != codes(TIMEPOINTS):
     raise ValueError("the schedule's visits must be the timepoints of the vocabulary, in order")
@@ -269,3 +266,32 @@ def baseline_call(inclusion_date: dt.date) -> ScheduledCall:
 def build_schedule(first_administration: dt.date) -> list[ScheduledCall]:
     """Return the twelve-month schedule of calls (W1, M1..M12) in order."""
     return [scheduled_call(first_administration, tp) for tp in FOLLOWUP_TIMEPOINTS]
+
+
+def visit_in(definition: StudyDefinition, timepoint: str) -> Visit:
+    """Return the visit of a timepoint in a study, or raise ValueError."""
+    for candidate in visits_for(definition):
+        if candidate.timepoint == timepoint:
+            return candidate
+    raise ValueError(f"timepoint {timepoint!r} is not a visit of study {definition.key}")
+
+
+def scheduled_call_in(
+    definition: StudyDefinition, first_administration: dt.date, timepoint: str
+) -> ScheduledCall:
+    """Return the target date and window of one follow-up visit of a study."""
+    planned = visit_in(definition, timepoint)
+    if planned.anchor is not Anchor.FIRST_ADMINISTRATION:
+        raise ValueError(f"{timepoint!r} is not a follow-up visit of study {definition.key}")
+    return planned.plan(first_administration)
+
+
+def plan_for(
+    definition: StudyDefinition, *, inclusion_date: dt.date, first_administration: dt.date
+) -> list[ScheduledCall]:
+    """Return every visit of a study planned from its anchors' dates, in the study's order."""
+    anchors = {
+        Anchor.INCLUSION: inclusion_date,
+        Anchor.FIRST_ADMINISTRATION: first_administration,
+    }
+    return [v.plan(anchors[v.anchor]) for v in visits_for(definition)]

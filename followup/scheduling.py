@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from cohort import plausible, signals
 from cohort import vocabulary as voc
@@ -18,21 +19,53 @@ from cohort.clinical import history_stamp
 from cohort.models import Patient
 from followup import schedule
 from followup.models import FollowUpCall
+from trials.definitions import StudyDefinition
 
 SCHEDULE_CREATED = "Schedule created at enrolment"
+
+
+def study_of(patient: Patient) -> StudyDefinition:
+    """Return the definition of the patient's study (its site's)."""
+    return patient.study.protocol
+
+
+def timepoint_check(patient: Patient, timepoint: str) -> None:
+    """Refuse a timepoint that is not a visit of the patient's study (``ValidationError``).
+
+    The calls' column accepts every study's codes; this is where a patient's own study decides.
+    """
+    study = patient.study
+    if timepoint not in study.protocol.codes:
+        raise ValidationError(
+            {
+                "timepoint": _(
+                    "%(timepoint)s is not a visit of the study %(study)s; its visits are "
+                    "%(visits)s."
+                )
+                % {
+                    "timepoint": timepoint,
+                    "study": study.code,
+                    "visits": ", ".join(study.protocol.codes),
+                }
+            }
+        )
 
 
 def schedule_create(
     patient: Patient, first_administration: dt.date, *, by: Any, reason: str = SCHEDULE_CREATED
 ) -> list[FollowUpCall]:
-    """Create the baseline call (on the inclusion date) and the calls planned from a date.
+    """Create the calls of every visit of the patient's study: the baseline on the inclusion
+    date, the others planned from the first administration.
 
     Return the calls created, baseline first.
     """
-    plan = [
-        schedule.baseline_call(patient.inclusion_date),
-        *schedule.build_schedule(first_administration),
-    ]
+    plan = schedule.plan_for(
+        study_of(patient),
+        inclusion_date=patient.inclusion_date,
+        first_administration=first_administration,
+    )
+    for planned in plan:
+        timepoint_check(patient, planned.timepoint)
     calls = [
         FollowUpCall(
             patient=patient,
@@ -64,7 +97,12 @@ def schedule_move(*, patient: Patient, by: Any) -> int:
             timepoint="BL"
         )
     )
-    plan = {call.pk: schedule.scheduled_call(first, call.timepoint) for call in open_calls}
+    study = study_of(patient)
+    for call in open_calls:
+        timepoint_check(patient, call.timepoint)
+    plan = {
+        call.pk: schedule.scheduled_call_in(study, first, call.timepoint) for call in open_calls
+    }
     errors = plausible.schedule_errors(
         [planned.target for planned in plan.values()], patient=patient
     )

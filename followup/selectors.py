@@ -40,7 +40,7 @@ from followup.models import (
 def calls_for_user(user: Any) -> QuerySet[FollowUpCall]:
     """Return the calls of the patients a user may see."""
     return FollowUpCall.objects.filter(patient__in=patients_for_user(user)).select_related(
-        "patient", "patient__site"
+        "patient", "patient__site__study"
     )
 
 
@@ -205,7 +205,7 @@ def _call_now(now: dt.datetime, today: dt.date) -> Case:
 
 
 def _worklist_scope(
-    user: Any, *, sites: Any = None, site: Any = None, search: str = ""
+    user: Any, *, sites: Any = None, site: Any = None, search: str = "", study: Any = None
 ) -> QuerySet[FollowUpCall] | None:
     """Return the open follow-up calls of the user's active patients, or None when none can be.
 
@@ -225,6 +225,8 @@ def _worklist_scope(
         patients &= Q(patient__site_id__in=ids)
     if site is not None:
         patients &= Q(patient__site_id=site.pk)
+    if study is not None:
+        patients &= Q(patient__site__study_id=study.pk)
     if search.strip():
         patients &= Q(patient__study_code__icontains=search.strip())
     return FollowUpCall.objects.filter(patients, status="due").exclude(timepoint="BL")
@@ -240,17 +242,19 @@ def worklist_for_user(
     site: Any = None,
     search: str = "",
     sites: Any = None,
+    study: Any = None,
 ) -> Worklist:
-    """Return the telephone calls to make: overdue, due today, due this week, upcoming.
+    """Return the visits and calls due, across the user's studies: overdue, due today, due this
+    week, upcoming (the baseline, made at inclusion, is never listed).
 
     Overdue: the window has closed. Due today: the window is open and the target date has come.
     This week: the target date is in the next seven days. Upcoming: within ``UPCOMING_DAYS``.
     Each section is paged (``pages`` maps a section to its page, from 1; a page past the end
-    shows the last one); ``site`` and ``search`` (part of a study code) narrow every section
-    and its count alike. In each section the calls whose window has opened and whose patient
-    prefers to be called at ``now`` (local time, default the current time) come first, marked
-    ``call_now``, then the others by target date and study code. ``sites``: the user's sites,
-    when the caller has read them already.
+    shows the last one); ``site``, ``study`` and ``search`` (part of a study code) narrow
+    every section and its count alike. In each section the calls whose window has opened and
+    whose patient prefers to be called at ``now`` (local time, default the current time) come
+    first, marked ``call_now``, then the others by target date and study code. ``sites``: the
+    user's sites, when the caller has read them already.
 
     Five queries whatever the number of patients, each as fast at 30,000 patients as at 300:
     one aggregate counts every section, and in it the calls to make now (from the open calls'
@@ -263,7 +267,7 @@ def worklist_for_user(
     now = timezone.localtime(now)
     horizon = today + dt.timedelta(days=UPCOMING_DAYS)
     conditions = _worklist_sections(today)
-    scope = _worklist_scope(user, sites=sites, site=site, search=search)
+    scope = _worklist_scope(user, sites=sites, site=site, search=search, study=study)
     if scope is None:
         counts = dict.fromkeys(conditions, 0)
         now_counts = dict.fromkeys(conditions, 0)
@@ -339,7 +343,7 @@ def _section_page(
     ids = ordered.values("pk")[start : start + rows]
     return list(
         FollowUpCall.objects.filter(pk__in=ids)
-        .select_related("patient__site", "patient__contact")
+        .select_related("patient__site__study", "patient__contact")
         .annotate(**_attempt_figures(), call_now=call_now)
         .order_by("-call_now", *_BY_DATE)
     )

@@ -16,9 +16,16 @@ from cohort.clinical import ClinicalModel
 from cohort.models import Patient, _choices, _dated, _in
 from cohort.plausible import DATE_CEILING, DATE_FLOOR
 from followup.schedule import in_window, window_closed
+from trials import definitions
 
-TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(voc.TIMEPOINTS))}
-TIMEPOINT_LABELS = dict(voc.TIMEPOINTS)
+# Every study's visit codes (``trials.definitions.timepoints``): the first study's in the order
+# of ``cohort.vocabulary.TIMEPOINTS``, then the other studies' own codes. The column accepts
+# them all; the schedule's services refuse a code that is not a visit of the patient's study.
+TIMEPOINT_LABELS = {**definitions.labels(), **dict(voc.TIMEPOINTS)}
+STUDY_TIMEPOINTS: voc.Vocabulary = tuple(
+    (code, TIMEPOINT_LABELS[code]) for code in definitions.timepoints()
+)
+TIMEPOINT_ORDER = {code: index for index, code in enumerate(voc.codes(STUDY_TIMEPOINTS))}
 
 
 def window_opened_by(day: dt.date) -> Q:
@@ -43,7 +50,7 @@ class FollowUpCall(ClinicalModel):
     """The assessment of one patient at one timepoint: baseline in hospital, then by phone."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="calls")
-    timepoint = models.CharField(_("timepoint"), max_length=3, choices=_choices(voc.TIMEPOINTS))
+    timepoint = models.CharField(_("timepoint"), max_length=3, choices=_choices(STUDY_TIMEPOINTS))
     sequence = models.PositiveSmallIntegerField(_("order"), editable=False)
     target_date = models.DateField(_("target date"))
     window_start = models.DateField(_("window opens"))
@@ -75,7 +82,7 @@ class FollowUpCall(ClinicalModel):
         constraints = [
             models.UniqueConstraint(fields=["patient", "timepoint"], name="call_unique_timepoint"),
             models.CheckConstraint(
-                condition=_in("timepoint", voc.TIMEPOINTS), name="call_timepoint_valid"
+                condition=_in("timepoint", STUDY_TIMEPOINTS), name="call_timepoint_valid"
             ),
             models.CheckConstraint(
                 condition=_in("status", voc.CALL_STATUSES), name="call_status_valid"
@@ -124,6 +131,11 @@ class FollowUpCall(ClinicalModel):
         table of every timepoint's translated label on each call (a page of 100 calls, 1,400).
         """
         return gettext(TIMEPOINT_LABELS[self.timepoint])
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        """Return what the patient's study collects at this visit (``NPRS``, ``MADRS``...)."""
+        return self.patient.study.protocol.visit(self.timepoint).instruments
 
     @property
     def is_baseline(self) -> bool:

@@ -209,3 +209,15 @@ def test_run_analysis_command_runs_in_process_and_writes_the_report(small_study,
     run = AnalysisRun.objects.get()
     assert run.trigger == Trigger.COMMAND
     assert run.status == Status.SUCCEEDED
+
+
+def test_the_report_reads_the_first_study_s_patients_only(small_study):
+    from cohort.models import Study
+    from tests.factories import SiteFactory, enrol
+
+    lan = Study.objects.create(code="LAN2022", name="Lan et al. 2022", definition="lan2022")
+    enrol(SiteFactory(code="SL", study=lan))
+    run = services.run_execute(run_id=queued().pk, worker="w1").run
+    assert run.status == Status.SUCCEEDED
+    assert run.n_patients == 60
+    assert run.report["run"]["patients"] == 60
