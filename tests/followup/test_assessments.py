@@ -286,6 +286,21 @@ def test_a_locked_patient_refuses_recording_and_correcting(patient_a, nurse_site
     assert MadrsAssessment.objects.get().total == 32
 
 
+def test_the_lock_is_checked_before_the_input(patient_a, nurse_site_a, data_manager):
+    """A locked follow-up is refused as such, whatever was typed: nothing else to fix."""
+    row = record_madrs(patient_a, nurse_site_a)
+    lock(patient_a, nurse=nurse_site_a, data_manager=data_manager)
+    with pytest.raises(ValidationError) as refused:
+        record_madrs(patient_a, nurse_site_a, visit="M3")
+    assert list(refused.value.message_dict) == ["__all__"]
+    with pytest.raises(ValidationError) as refused:
+        services.assessment_update(
+            assessment=row, assessed_on=None, data={}, by=nurse_site_a, reason="",
+            expected_version=1,
+        )  # fmt: skip
+    assert list(refused.value.message_dict) == ["__all__"]
+
+
 # The form.
 
 
@@ -343,9 +358,13 @@ def test_the_page_keeps_what_was_typed_when_it_refuses(client, patient_a, nurse_
 def test_a_double_submission_of_the_page_records_one_assessment(client, patient_a, nurse_site_a):
     client.force_login(nurse_site_a)
     assert client.post(_entry(patient_a), _post(BASELINE)).status_code == 302
-    again = client.post(_entry(patient_a), _post(BASELINE))
+    again = client.post(_entry(patient_a), _post(LATER) | {"rater": "AB"})
     assert again.status_code == 400
     assert "edit it instead" in again.content.decode()
+    # What was typed the second time is still on the page.
+    page = BeautifulSoup(again.content, "html.parser")
+    assert page.find("input", {"name": "rater"})["value"] == "AB"
+    assert page.find("input", {"name": "madrs_10", "value": "0"}).has_attr("checked")
     assert MadrsAssessment.objects.count() == 1
 
 
