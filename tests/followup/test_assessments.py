@@ -338,7 +338,9 @@ def test_the_page_records_a_madrs_and_lists_its_total(client, patient_a, nurse_s
     assert response.status_code == 302
     assert MadrsAssessment.objects.get(patient=patient_a, visit_code="BL").total == 32
     record_madrs(patient_a, nurse_site_a, visit="D26", ratings=LATER)
-    page = client.get(reverse("followup:assessment_list", args=[patient_a.pk]))
+    detail = client.get(reverse("cohort:patient_detail", args=[patient_a.pk]))
+    link = BeautifulSoup(detail.content, "html.parser").find(id="rated-assessments")
+    page = client.get(link["href"])
     row = BeautifulSoup(page.content, "html.parser").find(id="madrs-D26")
     assert row.find(class_="total").text == "12"
     assert (row.find(class_="response").text, row.find(class_="remission").text) == ("yes", "no")
