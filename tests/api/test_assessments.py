@@ -4,10 +4,12 @@ by the user's sites like the calls, with field errors on bad input and 409 on a 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cohort import services as cohort_services
 from followup.models import MadrsAssessment, SfMpqAssessment
-from tests.factories import finish_follow_up_after_ketamine
+from tests.factories import enrol, finish_follow_up_after_ketamine
 from tests.followup.test_assessments import BASELINE, LATER, SF_MPQ
 from tests.followup.test_questionnaire_validation import VALID
 
@@ -127,3 +129,22 @@ def test_assessments_cannot_be_deleted(api, patient_a):
     row = client.post(MADRS_URL, madrs_body(patient_a), format="json").json()
     assert client.delete(f"{MADRS_URL}{row['id']}/").status_code == 405
     assert MadrsAssessment.objects.count() == 1
+
+
+def test_the_madrs_list_runs_the_same_queries_whatever_the_number_of_rows(
+    api, site_a, nurse_site_a, patient_a
+):
+    client = api("nurse_site_a")
+    client.post(MADRS_URL, madrs_body(patient_a), format="json")
+    client.get(MADRS_URL)
+    with CaptureQueriesContext(connection) as one:
+        client.get(MADRS_URL)
+    for _n in range(2):
+        other = enrol(site_a, by=nurse_site_a)
+        for visit in ("BL", "I1"):
+            client.post(MADRS_URL, madrs_body(other, visit), format="json")
+    with CaptureQueriesContext(connection) as five:
+        body = client.get(MADRS_URL).json()
+    assert body["count"] == 5
+    assert [row["response"] for row in body["results"]].count(False) == 2
+    assert len(five) == len(one)
