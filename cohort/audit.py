@@ -85,6 +85,7 @@ SYSTEM_REASONS = frozenset(
         gettext_noop("Unticked at the call"),
         gettext_noop("Stopped or unticked at the call"),
         gettext_noop("Follow-up locked"),
+        gettext_noop("Assessment recorded"),
     }
 )
 

@@ -31,6 +31,8 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "followup.LostProposalDismissal": ("reason",),
     "followup.AdverseEvent": ("void_reason", "other_text"),
     "followup.ConcomitantTreatment": ("void_reason", "name", "other_text"),
+    "followup.MadrsAssessment": ("void_reason",),
+    "followup.SfMpqAssessment": ("void_reason",),
     "safety.SafetyAlert": ("assessment",),
 }
 
@@ -53,6 +55,9 @@ NOT_FREE_TEXT: dict[str, str] = {
     "cohort.Signature.voided_change": "the code of the change that voided it",
     "followup.ConcomitantTreatment.code": "a drug-class code",
     "followup.ItemWording.field": "a questionnaire field name",
+    "followup.MadrsAssessment.visit_code": "a visit code of the study",
+    "followup.MadrsAssessment.rater": "the rater's name or initials, study staff",
+    "followup.SfMpqAssessment.visit_code": "a visit code of the study",
     "followup.ItemWording.text": "the wording of a questionnaire item",
     "followup.ItemWording.source": "the licence of a questionnaire",
     "quality.Query.field": "a field name",

@@ -14,6 +14,7 @@ from analytics.api import (
 )
 from cohort.api import AdministrationViewSet, PatientViewSet, SiteViewSet
 from followup.api import AdverseEventViewSet, CallViewSet, TreatmentViewSet
+from followup.assessment_api import MadrsViewSet, SfMpqViewSet
 from safety.api import SafetyAlertViewSet
 
 router = DefaultRouter()
@@ -23,6 +24,8 @@ router.register("administrations", AdministrationViewSet, basename="administrati
 router.register("calls", CallViewSet, basename="call")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("treatments", TreatmentViewSet, basename="treatment")
+router.register("madrs", MadrsViewSet, basename="madrs")
+router.register("sf-mpq", SfMpqViewSet, basename="sf-mpq")
 router.register("safety-alerts", SafetyAlertViewSet, basename="safety-alert")
 router.register("analysis/runs", AnalysisRunViewSet, basename="analysis-run")
 

@@ -1,6 +1,6 @@
 """The follow-up in the administration site: answers and adverse effects are corrected through
-the follow-up services; calls, attempts and treatments are read only (the call page and the API
-write them)."""
+the follow-up services; calls, attempts, treatments and the rated assessments (MADRS, SF-MPQ)
+are read only (their pages and the API write them)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ from followup.models import (
     FollowUpCall,
     HadsResponse,
     ItemWording,
+    MadrsAssessment,
     NprsResponse,
     Sf12Response,
+    SfMpqAssessment,
 )
 
 
@@ -150,6 +152,28 @@ class ConcomitantTreatmentAdmin(ReadOnlyClinicalAdmin):
     list_display = ("call", "kind", "code", "voided_at")
     list_filter = ("kind", "code")
     raw_id_fields = ("call",)
+
+
+@admin.register(MadrsAssessment)
+class MadrsAssessmentAdmin(ReadOnlyClinicalAdmin):
+    """Read here; entered and corrected on the assessment page and by the API."""
+
+    list_display = ("patient", "visit_code", "assessed_on", "rater", "total", "voided_at")
+    list_filter = ("visit_code", "patient__site")
+    search_fields = ("patient__study_code",)
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient",)
+
+
+@admin.register(SfMpqAssessment)
+class SfMpqAssessmentAdmin(ReadOnlyClinicalAdmin):
+    """Read here; entered and corrected on the assessment page and by the API."""
+
+    list_display = ("patient", "visit_code", "assessed_on", "sensory", "affective", "total")
+    list_filter = ("visit_code", "patient__site")
+    search_fields = ("patient__study_code",)
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient",)
 
 
 @admin.register(ItemWording)

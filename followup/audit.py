@@ -1,8 +1,8 @@
 """The audit trail of a call, and the calls' part of a patient's trail (``cohort.audit``).
 
 Read from the history of the call and of everything recorded at it: attempts, questionnaires,
-adverse effects, treatments. ``FollowupConfig.ready()`` adds ``patient_calls_trail`` to every
-patient's trail.
+adverse effects, treatments; and of the assessments rated at the patient's visits.
+``FollowupConfig.ready()`` adds ``patient_calls_trail`` to every patient's trail.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from followup.models import (
     ConcomitantTreatment,
     FollowUpCall,
     HadsResponse,
+    MadrsAssessment,
     NprsResponse,
     Sf12Response,
+    SfMpqAssessment,
 )
 
 
@@ -76,7 +78,21 @@ def _call_parts(call_ids: list[int], labels: dict[int, str], identifiers: bool) 
 
 
 def patient_calls_trail(patient: Patient, identifiers: bool) -> list[Entry]:
-    """Return the history of every call of a patient and of what was recorded at it."""
+    """Return the history of every call of a patient and of what was recorded at it, and of
+    the assessments rated at the patient's visits (MADRS, SF-MPQ)."""
     calls = dict(FollowUpCall.objects.filter(patient=patient).values_list("pk", "timepoint"))
     labels = {pk: _("Call %(timepoint)s") % {"timepoint": tp} for pk, tp in calls.items()}
-    return _call_parts(list(calls), labels, identifiers)
+    return _call_parts(list(calls), labels, identifiers) + assessments_trail(patient, identifiers)
+
+
+def assessments_trail(patient: Patient, identifiers: bool) -> list[Entry]:
+    """Return the history of the MADRS and SF-MPQ rated at a patient's visits."""
+    entries: list[Entry] = []
+    for model, name in ((MadrsAssessment, "MADRS"), (SfMpqAssessment, "SF-MPQ")):
+        history = model.history.filter(patient_id=patient.pk)  # type: ignore[attr-defined]
+        entries += history_entries(
+            history,
+            lambda row, name=name: f"{name} · {_('visit')} {row.visit_code}",
+            identifiers=identifiers,
+        )
+    return entries

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from followup import views
+from followup import assessment_views, views
 
 app_name = "followup"
 
@@ -24,4 +24,14 @@ urlpatterns = [
     path("<int:pk>/scores/", views.call_scores, name="call_scores"),
     path("<int:pk>/reviewed/", views.call_reviewed, name="call_reviewed"),
     path("<int:pk>/history/", views.call_history, name="call_history"),
+    path(
+        "patients/<int:pk>/assessments/",
+        assessment_views.assessment_list,
+        name="assessment_list",
+    ),
+    path(
+        "patients/<int:pk>/assessments/<str:instrument>/<str:visit>/",
+        assessment_views.assessment_entry,
+        name="assessment_entry",
+    ),
 ]

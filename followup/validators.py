@@ -6,14 +6,14 @@ Field names are those of the exports: ``nprs_mean``, ``nprs_max``, ``hads_1``..`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from cohort import plausible
 from cohort import vocabulary as voc
-from followup.instruments import hads, missing, nprs, sf12
+from followup.instruments import hads, madrs, missing, nprs, sf12, sf_mpq
 
 NPRS_FIELDS = (nprs.MEAN_FIELD, nprs.MAX_FIELD)
 HADS_FIELDS = tuple(hads.field_name(n) for n in range(1, 15))
@@ -22,6 +22,9 @@ QUESTIONNAIRE_FIELDS = NPRS_FIELDS + HADS_FIELDS + SF12_FIELDS
 INSTRUMENT_REASON_FIELDS = tuple(f"{name}_missing_reason" for name in missing.INSTRUMENT_FIELDS)
 ITEM_REASON_FIELDS = tuple(missing.reason_field(field) for field in QUESTIONNAIRE_FIELDS)
 REASON_FIELDS = INSTRUMENT_REASON_FIELDS + ITEM_REASON_FIELDS
+MADRS_FIELDS = tuple(madrs.field_name(n) for n in madrs.ITEMS)
+SF_MPQ_DESCRIPTOR_FIELDS = tuple(sf_mpq.field_name(n) for n in sf_mpq.DESCRIPTORS)
+SF_MPQ_FIELDS = (*SF_MPQ_DESCRIPTOR_FIELDS, sf_mpq.VAS_FIELD, sf_mpq.PPI_FIELD)
 
 
 def hads_answers(data: Mapping[str, Any]) -> dict[int, Any]:
@@ -237,3 +240,47 @@ def adverse_event_constraints() -> list[Any]:
             name="ae_codes_valid",
         ),
     ]
+
+
+# The MADRS and the SF-MPQ, rated at a study's visits: flat mappings with the field names of the
+# forms and the API (``madrs_3``, ``sf_mpq_12``, ``sf_mpq_vas``, ``sf_mpq_ppi``).
+
+
+def madrs_answers(data: Mapping[str, Any]) -> dict[int, Any]:
+    """Return the MADRS ratings of a flat mapping, keyed by item number."""
+    return {n: data.get(madrs.field_name(n)) for n in madrs.ITEMS}
+
+
+def sf_mpq_descriptors(data: Mapping[str, Any]) -> dict[int, Any]:
+    """Return the SF-MPQ descriptor ratings of a flat mapping, keyed by descriptor number."""
+    return {n: data.get(sf_mpq.field_name(n)) for n in sf_mpq.DESCRIPTORS}
+
+
+def madrs_errors(data: Mapping[str, Any]) -> dict[str, str]:
+    """Return every problem of a MADRS rating as {field: message}: ranges, and nothing rated."""
+    errors = madrs.validate_answers(madrs_answers(data))
+    if all(data.get(field) is None for field in MADRS_FIELDS):
+        errors[MADRS_FIELDS[0]] = _("Rate the items: nothing is rated.")
+    return errors
+
+
+def sf_mpq_errors(data: Mapping[str, Any]) -> dict[str, str]:
+    """Return every problem of an SF-MPQ as {field: message}: ranges, and nothing answered."""
+    errors = sf_mpq.validate(
+        sf_mpq_descriptors(data), data.get(sf_mpq.VAS_FIELD), data.get(sf_mpq.PPI_FIELD)
+    )
+    if all(data.get(field) is None for field in SF_MPQ_FIELDS):
+        errors[SF_MPQ_FIELDS[0]] = _("Answer the questionnaire: nothing is answered.")
+    return errors
+
+
+def visit_code_errors(
+    code: str, allowed: Collection[str], *, field: str = "visit_code"
+) -> dict[str, str]:
+    """Return the problem of a visit code that is not one of the ``allowed`` visits."""
+    if code in allowed:
+        return {}
+    return {
+        field: _("%(code)s is not a visit of this patient's study (its visits: %(visits)s).")
+        % {"code": code or "–", "visits": ", ".join(allowed) or "–"}
+    }

@@ -215,3 +215,40 @@ def test_an_adverse_effect_made_severe_in_the_administration_site_raises_its_ale
     assert (alert.adverse_event, alert.reason) == (effect, "severe")
     latest = effect.history.latest("history_date")
     assert (latest.history_user, latest.history_change_reason) == (data_manager, REASON)
+
+
+@pytest.mark.parametrize("entry", ["page", "api"])
+def test_a_madrs_corrected_on_its_page_or_by_the_api_is_traced_and_reanalysed(
+    entry, client, patient_a, nurse_site_a, django_capture_on_commit_callbacks
+):
+    from followup.models import MadrsAssessment
+    from followup.services import assessment_record
+    from tests.followup.test_assessments import BASELINE, MADRS_VISITS
+
+    row = assessment_record(
+        model=MadrsAssessment, patient=patient_a, visit_code="BL",
+        assessed_on=dt.date(2026, 2, 2), data=BASELINE | {"rater": "JD"},
+        allowed_visits=MADRS_VISITS, by=nurse_site_a,
+    )  # fmt: skip
+    AnalysisRun.objects.all().delete()
+    body = {"assessed_on": "2026-02-02", "rater": "JD", "version": 1, "reason": REASON}
+    body |= BASELINE | {"madrs_1": 6}
+    client.force_login(nurse_site_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        if entry == "page":
+            url = reverse("followup:assessment_entry", args=[patient_a.pk, "madrs", "BL"])
+            response = client.post(url, {k: str(v) for k, v in body.items()})
+            assert response.status_code == 302
+        else:
+            api = SignedInAPIClient()
+            api.force_login(nurse_site_a)
+            response = api.put(f"/api/v1/madrs/{row.pk}/", body, format="json")
+            assert response.status_code == 200, response.content
+    row.refresh_from_db()
+    assert (row.item_1, row.total) == (6, 34)
+    latest = row.history.latest("history_date")
+    assert (latest.history_user, latest.history_change_reason) == (nurse_site_a, REASON)
+    assert _reanalysis_scheduled()
+    history = client.get(reverse("cohort:patient_history", args=[patient_a.pk]))
+    assert "MADRS" in history.content.decode()
+    assert REASON in history.content.decode()

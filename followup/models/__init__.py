@@ -5,7 +5,8 @@ timepoint, so that every questionnaire hangs off the same kind of row. Raw item 
 stored; scores are derived by ``followup.instruments`` and stored beside them for fast reads.
 
 One module per part: ``calls`` (the calls, their windows as filters, the attempts), ``responses``
-(NPRS, HADS, SF-12 and their missing reasons), ``events`` (adverse effects, concomitant
+(NPRS, HADS, SF-12 and their missing reasons), ``assessments`` (the MADRS and SF-MPQ rated
+at a study's visits), ``events`` (adverse effects, concomitant
 treatments) and ``wording`` (the licensed item wording). Importing the package registers every
 model; every name is importable from ``followup.models``.
 """
@@ -38,11 +39,24 @@ from followup.models.events import AdverseEvent, ConcomitantTreatment
 # isort: split
 from followup.models.wording import ItemWording
 
+# isort: split
+from followup.models.assessments import (
+    MADRS_ITEM_FIELDS,
+    SF_MPQ_DESCRIPTOR_FIELDS,
+    VISIT_CODE_MAX_LENGTH,
+    MadrsAssessment,
+    SfMpqAssessment,
+    VisitAssessment,
+)
+
 __all__ = [
     "HADS_ITEM_FIELDS",
+    "MADRS_ITEM_FIELDS",
     "SF12_ITEM_FIELDS",
+    "SF_MPQ_DESCRIPTOR_FIELDS",
     "TIMEPOINT_LABELS",
     "TIMEPOINT_ORDER",
+    "VISIT_CODE_MAX_LENGTH",
     "AdverseEvent",
     "CallAttempt",
     "ConcomitantTreatment",
@@ -50,9 +64,12 @@ __all__ = [
     "HadsResponse",
     "ItemWording",
     "LostProposalDismissal",
+    "MadrsAssessment",
     "MissingReasonMixin",
     "NprsResponse",
     "Sf12Response",
+    "SfMpqAssessment",
+    "VisitAssessment",
     "window_closed_by",
     "window_contains",
     "window_opened_by",

@@ -13,9 +13,9 @@ from cohort.clinical import clinical_history
 class ItemWording(models.Model):
     """The licensed wording of a questionnaire item in one language, loaded by a data manager.
 
-    The code ships neutral labels only (``followup.instruments.items``): HADS and SF-12 wordings
-    are licensed per study. When a wording exists for an item and the user's language, the forms
-    show it instead of the neutral label.
+    The code ships neutral labels only (``followup.instruments.items``): HADS, SF-12, MADRS and
+    SF-MPQ wordings are licensed per study. When a wording exists for an item and the user's
+    language, the forms show it instead of the neutral label.
     """
 
     field = models.CharField(
@@ -46,7 +46,8 @@ class ItemWording(models.Model):
     def clean(self) -> None:
         from followup.instruments import items
 
-        known = {item.field: item for item in items.HADS + items.SF12}
+        licensed = items.HADS + items.SF12 + items.MADRS + items.SF_MPQ
+        known = {item.field: item for item in licensed}
         if self.field not in known:
             raise ValidationError({"field": _("Unknown questionnaire item.")})
         expected = known[self.field].options

@@ -2,7 +2,8 @@
 
 One module per kind of write: ``attempts`` (call attempts, dismissed lost-to-follow-up
 proposals), ``questionnaires`` (the answers and the review they call for), ``adverse_events``
-(adverse effects and concomitant treatments) and ``call_entry`` (a whole call entered at once).
+(adverse effects and concomitant treatments), ``assessments`` (the MADRS and the SF-MPQ
+rated at a study's visits) and ``call_entry`` (a whole call entered at once).
 The schedule's writes are in ``followup.scheduling``, importable from here too. Every name is
 importable from ``followup.services``.
 """
@@ -15,6 +16,11 @@ from followup.services.adverse_events import (
     AE_UPDATABLE,
     adverse_event_record,
     adverse_event_update,
+)
+from followup.services.assessments import (
+    StaleAssessmentError,
+    assessment_record,
+    assessment_update,
 )
 from followup.services.attempts import StaleCallError, call_record_attempt, lost_proposal_dismiss
 from followup.services.call_entry import administration_errors, call_save
@@ -31,10 +37,13 @@ __all__ = [
     "AE_UPDATABLE",
     "REVIEW_HADS_DEPRESSION_FROM",
     "REVIEW_NPRS_RISE",
+    "StaleAssessmentError",
     "StaleCallError",
     "administration_errors",
     "adverse_event_record",
     "adverse_event_update",
+    "assessment_record",
+    "assessment_update",
     "call_mark_reviewed",
     "call_record_attempt",
     "call_save",

@@ -14,6 +14,8 @@ READ_ENDPOINTS = [
     "/api/v1/calls/",
     "/api/v1/adverse-events/",
     "/api/v1/treatments/",
+    "/api/v1/madrs/",
+    "/api/v1/sf-mpq/",
     "/api/v1/analysis/runs/",
     "/api/v1/analysis/latest/",
     "/api/v1/exports/",
