@@ -1,44 +1,45 @@
-"""The visits at which the MADRS and the SF-MPQ are rated, until studies are defined as data.
+"""The visits at which a patient's study rates the MADRS and the SF-MPQ.
 
-The services take the allowed visit codes as a parameter (``followup.services.assessments``);
-the pages and the API ask ``assessment_visits`` for them. Today every patient is offered the
-visits of the Lan et al. 2022 trial (``docs/lan2022.md``): baseline before the first infusion,
-the morning after each of the six infusions, and day 26; the SF-MPQ at baseline only. Once a
-patient's study holds its visits, this function returns those instead, and nothing else moves.
+A study's definition (``trials/definitions/<key>.json``, ``docs/studies.md``) names the
+instruments collected at each of its visits; the services take the allowed visit codes as a
+parameter (``followup.services.assessments``) and the pages and the API ask
+``assessment_visits`` for them. A patient whose study rates neither (the first study) is
+offered no visit, so nothing can be recorded for them.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext
+
+from trials import definitions
+from trials.definitions import StudyDefinition
 
 MADRS: Final = "madrs"
 SF_MPQ: Final = "sf_mpq"
 INSTRUMENTS: Final[tuple[str, ...]] = (MADRS, SF_MPQ)
+# The name each instrument has in the study definitions (``trials.definitions.INSTRUMENTS``).
+DEFINITION_NAMES: Final[dict[str, str]] = {MADRS: "MADRS", SF_MPQ: "SFMPQ"}
 
-# Code and label of each visit of the Lan et al. 2022 trial, in order.
-LAN2022_VISITS: Final[tuple[tuple[str, Any], ...]] = (
-    ("BL", _("Baseline (before the first infusion)")),
-    ("I1", _("Morning after infusion 1")),
-    ("I2", _("Morning after infusion 2")),
-    ("I3", _("Morning after infusion 3")),
-    ("I4", _("Morning after infusion 4")),
-    ("I5", _("Morning after infusion 5")),
-    ("I6", _("Morning after infusion 6")),
-    ("D26", _("Day 26")),
-)
-_COLLECTED: Final[dict[str, tuple[str, ...]]] = {
-    MADRS: tuple(code for code, _label in LAN2022_VISITS),
-    SF_MPQ: ("BL",),
-}
+
+def visits_rating(protocol: StudyDefinition, instrument: str) -> tuple[str, ...]:
+    """Return the codes of a study's visits at which ``instrument`` is rated, in order."""
+    name = DEFINITION_NAMES[instrument]
+    return tuple(v.code for v in protocol.visits if name in v.instruments)
 
 
 def assessment_visits(patient: Any, instrument: str) -> tuple[str, ...]:
     """Return the codes of the visits at which ``instrument`` is rated for ``patient``, in order."""
-    return _COLLECTED[instrument]
+    return visits_rating(patient.study.protocol, instrument)
+
+
+def rates_any(patient: Any) -> bool:
+    """Say whether the patient's study rates the MADRS or the SF-MPQ at some visit."""
+    return any(assessment_visits(patient, instrument) for instrument in INSTRUMENTS)
 
 
 def visit_label(code: str) -> str:
     """Return the label of a visit code in the reader's language (the code if unknown)."""
-    return str(dict(LAN2022_VISITS).get(code, code))
+    label = definitions.labels().get(code)
+    return gettext(label) if label else code

@@ -92,6 +92,16 @@ def site_b(db):
 
 
 @pytest.fixture
+def lan_study(db):
+    """The second study (Lan et al. 2022), hosted beside the first."""
+    from cohort.models import Study
+
+    return Study.objects.get_or_create(
+        code="LAN2022", defaults={"name": "Lan et al. 2022", "definition": "lan2022"}
+    )[0]
+
+
+@pytest.fixture
 def nurse_site_a(site_a):
     return make_user("nurse_a", Role.NURSE, [site_a])
 

@@ -92,14 +92,16 @@ def finish_follow_up_after_ketamine(
 
 
 def finish_follow_up(patient: Patient, *, by: Any, answers: dict[str, Any]) -> Patient:
-    """Complete the W1 call with ``answers``, then record the patient as lost: follow-up over.
+    """Complete the first follow-up call (W1 in the first study) with ``answers``, then record the
+    patient as lost: follow-up over.
 
     The patient then has a reached call to correct later and no call left to make.
     """
     from cohort.services import patient_set_status
     from followup.services import call_save
 
-    w1 = patient.calls.get(timepoint="W1")
+    w1 = patient.calls.exclude(timepoint="BL").order_by("sequence").first()
+    assert w1 is not None, "the patient has no follow-up call"
     call_save(call=w1, data=answers, by=by, complete=True, call_date=w1.target_date)
     return patient_set_status(
         patient=patient,

@@ -9,11 +9,23 @@ from django.test.utils import CaptureQueriesContext
 
 from cohort import services as cohort_services
 from followup.models import MadrsAssessment, SfMpqAssessment
-from tests.factories import enrol, finish_follow_up_after_ketamine
+from tests.factories import SiteFactory, enrol, finish_follow_up_after_ketamine
 from tests.followup.test_assessments import BASELINE, LATER, SF_MPQ
 from tests.followup.test_questionnaire_validation import VALID
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site_a(lan_study):
+    """Site A takes part in the second study, which rates the MADRS and the SF-MPQ."""
+    return SiteFactory(code="SA", name="Psychiatry A", study=lan_study)
+
+
+@pytest.fixture
+def site_b(lan_study):
+    return SiteFactory(code="SB", name="Psychiatry B", study=lan_study)
+
 
 MADRS_URL = "/api/v1/madrs/"
 SF_MPQ_URL = "/api/v1/sf-mpq/"
@@ -109,7 +121,7 @@ def test_a_nurse_of_another_site_neither_sees_nor_writes(api, patient_a, patient
     assert client_b.get(f"{MADRS_URL}{row['id']}/").status_code == 404
     body = {"assessed_on": "2026-02-02", "rater": "X", "version": 1, "reason": "x"} | LATER
     assert client_b.put(f"{MADRS_URL}{row['id']}/", body, format="json").status_code == 404
-    created = client_b.post(MADRS_URL, madrs_body(patient_a, "I1"), format="json")
+    created = client_b.post(MADRS_URL, madrs_body(patient_a, "D1"), format="json")
     assert created.status_code == 400
     assert "patient" in created.json()
     assert MadrsAssessment.objects.count() == 1
@@ -120,7 +132,7 @@ def test_statisticians_read_every_site_and_cannot_write(api, patient_a, patient_
     api("nurse_site_b").post(MADRS_URL, madrs_body(patient_b), format="json")
     client = api("statistician")
     assert len(client.get(MADRS_URL).json()["results"]) == 2
-    refused = client.post(MADRS_URL, madrs_body(patient_a, "I1"), format="json")
+    refused = client.post(MADRS_URL, madrs_body(patient_a, "D1"), format="json")
     assert refused.status_code == 403
 
 
@@ -141,7 +153,7 @@ def test_the_madrs_list_runs_the_same_queries_whatever_the_number_of_rows(
         client.get(MADRS_URL)
     for _n in range(2):
         other = enrol(site_a, by=nurse_site_a)
-        for visit in ("BL", "I1"):
+        for visit in ("BL", "D1"):
             client.post(MADRS_URL, madrs_body(other, visit), format="json")
     with CaptureQueriesContext(connection) as five:
         body = client.get(MADRS_URL).json()

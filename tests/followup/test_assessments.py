@@ -22,14 +22,27 @@ from followup.assessment_forms import MadrsForm, SfMpqForm
 from followup.audit import assessments_trail
 from followup.instruments import madrs
 from followup.models import MadrsAssessment, SfMpqAssessment
-from tests.factories import finish_follow_up_after_ketamine
+from tests.factories import SiteFactory, enrol, finish_follow_up_after_ketamine
 from tests.followup.test_questionnaire_validation import VALID
+from trials import definitions
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def site_a(lan_study):
+    """Site A takes part in the second study, which rates the MADRS and the SF-MPQ."""
+    return SiteFactory(code="SA", name="Psychiatry A", study=lan_study)
+
+
+@pytest.fixture
+def site_b(lan_study):
+    return SiteFactory(code="SB", name="Psychiatry B", study=lan_study)
+
+
 DAY = dt.date(2026, 2, 2)
-MADRS_VISITS = visits.assessment_visits(None, visits.MADRS)
-SF_MPQ_VISITS = visits.assessment_visits(None, visits.SF_MPQ)
+MADRS_VISITS = visits.visits_rating(definitions.load("lan2022"), visits.MADRS)
+SF_MPQ_VISITS = visits.visits_rating(definitions.load("lan2022"), visits.SF_MPQ)
 
 # Worked example: 4+4+3+4+2+3+3+4+3+2 = 32 (moderate); later 2+1+1+2+1+1+1+2+1+0 = 12, a fall
 # of 20/32 = 62.5%: a response (>= 50%), not a remission (> 10).
@@ -91,7 +104,7 @@ def test_a_recorded_madrs_stores_the_total_of_its_ten_ratings(patient_a, nurse_s
 
 def test_response_and_remission_come_from_the_scale_rules(patient_a, nurse_site_a):
     record_madrs(patient_a, nurse_site_a)
-    later = record_madrs(patient_a, nurse_site_a, visit="I6", ratings=LATER)
+    later = record_madrs(patient_a, nurse_site_a, visit="D12", ratings=LATER)
     assert later.total == 12
     assert later.response(32) is True
     assert later.remission() is False
@@ -120,7 +133,7 @@ def test_a_visit_that_is_not_allowed_is_refused_with_the_allowed_ones(patient_a,
         record_madrs(patient_a, nurse_site_a, visit="M3")
     message = refused.value.message_dict["visit_code"][0]
     assert "M3" in message
-    assert "BL, I1" in message
+    assert "BL, D1" in message
     with pytest.raises(ValidationError):
         record_madrs(patient_a, nurse_site_a, visit="BL", allowed_visits=("D26",))
     assert not MadrsAssessment.objects.exists()
@@ -415,3 +428,23 @@ def test_a_visit_the_patient_does_not_have_is_404(client, patient_a, nurse_site_
     client.force_login(nurse_site_a)
     assert client.get(_entry(patient_a, "sf_mpq", "D26")).status_code == 404
     assert client.get(_entry(patient_a, "hads", "BL")).status_code == 404
+
+
+def test_a_patient_of_the_first_study_is_offered_no_rated_visit(client, nurse_site_a):
+    # The first study's definition rates neither instrument: no link, no page, no record.
+    site = SiteFactory(code="SV", name="Pain clinic V")
+    nurse_site_a.sites.add(site)
+    patient = enrol(site, by=nurse_site_a, first_name="Vera")
+    assert patient.study.definition == "voute2023"
+    assert visits.assessment_visits(patient, visits.MADRS) == ()
+    assert not visits.rates_any(patient)
+    client.force_login(nurse_site_a)
+    detail = client.get(reverse("cohort:patient_detail", args=[patient.pk]))
+    assert detail.status_code == 200
+    assert BeautifulSoup(detail.content, "html.parser").find(id="rated-assessments") is None
+    assert client.post(_entry(patient), _post(BASELINE)).status_code == 404
+    with pytest.raises(ValidationError):
+        record_madrs(
+            patient, nurse_site_a, allowed_visits=visits.assessment_visits(patient, "madrs")
+        )
+    assert not MadrsAssessment.objects.exists()
