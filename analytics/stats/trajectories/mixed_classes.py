@@ -43,11 +43,13 @@ from .mixed_likelihood import (
     exact_patient_log_likelihood,
     log_terms_and_gradient,
     make_layout,
+    node_positions,
     patient_log_terms,
 )
 from .model import dataclass_dict, prepare_data
 
 FloatArray = NDArray[np.float64]
+MAX_ROUNDS = 8
 
 __all__ = [
     "DEFAULT_NODES",
@@ -91,6 +93,7 @@ class MixedClassFit:
     sigmas_baseline: tuple[float, ...] = ()  # residual SD of the baseline call
     loadings_baseline: tuple[float, ...] = ()  # the baseline call's loading on the level
     iterations: int = 0
+    rounds: int = 0  # placements of the quadrature nodes
     seconds: float = 0.0
 
     @property
@@ -171,17 +174,42 @@ def fit_mixed_classes(
     start = _start_vector(data.y, layout, start_betas, start_sigma, start_tau, start_pi)
     cells = _Data.of(data.y, lower, upper)
 
-    def negative(v: FloatArray) -> tuple[float, FloatArray]:
-        terms, grad = log_terms_and_gradient(v, layout, cells, nodes, True)
-        value = -float(special.logsumexp(terms, 1).sum())
-        if not math.isfinite(value) or grad is None or not np.all(np.isfinite(grad)):
-            return 1e300, np.zeros_like(v)
-        return value, -grad
+    result, rounds = _maximise(start, layout, cells, nodes, max_iter)
+    return _result(result, layout, data, nodes, thresholds, began, rounds)
 
-    result = optimize.minimize(
-        negative, start, jac=True, method="BFGS", options={"maxiter": max_iter, "gtol": 1e-4}
-    )
-    return _result(result, layout, data, nodes, thresholds, began)
+
+def _maximise(
+    start: FloatArray, layout: _Layout, cells: _Data, nodes: int, max_iter: int
+) -> tuple[Any, int]:
+    """BFGS with the quadrature nodes placed at the start of each round, until they stay put.
+
+    Within a round the objective is a fixed smooth function and its gradient exact; between
+    rounds the nodes move to the new parameters (adaptive quadrature).
+    """
+    vector, previous, iterations = start, math.inf, 0
+    for round_ in range(1, MAX_ROUNDS + 1):
+        fixed = node_positions(vector, layout, cells, nodes)
+
+        def negative(v: FloatArray, fixed: Any = fixed) -> tuple[float, FloatArray]:
+            terms, grad = log_terms_and_gradient(v, layout, cells, nodes, True, fixed)
+            value = -float(special.logsumexp(terms, 1).sum())
+            if not math.isfinite(value) or grad is None or not np.all(np.isfinite(grad)):
+                return 1e300, np.zeros_like(v)
+            return value, -grad
+
+        result = optimize.minimize(
+            negative, vector, jac=True, method="BFGS", options={"maxiter": max_iter, "gtol": 1e-4}
+        )
+        iterations += result.nit
+        vector = result.x
+        terms, _ = log_terms_and_gradient(vector, layout, cells, nodes, False)
+        adaptive = -float(special.logsumexp(terms, 1).sum())
+        if abs(adaptive - previous) < 1e-6 * max(1.0, abs(adaptive)) and result.success:
+            result.nit = iterations
+            return result, round_
+        previous = adaptive
+    result.nit, result.success = iterations, False
+    return result, MAX_ROUNDS
 
 
 def _result(
@@ -191,6 +219,7 @@ def _result(
     nodes: int,
     thresholds: AdequacyThresholds | None,
     began: float,
+    rounds: int,
 ) -> MixedClassFit:
     """Package the optimum: groups ordered by fitted baseline, posteriors, diagnostics."""
     p = layout.unpack(result.x)
@@ -235,5 +264,6 @@ def _result(
         sigmas_baseline=tuple(float(v) for v in (nan if on is None else p.scale[order, on])),
         loadings_baseline=tuple(float(v) for v in (nan if on is None else p.loading[order, on])),
         iterations=int(result.nit),
+        rounds=rounds,
         seconds=time.perf_counter() - began,
     )
