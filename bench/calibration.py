@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MODELS = ("gbtm", "ri", "blcv", "blcv4", "oracle")
-MIXED = {"ri": {}, "blcv": {"baseline": True, "class_variances": True}}
+MIXED: dict[str, dict[str, Any]] = {"ri": {}, "blcv": {"baseline": True, "class_variances": True}}
 
 
 def _wide(cohort: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
@@ -181,7 +181,7 @@ def one_seed(n: int, seed: int, starts: int, models: list[str], ks: list[int]) -
     sweep = sweep_trajectories(
         y, months, n_groups=(1, 2, 3, 4, 5), orders=(1, 2, 3), n_starts=starts, seed=seed
     )
-    best = {}
+    best: dict[int, Any] = {}
     for f in sweep.fits:
         if f.n_groups not in best or f.bic > best[f.n_groups].bic:
             best[f.n_groups] = f
