@@ -35,6 +35,7 @@ from scipy import special
 from .model import LOG_SQRT_2PI, design_matrix
 
 FloatArray = NDArray[np.float64]
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 DEFAULT_NODES = 10  # adaptive: within 1e-12 of 20 nodes on the tests' censored calls
 
 
@@ -153,7 +154,7 @@ def _cells(
         a = sign * (mean[i, t, :] - bound) / s[t][:, None]  # log_f = log Phi(a)
         log_f[i, t, :] = special.log_ndtr(a)
         if d_mean is not None and d_log_s is not None:
-            ratio = np.exp(-0.5 * a**2 - LOG_SQRT_2PI - log_f[i, t, :])
+            ratio = SQRT_2_OVER_PI / special.erfcx(-a / math.sqrt(2.0))  # phi(a) / Phi(a)
             d_mean[i, t, :] = sign * ratio / s[t][:, None]
             d_log_s[i, t, :] = -ratio * a
     seen = data.seen[:, :, None]
