@@ -1,7 +1,7 @@
 """Calibration of the trajectory memberships: claimed against realised accuracy, over demo seeds.
 
 Run: nice -n 10 .venv/bin/python bench/calibration.py [--runs 329:10 3290:3] [--starts 3]
-     [--models gbtm ri blcv blcv4] [--mixed-k 2 3 4]
+     [--models gbtm ri blcv blcv4 oracle] [--mixed-k 2 3 4] [--drawn]
 
 Each seed draws a demo cohort (known latent group of every patient) and fits on its IV patients'
 observed NPRS:
@@ -15,6 +15,10 @@ observed NPRS:
   demo's T1 holds two forms: patients whose pain falls to a floor, and the others);
 - oracle: blcv's parameters estimated on each true group (and the T1 forms) apart, the truth
   known: the accuracy the model's structure allows, and whether its posteriors then tell it.
+
+With --drawn, the calls are drawn from blcv fitted on each true form (same patients, gaps and
+rounding): the model then holds exactly, and what remains of the gap is the fit's, not the
+model's.
 
 Each mixed fit starts from the group-based fit with as many groups. For each model it prints
 the claimed accuracy (mean posterior of the assigned group, what APP promises), the realised
@@ -135,24 +139,28 @@ def _mixed(name: str, y: np.ndarray, months: list[float], best: dict, ks: list[i
     return post, shares, bic_k, fit.seconds
 
 
+def _form_fits(y: np.ndarray, months: list[float], true: np.ndarray, responder: np.ndarray):
+    """blcv with one group fitted on each true form apart (T1's floor form as a 4th form)."""
+    from analytics.stats.trajectories.mixed_classes import fit_mixed_classes
+
+    form = np.where(responder, 3, true)
+    fits = {}
+    for f in range(4):
+        if np.any(form == f):
+            fits[f] = fit_mixed_classes(
+                y[form == f], months, (3,), start_sigma=0.9, start_tau=1.4, **MIXED["blcv"]
+            )
+    return form, fits
+
+
 def _oracle(y: np.ndarray, months: list[float], true: np.ndarray, responder: np.ndarray):
     """Posterior of the true groups under blcv's parameters fitted on each true form apart."""
     from scipy import special
 
-    from analytics.stats.trajectories.mixed_classes import fit_mixed_classes
-
     began = time.perf_counter()
-    form = np.where(responder, 3, true)  # T1 floor form as a 4th form, read as T1
-    columns = []
-    for f in range(4):
-        if not np.any(form == f):
-            continue
-        fit = fit_mixed_classes(
-            y[form == f], months, (3,), start_sigma=0.9, start_tau=1.4, **MIXED["blcv"]
-        )
-        columns.append((f, fit))
+    form, fits = _form_fits(y, months, true, responder)
     terms = np.full((y.shape[0], 3), -np.inf)
-    for f, fit in columns:
+    for f, fit in fits.items():
         log_density = _log_density(fit, y, months)
         g = 0 if f == 3 else f
         terms[:, g] = np.logaddexp(terms[:, g], log_density + np.log(np.mean(form == f)))
@@ -161,23 +169,54 @@ def _oracle(y: np.ndarray, months: list[float], true: np.ndarray, responder: np.
     return post, shares, 3, time.perf_counter() - began
 
 
+def _drawn(y: np.ndarray, months: list[float], true: np.ndarray, responder: np.ndarray, seed: int):
+    """Calls drawn from blcv fitted on each true form (the model holds exactly), same gaps.
+
+    The forms keep their counts, shuffled over the patients; latent values are rounded and
+    clipped to 0-10 as the NPRS is.
+    """
+    from analytics.stats.trajectories.mixed_likelihood import make_layout
+
+    rng = np.random.default_rng(seed)
+    form, fits = _form_fits(y, months, true, responder)
+    form = rng.permutation(form)
+    drawn = np.empty_like(y)
+    for f, fit in fits.items():
+        layout = make_layout(np.asarray(months) / 10.0, fit.orders, True, False)
+        p = layout.unpack(_vector(fit))
+        rows = np.flatnonzero(form == f)
+        u = rng.standard_normal(rows.size) * p.tau[0]
+        latent = layout.means(p.betas)[:, 0] + p.loading[0] * u[:, None]
+        latent += rng.standard_normal(latent.shape) * p.scale[0]
+        drawn[rows] = np.clip(np.rint(latent), 0.0, 10.0)
+    drawn[np.isnan(y)] = np.nan
+    return drawn, np.where(form == 3, 0, form), form == 3
+
+
+def _vector(fit: Any) -> np.ndarray:
+    return np.r_[
+        fit.betas[0], np.log(fit.sigmas[0]), np.log(fit.taus[0]),
+        np.log(fit.sigmas_baseline[0]), fit.loadings_baseline[0],
+    ]  # fmt: skip
+
+
 def _log_density(fit: Any, y: np.ndarray, months: list[float]) -> np.ndarray:
     from analytics.stats.trajectories.mixed_likelihood import make_layout, patient_log_terms
 
     layout = make_layout(np.asarray(months) / 10.0, fit.orders, fit.baseline, False)
-    vector = np.r_[
-        fit.betas[0], np.log(fit.sigmas[0]), np.log(fit.taus[0]),
-        np.log(fit.sigmas_baseline[0]), fit.loadings_baseline[0],
-    ]  # fmt: skip
-    return patient_log_terms(vector, layout, y, 0.0, 10.0)[:, 0]
+    return patient_log_terms(_vector(fit), layout, y, 0.0, 10.0)[:, 0]
 
 
-def one_seed(n: int, seed: int, starts: int, models: list[str], ks: list[int]) -> dict:
+def one_seed(
+    n: int, seed: int, starts: int, models: list[str], ks: list[int], drawn: bool = False
+) -> dict:
     from analytics.stats.trajectories import sweep_trajectories
     from demo.synthetic import generate
 
     cohort = generate(n, seed=seed)
     y, true, responder, months = _wide(cohort)
+    if drawn:
+        y, true, responder = _drawn(y, months, true, responder, seed)
     sweep = sweep_trajectories(
         y, months, n_groups=(1, 2, 3, 4, 5), orders=(1, 2, 3), n_starts=starts, seed=seed
     )
@@ -205,9 +244,11 @@ def _print_run(n: int, seeds: int, args: argparse.Namespace) -> None:
     began = time.perf_counter()
     rows = []
     print(f"N = {n} demo patients (IV patients fitted), seeds 0..{seeds - 1}")
+    if args.drawn:
+        print("  calls drawn from blcv fitted on each true form: the model holds exactly")
     print("  seed  IV n  model    claimed realised  gap     ARI  BIC K  shares (fitted / true)  s")
     for seed in range(seeds):
-        r = one_seed(n, seed, args.starts, args.models, args.mixed_k)
+        r = one_seed(n, seed, args.starts, args.models, args.mixed_k, args.drawn)
         rows.append(r)
         true = "/".join(f"{s:.2f}" for s in r["true_shares"])
         for name in args.models:
@@ -237,6 +278,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--mixed-k", nargs="+", type=int, default=[2, 3, 4])
+    parser.add_argument("--drawn", action="store_true", help="calls drawn from the model")
     args = parser.parse_args()
     for spec in args.runs:
         n, k = (int(v) for v in spec.split(":"))
