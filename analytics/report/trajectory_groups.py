@@ -249,7 +249,7 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
     table = _patient_table(data, frame, patient_ids, group_of)
     groups = _group_blocks(table, names, paper_fit)
     tests, uncertain = _comparisons(table, paper_fit, params)
-    compared = compare_models(wide, months, paper_fit, names)
+    compared = compare_models(wide, months, paper_fit, names, seed=params.seed)
     return {
         "available": True,
         "population": f"{len(table)} patients with IV ketamine",

@@ -19,6 +19,7 @@ from analytics.stats.trajectories.two_models import (
     GBTM,
     MIXED,
     choose_memberships,
+    fit_mixed_from,
     relative_entropy,
 )
 
@@ -152,3 +153,16 @@ def test_divergence_over_uncertain_posteriors_differs_from_the_assignments_one()
     at_first = next(c for c in summary["contrasts"] if c["month"] == 2)
     assert at_first["p_holm_median"] > 0.05
     assert at_first["draws_significant"] < 10
+
+
+def test_above_the_cap_the_mixed_model_is_estimated_on_a_subset_and_evaluated_on_all():
+    wide, _, paper, compared = both_models(1.5)
+    assert compared.block[MIXED]["estimated_on_patients"] == 160
+    part = fit_mixed_from(paper, wide.to_numpy(dtype=float), MONTHS, max_patients=80, seed=3)
+    assert part.fitted_patients == 80
+    assert part.fit.n_patients == 160
+    assert np.isfinite(part.fit.posterior).all()
+    # At the subset's estimates the likelihood of all is below its maximum, and not far.
+    assert part.fit.log_likelihood <= compared.mixed.log_likelihood + 1e-6
+    assert part.fit.log_likelihood > compared.mixed.log_likelihood - 20
+    assert part.fit.tau == pytest.approx(compared.mixed.tau, abs=0.5)
