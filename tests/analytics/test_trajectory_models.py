@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.report.trajectory_models import compare_models, membership_table
+from analytics.report.parameters import Parameters
+from analytics.report.trajectory_models import (
+    compare_models,
+    divergence_over_draws,
+    membership_table,
+)
 from analytics.stats.trajectories import first_divergence, fit_trajectories
 from analytics.stats.trajectories.divergence import first_divergence_over_draws
 from analytics.stats.trajectories.two_models import (
@@ -22,6 +27,7 @@ from analytics.stats.trajectories.two_models import (
     fit_mixed_from,
     relative_entropy,
 )
+from cohort.vocabulary import MONTH_OF_TIMEPOINT
 
 MONTHS = [0.0, 1.0, 3.0, 6.0, 9.0, 12.0]
 NAMES = ["T1_low", "T2_high"]
@@ -166,3 +172,21 @@ def test_above_the_cap_the_mixed_model_is_estimated_on_a_subset_and_evaluated_on
     assert part.fit.log_likelihood <= compared.mixed.log_likelihood + 1e-6
     assert part.fit.log_likelihood > compared.mixed.log_likelihood - 20
     assert part.fit.tau == pytest.approx(compared.mixed.tau, abs=0.5)
+
+
+def test_the_report_draws_the_divergence_from_the_named_models_posteriors():
+    wide, _, paper, compared = both_models(1.5)
+    long = wide.stack().rename("nprs_mean").rename_axis(["patient", "month"]).reset_index()
+    ids = wide.index.to_numpy()
+    block = divergence_over_draws(long, ids, NAMES, paper, compared, Parameters(seed=4))
+    assert block["model"] == MIXED
+    frame = long.rename(columns={"nprs_mean": "nprs"})
+    labels = {float(m): code for code, m in MONTH_OF_TIMEPOINT.items()}
+    (mixed,) = first_divergence_over_draws(
+        frame, list(ids), compared.mixed.posterior, NAMES, draws=50, seed=4, timepoints=labels
+    ).values()
+    (group_based,) = first_divergence_over_draws(
+        frame, list(ids), paper.posterior, NAMES, draws=50, seed=4, timepoints=labels
+    ).values()
+    assert block["pairs"]["T1_vs_T2"] == mixed
+    assert mixed != group_based
