@@ -10,9 +10,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from analytics.models import AnalysisRun, TrajectoryMembership
+from analytics.stats.trajectories.two_models import GBTM, MIXED
 from cohort.models import Patient
+
+# The models a run may take the memberships from (analytics.stats.trajectories.two_models).
+MODEL_LABELS = {
+    GBTM: _("group-based trajectory model"),
+    MIXED: _("latent-class mixed model (random intercept per patient)"),
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,13 @@ class Membership:
     group: str
     posterior: float | None
     run_pk: int
+    # The model the group comes from ("group_based" or "latent_class_mixed"; "" if not said).
+    model: str = ""
+
+    @property
+    def model_label(self) -> Promise | None:
+        """Return the name of the model the group comes from, for pages (None if not said)."""
+        return MODEL_LABELS.get(self.model)
 
 
 def _membership_run() -> tuple[int, bool] | None:
@@ -48,8 +64,9 @@ def _report_memberships(run_pk: int) -> dict[int, Membership]:
     )
     if not table:
         return {}
+    model = str(table.get("model", ""))
     return {
-        int(patient): Membership(group, posterior, run_pk)
+        int(patient): Membership(group, posterior, run_pk, model)
         for patient, group, posterior in zip(
             table["patient"], table["group"], table["posterior"], strict=True
         )
@@ -76,8 +93,10 @@ def trajectory_memberships(patients: Iterable[int] | None = None) -> dict[int, M
     if patients is not None:
         rows = rows.filter(patient_id__in=list(patients))
     return {
-        patient: Membership(group, posterior, run_pk)
-        for patient, group, posterior in rows.values_list("patient_id", "group", "posterior")
+        patient: Membership(group, posterior, run_pk, model)
+        for patient, group, posterior, model in rows.values_list(
+            "patient_id", "group", "posterior", "model"
+        )
     }
 
 

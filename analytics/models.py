@@ -155,6 +155,9 @@ class TrajectoryMembership(models.Model):
     )
     group = models.CharField(_("trajectory group"), max_length=60)
     posterior = models.FloatField(_("posterior probability"), null=True, blank=True)
+    # The model the group comes from (the report's memberships_model): "group_based" or
+    # "latent_class_mixed"; blank for rows written before the run chose between them.
+    model = models.CharField(_("trajectory model"), max_length=40, blank=True, default="")
 
     class Meta:
         verbose_name = _("trajectory membership")

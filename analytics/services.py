@@ -297,8 +297,11 @@ def memberships_store(run: AnalysisRun, result: dict[str, Any], batch: int = 500
     runs are removed, so that the table holds one run's patients, not one per run.
     """
     table = result.get("results", {}).get("trajectories", {}).get("membership") or {}
+    model = str(table.get("model", ""))
     rows = [
-        TrajectoryMembership(run=run, patient_id=int(patient), group=group, posterior=posterior)
+        TrajectoryMembership(
+            run=run, patient_id=int(patient), group=group, posterior=posterior, model=model
+        )
         for patient, group, posterior in zip(
             table.get("patient", []), table.get("group", []), table.get("posterior", []),
             strict=True,

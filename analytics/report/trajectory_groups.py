@@ -21,6 +21,7 @@ from cohort.vocabulary import MONTH_OF_TIMEPOINT
 
 from .parameters import NEUROPATHIC, STEPS, TRAJECTORY_NAMES, Parameters, Progress
 from .shaping import fraction, num, p_text
+from .trajectory_models import compare_models, divergence_over_draws, membership_table
 
 CONTINUOUS = ("baseline_hads_d", "baseline_hads_a", "baseline_nprs", "cumulative_dose_mg")
 METHOD = (
@@ -32,12 +33,10 @@ POSTERIOR_DRAWS_METHOD = (
     "each test over the draws (median, 2.5-97.5% range, share below .05). The draws "
     "carry the uncertainty the posteriors claim, no more: see the memberships note."
 )
-MEMBERSHIPS_SOURCE = (
-    "The memberships, the group comparisons and the first divergence come from the "
-    "paper's group-based model (3 groups, censored normal, calls independent given the "
-    "group). It ignores each patient's own level: its posteriors are overconfident on "
-    "data with a random intercept (random_intercept_test in paper_model), so its "
-    "assignments are less certain than APP says (bench/calibration.py)."
+PAPER_FIGURES = (
+    " The groups, the group comparisons and first_divergence_from_baseline stay those of the "
+    "paper's group-based model, for replication; first_divergence_over_posterior_draws uses "
+    "the posteriors of the model named here."
 )
 
 
@@ -250,6 +249,7 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
     table = _patient_table(data, frame, patient_ids, group_of)
     groups = _group_blocks(table, names, paper_fit)
     tests, uncertain = _comparisons(table, paper_fit, params)
+    compared = compare_models(wide, months, paper_fit, names, seed=params.seed)
     return {
         "available": True,
         "population": f"{len(table)} patients with IV ketamine",
@@ -259,14 +259,12 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         "first_divergence_from_baseline": _divergence(frame, group_of),
         "comparisons": tests,
         "comparisons_over_posterior_draws": {"method": POSTERIOR_DRAWS_METHOD, "tests": uncertain},
-        "memberships_source": MEMBERSHIPS_SOURCE,
+        "memberships_source": compared.choice.reason + PAPER_FIGURES,
         **_models(sweep, paper_fit, params),
-        "membership": {
-            "patient": [int(p) for p in patient_ids],
-            "group": [group_of.get(pid) for pid in patient_ids],
-            "posterior": [
-                num(np.nanmax(row)) if np.isfinite(row).any() else None
-                for row in paper_fit.posterior
-            ],
-        },
+        "membership": membership_table(patient_ids, names, paper_fit, compared),
+        "models_compared": compared.block,
+        "memberships_model": compared.choice.to_dict(),
+        "first_divergence_over_posterior_draws": divergence_over_draws(
+            frame, patient_ids, names, paper_fit, compared, params
+        ),
     }

@@ -226,15 +226,95 @@ def test_assigned_groups_agree_with_true_groups_as_well_as_the_true_curves_allow
     oracle_ari = adjusted_rand_index(oracle, true)
     assert model_ari > 0.1
     assert model_ari >= 0.8 * oracle_ari
-    # Each group's APP is the mean posterior of the patients assigned to it.
+    # Each paper group's APP is the mean posterior of the patients the paper's model assigns it.
     groups = result["results"]["trajectories"]["groups"]
     for name in NAMES:
         mine = [
             p
-            for p, g in zip(membership["posterior"], membership["group"], strict=True)
+            for p, g in zip(membership["paper_posterior"], membership["paper_group"], strict=True)
             if g == name
         ]
         assert groups[name]["app"] == pytest.approx(float(np.mean(mine)), rel=1e-9)
+
+
+PAPER_TRAJECTORY_KEYS = [
+    "available",
+    "population",
+    "method",
+    "groups",
+    "fibromyalgia_by_group_p",
+    "baseline_hads_d_by_group_p",
+    "baseline_hads_a_by_group_p",
+    "by_group_p_text",
+    "cumulative_dose_associated_with_trajectory",
+    "cumulative_dose_by_group_p",
+    "first_divergence_from_baseline",
+    "comparisons",
+    "comparisons_over_posterior_draws",
+    "memberships_source",
+    "paper_model",
+    "selection",
+    "membership",
+]
+
+
+def test_trajectory_block_keeps_its_keys_in_order_and_adds_the_second_model(analysed):
+    _, _, result, _ = analysed
+    keys = list(result["results"]["trajectories"])
+    assert [k for k in keys if k in PAPER_TRAJECTORY_KEYS] == PAPER_TRAJECTORY_KEYS
+    added = {"models_compared", "memberships_model", "first_divergence_over_posterior_draws"}
+    assert added <= set(keys)
+    compared = result["results"]["trajectories"]["models_compared"]
+    for model in ("group_based", "latent_class_mixed"):
+        block = compared[model]
+        assert {"bic", "log_likelihood", "entropy", "groups"} <= set(block)
+        assert list(block["groups"]) == NAMES
+        for group in block["groups"].values():
+            assert {"app", "occ", "estimated_pct", "assigned_pct"} <= set(group)
+    # The group-based figures are the paper model's.
+    paper = result["results"]["trajectories"]["paper_model"]
+    assert compared["group_based"]["bic"] == paper["bic"]
+    assert [g["app"] for g in compared["group_based"]["groups"].values()] == [
+        result["results"]["trajectories"]["groups"][name]["app"] for name in NAMES
+    ]
+
+
+def test_memberships_come_from_the_model_the_report_names_for_the_reasons_it_gives(analysed):
+    _, _, result, _ = analysed
+    block = result["results"]["trajectories"]
+    chosen = block["memberships_model"]
+    compared = block["models_compared"]
+    mixed, gbtm = compared["latent_class_mixed"], compared["group_based"]
+    expected = (
+        mixed["bic"] > gbtm["bic"]
+        and compared["random_intercept_test"]["p"] < 0.05
+        and min(g["assigned_n"] for g in mixed["groups"].values()) > 0
+    )
+    assert chosen["model"] == ("latent_class_mixed" if expected else "group_based")
+    # On the demo cohort patients keep a level of their own: the mixed model gives them.
+    assert chosen["model"] == "latent_class_mixed"
+    assert block["memberships_source"].startswith(chosen["reason"])
+    membership = block["membership"]
+    assert membership["model"] == chosen["model"]
+    # The named model's APP is the mean posterior of the patients the table puts in the group.
+    for name, figures in compared[chosen["model"]]["groups"].items():
+        pairs = zip(membership["posterior"], membership["group"], strict=True)
+        mine = [p for p, g in pairs if g == name]
+        assert len(mine) == figures["assigned_n"]
+        assert figures["app"] == pytest.approx(float(np.mean(mine)), rel=1e-9)
+
+
+def test_first_divergence_over_draws_sits_beside_the_assignments_one(analysed):
+    _, _, result, _ = analysed
+    block = result["results"]["trajectories"]
+    over = block["first_divergence_over_posterior_draws"]
+    assert over["model"] == block["memberships_model"]["model"]
+    assert set(over["pairs"]) == set(block["first_divergence_from_baseline"])
+    for pair in over["pairs"].values():
+        assert pair["draws"] == over["draws"] == 50
+        assert 0 <= pair["draws_diverging"] <= pair["draws_with_pair"] <= 50
+        assert sum(pair["first_timepoint_counts"].values()) == pair["draws_with_pair"]
+        assert pair["contrasts"][0]["timepoint"] == "W1"
 
 
 def test_mediated_proportion_covers_the_truth_and_dose_has_no_effect(analysed):

@@ -126,6 +126,7 @@ def test_timeline_shows_the_trajectory_group_with_its_posterior(client, clinicia
     page = client.get(reverse("cohort:patient_timeline", args=[pk])).content.decode()
     assert membership.group.replace("_", "") in page
     assert f"analysis run {run.pk}" in page
+    assert str(membership.model_label) in page
 
 
 def _analysed(demo) -> AnalysisRun:
@@ -136,7 +137,7 @@ def _analysed(demo) -> AnalysisRun:
 def _report_table(run: AnalysisRun) -> dict[int, Membership]:
     table = run.report["results"]["trajectories"]["membership"]
     return {
-        int(p): Membership(g, post, run.pk)
+        int(p): Membership(g, post, run.pk, table["model"])
         for p, g, post in zip(table["patient"], table["group"], table["posterior"], strict=True)
         if g
     }
@@ -147,7 +148,11 @@ def test_the_run_stores_each_patients_membership_as_a_row_equal_to_the_report(de
     expected = _report_table(run)
     assert len(expected) >= 50
     rows = TrajectoryMembership.objects.filter(run=run)
-    assert {m.patient_id: Membership(m.group, m.posterior, run.pk) for m in rows} == expected
+    stored = {m.patient_id: Membership(m.group, m.posterior, run.pk, m.model) for m in rows}
+    assert stored == expected
+    # The rows name the model the report says the memberships come from.
+    named = run.report["results"]["trajectories"]["memberships_model"]["model"]
+    assert {m.model for m in rows} == {named}
     assert trajectory_memberships() == expected
     some = sorted(expected)[:3]
     assert trajectory_memberships(some) == {pk: expected[pk] for pk in some}

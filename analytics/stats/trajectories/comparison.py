@@ -325,6 +325,20 @@ def baseline_by_trajectory(
 
 
 # -- group comparisons that carry the classification uncertainty ---------------------------------
+def draw_classes(posterior: ArrayLike, draws: int, seed: int) -> list[NDArray[np.int64]]:
+    """Return ``draws`` groups for every row of ``posterior`` (finite rows), each drawn from it."""
+    post = np.asarray(posterior, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    cumulative = np.cumsum(post / post.sum(axis=1, keepdims=True), axis=1)
+    return [
+        np.minimum(
+            (np.asarray(rng.random(post.shape[0]))[:, None] > cumulative).sum(axis=1),
+            post.shape[1] - 1,
+        ).astype(np.int64)
+        for _ in range(draws)
+    ]
+
+
 def pseudo_class_tests(
     data: Any,
     posterior: ArrayLike,
@@ -346,15 +360,7 @@ def pseudo_class_tests(
     keep = np.isfinite(post).all(axis=1)
     post = post[keep]
     frame = data.loc[keep] if hasattr(data, "loc") else data[keep]
-    rng = np.random.default_rng(seed)
-    cumulative = np.cumsum(post / post.sum(axis=1, keepdims=True), axis=1)
-    samples = [
-        np.minimum(
-            (np.asarray(rng.random(post.shape[0]))[:, None] > cumulative).sum(axis=1),
-            post.shape[1] - 1,
-        )
-        for _ in range(draws)
-    ]
+    samples = draw_classes(post, draws, seed)
     out: dict[str, dict[str, Any]] = {}
     for name in (*continuous, *categorical):
         values = np.asarray(frame[name])

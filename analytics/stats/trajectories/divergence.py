@@ -10,8 +10,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .comparison import _is_missing, _name
+from .comparison import _is_missing, _name, draw_classes
 from .model import dataclass_dict
+
+# The level of the per-timepoint tests over class draws (after Holm), as first_divergence's.
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -208,3 +211,91 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p[index]))
         out[index] = running
     return [float(v) for v in out]
+
+
+def _summarise_draws(
+    per_draw: Sequence[Mapping[str, PairDivergence]], key: str, draws: int
+) -> dict[str, Any]:
+    """Return how one pair's first divergence varied over the class draws."""
+    found = [d[key] for d in per_draw if key in d]
+    hits = [p for p in found if p.first_month is not None]
+    counts: dict[str, int] = {}
+    for p in found:
+        label = p.first_timepoint or (str(p.first_month) if p.first_month is not None else "none")
+        counts[label] = counts.get(label, 0) + 1
+    by_time: dict[float, list[MonthContrast]] = {}
+    for p in found:
+        for c in p.contrasts:
+            by_time.setdefault(c.month, []).append(c)
+    contrasts = []
+    for month in sorted(by_time):
+        items = by_time[month]
+        adjusted = np.array([c.p_adjusted for c in items], dtype=float)
+        adjusted = adjusted[np.isfinite(adjusted)]
+        contrasts.append(
+            {
+                "month": month,
+                "timepoint": items[0].timepoint,
+                "draws": len(items),
+                "draws_significant": int((adjusted < ALPHA).sum()),
+                "p_holm_median": float(np.median(adjusted)) if adjusted.size else None,
+                "coefficient_median": float(np.median([c.coefficient for c in items])),
+            }
+        )
+    months = [p.first_month for p in hits if p.first_month is not None]
+    return {
+        "draws": draws,
+        "draws_with_pair": len(found),
+        "draws_diverging": len(hits),
+        "first_timepoint_counts": counts,
+        "first_timepoint_most_often": max(counts, key=lambda k: counts[k]) if counts else None,
+        "first_month_median": float(np.median(months)) if months else None,
+        "p_holm_median_at_first": (
+            float(np.median([p.p_adjusted for p in hits])) if hits else None
+        ),
+        "contrasts": contrasts,
+    }
+
+
+def first_divergence_over_draws(
+    long_frame: Any,
+    patients: Sequence[Any],
+    posterior: Any,
+    names: Sequence[str],
+    *,
+    draws: int = 50,
+    seed: int = 0,
+    patient: str = "patient",
+    time: str = "month",
+    value: str = "nprs",
+    timepoints: Mapping[float, str] | None = None,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Redo ``first_divergence`` (Holm) over classes drawn from the posteriors.
+
+    Each draw gives every patient (``patients``, one per posterior row; rows without a finite
+    posterior are left out) a group sampled from their posterior row, named by ``names``, and
+    finds each pair's first divergence as ``first_divergence`` does. Returns, per pair, in how
+    many draws the pair diverged, where it first did, and per timepoint the median Holm P and
+    the number of draws in which it was below .05.
+    """
+    post = np.asarray(posterior, dtype=np.float64)
+    keep = np.isfinite(post).all(axis=1)
+    kept = np.asarray(patients, dtype=object)[keep]
+    per_draw: list[dict[str, PairDivergence]] = []
+    for sampled in draw_classes(post[keep], draws, seed):
+        groups = {pid: names[g] for pid, g in zip(kept, sampled, strict=True)}
+        pairs = first_divergence(
+            long_frame,
+            groups,
+            patient=patient,
+            time=time,
+            value=value,
+            alpha=ALPHA,
+            correction="holm",
+            timepoints=timepoints,
+        )
+        per_draw.append({f"{p.first}|{p.second}": p for p in pairs})
+    out = {}
+    for a, b in itertools.combinations(sorted(names), 2):
+        out[(a, b)] = _summarise_draws(per_draw, f"{a}|{b}", draws)
+    return out
