@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from threadpoolctl import threadpool_limits
 
 from analytics import dataset, report
 from analytics.models import AnalysisRun, TrajectoryMembership
@@ -226,6 +227,11 @@ def run_execute(*, run_id: int, worker: str = "", wait: bool = True) -> Outcome:
     return Outcome(run)
 
 
+def analysis_threads() -> threadpool_limits:
+    """Limit the linear algebra library to ``ANALYSIS_BLAS_THREADS`` threads for the block."""
+    return threadpool_limits(limits=settings.ANALYSIS_BLAS_THREADS)
+
+
 def _execute(run: AnalysisRun) -> None:
     params = report.Parameters.from_dict(run.parameters)
     # The data cut: the day the study is read. The pure report receives it with the data. The
@@ -254,7 +260,8 @@ def _execute(run: AnalysisRun) -> None:
             heartbeat_at=timezone.now(),
         )
 
-    result = report.build_report(data, params, progress=progress, fingerprint=run.fingerprint)
+    with analysis_threads():
+        result = report.build_report(data, params, progress=progress, fingerprint=run.fingerprint)
     run.report = result
     run.summary = report_summary(result)
     run.timings = result["run"]["timings_s"]

@@ -173,7 +173,9 @@ def measure(n: int, url: str, with_reference: bool = True) -> None:
         if step in report.STEPS:
             peaks.enter(step)
 
-    result = report.build_report(data, params, fingerprint=fingerprint, progress=progress)
+    # As the worker runs it: the linear algebra library limited to ANALYSIS_BLAS_THREADS threads.
+    with services.analysis_threads():
+        result = report.build_report(data, params, fingerprint=fingerprint, progress=progress)
     peaks.enter("")
     done = time.perf_counter()
     timings = dict(result["run"]["timings_s"])

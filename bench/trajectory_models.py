@@ -42,7 +42,7 @@ def measure(n: int, seed: int) -> None:
     from analytics.stats.trajectories.two_models import MIXED, choose_memberships, fit_mixed_from
     from demo.synthetic import generate
 
-    y, true, months = _wide(generate(n, seed=seed))
+    y, true, _responder, months = _wide(generate(n, seed=seed))
     began = time.perf_counter()
     paper = fit_trajectories(y, months, 3, 2, n_starts=3, seed=seed)
     gbtm_s = time.perf_counter() - began

@@ -334,6 +334,10 @@ ANALYSIS_ON_COMMIT = env_bool("ANALYSIS_ON_COMMIT", default=True)
 # way, and otherwise.
 ANALYSIS_POLL_ACTIVE_SECONDS = env_int("ANALYSIS_POLL_ACTIVE_SECONDS", 2)
 ANALYSIS_POLL_IDLE_SECONDS = env_int("ANALYSIS_POLL_IDLE_SECONDS", 30)
+# Threads the linear algebra library (OpenBLAS) may use during a re-analysis. The models multiply
+# small matrices many times over: on a machine whose cores are shared with the web server and
+# other workers, one thread is several times faster than many (docs/operations.md).
+ANALYSIS_BLAS_THREADS = env_int("ANALYSIS_BLAS_THREADS", 1)
 # Overrides of analytics.report.Parameters (bootstrap resamples, seed, trajectory sweep).
 ANALYSIS_PARAMETERS: dict[str, object] = {
     "n_boot": env_int("ANALYSIS_BOOTSTRAP_RESAMPLES", 1000),

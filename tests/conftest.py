@@ -46,6 +46,15 @@ class SignedInClient(SecondFactorLogin, Client):
     """The test client, signed in past the second factor by ``force_login``."""
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """Run the statistics with one linear algebra thread, as the analysis worker does."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Hash the personas' passwords quickly: the slow hasher's cost is not what tests test."""
