@@ -23,11 +23,12 @@ import time_machine
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.roles import Role
 from analytics.models import AnalysisRun
 from cohort.services import administration_record
 from followup.services import adverse_event_record
 from quality.services import query_raise
-from tests.factories import enrol
+from tests.factories import SiteFactory, enrol, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +114,7 @@ TABLE = [
     post("followup:call_scores",             "call",    LOGIN,   SITE,    SITE,    403,     200),
     post("followup:call_reviewed",           "call",    LOGIN,   403,     SITEMOV, 403,     403),
     get("followup:call_history",             "call",    LOGIN,   SITE,    SITE,    200,     200),
-    get("followup:assessment_list",          "patient", LOGIN,   SITE,    SITE,    200,     200),
+    get("followup:assessment_list",          "rated",   LOGIN,   SITE,    SITE,    200,     200),
     get("followup:assessment_entry",         "visit",   LOGIN,   SITE,    SITE,    403,     200),
     get("followup:lost_proposals",           None,      LOGIN,   403,     403,     403,     200),
     post("followup:lost_proposal_mark_lost", "patient", LOGIN,   403,     403,     403,     404),
@@ -182,13 +183,36 @@ def test_every_url_pattern_has_a_line_in_the_table():
 
 
 @pytest.fixture
-def world(site_a, site_b, nurse_site_a, nurse_site_b, data_manager):
+def lan_sites(lan_study):
+    """A site of the second study beside each site: its visits are rated (MADRS, SF-MPQ)."""
+    return {key: SiteFactory(code=f"L{key}", study=lan_study) for key in ("A", "B")}
+
+
+# The staff of sites A and B work at the second study's site beside theirs too.
+@pytest.fixture
+def nurse_site_a(site_a, lan_sites):
+    return make_user("nurse_a", Role.NURSE, [site_a, lan_sites["A"]])
+
+
+@pytest.fixture
+def nurse_site_b(site_b, lan_sites):
+    return make_user("nurse_b", Role.NURSE, [site_b, lan_sites["B"]])
+
+
+@pytest.fixture
+def clinician_site_a(site_a, lan_sites):
+    return make_user("clinician_a", Role.CLINICIAN, [site_a, lan_sites["A"]])
+
+
+@pytest.fixture
+def world(site_a, site_b, nurse_site_a, nurse_site_b, data_manager, lan_sites):
     """A patient, an administration, a call and a query on each site; a finished analysis."""
     with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=False):
         objects: dict[str, dict[str, Any]] = {}
         for site, nurse, key in ((site_a, nurse_site_a, "A"), (site_b, nurse_site_b, "B")):
             first, last, phone = IDENTIFIERS[key]
             patient = enrol(site, by=nurse, first_name=first, last_name=last, phone=phone)
+            rated = enrol(lan_sites[key], by=nurse, first_name=first, last_name=last, phone=phone)
             administration = administration_record(
                 patient=patient, date=patient.inclusion_date, route="iv", dose_unit="mg",
                 dose_value=Decimal("50"), by=nurse,
@@ -208,7 +232,8 @@ def world(site_a, site_b, nurse_site_a, nurse_site_b, data_manager):
                 "alert": {"pk": effect.safety_alert.pk},
                 "listing": {"fmt": "csv"},
                 "patient": {"pk": patient.pk},
-                "visit": {"pk": patient.pk, "instrument": "madrs", "visit": "BL"},
+                "rated": {"pk": rated.pk},
+                "visit": {"pk": rated.pk, "instrument": "madrs", "visit": "BL"},
                 "admin": {"pk": patient.pk, "administration_pk": administration.pk},
                 "call": {"pk": call.pk},
                 "call_pk": {"call_pk": call.pk},
