@@ -16,9 +16,10 @@ plan through the services, in one transaction). Every name is importable from
 ``analytics.exports.importer``.
 """
 
-from analytics.exports.importer.planning import PatientPlan, plan_import
+from analytics.exports.importer.planning import ImportPlan, PatientPlan
 from analytics.exports.importer.reading import (
     ADMIN_REQUIRED,
+    CHUNK_ROWS,
     DERIVED,
     FIRST_ROW,
     PATIENT_COLUMNS,
@@ -27,11 +28,15 @@ from analytics.exports.importer.reading import (
     ImportRefused,
     ImportReport,
     Problem,
+    Table,
+    check_columns,
+    open_table,
     parse_cell,
     parse_rows,
-    read_table,
+    stream_rows,
 )
 from analytics.exports.importer.writing import (
+    Progress,
     administration_import,
     call_import,
     dataset_import,
@@ -40,21 +45,26 @@ from analytics.exports.importer.writing import (
 
 __all__ = [
     "ADMIN_REQUIRED",
+    "CHUNK_ROWS",
     "DERIVED",
     "FIRST_ROW",
     "PATIENT_COLUMNS",
     "REASON_COLUMNS",
     "REQUIRED",
+    "ImportPlan",
     "ImportRefused",
     "ImportReport",
     "PatientPlan",
     "Problem",
+    "Progress",
+    "Table",
     "administration_import",
     "call_import",
+    "check_columns",
     "dataset_import",
+    "open_table",
     "parse_cell",
     "parse_rows",
     "patient_import",
-    "plan_import",
-    "read_table",
+    "stream_rows",
 ]
