@@ -10,9 +10,11 @@ through services, in one transaction, each history row giving the reason "Import
 Derived columns (scores, cumulative dose, IV route, month, baseline copies) are recomputed, not
 read.
 
-Three steps, one module each: ``reading`` (the columns, each cell parsed, the problems),
-``planning`` (what each patient would get, checked as the services would) and ``writing`` (the
-plan through the services, in one transaction). Every name is importable from
+The files are read a chunk of rows at a time, twice: a first pass checks, keeping a few facts
+per patient; a second pass, when there is no problem, writes. Memory so grows with the patients,
+not with the size of the file. Three steps, one module each: ``reading`` (the file in chunks,
+each cell parsed, the problems), ``planning`` (the checks that span rows, as the services would
+make them) and ``writing`` (both passes; the rows through the services, in one transaction). Every name is importable from
 ``analytics.exports.importer``.
 """
 
