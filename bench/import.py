@@ -1,15 +1,18 @@
 """Time and peak memory of importing a large long-layout file (``import_dataset``).
 
-Run: nice .venv/bin/python bench/import.py [--mb 60] [--chunk-rows 5000] [--database-url URL]
-         [--flush] [--keep FOLDER]
+Run: nice .venv/bin/python bench/import.py [--mb 60] [--write-mb 2] [--chunk-rows 5000]
+         [--database-url URL] [--flush] [--keep FOLDER]
 
 A demo cohort (``--base`` patients) is loaded, exported in the importer's format (the long
 layout with items, CSV, and the administrations layout beside it) and purged; its rows are then
 copied, each copy's patients renumbered (``SITE-000001`` and on), until the data file reaches
-``--mb`` megabytes. A fresh process then imports the two files and prints its time and peak
-resident memory (VmHWM, the whole process: Python, Django and the import), with the resident
-memory after start-up beside it. Without --database-url a new SQLite file under var/bench/ is
-used; a PostgreSQL database must hold no patients (``--flush`` empties it first). Figures only.
+``--mb`` megabytes. A fresh process checks that file (the first pass, ``dataset_check``: every
+row read, parsed and checked, nothing written), another imports a ``--write-mb`` file (both
+passes: the writes go through the services, about 50 ms a record on 2 busy cores, so a 60 MB
+file takes hours to write). Each prints its time and peak resident memory (VmHWM, the whole
+process: Python, Django and the import), with the resident memory after start-up beside it.
+Without --database-url a new SQLite file under var/bench/ is used; a PostgreSQL database must
+hold no patients (``--flush`` empties it first). Figures only.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,8 +70,8 @@ def _code(code: str, number: int) -> str:
     return f"{code.split('-')[0]}-{number:06d}"
 
 
-def make_files(folder: Path, base: int, megabytes: float) -> tuple[Path, Path, int]:
-    """The data and administrations files of about ``megabytes`` MB; return them and the copies."""
+def export_base(folder: Path, base: int) -> tuple[Path, Path]:
+    """Load, export (data and administrations, CSV) and purge a demo cohort of ``base``."""
     from analytics.exports.services import export_write
     from demo.loader import demo_load, demo_purge
     from demo.synthetic import generate
@@ -77,64 +81,90 @@ def make_files(folder: Path, base: int, megabytes: float) -> tuple[Path, Path, i
     export_write(layout="long", fmt="csv", path=small, by=None, source="command", items=True)
     export_write(layout="administrations", fmt="csv", path=small_admin, by=None, source="command")
     demo_purge()
-    copies = max(1, round(megabytes * 1e6 / small.stat().st_size))
+    return small, small_admin
+
+
+def make_files(
+    small: tuple[Path, Path], folder: Path, name: str, base: int, megabytes: float
+) -> tuple[Path, Path, int]:
+    """The data and administrations files of about ``megabytes`` MB; return them and the
+    number of patients."""
+    copies = max(1, round(megabytes * 1e6 / small[0].stat().st_size))
     if copies * base > 999_999:
         raise SystemExit("too many patients for 6-digit study codes: raise --base")
-    data, admin = folder / "data.csv", folder / "administrations.csv"
+    data, admin = folder / f"{name}.csv", folder / f"{name}_administrations.csv"
     codes: dict[tuple[int, str], str] = {}
-    _copies(small, data, codes, copies)
-    _copies(small_admin, admin, codes, copies)
+    _copies(small[0], data, codes, copies)
+    _copies(small[1], admin, codes, copies)
     return data, admin, copies * base
 
 
-def run_import(url: str, data: Path, admin: Path, chunk_rows: int) -> None:
-    """In a fresh process: import, then print the figures as JSON."""
+def run_import(url: str, data: Path, admin: Path, chunk_rows: int, write: bool) -> None:
+    """In a fresh process: check (and import when ``write``), then print the figures as JSON."""
     _django(url)
-    from analytics.exports.importer import dataset_import
+    from analytics.exports.importer import dataset_check, dataset_import
 
     started_mb = _status_mb("VmRSS")
     began = time.perf_counter()
     last = [0.0]
 
     def progress(stage: str, done: int, total: int | None) -> None:
-        if time.perf_counter() - last[0] > 30:
+        if time.perf_counter() - last[0] > 60:
             last[0] = time.perf_counter()
             of = f" of {total:,}" if total else ""
             print(f"  {time.perf_counter() - began:6.0f} s  {stage} {done:,}{of}", file=sys.stderr)
 
-    report = dataset_import(
-        path=data, administrations=admin, by=None, chunk_rows=chunk_rows, progress=progress
-    )
+    files = {"path": data, "administrations": admin, "chunk_rows": chunk_rows}
+    if write:
+        report = dataset_import(**files, by=None, progress=progress)
+        counts = (report.patients, report.calls, report.administrations)
+    else:
+        plan = dataset_check(**files, progress=progress).plan
+        counts = (len(plan.patients), plan.rows, plan.given)
     figures = {
         "seconds": time.perf_counter() - began,
         "started_mb": started_mb,
         "peak_mb": _status_mb("VmHWM"),
-        "patients": report.patients,
-        "calls": report.calls,
-        "administrations": report.administrations,
+        "counts": counts,
     }
     print(json.dumps(figures))
 
 
+def _child(url: str, data: Path, admin: Path, chunk_rows: int, write: bool) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--run", str(data), str(admin), "--database-url", url]
+    command += ["--chunk-rows", str(chunk_rows)] + (["--write"] if write else [])
+    child = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    if child.returncode:
+        raise SystemExit(f"the import failed ({child.returncode})")
+    figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=60)
+    parser.add_argument("--mb", type=float, default=60, help="size of the file checked")
+    parser.add_argument("--write-mb", type=float, default=2, help="size of the file imported")
     parser.add_argument("--base", type=int, default=300, help="patients of the demo cohort copied")
     parser.add_argument("--chunk-rows", type=int, default=5000)
     parser.add_argument("--database-url")
     parser.add_argument("--flush", action="store_true")
     parser.add_argument("--keep", type=Path, help="write the files here and keep them")
     parser.add_argument("--run", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = args.database_url
+    if args.run:
+        run_import(url, *args.run, args.chunk_rows, args.write)
+        return
     if url is None:
         database = ROOT / "var" / "bench" / "import.sqlite3"
         database.parent.mkdir(parents=True, exist_ok=True)
         database.unlink(missing_ok=True)
         url = f"sqlite:///{database}"
-    if args.run:
-        run_import(url, *args.run, args.chunk_rows)
-        return
     _django(url)
     from django.core.management import call_command
     from django.db import connection
@@ -146,32 +176,27 @@ def main() -> None:
         call_command("flush", interactive=False, verbosity=0)
     if Patient.objects.exists():
         raise SystemExit("the database holds patients: give --flush to empty it first")
+    print(f"{connection.vendor}, chunks of {args.chunk_rows:,} rows; load average {_load()}")
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
-        began = time.perf_counter()
-        data, admin, patients = make_files(folder, args.base, args.mb)
-        print(
-            f"{connection.vendor}: {data.stat().st_size / 1e6:.1f} MB of data and "
-            f"{admin.stat().st_size / 1e6:.1f} MB of administrations for {patients:,} patients, "
-            f"written in {time.perf_counter() - began:.0f} s; load average "
-            f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}",
-            flush=True,
-        )
+        small = export_base(folder, args.base)
         connection.close()
-        command = [sys.executable, __file__, "--run", str(data), str(admin)]
-        command += ["--chunk-rows", str(args.chunk_rows), "--database-url", url]
-        child = subprocess.run(command, capture_output=False, stdout=subprocess.PIPE, text=True)
-        if child.returncode:
-            raise SystemExit(f"the import failed ({child.returncode})")
-        figures = json.loads(child.stdout.strip().splitlines()[-1])
-    print(
-        f"imported {figures['patients']:,} patients, {figures['calls']:,} calls, "
-        f"{figures['administrations']:,} administrations in {figures['seconds']:.0f} s "
-        f"(chunks of {args.chunk_rows:,} rows); peak resident memory {figures['peak_mb']:.0f} MB "
-        f"({figures['started_mb']:.0f} MB after start-up); load average "
-        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}"
-    )
+        for name, megabytes, write in (
+            ("checked", args.mb, False),
+            ("imported", args.write_mb, True),
+        ):
+            data, admin, patients = make_files(small, folder, name, args.base, megabytes)
+            figures = _child(url, data, admin, args.chunk_rows, write)
+            patients, calls, given = figures["counts"]
+            print(
+                f"{name:<9} {data.stat().st_size / 1e6:5.1f} MB + "
+                f"{admin.stat().st_size / 1e6:4.1f} MB: {patients:,} patients, {calls:,} rows, "
+                f"{given:,} administrations in {figures['seconds']:.0f} s; peak resident "
+                f"{figures['peak_mb']:.0f} MB ({figures['started_mb']:.0f} MB after start-up); "
+                f"load average {_load()}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ The files are read a chunk of rows at a time, twice: a first pass checks, keepin
 per patient; a second pass, when there is no problem, writes. Memory so grows with the patients,
 not with the size of the file. Three steps, one module each: ``reading`` (the file in chunks,
 each cell parsed, the problems), ``planning`` (the checks that span rows, as the services would
-make them) and ``writing`` (both passes; the rows through the services, in one transaction). Every name is importable from
-``analytics.exports.importer``.
+make them) and ``writing`` (both passes; the rows through the services, in one transaction).
+Every name is importable from ``analytics.exports.importer``.
 """
 
 from analytics.exports.importer.planning import ImportPlan, PatientPlan
@@ -38,9 +38,11 @@ from analytics.exports.importer.reading import (
     stream_rows,
 )
 from analytics.exports.importer.writing import (
+    CheckedFiles,
     Progress,
     administration_import,
     call_import,
+    dataset_check,
     dataset_import,
     patient_import,
 )
@@ -53,6 +55,7 @@ __all__ = [
     "PATIENT_COLUMNS",
     "REASON_COLUMNS",
     "REQUIRED",
+    "CheckedFiles",
     "ImportPlan",
     "ImportRefused",
     "ImportReport",
@@ -63,6 +66,7 @@ __all__ = [
     "administration_import",
     "call_import",
     "check_columns",
+    "dataset_check",
     "dataset_import",
     "open_table",
     "parse_cell",

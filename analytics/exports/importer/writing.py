@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -139,23 +139,23 @@ class _DryRun(Exception):
 Progress = Callable[[str, int, int | None], None]
 
 
-def dataset_import(
+class CheckedFiles(NamedTuple):
+    """The files of an import, checked: the facts kept per patient and the tables to read again."""
+
+    plan: ImportPlan
+    data: Table
+    administrations: Table | None
+
+
+def dataset_check(
     *,
     path: Path,
-    by: Any,
     administrations: Path | None = None,
-    dry_run: bool = False,
     site_map: dict[str, str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
-) -> ImportReport:
-    """Check the whole file, then import it in one transaction; raise ImportRefused on problems.
-
-    The files are read a chunk of ``chunk_rows`` rows at a time, never whole: a first pass checks
-    every row and keeps a few facts per patient; only when there is no problem at all does a
-    second pass read the rows again and write them, so memory grows with the number of patients,
-    not with the size of the file.
-    """
+) -> CheckedFiles:
+    """Check every row of the files, a chunk at a time; raise ImportRefused on problems."""
     problems: list[Problem] = []
     data = open_table(path)
     if data is None:
@@ -188,6 +188,33 @@ def dataset_import(
                 progress("checked", plan.rows + plan.given, None)
     if problems:
         raise ImportRefused(sorted(problems, key=lambda p: (p.sheet != "data", p.sheet, p.row)))
+    return CheckedFiles(plan, data, admin_table)
+
+
+def dataset_import(
+    *,
+    path: Path,
+    by: Any,
+    administrations: Path | None = None,
+    dry_run: bool = False,
+    site_map: dict[str, str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check the whole file, then import it in one transaction; raise ImportRefused on problems.
+
+    The files are read a chunk of ``chunk_rows`` rows at a time, never whole: a first pass checks
+    every row and keeps a few facts per patient (``dataset_check``); only when there is no
+    problem at all does a second pass read the rows again and write them, so memory grows with
+    the number of patients, not with the size of the file.
+    """
+    plan, data, admin_table = dataset_check(
+        path=path,
+        administrations=administrations,
+        site_map=site_map,
+        chunk_rows=chunk_rows,
+        progress=progress,
+    )
     report = ImportReport(dry_run=dry_run)
     write = _Writer(plan, report, by=by, reason=f"Imported from {path.name}", progress=progress)
     try:
