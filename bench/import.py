@@ -1,6 +1,6 @@
 """Time and peak memory of importing a large long-layout file (``import_dataset``).
 
-Run: nice .venv/bin/python bench/import.py [--mb 60] [--write-mb 2] [--chunk-rows 5000]
+Run: nice .venv/bin/python bench/import.py [--mb 60] [--write-mb 2] [--chunk-rows 2000]
          [--database-url URL] [--flush] [--keep FOLDER]
 
 A demo cohort (``--base`` patients) is loaded, exported in the importer's format (the long
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=60, help="size of the file checked")
     parser.add_argument("--write-mb", type=float, default=2, help="size of the file imported")
     parser.add_argument("--base", type=int, default=300, help="patients of the demo cohort copied")
-    parser.add_argument("--chunk-rows", type=int, default=5000)
+    parser.add_argument("--chunk-rows", type=int, default=2000)
     parser.add_argument("--database-url")
     parser.add_argument("--flush", action="store_true")
     parser.add_argument("--keep", type=Path, help="write the files here and keep them")

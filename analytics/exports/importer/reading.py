@@ -93,7 +93,7 @@ class ImportReport:
     dry_run: bool = False
 
 
-CHUNK_ROWS = 5000
+CHUNK_ROWS = 2000
 
 
 class Table:
