@@ -100,7 +100,11 @@ def run_dispatch(*, run: AnalysisRun) -> bool:
 
 
 def reanalysis_on_commit(*, trigger: str = Trigger.DATA_CHANGE) -> None:
-    """After the current transaction commits, schedule a re-analysis (never fails the save)."""
+    """After the current transaction commits, schedule a re-analysis (never fails the save).
+
+    Once per transaction: the writes of a large one (an import makes a change per patient, call
+    and administration) share one scheduling instead of holding a callback each until the commit.
+    """
 
     def schedule() -> None:
         try:
@@ -108,8 +112,13 @@ def reanalysis_on_commit(*, trigger: str = Trigger.DATA_CHANGE) -> None:
         except Exception:
             logger.exception("Could not schedule the re-analysis after a data change")
 
-    if getattr(settings, "ANALYSIS_ON_COMMIT", True):
-        transaction.on_commit(schedule)
+    if not getattr(settings, "ANALYSIS_ON_COMMIT", True):
+        return
+    pending = transaction.get_connection().run_on_commit
+    if any(getattr(func, "reanalysis_trigger", None) == trigger for _, func, _ in pending):
+        return
+    schedule.reanalysis_trigger = trigger  # type: ignore[attr-defined]
+    transaction.on_commit(schedule)
 
 
 def runs_sweep() -> dict[str, int]:

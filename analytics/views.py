@@ -330,7 +330,7 @@ def report_html(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "generated_at": timezone.now(),
         "inline_css": _static_text("css/app.css"),
         "inline_js": _static_text(
-            "vendor/plotly/plotly.min.js", "js/analysis-charts.js", "js/replication-filter.js"
+            "vendor/plotly/plotly-basic.min.js", "js/analysis-charts.js", "js/replication-filter.js"
         ),
         **_dashboard_context(run.report),
     }

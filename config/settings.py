@@ -206,7 +206,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "config.staticfinders.PlotlyFinder",
 ]
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -346,8 +345,9 @@ ANALYSIS_PARAMETERS: dict[str, object] = {
 # Exports (docs/operations.md): a download built less than this many seconds ago is sent again
 # instead of being rebuilt (0: every download is built for its request).
 EXPORT_SNAPSHOT_SECONDS = env_int("EXPORT_SNAPSHOT_SECONDS", 30)
-# The largest file `import_dataset` reads (each of the data and administrations files), in MB:
-# the import holds the whole file in memory to check every row before writing any.
+# The largest file `import_dataset` reads (each of the data and administrations files), in MB.
+# The file is read in chunks (memory grows with the patients, not the file); the limit bounds
+# the time and the transaction of one import.
 IMPORT_MAX_MB = env_int("IMPORT_MAX_MB", 100)
 if IMPORT_MAX_MB < 1:
     raise ImproperlyConfigured("IMPORT_MAX_MB must be 1 or more")

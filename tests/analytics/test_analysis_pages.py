@@ -81,7 +81,7 @@ def test_dashboard_shows_the_latest_run_and_its_figures(client, clinician_site_a
         "labels",
     }
     assert 'id="chart-data"' in page
-    assert "vendor/plotly/plotly.min.js" in page
+    assert "vendor/plotly/plotly-basic.min.js" in page
     # every published figure has its row beside the live value
     assert len(response.context["replication"]) == len(replication.compare(finished_run.report))
 

@@ -38,15 +38,28 @@ def test_a_burst_of_saves_queues_one_run(
     small_study, nurse_site_a, django_capture_on_commit_callbacks
 ):
     calls = list(FollowUpCall.objects.filter(status="unreachable")[:5])
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         for call in calls:
             with transaction.atomic():
                 call_record_attempt(call=call, outcome="no_answer", by=nurse_site_a)
-    assert len(callbacks) == len(calls)
     assert AnalysisRun.objects.count() == 1
     run = AnalysisRun.objects.get()
     assert run.status == Status.QUEUED
     assert run.trigger == Trigger.DATA_CHANGE
+
+
+def test_many_saves_in_one_transaction_leave_one_callback_until_the_commit(
+    small_study, nurse_site_a, django_capture_on_commit_callbacks, settings
+):
+    settings.ANALYSIS_ON_COMMIT = True
+    calls = list(FollowUpCall.objects.filter(status="unreachable")[:5])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        for call in calls:
+            call_record_attempt(call=call, outcome="no_answer", by=nurse_site_a)
+        with transaction.atomic():
+            services.reanalysis_on_commit(trigger=Trigger.MANUAL)  # another trigger: its own
+    assert len(callbacks) == 2
+    assert AnalysisRun.objects.count() == 1
 
 
 def test_saves_push_the_waiting_run_back_but_not_past_the_maximum_wait(small_study, settings):

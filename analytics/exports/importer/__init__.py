@@ -10,15 +10,18 @@ through services, in one transaction, each history row giving the reason "Import
 Derived columns (scores, cumulative dose, IV route, month, baseline copies) are recomputed, not
 read.
 
-Three steps, one module each: ``reading`` (the columns, each cell parsed, the problems),
-``planning`` (what each patient would get, checked as the services would) and ``writing`` (the
-plan through the services, in one transaction). Every name is importable from
-``analytics.exports.importer``.
+The files are read a chunk of rows at a time, twice: a first pass checks, keeping a few facts
+per patient; a second pass, when there is no problem, writes. Memory so grows with the patients,
+not with the size of the file. Three steps, one module each: ``reading`` (the file in chunks,
+each cell parsed, the problems), ``planning`` (the checks that span rows, as the services would
+make them) and ``writing`` (both passes; the rows through the services, in one transaction).
+Every name is importable from ``analytics.exports.importer``.
 """
 
-from analytics.exports.importer.planning import PatientPlan, plan_import
+from analytics.exports.importer.planning import ImportPlan, PatientPlan
 from analytics.exports.importer.reading import (
     ADMIN_REQUIRED,
+    CHUNK_ROWS,
     DERIVED,
     FIRST_ROW,
     PATIENT_COLUMNS,
@@ -27,34 +30,47 @@ from analytics.exports.importer.reading import (
     ImportRefused,
     ImportReport,
     Problem,
+    Table,
+    check_columns,
+    open_table,
     parse_cell,
     parse_rows,
-    read_table,
+    stream_rows,
 )
 from analytics.exports.importer.writing import (
+    CheckedFiles,
+    Progress,
     administration_import,
     call_import,
+    dataset_check,
     dataset_import,
     patient_import,
 )
 
 __all__ = [
     "ADMIN_REQUIRED",
+    "CHUNK_ROWS",
     "DERIVED",
     "FIRST_ROW",
     "PATIENT_COLUMNS",
     "REASON_COLUMNS",
     "REQUIRED",
+    "CheckedFiles",
+    "ImportPlan",
     "ImportRefused",
     "ImportReport",
     "PatientPlan",
     "Problem",
+    "Progress",
+    "Table",
     "administration_import",
     "call_import",
+    "check_columns",
+    "dataset_check",
     "dataset_import",
+    "open_table",
     "parse_cell",
     "parse_rows",
     "patient_import",
-    "plan_import",
-    "read_table",
+    "stream_rows",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,11 +18,19 @@ from followup.validators import QUESTIONNAIRE_FIELDS, REASON_FIELDS, questionnai
 
 @dataclass
 class PatientPlan:
-    """Everything the import writes for one patient."""
+    """What the import knows of one patient after checking the file: no more than its own values
+    and a few facts per row, so that memory grows with the patients, not with the rows."""
 
     values: dict[str, Any]
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    administrations: list[dict[str, Any]] = field(default_factory=list)
+    first_row: int
+    timepoints: set[str | None] = field(default_factory=set)
+    calls: int = 0
+    administrations: list[tuple[dt.date, int]] = field(default_factory=list)
+
+    @property
+    def first_administration(self) -> dt.date:
+        dates = [date for date, _ in self.administrations]
+        return min(dates) if dates else self.values["inclusion_date"]
 
 
 def _map_site(row: dict[str, Any], site_map: dict[str, str]) -> None:
@@ -80,61 +89,93 @@ def _call_problems(row: dict[str, Any]) -> list[Problem]:
     return [Problem("data", row["_row"], column, str(m)) for column, m in found.items()]
 
 
-def plan_import(
-    rows: list[dict[str, Any]],
-    administrations: list[dict[str, Any]],
-    *,
-    site_map: dict[str, str],
-    problems: list[Problem],
-    admin_sheet: str,
-) -> dict[str, PatientPlan]:
-    """Group the rows by patient and check what needs more than one row; record problems."""
-    plans: dict[str, PatientPlan] = {}
-    for row in rows:
-        _map_site(row, site_map)
-        code = row.get("study_id")
-        if code is None:
-            continue
-        plan = plans.get(code)
-        values = {name: row.get(name) for name in PATIENT_COLUMNS}
-        if plan is None:
-            plan = plans[code] = PatientPlan(values=values)
-            problems.extend(_patient_problems(values, row["_row"]))
-        else:
-            for name in PATIENT_COLUMNS:
-                if values[name] != plan.values[name]:
-                    problems.append(
-                        Problem("data", row["_row"], name, "differs from the patient's first row")
-                    )
-        timepoints = {c["timepoint"] for c in plan.calls}
-        if row.get("timepoint") in timepoints:
-            problems.append(
-                Problem("data", row["_row"], "timepoint", "this timepoint is already given")
-            )
-        problems.extend(_call_problems(row))
-        plan.calls.append(row)
-    for code, plan in plans.items():
-        if "BL" not in {c.get("timepoint") for c in plan.calls}:
-            row = plan.calls[0]["_row"]
-            problems.append(Problem("data", row, "timepoint", f"{code} has no baseline row"))
-    existing = set(
-        Patient.objects.filter(study_code__in=list(plans)).values_list("study_code", flat=True)
-    )
-    for code in sorted(existing):
-        row = plans[code].calls[0]["_row"]
-        problems.append(Problem("data", row, "study_id", f"{code} is already in the database"))
-    for given in administrations:
-        _map_site(given, site_map)
-        plan = plans.get(given.get("study_id") or "")
-        if plan is None:
-            if given.get("study_id"):
+class ImportPlan:
+    """The checks that need more than one row, fed a chunk of parsed rows at a time.
+
+    ``add_rows`` takes the data rows (site codes mapped), ``data_done`` the checks that need every
+    data row (a baseline row per patient, patients already in the database), ``add_administrations``
+    the administration rows. Each problem is appended to ``problems``.
+    """
+
+    def __init__(self, *, site_map: dict[str, str], problems: list[Problem], admin_sheet: str):
+        self.site_map = site_map
+        self.problems = problems
+        self.admin_sheet = admin_sheet
+        self.patients: dict[str, PatientPlan] = {}
+        self.rows = 0
+        self.given = 0
+
+    def mapped(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The row with its site (and study code) renamed by the site map."""
+        _map_site(row, self.site_map)
+        return row
+
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        problems = self.problems
+        for row in map(self.mapped, rows):
+            self.rows += 1
+            code = row.get("study_id")
+            if code is None:
+                continue
+            plan = self.patients.get(code)
+            values = {name: row.get(name) for name in PATIENT_COLUMNS}
+            if plan is None:
+                plan = self.patients[code] = PatientPlan(values=values, first_row=row["_row"])
+                problems.extend(_patient_problems(values, row["_row"]))
+            else:
+                for name in PATIENT_COLUMNS:
+                    if values[name] != plan.values[name]:
+                        problems.append(
+                            Problem(
+                                "data", row["_row"], name, "differs from the patient's first row"
+                            )
+                        )
+            if row.get("timepoint") in plan.timepoints:
                 problems.append(
-                    Problem(admin_sheet, given["_row"], "study_id", "no such patient in the data")
+                    Problem("data", row["_row"], "timepoint", "this timepoint is already given")
                 )
-            continue
-        problems.extend(_administration_problems(given, plan, admin_sheet))
-        plan.administrations.append(given)
-    return plans
+            plan.timepoints.add(row.get("timepoint"))
+            problems.extend(_call_problems(row))
+            plan.calls += 1
+
+    def data_done(self) -> None:
+        for code, plan in self.patients.items():
+            if "BL" not in plan.timepoints:
+                self.problems.append(
+                    Problem("data", plan.first_row, "timepoint", f"{code} has no baseline row")
+                )
+        codes = list(self.patients)
+        existing: set[str] = set()
+        for start in range(0, len(codes), 5000):
+            existing.update(
+                Patient.objects.filter(study_code__in=codes[start : start + 5000]).values_list(
+                    "study_code", flat=True
+                )
+            )
+        for code in sorted(existing):
+            self.problems.append(
+                Problem(
+                    "data",
+                    self.patients[code].first_row,
+                    "study_id",
+                    f"{code} is already in the database",
+                )
+            )
+
+    def add_administrations(self, given_rows: list[dict[str, Any]]) -> None:
+        sheet = self.admin_sheet
+        for given in map(self.mapped, given_rows):
+            self.given += 1
+            plan = self.patients.get(given.get("study_id") or "")
+            if plan is None:
+                if given.get("study_id"):
+                    self.problems.append(
+                        Problem(sheet, given["_row"], "study_id", "no such patient in the data")
+                    )
+                continue
+            self.problems.extend(_administration_problems(given, plan, sheet))
+            if given.get("admin_date") is not None:
+                plan.administrations.append((given["admin_date"], given.get("days") or 1))
 
 
 class _Dates:
@@ -155,11 +196,7 @@ def _administration_problems(given: dict[str, Any], plan: PatientPlan, sheet: st
         dated = plausible.overlap_errors(
             date=date,
             days=given.get("days") or 1,
-            others=[
-                (a["admin_date"], a.get("days") or 1)
-                for a in plan.administrations
-                if a.get("admin_date") is not None
-            ],
+            others=plan.administrations,
             field="admin_date",
         )
     found += [Problem(sheet, given["_row"], column, m) for column, m in dated.items()]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
+import pyarrow.parquet as pq
 from django.conf import settings
 
 from analytics.exports import variables as var
@@ -89,10 +93,46 @@ class ImportReport:
     dry_run: bool = False
 
 
-def read_table(path: Path, sheet: str = "data") -> pd.DataFrame | None:
-    """Read a CSV, XLSX (one sheet) or Parquet file as cells, None for empty ones.
+CHUNK_ROWS = 2000
 
-    Return None when an XLSX file has no such sheet.
+
+class Table:
+    """A file read a chunk of rows at a time: its columns first, then frames of cells."""
+
+    def __init__(
+        self, path: Path, columns: list[str], chunks: Callable[[int], Iterator[pd.DataFrame]]
+    ) -> None:
+        self.path = path
+        self.columns = columns
+        self._chunks = chunks
+
+    def chunks(self, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+        """Frames of at most ``rows`` rows, in file order, None for an empty cell."""
+        with _readable(self.path):
+            for frame in self._chunks(rows):
+                cells = frame.astype(object)
+                yield cells.where(cells.notna() & (cells != ""), None)
+
+
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Turn a reader's own failure on a damaged file into one clear ValueError."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"cannot import {path.name}: the file is empty") from None
+    except Exception as exc:  # each reader fails in its own way on a damaged file
+        kind = path.suffix.lower().lstrip(".").upper()
+        raise ValueError(
+            f"cannot import {path.name}: not a readable {kind} file ({type(exc).__name__})"
+        ) from exc
+
+
+def open_table(path: Path, sheet: str = "data") -> Table | None:
+    """Open a CSV, XLSX (one sheet) or Parquet file to read it in chunks, never whole.
+
+    The size limit (IMPORT_MAX_MB) is checked before anything is read. Return None when an XLSX
+    file has no such sheet.
     """
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx", ".parquet"):
@@ -104,25 +144,84 @@ def read_table(path: Path, sheet: str = "data") -> pd.DataFrame | None:
             f"cannot import {path.name}: the file is {size / 1024 / 1024:.1f} MB, more than "
             f"the limit of {limit_mb} MB (IMPORT_MAX_MB); split it by site or raise the limit"
         )
-    try:
+    with _readable(path):
         if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        elif suffix == ".xlsx":
-            with pd.ExcelFile(path) as book:
-                if sheet not in book.sheet_names:
-                    return None
-                frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
-        else:
-            frame = pd.read_parquet(path)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"cannot import {path.name}: the file is empty") from None
-    except Exception as exc:  # each reader fails in its own way on a damaged file
-        kind = suffix.lstrip(".").upper()
-        raise ValueError(
-            f"cannot import {path.name}: not a readable {kind} file ({type(exc).__name__})"
-        ) from exc
-    cells = frame.astype(object)
-    return cells.where(cells.notna() & (cells != ""), None)
+            return _csv_table(path)
+        if suffix == ".xlsx":
+            return _xlsx_table(path, sheet)
+        return _parquet_table(path)
+
+
+def _csv_table(path: Path) -> Table:
+    options: dict[str, Any] = {"dtype": str, "keep_default_na": False, "encoding": "utf-8"}
+    columns = [str(c) for c in pd.read_csv(path, nrows=0, **options).columns]
+
+    def chunks(rows: int) -> Iterator[pd.DataFrame]:
+        with pd.read_csv(path, chunksize=rows, **options) as reader:
+            yield from reader
+
+    return Table(path, columns, chunks)
+
+
+def _parquet_table(path: Path) -> Table:
+    file = pq.ParquetFile(path)
+    index = (file.schema_arrow.pandas_metadata or {}).get("index_columns", [])
+    columns = [n for n in file.schema_arrow.names if n not in index]
+
+    def chunks(rows: int) -> Iterator[pd.DataFrame]:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
+            yield batch.to_pandas()
+
+    return Table(path, columns, chunks)
+
+
+def _xlsx_cell(cell: Any) -> Any:
+    """A cell as pandas' reader gives it: whole numbers as int, errors as missing."""
+    if cell.value is None or cell.data_type == "e":
+        return None
+    if cell.data_type == "n" and not isinstance(cell.value, bool):
+        whole = int(cell.value)
+        return whole if whole == cell.value else float(cell.value)
+    return cell.value
+
+
+def _xlsx_rows(path: Path, sheet: str) -> Iterator[list[Any]]:
+    """The rows of one sheet, streamed (openpyxl read-only); blank rows are skipped, as pandas'
+    reader skips them."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        worksheet = book[sheet]
+        worksheet.reset_dimensions()  # the declared dimensions can be wrong
+        for cells in worksheet.iter_rows():
+            row = [_xlsx_cell(cell) for cell in cells]
+            if any(value is not None for value in row):
+                yield row
+    finally:
+        book.close()
+
+
+def _xlsx_table(path: Path, sheet: str) -> Table | None:
+    book = openpyxl.load_workbook(path, read_only=True)
+    names = book.sheetnames
+    book.close()
+    if sheet not in names:
+        return None
+    with closing(_xlsx_rows(path, sheet)) as lines:
+        header = next(lines, [])
+    while header and header[-1] is None:
+        header.pop()
+    if not header:
+        raise pd.errors.EmptyDataError
+    columns = [str(c) if c is not None else f"Unnamed: {i}" for i, c in enumerate(header)]
+    width = len(columns)
+
+    def chunks(rows: int) -> Iterator[pd.DataFrame]:
+        with closing(_xlsx_rows(path, sheet)) as lines:
+            next(lines)
+            while block := [(row + [None] * width)[:width] for row in islice(lines, rows)]:
+                yield pd.DataFrame(block, columns=columns, dtype=object)
+
+    return Table(path, columns, chunks)
 
 
 def _number(value: Any) -> float:
@@ -174,6 +273,24 @@ def parse_cell(variable: var.Variable, value: Any) -> Any:
     return number
 
 
+def check_columns(
+    columns: list[str],
+    variables: Iterable[var.Variable],
+    *,
+    sheet: str,
+    required: Iterable[str],
+    problems: list[Problem],
+) -> None:
+    """Record each required column missing and each unknown column (row 1, the header)."""
+    known = {v.name for v in variables}
+    for name in required:
+        if name not in columns:
+            problems.append(Problem(sheet, 1, name, "required column is missing"))
+    for name in columns:
+        if name not in known:
+            problems.append(Problem(sheet, 1, str(name), "unknown column"))
+
+
 def parse_rows(
     frame: pd.DataFrame,
     variables: Iterable[var.Variable],
@@ -181,18 +298,14 @@ def parse_rows(
     sheet: str,
     required: Iterable[str],
     problems: list[Problem],
+    first_row: int = FIRST_ROW,
 ) -> list[dict[str, Any]]:
-    """Parse every cell of the known columns; record every problem; return one dict per row."""
+    """Parse every cell of the known columns of a chunk whose first row is ``first_row``;
+    record every problem; return one dict per row."""
     known = {v.name: v for v in variables}
-    for name in required:
-        if name not in frame.columns:
-            problems.append(Problem(sheet, 1, name, "required column is missing"))
     columns = [c for c in frame.columns if c in known]
-    for name in frame.columns:
-        if name not in known:
-            problems.append(Problem(sheet, 1, str(name), "unknown column"))
     rows = []
-    for number, values in enumerate(frame[columns].itertuples(index=False, name=None), FIRST_ROW):
+    for number, values in enumerate(frame[columns].itertuples(index=False, name=None), first_row):
         row: dict[str, Any] = {"_row": number}
         unparsed = set()
         for name, value in zip(columns, values, strict=True):
@@ -207,3 +320,23 @@ def parse_rows(
                 problems.append(Problem(sheet, number, name, "a value is required"))
         rows.append(row)
     return rows
+
+
+def stream_rows(
+    table: Table,
+    variables: Iterable[var.Variable],
+    *,
+    sheet: str,
+    required: Iterable[str],
+    problems: list[Problem],
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[list[dict[str, Any]]]:
+    """Check the header, then parse the file one chunk at a time (rows numbered across chunks)."""
+    variables = tuple(variables)
+    check_columns(table.columns, variables, sheet=sheet, required=required, problems=problems)
+    first = FIRST_ROW
+    for frame in table.chunks(chunk_rows):
+        yield parse_rows(
+            frame, variables, sheet=sheet, required=required, problems=problems, first_row=first
+        )
+        first += len(frame)

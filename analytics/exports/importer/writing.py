@@ -1,27 +1,30 @@
-"""Writing the plan through the services, in one transaction, or nothing."""
+"""Writing the checked file through the services, in one transaction, or nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from analytics.exports import variables as var
-from analytics.exports.importer.planning import PatientPlan, plan_import
+from analytics.exports.importer.planning import ImportPlan
 from analytics.exports.importer.reading import (
     ADMIN_REQUIRED,
+    CHUNK_ROWS,
     REASON_COLUMNS,
     REQUIRED,
     ImportRefused,
     ImportReport,
     Problem,
-    parse_rows,
-    read_table,
+    Table,
+    open_table,
+    stream_rows,
 )
 from cohort import vocabulary as voc
 from cohort.clinical import history_stamp
@@ -130,6 +133,64 @@ class _DryRun(Exception):
     """Raised to roll a dry run back after every write was tried."""
 
 
+# Told of the progress: the stage, then what is done and the total when known: "checked" counts
+# the rows read (data then administrations; no total, the file is read once before writing),
+# "written" the records written (patients, administrations, calls) of the total.
+Progress = Callable[[str, int, int | None], None]
+
+
+class CheckedFiles(NamedTuple):
+    """The files of an import, checked: the facts kept per patient and the tables to read again."""
+
+    plan: ImportPlan
+    data: Table
+    administrations: Table | None
+
+
+def dataset_check(
+    *,
+    path: Path,
+    administrations: Path | None = None,
+    site_map: dict[str, str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
+) -> CheckedFiles:
+    """Check every row of the files, a chunk at a time; raise ImportRefused on problems."""
+    problems: list[Problem] = []
+    data = open_table(path)
+    if data is None:
+        raise ImportRefused([Problem(path.name, 1, "data", "the workbook has no data sheet")])
+    admin_sheet = "administrations"
+    admin_table = open_table(path, sheet="administrations") if path.suffix == ".xlsx" else None
+    if administrations is not None:
+        admin_table, admin_sheet = open_table(administrations), administrations.name
+    plan = ImportPlan(site_map=site_map or {}, problems=problems, admin_sheet=admin_sheet)
+    for rows in stream_rows(
+        data,
+        var.LONG_ITEMS,
+        sheet="data",
+        required=REQUIRED,
+        problems=problems,
+        chunk_rows=chunk_rows,
+    ):
+        plan.add_rows(rows)
+        if progress:
+            progress("checked", plan.rows, None)
+    plan.data_done()
+    if admin_table is None:
+        problems.append(
+            Problem(path.name, 1, "administrations", "give the administrations file as well")
+        )
+    else:
+        for given in _admin_rows(admin_table, plan, chunk_rows, problems):
+            plan.add_administrations(given)
+            if progress:
+                progress("checked", plan.rows + plan.given, None)
+    if problems:
+        raise ImportRefused(sorted(problems, key=lambda p: (p.sheet != "data", p.sheet, p.row)))
+    return CheckedFiles(plan, data, admin_table)
+
+
 def dataset_import(
     *,
     path: Path,
@@ -137,39 +198,36 @@ def dataset_import(
     administrations: Path | None = None,
     dry_run: bool = False,
     site_map: dict[str, str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Check the whole file, then import it in one transaction; raise ImportRefused on problems."""
-    problems: list[Problem] = []
-    data = read_table(path)
-    if data is None:
-        raise ImportRefused([Problem(path.name, 1, "data", "the workbook has no data sheet")])
-    admin_sheet = "administrations"
-    admin_frame = read_table(path, sheet="administrations") if path.suffix == ".xlsx" else None
-    if administrations is not None:
-        admin_frame, admin_sheet = read_table(administrations), administrations.name
-    rows = parse_rows(data, var.LONG_ITEMS, sheet="data", required=REQUIRED, problems=problems)
-    given: list[dict[str, Any]] = []
-    if admin_frame is None:
-        problems.append(
-            Problem(path.name, 1, "administrations", "give the administrations file as well")
-        )
-    else:
-        given = parse_rows(
-            admin_frame,
-            var.ADMINISTRATIONS,
-            sheet=admin_sheet,
-            required=ADMIN_REQUIRED,
-            problems=problems,
-        )
-    plans = plan_import(
-        rows, given, site_map=site_map or {}, problems=problems, admin_sheet=admin_sheet
+    """Check the whole file, then import it in one transaction; raise ImportRefused on problems.
+
+    The files are read a chunk of ``chunk_rows`` rows at a time, never whole: a first pass checks
+    every row and keeps a few facts per patient (``dataset_check``); only when there is no
+    problem at all does a second pass read the rows again and write them, so memory grows with
+    the number of patients, not with the size of the file.
+    """
+    plan, data, admin_table = dataset_check(
+        path=path,
+        administrations=administrations,
+        site_map=site_map,
+        chunk_rows=chunk_rows,
+        progress=progress,
     )
-    if problems:
-        raise ImportRefused(sorted(problems, key=lambda p: (p.sheet != "data", p.sheet, p.row)))
     report = ImportReport(dry_run=dry_run)
+    write = _Writer(plan, report, by=by, reason=f"Imported from {path.name}", progress=progress)
     try:
         with transaction.atomic():
-            _load(plans, report, by=by, reason=f"Imported from {path.name}")
+            write.patients()
+            if admin_table is not None:
+                for given in _admin_rows(admin_table, plan, chunk_rows, []):
+                    write.administrations(given)
+            for rows in stream_rows(
+                data, var.LONG_ITEMS, sheet="data", required=REQUIRED, problems=[],
+                chunk_rows=chunk_rows,
+            ):  # fmt: skip
+                write.calls(rows)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -177,43 +235,103 @@ def dataset_import(
     return report
 
 
-def _load(plans: dict[str, PatientPlan], report: ImportReport, *, by: Any, reason: str) -> None:
-    sites = {site.code: site for site in Site.objects.all()}
-    for code, plan in plans.items():
-        site_code = plan.values["site"]
-        if site_code not in sites:
-            site = Site(code=site_code, name=f"Site {site_code}")
-            site.full_clean()
-            site.save()
-            sites[site_code] = site
-            report.sites_created.append(site_code)
-        dates = [a["admin_date"] for a in plan.administrations]
-        first = min(dates) if dates else plan.values["inclusion_date"]
-        try:
-            patient = patient_import(
-                values=plan.values,
-                site=sites[site_code],
-                first_administration=first,
-                by=by,
-                reason=reason,
-            )
-        except ValidationError as exc:
-            raise ImportRefused(_validation_problems(exc, plan.calls[0]["_row"], code)) from exc
-        for given in sorted(plan.administrations, key=lambda a: a["_row"]):
+def _admin_rows(
+    table: Table, plan: ImportPlan, chunk_rows: int, problems: list[Problem]
+) -> Iterator[list[dict[str, Any]]]:
+    return stream_rows(
+        table,
+        var.ADMINISTRATIONS,
+        sheet=plan.admin_sheet,
+        required=ADMIN_REQUIRED,
+        problems=problems,
+        chunk_rows=chunk_rows,
+    )
+
+
+class _Writer:
+    """The checked plan through the services: every patient, then the administrations in file
+    order, then the calls in file order (for each patient the order of a single patient's import:
+    enrolment, administrations, calls)."""
+
+    def __init__(
+        self,
+        plan: ImportPlan,
+        report: ImportReport,
+        *,
+        by: Any,
+        reason: str,
+        progress: Progress | None,
+    ) -> None:
+        self.plan, self.report, self.by, self.reason = plan, report, by, reason
+        self.progress = progress
+        self.total = len(plan.patients) + plan.given + plan.rows
+        self.done = 0
+        self.ids: dict[str, int] = {}
+
+    def _tell(self, rows: int) -> None:
+        self.done += rows
+        if self.progress:
+            self.progress("written", self.done, self.total)
+
+    def patients(self) -> None:
+        sites = {site.code: site for site in Site.objects.all()}
+        for number, (code, plan) in enumerate(self.plan.patients.items(), 1):
+            site_code = plan.values["site"]
+            if site_code not in sites:
+                site = Site(code=site_code, name=f"Site {site_code}")
+                site.full_clean()
+                site.save()
+                sites[site_code] = site
+                self.report.sites_created.append(site_code)
             try:
-                administration_import(patient=patient, given=given, by=by, reason=reason)
+                patient = patient_import(
+                    values=plan.values,
+                    site=sites[site_code],
+                    first_administration=plan.first_administration,
+                    by=self.by,
+                    reason=self.reason,
+                )
             except ValidationError as exc:
-                problems = _validation_problems(exc, given["_row"], code)
-                raise ImportRefused(problems) from exc
-        calls = {call.timepoint: call for call in patient.calls.all()}
-        for row in plan.calls:
+                raise ImportRefused(_validation_problems(exc, plan.first_row, code)) from exc
+            self.ids[code] = patient.pk
+            self.report.patients += 1
+            if number % 500 == 0 or number == len(self.plan.patients):
+                self._tell(number - self.done)
+
+    def administrations(self, given_rows: list[dict[str, Any]]) -> None:
+        given_rows = [self.plan.mapped(given) for given in given_rows]
+        patients = Patient.objects.in_bulk([self.ids[g["study_id"]] for g in given_rows])
+        for given in given_rows:
+            code = given["study_id"]
             try:
-                call_import(call=calls[row["timepoint"]], row=row, by=by, reason=reason)
+                administration_import(
+                    patient=patients[self.ids[code]], given=given, by=self.by, reason=self.reason
+                )
+            except ValidationError as exc:
+                raise ImportRefused(_validation_problems(exc, given["_row"], code)) from exc
+        self.report.administrations += len(given_rows)
+        self._tell(len(given_rows))
+
+    def calls(self, rows: list[dict[str, Any]]) -> None:
+        rows = [self.plan.mapped(row) for row in rows]
+        ids = {self.ids[row["study_id"]] for row in rows}
+        calls = {
+            (call.patient_id, call.timepoint): call
+            for call in FollowUpCall.objects.filter(patient_id__in=ids)
+        }
+        for row in rows:
+            code = row["study_id"]
+            try:
+                call_import(
+                    call=calls[self.ids[code], row["timepoint"]],
+                    row=row,
+                    by=self.by,
+                    reason=self.reason,
+                )
             except ValidationError as exc:
                 raise ImportRefused(_validation_problems(exc, row["_row"], code)) from exc
-        report.patients += 1
-        report.calls += len(plan.calls)
-        report.administrations += len(plan.administrations)
+        self.report.calls += len(rows)
+        self._tell(len(rows))
 
 
 def _validation_problems(exc: ValidationError, row: int, code: str) -> list[Problem]:

@@ -25,7 +25,8 @@ class Command(BaseCommand):
     help = (
         "Import the file written by `export_dataset --layout long --items` (CSV, XLSX or "
         "Parquet). Every row is checked and every problem reported with its row and column; "
-        "nothing is written unless the whole file is valid."
+        "nothing is written unless the whole file is valid. The file is read in chunks, twice "
+        "(check, then write), with the progress on stderr."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -40,6 +41,15 @@ class Command(BaseCommand):
             "--site-map", default="", help="rename sites: OLD=NEW[,OLD=NEW...] (study codes too)"
         )
         parser.add_argument("--user", help="username recorded in the history as the author")
+
+    def _progress(self, stage: str, done: int, total: int | None) -> None:
+        """One line per chunk, on stderr (stdout keeps the result): rows checked, then records
+        (patients, administrations, calls) written of the total."""
+        if total is None:
+            self.stderr.write(f"{stage} {done:,} rows")
+        else:
+            share = 100 * done // total if total else 100
+            self.stderr.write(f"{stage} {done:,} of {total:,} records ({share}%)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         for path in (options["file"], options["administrations"]):
@@ -57,6 +67,7 @@ class Command(BaseCommand):
                 by=by,
                 dry_run=options["dry_run"],
                 site_map=_site_map(options["site_map"]),
+                progress=self._progress if options["verbosity"] > 0 else None,
             )
         except ImportRefused as refused:
             for problem in refused.problems:
