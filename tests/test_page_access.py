@@ -23,12 +23,11 @@ import time_machine
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.roles import Role
 from analytics.models import AnalysisRun
 from cohort.services import administration_record
 from followup.services import adverse_event_record
 from quality.services import query_raise
-from tests.factories import SiteFactory, enrol, make_user
+from tests.factories import SiteFactory, enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -183,30 +182,15 @@ def test_every_url_pattern_has_a_line_in_the_table():
 
 
 @pytest.fixture
-def lan_sites(lan_study):
-    """A site of the second study beside each site: its visits are rated (MADRS, SF-MPQ)."""
-    return {key: SiteFactory(code=f"L{key}", study=lan_study) for key in ("A", "B")}
+def world(site_a, site_b, nurse_site_a, nurse_site_b, clinician_site_a, data_manager, lan_study):
+    """A patient, an administration, a call and a query on each site; a finished analysis.
 
-
-# The staff of sites A and B work at the second study's site beside theirs too.
-@pytest.fixture
-def nurse_site_a(site_a, lan_sites):
-    return make_user("nurse_a", Role.NURSE, [site_a, lan_sites["A"]])
-
-
-@pytest.fixture
-def nurse_site_b(site_b, lan_sites):
-    return make_user("nurse_b", Role.NURSE, [site_b, lan_sites["B"]])
-
-
-@pytest.fixture
-def clinician_site_a(site_a, lan_sites):
-    return make_user("clinician_a", Role.CLINICIAN, [site_a, lan_sites["A"]])
-
-
-@pytest.fixture
-def world(site_a, site_b, nurse_site_a, nurse_site_b, data_manager, lan_sites):
-    """A patient, an administration, a call and a query on each site; a finished analysis."""
+    Beside each site, a site of the second study (which rates the MADRS and the SF-MPQ) where
+    the same staff work, with a patient of its own.
+    """
+    lan_sites = {key: SiteFactory(code=f"L{key}", study=lan_study) for key in ("A", "B")}
+    for user, key in ((nurse_site_a, "A"), (clinician_site_a, "A"), (nurse_site_b, "B")):
+        user.sites.add(lan_sites[key])
     with time_machine.travel(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=False):
         objects: dict[str, dict[str, Any]] = {}
         for site, nurse, key in ((site_a, nurse_site_a, "A"), (site_b, nurse_site_b, "B")):
