@@ -41,6 +41,8 @@ NOT_FREE_TEXT: dict[str, str] = {
     "cohort.Site.code": "the site's code, set by the study",
     "cohort.Site.name": "the clinic's name",
     "cohort.Site.city": "the clinic's city",
+    "cohort.Study.code": "the study's code, set by its data managers",
+    "cohort.Study.name": "the study's name",
     "cohort.Patient.study_code": "the pseudonymous study code",
     "cohort.Patient.call_days": "weekday codes",
     "cohort.PatientContact.first_name": "an identifier (encrypted, cohort.PatientContact)",

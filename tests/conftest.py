@@ -18,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from accounts.roles import Role
 from config.env import database_lock_options
 from followup.forms import wordings_cache_clear
-from tests.factories import SiteFactory, enrol, give_authenticator, make_user
+from tests.factories import SiteFactory, enrol, give_authenticator, make_user, set_up
 
 # Property-based tests draw the same examples on every run, so a CI failure reproduces exactly;
 # HYPOTHESIS_PROFILE=explore draws fresh, more numerous ones on a workstation.
@@ -138,12 +138,14 @@ def data_manager(db):
 
 @pytest.fixture
 def patient_a(site_a, nurse_site_a):
-    return enrol(site_a, by=nurse_site_a)
+    with set_up():
+        return enrol(site_a, by=nurse_site_a)
 
 
 @pytest.fixture
 def patient_b(site_b, nurse_site_b):
-    return enrol(site_b, by=nurse_site_b, first_name="Paul", last_name="Durand", sex="M")
+    with set_up():
+        return enrol(site_b, by=nurse_site_b, first_name="Paul", last_name="Durand", sex="M")
 
 
 # The day of patient_a's M1 call (enrolled 2026-01-05): its window is open.
@@ -167,7 +169,8 @@ def m1(on_the_day_of_m1, patient_a, nurse_site_a):
     from tests.followup.test_questionnaire_validation import VALID
 
     call = patient_a.calls.get(timepoint="M1")
-    return call_save(call=call, data=VALID, by=nurse_site_a, complete=True)
+    with set_up():
+        return call_save(call=call, data=VALID, by=nurse_site_a, complete=True)
 
 
 @pytest.fixture

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
@@ -110,3 +113,14 @@ def finish_follow_up(patient: Patient, *, by: Any, answers: dict[str, Any]) -> P
         reason="Moved abroad, no new phone number",
         by=by,
     )
+
+
+@contextmanager
+def set_up() -> Iterator[None]:
+    """Run a fixture's writes as set-up that is over: the on-commit callbacks they register
+    (the re-analysis a change schedules, once per transaction) are dropped, so that a test's
+    own write registers its own (the test's transaction never commits)."""
+    pending = transaction.get_connection().run_on_commit
+    before = len(pending)
+    yield
+    del pending[before:]

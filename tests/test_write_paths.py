@@ -23,6 +23,7 @@ from followup.services import adverse_event_record
 from quality import services as quality
 from safety.models import SafetyAlert
 from tests.api.conftest import SignedInAPIClient
+from tests.factories import SiteFactory, enrol, set_up
 from tests.followup.test_questionnaire_validation import VALID
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_day_of_m1")]
@@ -175,14 +176,15 @@ def test_an_import_writes_through_the_services(
 def test_an_administration_corrected_in_the_administration_site_moves_the_open_calls(
     client, patient_a, nurse_site_a, data_manager, django_capture_on_commit_callbacks
 ):
-    first = administration_record(
-        patient=patient_a,
-        date=dt.date(2026, 1, 5),
-        route="iv",
-        dose_unit="mg",
-        dose_value=Decimal("50"),
-        by=nurse_site_a,
-    )
+    with set_up():
+        first = administration_record(
+            patient=patient_a,
+            date=dt.date(2026, 1, 5),
+            route="iv",
+            dose_unit="mg",
+            dose_value=Decimal("50"),
+            by=nurse_site_a,
+        )
     client.force_login(data_manager)
     url = reverse("admin:cohort_ketamineadministration_change", args=[first.pk])
     data = _form_data(client.get(url)) | {"date": "2026-01-07", "change_reason": REASON}
@@ -219,17 +221,22 @@ def test_an_adverse_effect_made_severe_in_the_administration_site_raises_its_ale
 
 @pytest.mark.parametrize("entry", ["page", "api"])
 def test_a_madrs_corrected_on_its_page_or_by_the_api_is_traced_and_reanalysed(
-    entry, client, patient_a, nurse_site_a, django_capture_on_commit_callbacks
+    entry, client, lan_study, nurse_site_a, django_capture_on_commit_callbacks
 ):
     from followup.models import MadrsAssessment
     from followup.services import assessment_record
     from tests.followup.test_assessments import BASELINE, MADRS_VISITS
 
-    row = assessment_record(
-        model=MadrsAssessment, patient=patient_a, visit_code="BL",
-        assessed_on=dt.date(2026, 2, 2), data=BASELINE | {"rater": "JD"},
-        allowed_visits=MADRS_VISITS, by=nurse_site_a,
-    )  # fmt: skip
+    # A patient of the second study, which rates the MADRS.
+    site = SiteFactory(code="SL", name="Psychiatry L", study=lan_study)
+    nurse_site_a.sites.add(site)
+    with set_up():
+        patient_a = enrol(site, by=nurse_site_a)
+        row = assessment_record(
+            model=MadrsAssessment, patient=patient_a, visit_code="BL",
+            assessed_on=dt.date(2026, 2, 2), data=BASELINE | {"rater": "JD"},
+            allowed_visits=MADRS_VISITS, by=nurse_site_a,
+        )  # fmt: skip
     AnalysisRun.objects.all().delete()
     body = {"assessed_on": "2026-02-02", "rater": "JD", "version": 1, "reason": REASON}
     body |= BASELINE | {"madrs_1": 6}
