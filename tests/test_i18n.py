@@ -11,7 +11,7 @@ import time_machine
 from django.conf import settings
 from django.urls import reverse
 
-from tests.test_page_access import TABLE, world  # noqa: F401  (the fixture)
+from tests.test_page_access import TABLE, lan_sites, world  # noqa: F401  (the fixtures)
 
 pytestmark = pytest.mark.django_db
 
