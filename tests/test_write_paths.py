@@ -219,11 +219,17 @@ def test_an_adverse_effect_made_severe_in_the_administration_site_raises_its_ale
 
 @pytest.mark.parametrize("entry", ["page", "api"])
 def test_a_madrs_corrected_on_its_page_or_by_the_api_is_traced_and_reanalysed(
-    entry, client, patient_a, nurse_site_a, django_capture_on_commit_callbacks
+    entry, client, nurse_site_a, lan_study, django_capture_on_commit_callbacks
 ):
     from followup.models import MadrsAssessment
     from followup.services import assessment_record
+    from tests.factories import SiteFactory, enrol
     from tests.followup.test_assessments import BASELINE, MADRS_VISITS
+
+    # The MADRS is rated in the second study: the nurse works at one of its sites too.
+    site = SiteFactory(code="SL", name="Psychiatry L", study=lan_study)
+    nurse_site_a.sites.add(site)
+    patient_a = enrol(site, by=nurse_site_a)
 
     row = assessment_record(
         model=MadrsAssessment, patient=patient_a, visit_code="BL",

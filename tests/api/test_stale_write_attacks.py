@@ -7,8 +7,10 @@ import datetime as dt
 
 import pytest
 
-from cohort.models import KetamineAdministration
+from cohort.models import KetamineAdministration, Patient
 from tests.api.test_administrations import _record
+from tests.cohort.test_enrolment_once import PAYLOAD
+from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,13 @@ def test_a_study_filter_that_is_no_study_lists_nothing(api, patient_a, study):
         response = api("statistician").get(url, {"study": study})
         assert response.status_code == 200
         assert response.json()["results"] == []
+
+
+def test_a_nurse_cannot_enrol_into_a_site_of_another_study(api, nurse_site_a, lan_study):
+    other = SiteFactory(code="SL", name="Psychiatry L", study=lan_study)
+    response = api("nurse_site_a").post(
+        "/api/v1/patients/", {**PAYLOAD, "site": other.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "site" in response.json()
+    assert not Patient.objects.filter(site=other).exists()
