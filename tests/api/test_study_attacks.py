@@ -427,3 +427,23 @@ def test_a_data_manager_cannot_change_the_definition_of_a_study_with_patients(
     url = reverse("admin:cohort_study_change", args=[study.pk])
     client.post(url, {"code": study.code, "name": study.name, "definition": "lan2022"})
     assert Study.objects.get(pk=study.pk).definition == study.definition
+
+
+def test_the_worklist_site_filter_with_a_foreign_site_shows_only_own_patients(
+    client, patient_a, patient_l, nurse_lan
+):
+    client.force_login(nurse_lan)
+    page = client.get(reverse("followup:worklist"), {"site": "SA"}).content.decode()
+    assert patient_l.study_code in page
+    assert patient_a.study_code not in page
+
+
+def test_a_data_manager_cannot_change_an_assessment_in_the_administration_site(
+    client, data_manager, madrs_l
+):
+    client.force_login(data_manager)
+    url = reverse("admin:followup_madrsassessment_change", args=[madrs_l["id"]])
+    assert client.get(url).status_code == 200
+    client.post(url, {"visit_code": "D26", "assessed_on": "2026-02-03", "rater": "X", "item_1": 0})
+    row = MadrsAssessment.objects.get()
+    assert (row.visit_code, row.item_1, row.version) == ("BL", BASELINE["madrs_1"], 1)
