@@ -39,6 +39,13 @@ class StudyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A study with patients keeps its definition: their visits, schedule and analysis.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and Patient.objects.filter(site__study=obj).exists():
+            fields += ("definition",)
+        return fields
+
     @admin.display(description=_("dosing"))
     def regimen(self, study: Study) -> str:
         dosing = study.protocol.dosing
@@ -70,6 +77,13 @@ class SiteAdmin(admin.ModelAdmin):
     list_filter = ("study", "is_active", "is_demo")
     search_fields = ("code", "name", "city")
     list_select_related = ("study",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A site with patients stays in its study: their calls follow that study's visits.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.patients.exists():
+            fields += ("study",)
+        return fields
 
 
 class AdministrationInline(FreeTextHidden, admin.TabularInline):

@@ -14,6 +14,7 @@ here or in ``NOT_FREE_TEXT`` with why, and each field here is checked on every s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -38,11 +39,11 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
 
 # Text fields of clinical models that are not typed free text about a patient, and why.
 NOT_FREE_TEXT: dict[str, str] = {
+    "cohort.Study.code": "the study's code, set by the data managers",
+    "cohort.Study.name": "the study's name",
     "cohort.Site.code": "the site's code, set by the study",
     "cohort.Site.name": "the clinic's name",
     "cohort.Site.city": "the clinic's city",
-    "cohort.Study.code": "the study's code, set by its data managers",
-    "cohort.Study.name": "the study's name",
     "cohort.Patient.study_code": "the pseudonymous study code",
     "cohort.Patient.call_days": "weekday codes",
     "cohort.PatientContact.first_name": "an identifier (encrypted, cohort.PatientContact)",
@@ -86,6 +87,28 @@ def shown(value: Any, user: Any) -> Any:
     if not value:
         return value
     return value if sees_identifiers(user) else HIDDEN
+
+
+# Eight digits or more, with spaces, dots, dashes or slashes between them: a phone number.
+_PHONE_LIKE = re.compile(r"\+?\d(?:[\s./-]*\d){7,}")
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in re.findall(r"\w+", text.casefold()) if len(word) > 1}
+
+
+def names_the_patient(text: str, patient: Any) -> bool:
+    """Say whether a text typed about a patient holds their last name or a phone number.
+
+    For the typed fields that every role reads (``NOT_FREE_TEXT``, e.g. a rater's name): a word
+    of the patient's last name, or eight digits or more, make it an identifier.
+    """
+    if _PHONE_LIKE.search(text):
+        return True
+    contact = getattr(patient, "contact", None)
+    if contact is None:
+        return False
+    return bool(_words(contact.last_name or "") & _words(text))
 
 
 # Inputs of the call page whose stored value is free text (cohort.free_text).

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cohort import plausible
 from cohort.clinical import history_stamp, reason_checked
+from cohort.free_text import names_the_patient
 from cohort.models import Patient
 from cohort.services import patient_guard_edit
 from cohort.signals import clinical_change_announce, clinical_write
@@ -53,6 +54,14 @@ def _madrs_errors(data: Mapping[str, Any]) -> dict[str, str]:
     elif len(rater) > RATER_MAX_LENGTH:
         errors["rater"] = _("Keep the rater to %(limit)d characters.") % {"limit": RATER_MAX_LENGTH}
     return errors
+
+
+def _rater_errors(model: type[VisitAssessment], data: Mapping[str, Any], patient: Patient) -> Any:
+    """Refuse a rater naming the patient: the rater is study staff, read by every role."""
+    rater = str(data.get("rater") or "")
+    if model is MadrsAssessment and names_the_patient(rater, patient):
+        return {"rater": _("Give the rater's name or initials, not the patient's name or phone.")}
+    return {}
 
 
 def _sf_mpq_values(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,7 +120,8 @@ def assessment_record(
     patient_guard_edit(patient=patient.pk, by=by, change=f"{model.INSTRUMENT}:{visit_code}")
     values, problems = _RULES[model]
     errors = visit_code_errors(visit_code, allowed_visits)
-    errors |= problems(data) | _date_errors(assessed_on, patient)
+    errors |= _rater_errors(model, data, patient) | problems(data)
+    errors |= _date_errors(assessed_on, patient)
     live = model.objects.filter(patient=patient, visit_code=visit_code, voided_at__isnull=True)
     if "visit_code" not in errors and live.exists():
         errors["visit_code"] = _("This visit already has this assessment: edit it instead.")
@@ -158,7 +168,8 @@ def assessment_update(
     if locked.is_voided:
         raise ValidationError(_("This assessment was voided."))
     values, problems = _RULES[model]
-    errors = problems(data) | _date_errors(assessed_on, locked.patient)
+    errors = _rater_errors(model, data, locked.patient) | problems(data)
+    errors |= _date_errors(assessed_on, locked.patient)
     if not reason.strip():
         errors["reason"] = _("Give a reason for changing a recorded value.")
     if errors:
