@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -289,3 +290,34 @@ def test_a_run_stored_before_summaries_is_shown_from_its_report(client, statisti
     response = client.get(reverse("analysis:dashboard"))
     assert "Replication: the paper beside this run" in response.content.decode()
     assert response.context["cohort"] == finished_run.report["cohort"]
+
+
+def test_the_memberships_model_and_why_are_shown_in_the_readers_language(
+    client, statistician, finished_run
+):
+    # The reason is written from the run's figures, in English and in French.
+    block = finished_run.report["results"]["trajectories"]
+    chosen = block["memberships_model"]["model"]
+    mixed_bic = block["models_compared"]["latent_class_mixed"]["bic"]
+    texts = {}
+    for language in ("en", "fr"):
+        statistician.language = language
+        statistician.save(update_fields=["language"])
+        client.force_login(statistician)
+        page = BeautifulSoup(client.get(reverse("analysis:dashboard")).content, "html.parser")
+        shown = page.find(id="memberships-model")
+        assert shown["data-model"] == chosen
+        texts[language] = " ".join(shown.text.split())
+    mixed = chosen == "latent_class_mixed"
+    assert texts["en"].startswith(
+        "Memberships come from the latent-class mixed model"
+        if mixed
+        else "Memberships come from the group-based model"
+    )
+    assert texts["fr"].startswith(
+        "Les appartenances viennent du modèle mixte"
+        if mixed
+        else "Les appartenances viennent du modèle de trajectoire par groupes"
+    )
+    assert f"{mixed_bic:.1f}" in texts["en"]
+    assert f"{mixed_bic:.1f}".replace(".", ",") in texts["fr"]
