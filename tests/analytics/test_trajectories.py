@@ -454,6 +454,33 @@ def test_first_divergence_counts_a_timepoint_only_after_holm_and_names_it():
         first_divergence(frame, groups, correction="bonferroni")
 
 
+def test_first_divergence_at_a_timepoint_only_one_group_has_reached_is_missing():
+    # An ongoing cohort: only the second group's patients have reached month 3 so far.
+    rng = np.random.default_rng(5)
+    rows, groups = [], {}
+    for pid in range(80):
+        groups[pid] = pid % 2
+        level = 6 + rng.normal(0, 1)
+        reached = [0, 1, 2, 3] if groups[pid] else [0, 1, 2]
+        for m in reached:
+            effect = 1.5 if groups[pid] and m > 0 else 0.0
+            rows.append((pid, m, level - 0.3 * m - effect + rng.normal(0, 0.8)))
+    frame = pd.DataFrame(rows, columns=["patient", "month", "nprs"])
+    (pair,) = first_divergence(frame, groups)
+    by_month = {c.month: c for c in pair.contrasts}
+    assert sorted(by_month) == [1, 2, 3]
+    assert np.isnan(by_month[3].coefficient)
+    assert np.isnan(by_month[3].p_adjusted)
+    # The months both groups reached keep their contrast (close to the fit without month 3,
+    # whose rows still inform the variances), and Holm counts those two timepoints only.
+    (without,) = first_divergence(frame[frame["month"] < 3], groups)
+    for kept in without.contrasts:
+        assert by_month[kept.month].coefficient == pytest.approx(kept.coefficient, abs=0.05)
+    raw = [by_month[m].p for m in (1, 2)]
+    assert [by_month[m].p_adjusted for m in (1, 2)] == pytest.approx(holm(raw))
+    assert pair.first_month == 1
+
+
 def test_first_divergence_contrasts_match_statsmodels_mixedlm():
     from statsmodels.regression.mixed_linear_model import MixedLM
 

@@ -94,7 +94,11 @@ def _pair_contrasts(
     is_b = (pair["group"] == second).to_numpy(dtype=np.float64)
     month_dummies = np.eye(months.size)[month_codes]
     exog = np.hstack([month_dummies, month_dummies * is_b[:, None]])
-    keep = exog.any(axis=0)
+    # A time seen in one group only (an ongoing cohort's late timepoints) has no contrast: its
+    # interaction column would repeat its time column. It is left out and reported as missing.
+    in_a = month_dummies[is_b == 0].any(axis=0)
+    in_b = month_dummies[is_b == 1].any(axis=0)
+    keep = np.concatenate([in_a | in_b, in_a & in_b])
     fitted = fit_lmm(
         pair["change"].to_numpy(dtype=np.float64),
         exog[:, keep],
