@@ -14,29 +14,24 @@ from analytics.stats.trajectories import (
     TrajectorySelection,
     baseline_by_trajectory,
     first_divergence,
-    pseudo_class_tests,
     sweep_trajectories,
 )
 from cohort.vocabulary import MONTH_OF_TIMEPOINT
 
 from .parameters import NEUROPATHIC, STEPS, TRAJECTORY_NAMES, Parameters, Progress
 from .shaping import fraction, num, p_text
-from .trajectory_models import compare_models, divergence_over_draws, membership_table
+from .trajectory_models import (
+    compare_models,
+    comparisons_over_draws,
+    divergence_over_draws,
+    draws_note,
+    membership_table,
+)
 
 CONTINUOUS = ("baseline_hads_d", "baseline_hads_a", "baseline_nprs", "cumulative_dose_mg")
 METHOD = (
     "group-based trajectory model (semiparametric mixture, Nagin): censored normal "
     "(0-10), polynomial in months, maximum likelihood with several seeded starts"
-)
-POSTERIOR_DRAWS_METHOD = (
-    "50 draws of every patient's group from the paper model's posteriors; the P of "
-    "each test over the draws (median, 2.5-97.5% range, share below .05). The draws "
-    "carry the uncertainty the posteriors claim, no more: see the memberships note."
-)
-PAPER_FIGURES = (
-    " The groups, the group comparisons and first_divergence_from_baseline stay those of the "
-    "paper's group-based model, for replication; first_divergence_over_posterior_draws uses "
-    "the posteriors of the model named here."
 )
 
 
@@ -146,10 +141,8 @@ def _divergence(frame: pd.DataFrame, group_of: dict[Any, str]) -> dict[str, Any]
     return pairs
 
 
-def _comparisons(
-    table: pd.DataFrame, paper_fit: TrajectoryFit, params: Parameters
-) -> tuple[dict[str, Any], Any]:
-    """Compare the groups' baselines, by assignment and over draws from the posteriors."""
+def _comparisons(table: pd.DataFrame, params: Parameters) -> dict[str, Any]:
+    """Compare the groups' baselines by assignment (the paper's tests)."""
     comparisons = baseline_by_trajectory(
         table,
         table["group"].to_numpy(),
@@ -157,17 +150,7 @@ def _comparisons(
         continuous=CONTINUOUS,
         seed=params.seed,
     )
-    tests = {c.variable: c.to_dict() for c in comparisons}
-    # The same comparisons over classes drawn from the posteriors, not the assignment alone.
-    uncertain = pseudo_class_tests(
-        table,
-        paper_fit.posterior,
-        continuous=CONTINUOUS,
-        categorical=("fibromyalgia",),
-        draws=50,
-        seed=params.seed,
-    )
-    return tests, uncertain
+    return {c.variable: c.to_dict() for c in comparisons}
 
 
 def _comparison_ps(tests: dict[str, Any]) -> dict[str, Any]:
@@ -248,8 +231,12 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
     }
     table = _patient_table(data, frame, patient_ids, group_of)
     groups = _group_blocks(table, names, paper_fit)
-    tests, uncertain = _comparisons(table, paper_fit, params)
+    tests = _comparisons(table, params)
     compared = compare_models(wide, months, paper_fit, names, seed=params.seed)
+    # The same comparisons over classes drawn from the posteriors of the memberships' model.
+    uncertain = comparisons_over_draws(
+        table, paper_fit, compared, params, continuous=CONTINUOUS, categorical=("fibromyalgia",)
+    )
     return {
         "available": True,
         "population": f"{len(table)} patients with IV ketamine",
@@ -258,8 +245,8 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         **_comparison_ps(tests),
         "first_divergence_from_baseline": _divergence(frame, group_of),
         "comparisons": tests,
-        "comparisons_over_posterior_draws": {"method": POSTERIOR_DRAWS_METHOD, "tests": uncertain},
-        "memberships_source": compared.choice.reason + PAPER_FIGURES,
+        "comparisons_over_posterior_draws": uncertain,
+        "memberships_source": compared.choice.reason + draws_note(compared),
         **_models(sweep, paper_fit, params),
         "membership": membership_table(patient_ids, names, paper_fit, compared),
         "models_compared": compared.block,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.stats.trajectories import TrajectoryFit
+from analytics.stats.trajectories import TrajectoryFit, pseudo_class_tests
 from analytics.stats.trajectories.divergence import first_divergence_over_draws
 from analytics.stats.trajectories.mixed_classes import MixedClassFit
 from analytics.stats.trajectories.two_models import (
@@ -33,6 +33,7 @@ from .parameters import Parameters
 from .shaping import MODEL_ERRORS, num, unavailable
 
 DIVERGENCE_DRAWS = 50
+COMPARISON_DRAWS = 50
 MODELS_METHOD = (
     "Both models on the same IV patients, groups and polynomial orders: the paper's "
     "group-based model (calls independent given the group) and a latent-class mixed model "
@@ -51,6 +52,14 @@ DRAWS_METHOD = (
 )
 
 
+COMPARISONS_METHOD = (
+    "{draws} draws of every patient's group from the posteriors of the model the memberships "
+    "come from ({model}); the P of each test over the draws (median, 2.5-97.5% range, share "
+    "below .05). The draws carry the uncertainty those posteriors claim, no more: see the "
+    "memberships note."
+)
+
+
 @dataclass(frozen=True, eq=False)
 class ModelsCompared:
     """The two fits, which one gives the memberships, and the report's block on them."""
@@ -64,6 +73,17 @@ class ModelsCompared:
         if self.choice.model == MIXED and self.mixed is not None:
             return self.mixed.posterior
         return paper_fit.posterior
+
+
+def not_converged_warning(convergence: dict[str, Any]) -> str:
+    """Say that the mixed model's estimation stopped short of a maximum, with its figures."""
+    return (
+        "The latent-class mixed model's estimation did not reach a maximum of its likelihood "
+        f"(a Newton step would still add {convergence['newton_gain']:.3g} to the "
+        f"log-likelihood; least curvature {convergence['least_curvature']:.3g}; optimiser: "
+        f"{convergence['optimiser_message']}): its BIC, posteriors and the memberships and "
+        "draws taken from them are provisional."
+    )
 
 
 def compare_models(
@@ -80,6 +100,8 @@ def compare_models(
         fitted = fit_mixed_from(paper_fit, wide.to_numpy(dtype=float), months, seed=seed)
         mixed = fitted.fit
         mixed_block: dict[str, Any] = {"available": True, **mixed_summary(fitted, names)}
+        if not fitted.converged:
+            mixed_block["warnings"] = [not_converged_warning(mixed_block["convergence"])]
     except MODEL_ERRORS as error:
         mixed = None
         mixed_block = unavailable(error, "the latent-class mixed model could not be fitted")
@@ -120,6 +142,43 @@ def membership_table(
         "paper_group": paper_group,
         "paper_posterior": paper_posterior,
     }
+
+
+def comparisons_over_draws(
+    table: pd.DataFrame,
+    paper_fit: TrajectoryFit,
+    compared: ModelsCompared,
+    params: Parameters,
+    *,
+    continuous: tuple[str, ...],
+    categorical: tuple[str, ...],
+) -> dict[str, Any]:
+    """Return the baseline comparisons over class draws from the chosen model's posteriors."""
+    tests = pseudo_class_tests(
+        table,
+        compared.chosen_posterior(paper_fit),
+        continuous=continuous,
+        categorical=categorical,
+        draws=COMPARISON_DRAWS,
+        seed=params.seed,
+    )
+    return {
+        "method": COMPARISONS_METHOD.format(draws=COMPARISON_DRAWS, model=compared.choice.model),
+        "model": compared.choice.model,
+        "draws": COMPARISON_DRAWS,
+        "tests": tests,
+    }
+
+
+def draws_note(compared: ModelsCompared) -> str:
+    """Say which figures stay the paper model's and which draw from the chosen posteriors."""
+    warnings = compared.block.get(MIXED, {}).get("warnings", [])
+    return "".join(f" {warning}" for warning in warnings) + (
+        " The groups, the group comparisons and first_divergence_from_baseline stay those of "
+        "the paper's group-based model, for replication; comparisons_over_posterior_draws and "
+        "first_divergence_over_posterior_draws draw every patient's group from the "
+        f"{compared.choice.model} model's posteriors."
+    )
 
 
 def divergence_over_draws(

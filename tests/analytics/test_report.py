@@ -310,6 +310,12 @@ def test_first_divergence_over_draws_sits_beside_the_assignments_one(analysed):
     over = block["first_divergence_over_posterior_draws"]
     assert over["model"] == block["memberships_model"]["model"]
     assert set(over["pairs"]) == set(block["first_divergence_from_baseline"])
+    # The baseline comparisons over draws carry the same model's classification uncertainty,
+    # and the memberships note names it from the run.
+    compared = block["comparisons_over_posterior_draws"]
+    assert compared["model"] == over["model"]
+    assert over["model"] in compared["method"]
+    assert f"{over['model']} model's posteriors" in block["memberships_source"]
     for pair in over["pairs"].values():
         assert pair["draws"] == over["draws"] == 50
         assert 0 <= pair["draws_diverging"] <= pair["draws_with_pair"] <= 50

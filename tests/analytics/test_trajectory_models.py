@@ -14,8 +14,11 @@ import pytest
 
 from analytics.report.parameters import Parameters
 from analytics.report.trajectory_models import (
+    ModelsCompared,
     compare_models,
+    comparisons_over_draws,
     divergence_over_draws,
+    draws_note,
     membership_table,
 )
 from analytics.stats.trajectories import first_divergence, fit_trajectories
@@ -190,3 +193,40 @@ def test_the_report_draws_the_divergence_from_the_named_models_posteriors():
     ).values()
     assert block["pairs"]["T1_vs_T2"] == mixed
     assert mixed != group_based
+
+
+def _opposed_posteriors(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """A baseline table and two sure posteriors: one splits the patients by it, one does not."""
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame({"score": rng.normal(0.0, 1.0, n)})
+    table["flag"] = table["score"] > 0
+    by_score = np.eye(2)[(table["score"] > 0).to_numpy().astype(int)]
+    alternate = np.eye(2)[np.arange(n) % 2]
+    return table, by_score, alternate
+
+
+@pytest.mark.parametrize("chosen", [MIXED, GBTM])
+def test_the_baseline_comparisons_over_draws_follow_the_named_models_posteriors(chosen):
+    wide, _, paper, compared = both_models(1.5)
+    n = len(wide)
+    table, by_score, alternate = _opposed_posteriors(n, seed=8)
+    # The mixed model's posteriors split the patients by the score, the paper model's do not.
+    named = ModelsCompared(
+        replace(compared.mixed, posterior=by_score), replace(compared.choice, model=chosen), {}
+    )
+    paper_fit = replace(paper, posterior=alternate)
+    block = comparisons_over_draws(
+        table, paper_fit, named, Parameters(seed=2), continuous=("score",), categorical=("flag",)
+    )
+    assert block["model"] == chosen
+    assert chosen in block["method"]
+    assert block["draws"] == 50
+    for variable in ("score", "flag"):
+        test = block["tests"][variable]
+        assert test["draws"] == 50
+        if chosen == MIXED:
+            assert test["p_95_range"][1] < 1e-6
+            assert test["share_p_below_05"] == 1.0
+        else:
+            assert test["p_median"] > 0.05
+    assert chosen in draws_note(named)

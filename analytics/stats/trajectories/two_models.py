@@ -19,7 +19,7 @@ from scipy import stats
 
 from .fit import TrajectoryFit
 from .fit.residuals import RANDOM_INTERCEPT_ALPHA
-from .mixed_classes import MixedClassFit, fit_mixed_classes
+from .mixed_classes import CONVERGENCE_CRITERION, MixedClassFit, fit_mixed_classes
 
 GBTM = "group_based"
 MIXED = "latent_class_mixed"
@@ -49,8 +49,25 @@ class MixedFitted:
 
     fit: MixedClassFit  # log-likelihood, posteriors and diagnostics on every patient
     fitted_patients: int  # the patients the parameters were estimated on
-    converged: bool  # of the estimation
-    message: str
+    estimated: MixedClassFit  # the estimation's fit: ``fit`` itself unless on a subset
+
+    @property
+    def converged(self) -> bool:
+        """Whether the estimation ended at a maximum (``mixed_classes.CONVERGENCE_CRITERION``)."""
+        return self.estimated.converged
+
+    def convergence(self) -> dict[str, Any]:
+        """Return the verdict on the estimation's end point, its figures and the criterion."""
+        fit = self.estimated
+        return {
+            "converged": fit.converged,
+            "criterion": CONVERGENCE_CRITERION,
+            "newton_gain": fit.newton_gain,
+            "least_curvature": fit.least_curvature,
+            "max_gradient_per_patient": fit.max_gradient,
+            "iterations": fit.iterations,
+            "optimiser_message": fit.message,
+        }
 
 
 def _start_from(paper_fit: TrajectoryFit) -> dict[str, Any]:
@@ -92,7 +109,7 @@ def fit_mixed_from(
     orders = paper_fit.orders
     if seen.size <= max_patients:
         fit = fit_mixed_classes(values, months, orders, **_start_from(paper_fit), max_iter=max_iter)
-        return MixedFitted(fit, int(seen.size), fit.converged, fit.message)
+        return MixedFitted(fit, int(seen.size), fit)
     rows = np.sort(np.random.default_rng(seed).choice(seen, size=max_patients, replace=False))
     part = fit_mixed_classes(
         values[rows], months, orders, **_start_from(paper_fit), max_iter=max_iter
@@ -107,7 +124,7 @@ def fit_mixed_from(
         start_pi=part.pi,
         max_iter=0,  # evaluate at the subset's estimates
     )
-    return MixedFitted(every, max_patients, part.converged, part.message)
+    return MixedFitted(every, max_patients, part)
 
 
 def intercept_likelihood_ratio(mixed: MixedClassFit, paper_fit: TrajectoryFit) -> dict[str, Any]:
@@ -186,7 +203,8 @@ def mixed_summary(fitted: MixedFitted, labels: list[str]) -> dict[str, Any]:
             "patients": fit.n_patients,
             "estimated_on_patients": fitted.fitted_patients,
             "converged": fitted.converged,
-            "message": fitted.message,
+            "message": fitted.estimated.message,
+            "convergence": fitted.convergence(),
         }
     )
     return out
