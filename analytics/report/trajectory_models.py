@@ -79,7 +79,7 @@ def not_converged_warning(convergence: dict[str, Any]) -> str:
     """Say that the mixed model's estimation stopped short of a maximum, with its figures."""
     return (
         "The latent-class mixed model's estimation did not reach a maximum of its likelihood "
-        f"(a Newton step would still add {convergence['newton_gain']:.3g} to the "
+        f"(a Newton step from its end point adds {convergence['newton_step_gain']:.3g} to the "
         f"log-likelihood; least curvature {convergence['least_curvature']:.3g}; optimiser: "
         f"{convergence['optimiser_message']}): its BIC, posteriors and the memberships and "
         "draws taken from them are provisional."

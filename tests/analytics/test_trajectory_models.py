@@ -6,7 +6,7 @@ Pure: simulated data with known truth (a random intercept or none), no database.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from analytics.report.trajectory_models import (
 )
 from analytics.stats.trajectories import first_divergence, fit_trajectories
 from analytics.stats.trajectories.divergence import first_divergence_over_draws
+from analytics.stats.trajectories.mixed_classes import NEWTON_GAIN_TOLERANCE, fit_mixed_classes
 from analytics.stats.trajectories.two_models import (
     GBTM,
     MIXED,
@@ -230,3 +231,68 @@ def test_the_baseline_comparisons_over_draws_follow_the_named_models_posteriors(
         else:
             assert test["p_median"] > 0.05
     assert chosen in draws_note(named)
+
+
+def _mixed_on(seed: int, max_iter: int = 500):
+    y, _ = simulate(160, seed=seed, random_intercept=1.5)
+    paper = fit_trajectories(y, MONTHS, 2, 1, n_starts=2, seed=1)
+    return y, paper, fit_mixed_from(paper, y, MONTHS, max_iter=max_iter)
+
+
+def test_a_fit_that_ends_on_precision_loss_at_the_optimum_is_converged():
+    # On these calls BFGS stops with scipy's "precision loss" message at the optimum.
+    y, _, fitted = _mixed_on(seed=4)
+    fit = fitted.fit
+    assert "precision loss" in fit.message
+    assert fitted.converged
+    verdict = fitted.convergence()
+    assert verdict["converged"]
+    assert verdict["optimiser_message"] == fit.message
+    assert verdict["newton_gain"] < NEWTON_GAIN_TOLERANCE
+    assert verdict["newton_step_gain"] < NEWTON_GAIN_TOLERANCE
+    assert verdict["least_curvature"] > 0
+    # A restart from a perturbed point finds no higher likelihood.
+    again = fit_mixed_classes(
+        y,
+        MONTHS,
+        fit.orders,
+        start_betas=[np.asarray(b) + 0.3 for b in fit.betas],
+        start_sigma=fit.sigma * 1.2,
+        start_tau=fit.tau * 0.8,
+        start_pi=fit.pi,
+    )
+    assert again.converged
+    assert again.log_likelihood < fit.log_likelihood + NEWTON_GAIN_TOLERANCE
+    assert again.log_likelihood == pytest.approx(fit.log_likelihood, abs=1e-3)
+
+
+def test_a_fit_stopped_early_is_not_converged_and_its_newton_gain_tells_the_shortfall():
+    _, _, full = _mixed_on(seed=4)
+    _, _, early = _mixed_on(seed=4, max_iter=3)  # 3 BFGS iterations in each of 3 rounds
+    assert not early.converged
+    assert "iterations" in early.convergence()["optimiser_message"]
+    shortfall = full.fit.log_likelihood - early.fit.log_likelihood
+    assert shortfall > 0.1
+    # Near the optimum the log-likelihood is close to quadratic: the Newton gain is the shortfall.
+    verdict = early.convergence()
+    assert 0.5 * shortfall < verdict["newton_gain"] < 2.0 * shortfall
+    assert 0.5 * shortfall < verdict["newton_step_gain"] <= shortfall + NEWTON_GAIN_TOLERANCE
+
+
+def test_the_report_flags_a_mixed_model_stopped_short_of_its_maximum(monkeypatch):
+    wide, _, paper, _ = both_models(1.5)
+    early = partial(fit_mixed_from, max_iter=1)
+    monkeypatch.setattr("analytics.report.trajectory_models.fit_mixed_from", early)
+    compared = compare_models(wide, MONTHS, paper, NAMES)
+    block = compared.block[MIXED]
+    assert block["converged"] is False
+    assert block["convergence"]["converged"] is False
+    assert "Newton" in block["convergence"]["criterion"]
+    (warning,) = block["warnings"]
+    assert "did not reach a maximum" in warning
+    assert warning in draws_note(compared)
+    # At its optimum the same model carries no warning.
+    _, _, _, converged = both_models(1.5)
+    assert converged.block[MIXED]["converged"] is True
+    assert "warnings" not in converged.block[MIXED]
+    assert "did not reach" not in draws_note(converged)

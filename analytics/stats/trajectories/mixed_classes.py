@@ -58,16 +58,18 @@ from .model import dataclass_dict, prepare_data
 
 FloatArray = NDArray[np.float64]
 FIXED_ROUNDS = 2
-# The verdict on the optimum (``check_optimum``): a Newton step from the end point could raise
-# the log-likelihood by less than this, and the log-likelihood curves down in every direction.
+# The verdict on the optimum (``check_optimum``): the log-likelihood is concave at the end point
+# and a Newton step from there (or a half, quarter or eighth of it) raises it by less than this.
 NEWTON_GAIN_TOLERANCE = 1e-3
+NEWTON_FRACTIONS = (1.0, 0.5, 0.25, 0.125)
 HESSIAN_STEP = 1e-5  # of the central differences of the gradient
 CONVERGENCE_CRITERION = (
     "converged when, at the end point, the log-likelihood is concave (its Hessian, by central "
-    "differences of the analytic gradient, negative definite) and the gain a Newton step "
-    f"would bring, g'(-H)^-1 g / 2, is below {NEWTON_GAIN_TOLERANCE:g}; the optimiser's own "
-    "message (BFGS often stops on 'precision loss' at the optimum, where the adaptive "
-    "quadrature's nodes move with the parameters) is kept beside the verdict"
+    "differences of the analytic gradient, negative definite) and a Newton step from there, "
+    "or 1/2, 1/4 or 1/8 of it, raises the log-likelihood by less than "
+    f"{NEWTON_GAIN_TOLERANCE:g}; the optimiser's own message is kept beside the verdict "
+    "(BFGS often stops on 'precision loss' at the optimum: the adaptive quadrature's nodes "
+    "move with the parameters, so its gradient is not exactly that of the objective)"
 )
 
 __all__ = [
@@ -113,7 +115,8 @@ class MixedClassFit:
     loadings_baseline: tuple[float, ...] = ()  # the baseline call's loading on the level
     iterations: int = 0
     max_gradient: float = math.nan  # largest |gradient| per patient at the end point
-    newton_gain: float = math.nan  # log-likelihood a Newton step from the end point would add
+    newton_gain: float = math.nan  # log-likelihood a Newton step should add (quadratic model)
+    newton_step_gain: float = math.nan  # what the best fraction of that step adds
     least_curvature: float = math.nan  # smallest eigenvalue of minus the Hessian there
     rounds: int = 0  # BFGS rounds (nodes placed once each, then a last one with nodes moving)
     seconds: float = 0.0
@@ -205,25 +208,31 @@ class OptimumCheck:
     """How close the end point of a fit is to a maximum of the likelihood."""
 
     max_gradient: float  # largest |d log-likelihood / d parameter| per patient
-    newton_gain: float  # g'(-H)^-1 g / 2: what a Newton step would still add
     least_curvature: float  # smallest eigenvalue of -H (> 0: a maximum, not a saddle)
+    newton_gain: float  # g'(-H)^-1 g / 2: what a Newton step should add, were the model quadratic
+    newton_step_gain: float  # what the best fraction of that step adds to the log-likelihood
 
     @property
     def converged(self) -> bool:
-        return bool(self.least_curvature > 0 and self.newton_gain < NEWTON_GAIN_TOLERANCE)
+        return bool(self.least_curvature > 0 and self.newton_step_gain < NEWTON_GAIN_TOLERANCE)
 
 
 def check_optimum(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int) -> OptimumCheck:
-    """Return the gradient, Hessian and Newton gain of the log-likelihood at ``vector``.
+    """Return the gradient, curvature and Newton gains of the log-likelihood at ``vector``.
 
     The nodes are placed once at ``vector``, so the gradient is exact for the quadrature there
-    (which is the adaptive one at that point) and the Hessian is its central differences.
+    and the Hessian is its central differences. That quadrature is the adaptive one only at
+    ``vector``: the Newton step is therefore tried on the adaptive log-likelihood itself.
     """
     fixed = node_positions(vector, layout, cells, nodes)
 
     def gradient(v: FloatArray) -> FloatArray:
         _, grad = log_terms_and_gradient(v, layout, cells, nodes, True, fixed)
         return np.asarray(grad, dtype=np.float64)
+
+    def log_likelihood(v: FloatArray) -> float:
+        terms, _ = log_terms_and_gradient(v, layout, cells, nodes, False)
+        return float(special.logsumexp(terms, 1).sum())
 
     g = gradient(vector)
     hessian = np.empty((vector.size, vector.size))
@@ -233,10 +242,16 @@ def check_optimum(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int)
         hessian[:, i] = (gradient(vector + step) - gradient(vector - step)) / (2 * HESSIAN_STEP)
     curvature = -(hessian + hessian.T) / 2.0
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(curvature))):
-        return OptimumCheck(math.inf, math.inf, math.nan)
+        return OptimumCheck(math.inf, math.nan, math.inf, math.inf)
     least = float(np.linalg.eigvalsh(curvature)[0])
-    gain = float(g @ np.linalg.solve(curvature, g)) / 2.0 if least > 0 else math.inf
-    return OptimumCheck(float(np.max(np.abs(g))) / cells.y.shape[0], gain, least)
+    max_gradient = float(np.max(np.abs(g))) / cells.y.shape[0]
+    if least <= 0:
+        return OptimumCheck(max_gradient, least, math.inf, math.inf)
+    newton = np.linalg.solve(curvature, g)
+    start = log_likelihood(vector)
+    rises = [log_likelihood(vector + t * newton) - start for t in NEWTON_FRACTIONS]
+    rise = max((r for r in rises if math.isfinite(r)), default=math.inf)
+    return OptimumCheck(max_gradient, least, float(g @ newton) / 2.0, rise)
 
 
 def _maximise(
@@ -269,7 +284,7 @@ def _maximise(
         vector = result.x
     result.nit = iterations
     # With no iteration the fit only evaluates the model at the start: no verdict to give.
-    unchecked = OptimumCheck(math.nan, math.nan, math.nan)
+    unchecked = OptimumCheck(math.nan, math.nan, math.nan, math.nan)
     result.check = check_optimum(vector, layout, cells, nodes) if max_iter > 0 else unchecked
     result.success = result.check.converged
     return result, FIXED_ROUNDS + 1
@@ -330,6 +345,7 @@ def _result(
         rounds=rounds,
         max_gradient=result.check.max_gradient,
         newton_gain=result.check.newton_gain,
+        newton_step_gain=result.check.newton_step_gain,
         least_curvature=result.check.least_curvature,
         seconds=time.perf_counter() - began,
     )

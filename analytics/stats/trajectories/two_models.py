@@ -63,6 +63,7 @@ class MixedFitted:
             "converged": fit.converged,
             "criterion": CONVERGENCE_CRITERION,
             "newton_gain": fit.newton_gain,
+            "newton_step_gain": fit.newton_step_gain,
             "least_curvature": fit.least_curvature,
             "max_gradient_per_patient": fit.max_gradient,
             "iterations": fit.iterations,
