@@ -65,7 +65,9 @@ def measure(n: int, seed: int) -> None:
     print(f"  group-based fit (3 groups, 3 starts): {gbtm_s:.1f} s")
     print(
         f"  mixed model: {mixed_s:.1f} s (estimated on {fitted.fitted_patients} patients, "
-        f"converged: {fitted.converged})"
+        f"converged: {fitted.converged}, Newton step gain "
+        f"{fitted.convergence()['newton_step_gain']:.2g}, optimiser: "
+        f"{fitted.convergence()['optimiser_message']})"
     )
     print(f"  first divergence over {DIVERGENCE_DRAWS} draws: {draws_s:.1f} s")
     print(f"  memberships from: {choice.model}")

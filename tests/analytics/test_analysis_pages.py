@@ -321,3 +321,27 @@ def test_the_memberships_model_and_why_are_shown_in_the_readers_language(
     )
     assert f"{mixed_bic:.1f}" in texts["en"]
     assert f"{mixed_bic:.1f}".replace(".", ",") in texts["fr"]
+
+
+def test_a_mixed_model_stopped_short_of_its_maximum_is_flagged_in_the_readers_language(
+    client, statistician, finished_run
+):
+    mixed = finished_run.summary["results"]["trajectories"]["models_compared"]["latent_class_mixed"]
+    assert mixed["available"]
+    assert mixed["converged"] is mixed["convergence"]["converged"] is True
+    client.force_login(statistician)
+    url = reverse("analysis:dashboard")
+    page = BeautifulSoup(client.get(url).content, "html.parser")
+    assert page.find(id="mixed-not-converged") is None
+    summary = copy.deepcopy(finished_run.summary)
+    summary["results"]["trajectories"]["models_compared"]["latent_class_mixed"]["converged"] = False
+    AnalysisRun.objects.filter(pk=finished_run.pk).update(summary=summary)
+    texts = {}
+    for language in ("en", "fr"):
+        statistician.language = language
+        statistician.save(update_fields=["language"])
+        client.force_login(statistician)
+        page = BeautifulSoup(client.get(url).content, "html.parser")
+        texts[language] = " ".join(page.find(id="mixed-not-converged").text.split())
+    assert texts["en"].startswith("The latent-class mixed model's estimation stopped short")
+    assert texts["fr"].startswith("L'estimation du modèle mixte à classes latentes")
