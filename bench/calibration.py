@@ -24,7 +24,10 @@ Each mixed fit starts from the group-based fit with as many groups. For each mod
 the claimed accuracy (mean posterior of the assigned group, what APP promises), the realised
 accuracy (share of patients whose assigned group is their true latent group, groups matched to
 the truth by the permutation that agrees best), the adjusted Rand index, the number of groups
-BIC chooses (mixed models: among --mixed-k), the estimated shares and the fit time.
+BIC chooses (mixed models: among --mixed-k), the estimated shares and the fit time. With gbtm
+and ri both run, it prints the truth-free check the report gives (two_models.accuracy_claims):
+how often the two models agree, the bound that puts on the lesser of their accuracies, and
+whether their two claims can both hold.
 """
 
 from __future__ import annotations
@@ -227,6 +230,7 @@ def one_seed(
     cache: dict = {}
     out: dict[str, Any] = {"seed": seed, "patients": int(y.shape[0]), "true_shares": [
         float(np.mean(true == j)) for j in range(3)]}  # fmt: skip
+    posteriors: dict[str, np.ndarray] = {}
     for name in models:
         if name == "gbtm":
             three = best[3]
@@ -237,6 +241,11 @@ def one_seed(
         else:
             result = _mixed(name, y, months, best, ks, cache)
         out[name] = _row(result[0], true, result[1], result[2], result[3])
+        posteriors[name] = result[0]
+    if {"gbtm", "ri"} <= set(posteriors):
+        from analytics.stats.trajectories.two_models import accuracy_claims
+
+        out["claims"] = accuracy_claims(posteriors["gbtm"], posteriors["ri"])
     return out
 
 
@@ -259,6 +268,14 @@ def _print_run(n: int, seeds: int, args: argparse.Namespace) -> None:
                 f"{m['realised']:.3f}   {m['claimed'] - m['realised']:+.3f}  {m['ari']:.2f}   "
                 f"{m['bic_k']}    {shares} / {true}  {m['seconds']:.1f}",
                 flush=True,
+            )
+        if "claims" in r:
+            c = r["claims"]
+            print(
+                f"  {seed:4d}  gbtm and ri agree on {c['agreement']:.3f}: the lesser accuracy is "
+                f"at most {c['lesser_accuracy_at_most']:.3f} (realised "
+                f"{min(r['gbtm']['realised'], r['ri']['realised']):.3f}); both claims can "
+                f"hold: {c['claims_can_both_hold']}"
             )
     for name in args.models:
         claimed = statistics.mean(r[name]["claimed"] for r in rows)

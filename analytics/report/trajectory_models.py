@@ -21,6 +21,7 @@ from analytics.stats.trajectories.two_models import (
     MAX_FIT_PATIENTS,
     MIXED,
     MembershipChoice,
+    accuracy_claims,
     choose_memberships,
     fit_mixed_from,
     gbtm_summary,
@@ -86,6 +87,28 @@ def not_converged_warning(convergence: dict[str, Any]) -> str:
     )
 
 
+def _claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """Add to the two models' accuracy claims what they mean, in words from the run."""
+    if not claims.get("patients"):
+        return claims
+    gbtm, mixed = claims["claimed"][GBTM], claims["claimed"][MIXED]
+    verdict = (
+        "these claims can both hold"
+        if claims["claims_can_both_hold"]
+        else "these claims cannot both hold: at least one model's posteriors overstate"
+    )
+    note = (
+        f"Claimed accuracy (mean posterior of the assigned group): {gbtm:.2f} group-based, "
+        f"{mixed:.2f} mixed. The two models put {claims['agreement']:.2f} of the patients in "
+        f"the same group, so the less accurate of them places at most "
+        f"{claims['lesser_accuracy_at_most']:.2f} in their true group; {verdict}. A claimed "
+        "accuracy is model-based: it holds only if the model is the data's. A parametric "
+        "bootstrap from the fitted model does not test that (the model holds in its draws), "
+        "so no bootstrap-calibrated figure is given."
+    )
+    return {**claims, "note": note}
+
+
 def compare_models(
     wide: pd.DataFrame,
     months: list[float],
@@ -113,6 +136,11 @@ def compare_models(
         "random_intercept_test": dict(paper_fit.random_intercept_test),
         "intercept_likelihood_ratio": (
             intercept_likelihood_ratio(mixed, paper_fit) if mixed is not None else None
+        ),
+        "accuracy_claims": (
+            _claims(accuracy_claims(paper_fit.posterior, mixed.posterior))
+            if mixed is not None
+            else None
         ),
     }
     return ModelsCompared(mixed, choice, block)

@@ -27,6 +27,7 @@ from analytics.stats.trajectories.mixed_classes import NEWTON_GAIN_TOLERANCE, fi
 from analytics.stats.trajectories.two_models import (
     GBTM,
     MIXED,
+    accuracy_claims,
     choose_memberships,
     fit_mixed_from,
     relative_entropy,
@@ -296,3 +297,35 @@ def test_the_report_flags_a_mixed_model_stopped_short_of_its_maximum(monkeypatch
     assert converged.block[MIXED]["converged"] is True
     assert "warnings" not in converged.block[MIXED]
     assert "did not reach" not in draws_note(converged)
+
+
+def test_two_sure_models_that_disagree_cannot_both_be_right():
+    groups = np.arange(100) % 2
+    other = groups.copy()
+    other[:30] = 1 - other[:30]  # they disagree on 30 patients
+    claims = accuracy_claims(np.eye(2)[groups], np.eye(2)[other])
+    assert claims["patients"] == 100
+    assert claims["claimed"] == {GBTM: 1.0, MIXED: 1.0}
+    assert claims["agreement"] == pytest.approx(0.7)
+    assert claims["lesser_accuracy_at_most"] == pytest.approx(0.85)
+    assert claims["claims_can_both_hold"] is False
+    # Modest claims on the same assignments can both hold; labels do not matter.
+    unsure = np.where(np.eye(2)[groups] == 1, 0.6, 0.4)
+    claims = accuracy_claims(unsure, unsure[:, ::-1])
+    assert claims["agreement"] == 1.0
+    assert claims["claims_can_both_hold"] is True
+
+
+@pytest.mark.parametrize("random_intercept", [1.5, 0.0])
+def test_the_bound_on_the_lesser_accuracy_holds_against_the_truth(random_intercept):
+    _, truth, paper, compared = both_models(random_intercept)
+    claims = compared.block["accuracy_claims"]
+
+    def accuracy(assignment: np.ndarray) -> float:
+        return max(np.mean(assignment == truth), np.mean(1 - assignment == truth))
+
+    realised = (accuracy(paper.assignment), accuracy(compared.mixed.assignment))
+    assert sum(realised) <= 1.0 + claims["agreement"] + 1e-12
+    assert min(realised) <= claims["lesser_accuracy_at_most"]
+    assert f"{claims['agreement']:.2f} of the patients" in claims["note"]
+    assert "model-based" in claims["note"]

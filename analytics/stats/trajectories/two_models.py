@@ -8,6 +8,7 @@ which model's posteriors the memberships are read from, and why.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -209,6 +210,36 @@ def mixed_summary(fitted: MixedFitted, labels: list[str]) -> dict[str, Any]:
         }
     )
     return out
+
+
+def accuracy_claims(group_based: ArrayLike, mixed: ArrayLike) -> dict[str, Any]:
+    """Return the accuracy each model's posteriors claim, and whether both claims can hold.
+
+    The claimed accuracy is the mean posterior of the assigned group: the share of patients in
+    their true group that the posteriors promise if the model is the data's. A patient both
+    models place in the true group is one they agree on, so the two accuracies a and b satisfy
+    a + b <= 1 + agreement (groups matched by the permutation that agrees best): the lesser is
+    at most (1 + agreement) / 2, and claims summing above 1 + agreement cannot both hold.
+    """
+    first = np.asarray(group_based, dtype=np.float64)
+    second = np.asarray(mixed, dtype=np.float64)
+    both = np.isfinite(first).all(axis=1) & np.isfinite(second).all(axis=1)
+    first, second = first[both], second[both]
+    if not both.any():
+        return {"patients": 0}
+    a, b = first.argmax(axis=1), second.argmax(axis=1)
+    agreement = max(
+        float(np.mean(np.asarray(perm)[a] == b))
+        for perm in itertools.permutations(range(first.shape[1]))
+    )
+    claimed = {GBTM: float(first.max(axis=1).mean()), MIXED: float(second.max(axis=1).mean())}
+    return {
+        "patients": int(both.sum()),
+        "claimed": claimed,
+        "agreement": agreement,
+        "lesser_accuracy_at_most": (1.0 + agreement) / 2.0,
+        "claims_can_both_hold": claimed[GBTM] + claimed[MIXED] <= 1.0 + agreement,
+    }
 
 
 @dataclass(frozen=True)
