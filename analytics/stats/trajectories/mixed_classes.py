@@ -20,7 +20,9 @@ Options (off by default, which is the model above):
   of the patients' levels, and how closely they keep to them, differ by group.
 
 The fit is quasi-Newton (BFGS) with the analytic gradient, from one start: the group-based
-model's fit is a natural one (its betas on months / 10, sigma and shares).
+model's fit is a natural one (its betas on months / 10, sigma and shares). Whether it ended at
+the maximum is judged at the end point (``check_optimum``, CONVERGENCE_CRITERION), not by the
+optimiser's message.
 
 Status (bench/calibration.py on the demo): with both options the model's structure is the
 demo's (with its parameters estimated on each true group, its posteriors claim the accuracy
