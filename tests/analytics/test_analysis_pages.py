@@ -345,3 +345,31 @@ def test_a_mixed_model_stopped_short_of_its_maximum_is_flagged_in_the_readers_la
         texts[language] = " ".join(page.find(id="mixed-not-converged").text.split())
     assert texts["en"].startswith("The latent-class mixed model's estimation stopped short")
     assert texts["fr"].startswith("L'estimation du modèle mixte à classes latentes")
+
+
+def test_the_accuracy_claims_and_their_bound_are_shown_in_the_readers_language(
+    client, statistician, finished_run
+):
+    block = finished_run.summary["results"]["trajectories"]["models_compared"]
+    claims = block["accuracy_claims"]
+    summary = copy.deepcopy(finished_run.summary)
+    summary["results"]["trajectories"]["models_compared"]["accuracy_claims"][
+        "claims_can_both_hold"
+    ] = False
+    AnalysisRun.objects.filter(pk=finished_run.pk).update(summary=summary)
+    texts = {}
+    for language in ("en", "fr"):
+        statistician.language = language
+        statistician.save(update_fields=["language"])
+        client.force_login(statistician)
+        page = BeautifulSoup(client.get(reverse("analysis:dashboard")).content, "html.parser")
+        shown = page.find(id="accuracy-claims")
+        assert shown["data-both-hold"] == "false"
+        texts[language] = " ".join(shown.text.split())
+    agreement = f"{claims['agreement']:.2f}"
+    assert texts["en"].startswith("Claimed accuracy (mean posterior of the assigned group)")
+    assert f"put {agreement} of the patients" in texts["en"]
+    assert texts["en"].endswith("at least one model's posteriors overstate.")
+    assert texts["fr"].startswith("Précision annoncée")
+    assert f"placent {agreement.replace('.', ',')} des patients" in texts["fr"]
+    assert texts["fr"].endswith("d'au moins un des modèles surestiment.")
