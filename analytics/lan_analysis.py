@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.models import AnalysisRun
-from analytics.report import library_versions
 from analytics.report import lan2022 as lan_report
+from analytics.report import library_versions
 from analytics.services import analysis_threads, patients_of_study, unchanged_record
 
 PLAN = "lan2022-moderation"

@@ -109,7 +109,9 @@ class AnalysisRun(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["study", "status", "-finished_at"], name="analysis_run_study_status")
+            models.Index(
+                fields=["study", "status", "-finished_at"], name="analysis_run_study_status"
+            )
         ]
 
     def __str__(self) -> str:
