@@ -75,7 +75,7 @@ def _baseline(results: dict[str, Any]) -> dict[str, Any]:
         row = table.get("rows", {}).get(key)
         if row:
             cells = [row["cells"].get(column, {}) for column in columns]
-            rows.append({"key": key, "label": _(ROW_LABELS[key]), "cells": cells, **row})
+            rows.append({**row, "key": key, "label": _(ROW_LABELS[key]), "cells": cells})
     return {
         "columns": [
             {"key": c, "label": _(COLUMN_LABELS.get(c, c)), "n": sizes.get(c)} for c in columns

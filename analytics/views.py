@@ -11,8 +11,8 @@ from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -274,9 +274,7 @@ def _poll_seconds(active: AnalysisRun | None) -> int:
     return int(settings.ANALYSIS_POLL_IDLE_SECONDS)
 
 
-def _status_context(
-    request: HttpRequest, study: Study, shown: str, follow: bool
-) -> dict[str, Any]:
+def _status_context(request: HttpRequest, study: Study, shown: str, follow: bool) -> dict[str, Any]:
     """Return what the status panel shows: the run under way, and a newer result if any."""
     active = _active_run(study)
     latest = services.latest_good_run_summary(study)
