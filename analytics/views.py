@@ -244,6 +244,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .defer("report", "summary")
         .first(),
         "body_template": _body_template(study),
+        "counts_ratings": _is_lan(study),  # a Lan run counts MADRS ratings, not calls
     }
     if summary:
         context.update(_report_context(study, summary))
