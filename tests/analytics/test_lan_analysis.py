@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import sys
 import types
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +24,8 @@ from analytics import services
 from analytics.models import AnalysisRun
 from analytics.replication import lan2022 as rep
 from analytics.report import lan2022 as lan_report
+from analytics.tasks import nightly_reanalysis
+from cohort.models import Study
 from cohort.signals import clinical_data_changed
 from cohort.studies import first_study
 from tests.api.conftest import SignedInAPIClient
@@ -168,6 +173,32 @@ def test_the_lan_plan_reads_its_study_and_stores_its_report_then_sees_unchanged_
     assert (second.status, second.same_as_id) == (Status.UNCHANGED, run.pk)
     assert services.latest_good_run(lan_study) == run
     assert services.latest_good_run() is None  # the first study has no result
+
+
+def test_the_command_runs_one_study_and_refuses_an_unknown_one(
+    lan_study, site_l, reader, tmp_path, settings
+):
+    settings.ANALYSIS_QUEUE = "tests-not-consumed"
+    output = tmp_path / "lan.json"
+    call_command("run_analysis", "--study", "LAN2022", "--sync", "--output", str(output))
+    assert json.loads(output.read_text())["schema"] == "lan2022-moderation/report"
+    assert list(AnalysisRun.objects.values_list("study__code", "trigger")) == [
+        ("LAN2022", "command")
+    ]
+    with pytest.raises(CommandError, match="No study 'NOPE'"):
+        call_command("run_analysis", "--study", "NOPE", "--sync")
+
+
+def test_the_nightly_reanalysis_queues_every_active_study(lan_study, settings):
+    settings.ANALYSIS_QUEUE = "tests-not-consumed"
+    Study.objects.create(code="OLD", name="Closed", definition="lan2022", is_active=False)
+    first_study()
+    ids = nightly_reanalysis()
+    runs = AnalysisRun.objects.filter(pk__in=ids).order_by("study__code")
+    assert [(r.study.code, r.trigger) for r in runs] == [
+        ("LAN2022", "nightly"),
+        ("VOUTE2023", "nightly"),
+    ]
 
 
 # -- the dashboard -------------------------------------------------------------------------------
