@@ -58,6 +58,11 @@ STUDY = OpenApiParameter(
 )
 
 
+NO_STUDY = OpenApiResponse(
+    ErrorSerializer, description="No such study among the studies the user sees."
+)
+
+
 def study_for_request(request: Request) -> Study:
     """Return the study ``?study=CODE`` names among those the user sees; 404 otherwise."""
     studies = list(studies_for_user(request.user).order_by("code"))
@@ -187,7 +192,9 @@ class AnalysisRunViewSet(
             return runs.filter(study=study_for_request(self.request))
         return runs.filter(study__in=studies_for_user(self.request.user))
 
-    @extend_schema(parameters=[STUDY])
+    @extend_schema(
+        parameters=[STUDY], responses={200: AnalysisRunSerializer(many=True), 404: NO_STUDY}
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """List the study's runs, newest first."""
         return super().list(request, *args, **kwargs)
@@ -200,7 +207,7 @@ class AnalysisRunViewSet(
     @extend_schema(
         parameters=[STUDY],
         request=AnalysisRunRequestSerializer,
-        responses={202: AnalysisRunDetailSerializer},
+        responses={202: AnalysisRunDetailSerializer, 404: NO_STUDY},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Queue a re-analysis of the study (or join its waiting one) and return it: 202, poll

@@ -293,6 +293,9 @@ def test_statisticians_and_data_managers_see_every_study(client, statistician, l
     client.force_login(statistician)
     response = client.get(reverse("analysis:report_json"), {"study": "LAN2022"})
     assert response.json()["schema"] == "lan2022-moderation/report"
+    html = client.get(reverse("analysis:report_html"), {"study": "LAN2022"}).content.decode()
+    assert 'id="lan-moderation"' in html
+    assert "Baseline to month 12 (LOCF)" not in html
     listed = client.get(reverse("analysis:run_list"), {"study": "LAN2022"}).content.decode()
     assert f"/analysis/runs/{lan_run.pk}/" in listed
     first = client.get(reverse("analysis:run_list"), {"study": "VOUTE2023"}).content.decode()
