@@ -27,6 +27,9 @@ from analytics.exports.responses import download_response
 from analytics.exports.services import export_log_record
 from analytics.models import AnalysisRun, ExportLog
 from analytics.services import latest_good_run, reanalysis_schedule
+from cohort.models import Study
+from cohort.selectors import studies_for_user
+from cohort.studies import FIRST_STUDY_CODE
 from config.api import StudyRolePermission
 from config.api_schema import ErrorSerializer
 
@@ -39,10 +42,42 @@ EXPORT_ROLES = frozenset({Role.STATISTICIAN, Role.DATA_MANAGER})
 
 REPORT = OpenApiResponse(
     OpenApiTypes.OBJECT,
-    description="The analysis report (schema `ketamine-followup/analysis-report`, "
-    "see docs/analysis-report.md).",
+    description="The analysis report of the study's plan: schema "
+    "`ketamine-followup/analysis-report` (docs/analysis-report.md) for the first study, "
+    "`lan2022-moderation/report` (docs/lan2022.md) for Lan et al. 2022.",
 )
-NO_REPORT = OpenApiResponse(description="No analysis has succeeded yet.")
+NO_REPORT = OpenApiResponse(
+    description="No analysis of the study has succeeded yet, or no such study among those the "
+    "user sees."
+)
+STUDY = OpenApiParameter(
+    "study",
+    str,
+    description="The study's code (default: the first study, VOUTE2023, or else the first "
+    "study the user sees). A study the user does not see answers 404.",
+)
+
+
+NO_STUDY = OpenApiResponse(
+    ErrorSerializer, description="No such study among the studies the user sees."
+)
+
+
+def study_for_request(request: Request) -> Study:
+    """Return the study ``?study=CODE`` names among those the user sees; 404 otherwise."""
+    studies = list(studies_for_user(request.user).order_by("code"))
+    code = request.query_params.get("study")
+    if code:
+        for study in studies:
+            if study.code == code:
+                return study
+        raise Http404(f"No study {code!r} among the studies you see.")
+    for study in studies:
+        if study.code == FIRST_STUDY_CODE:
+            return study
+    if not studies:
+        raise Http404("You see no study.")
+    return studies[0]
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -59,6 +94,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
     requested_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    study = serializers.SlugRelatedField(slug_field="code", read_only=True)
     duration_s = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     results_run = serializers.SerializerMethodField()
@@ -67,6 +103,7 @@ class AnalysisRunSerializer(serializers.ModelSerializer):
         model = AnalysisRun
         fields = (
             "id",
+            "study",
             "status",
             "trigger",
             "force",
@@ -124,6 +161,7 @@ class AnalysisRunRequestSerializer(serializers.Serializer):
     def create(self, validated_data: dict[str, Any]) -> AnalysisRun:
         return reanalysis_schedule(
             trigger=AnalysisRun.Trigger.MANUAL,
+            study=validated_data["study"],
             by=validated_data["by"],
             force=validated_data["force"],
         )
@@ -135,18 +173,31 @@ class AnalysisRunViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Analysis runs, newest first; statisticians ask for a new one with POST."""
+    """A study's analysis runs (``?study=CODE``), newest first; statisticians ask for a new one
+    with POST. A run of a study the user does not see answers 404."""
 
     permission_classes = [StudyRolePermission]
     read_roles = RESULT_READERS
     write_roles = RERUN_ROLES
 
     def get_queryset(self) -> QuerySet[AnalysisRun]:
-        return (
-            AnalysisRun.objects.select_related("requested_by")
+        if getattr(self, "swagger_fake_view", False):  # the schema, drawn without a user
+            return AnalysisRun.objects.none()
+        runs = (
+            AnalysisRun.objects.select_related("requested_by", "study")
             .defer("report", "summary")
             .order_by("-requested_at", "-pk")
         )
+        if self.action == "list":
+            return runs.filter(study=study_for_request(self.request))
+        return runs.filter(study__in=studies_for_user(self.request.user))
+
+    @extend_schema(
+        parameters=[STUDY], responses={200: AnalysisRunSerializer(many=True), 404: NO_STUDY}
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """List the study's runs, newest first."""
+        return super().list(request, *args, **kwargs)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.action == "retrieve":
@@ -154,13 +205,17 @@ class AnalysisRunViewSet(
         return AnalysisRunSerializer
 
     @extend_schema(
-        request=AnalysisRunRequestSerializer, responses={202: AnalysisRunDetailSerializer}
+        parameters=[STUDY],
+        request=AnalysisRunRequestSerializer,
+        responses={202: AnalysisRunDetailSerializer, 404: NO_STUDY},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Queue a re-analysis (or join the waiting one) and return it: 202, poll its status."""
+        """Queue a re-analysis of the study (or join its waiting one) and return it: 202, poll
+        its status."""
+        study = study_for_request(request)
         serializer = AnalysisRunRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run = serializer.save(by=request.user)
+        run = serializer.save(by=request.user, study=study)
         output = AnalysisRunDetailSerializer(self.get_queryset().get(pk=run.pk))
         return Response(output.data, status=status.HTTP_202_ACCEPTED)
 
@@ -183,14 +238,14 @@ def _report_response(report: Any, run_id: int) -> Response:
 
 
 class LatestReportView(APIView):
-    """The report of the newest successful analysis: what the pages show and scripts read."""
+    """The report of a study's newest successful analysis: what the pages show and scripts read."""
 
     permission_classes = [StudyRolePermission]
     read_roles = RESULT_READERS
 
-    @extend_schema(responses={200: REPORT, 404: NO_REPORT})
+    @extend_schema(parameters=[STUDY], responses={200: REPORT, 404: NO_REPORT})
     def get(self, request: Request) -> Response:
-        run = latest_good_run()
+        run = latest_good_run(study_for_request(request))
         if run is None:
             raise Http404("No analysis has succeeded yet.")
         report = AnalysisRun.objects.values_list("report", flat=True).get(pk=run.pk)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from analytics.models import AnalysisRun, TrajectoryMembership
 from analytics.stats.trajectories.two_models import GBTM, MIXED
 from cohort.models import Patient
+from cohort.studies import FIRST_STUDY_CODE
 
 # The models a run may take the memberships from (analytics.stats.trajectories.two_models).
 MODEL_LABELS = {
@@ -45,8 +46,11 @@ def _membership_run() -> tuple[int, bool] | None:
 
     Runs stored before the membership rows existed (no summary) keep them in the report only.
     """
+    # The trajectories are the first study's analysis plan: its runs hold them.
     run = (
-        AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED)
+        AnalysisRun.objects.filter(
+            study__code=FIRST_STUDY_CODE, status=AnalysisRun.Status.SUCCEEDED
+        )
         .order_by("-finished_at", "-pk")
         .annotate(tabled=ExpressionWrapper(Q(summary__isnull=False), BooleanField()))
         .values_list("pk", "tabled")

@@ -10,14 +10,18 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cohort.models import Study
+from cohort.studies import first_study_id
+
 
 class AnalysisRun(models.Model):
-    """One re-analysis of the live database: queued, run by the worker, kept with its results.
+    """One re-analysis of one study's live data: queued, run by the worker, kept with its results.
 
-    At most one run waits in the queue and at most one runs at a time (database constraints): a
-    burst of saves joins the waiting run, and a change made during a run queues exactly one more.
-    The newest succeeded run is what pages, exports and the API show; a failed run records its
-    error and leaves that one in place.
+    Per study, at most one run waits in the queue and at most one runs at a time (database
+    constraints): a burst of saves joins the waiting run, and a change made during a run queues
+    exactly one more. The study's newest succeeded run is what pages, exports and the API show;
+    a failed run records its error and leaves that one in place. The study's definition names
+    the analysis plan the worker runs (``analytics.plans``).
     """
 
     class Status(models.TextChoices):
@@ -33,6 +37,11 @@ class AnalysisRun(models.Model):
         MANUAL = "manual", _("Requested by a user")
         COMMAND = "command", _("Command line")
 
+    # A run saved without a study is the first study's, as a new site is (``save``): code
+    # written for one study (the importer, the demo, the tests) keeps analysing it.
+    study = models.ForeignKey(
+        Study, verbose_name=_("study"), on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
     )
@@ -87,22 +96,31 @@ class AnalysisRun(models.Model):
         ordering = ("-requested_at", "-id")
         constraints = [
             models.UniqueConstraint(
-                fields=["status"],
+                fields=["study", "status"],
                 condition=models.Q(status="queued"),
-                name="analysis_run_one_queued",
-                violation_error_message=_("Another analysis run is already waiting."),
+                name="analysis_run_one_queued_per_study",
+                violation_error_message=_("Another analysis run of this study is already waiting."),
             ),
             models.UniqueConstraint(
-                fields=["status"],
+                fields=["study", "status"],
                 condition=models.Q(status="running"),
-                name="analysis_run_one_running",
-                violation_error_message=_("Another analysis run is already running."),
+                name="analysis_run_one_running_per_study",
+                violation_error_message=_("Another analysis run of this study is already running."),
             ),
         ]
-        indexes = [models.Index(fields=["status", "-finished_at"], name="analysis_run_status")]
+        indexes = [
+            models.Index(
+                fields=["study", "status", "-finished_at"], name="analysis_run_study_status"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Analysis run {self.pk} ({self.get_status_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.study_id is None:
+            self.study_id = first_study_id()
+        super().save(*args, **kwargs)
 
     @property
     def duration(self) -> timedelta | None:

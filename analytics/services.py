@@ -6,20 +6,22 @@ import hashlib
 import json
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
 from analytics import dataset, report
 from analytics.models import AnalysisRun, TrajectoryMembership
 from analytics.signals import analysis_finished
-from cohort.selectors import patients_of_definition
-from trials.definitions import FIRST_STUDY
+from cohort.models import Patient, Study
+from cohort.studies import FIRST_STUDY_CODE, first_study
 
 logger = logging.getLogger(__name__)
 
@@ -35,25 +37,42 @@ def _parameters() -> report.Parameters:
     return report.Parameters.from_dict(getattr(settings, "ANALYSIS_PARAMETERS", {}))
 
 
+def _parameters_for(study: Study) -> dict[str, Any]:
+    """Return the parameters a new run of the study records (its plan's)."""
+    if study.protocol.analysis_plan == report.SCHEMA:
+        return _parameters().to_dict()
+    from analytics import lan_analysis
+
+    return lan_analysis.parameters()
+
+
 # -- scheduling ----------------------------------------------------------------------------------
+def _of_study(study: Study | None) -> Q:
+    """Return the filter of a study's runs (the first study's when none is named)."""
+    return Q(study__code=FIRST_STUDY_CODE) if study is None else Q(study=study)
+
+
 def reanalysis_schedule(
     *,
     trigger: str,
+    study: Study | None = None,
     by: Any = None,
     force: bool = False,
     delay: float | None = None,
     dispatch: bool = True,
 ) -> AnalysisRun:
-    """Queue a re-analysis, or join the one already waiting, and hand it to the worker.
+    """Queue a re-analysis of a study (default: the first), or join its waiting one, and send it.
 
     Saves within the debounce delay join one run (each pushes its start back, up to a maximum
-    wait); a save made while a run is under way queues exactly one more. If the broker cannot be
-    reached the run stays queued and the minute sweep sends it when the broker is back.
+    wait); a save made while a run of the study is under way queues exactly one more. If the
+    broker cannot be reached the run stays queued and the minute sweep sends it when the broker
+    is back.
     """
+    study = first_study() if study is None else study
     wait = _seconds("ANALYSIS_DEBOUNCE_SECONDS", 10) if delay is None else delay
     now = timezone.now()
     for _ in range(3):
-        waiting = AnalysisRun.objects.filter(status=Status.QUEUED).first()
+        waiting = AnalysisRun.objects.filter(study=study, status=Status.QUEUED).first()
         if waiting is not None:
             latest = waiting.requested_at + timedelta(
                 seconds=_seconds("ANALYSIS_MAX_WAIT_SECONDS", 120)
@@ -65,12 +84,13 @@ def reanalysis_schedule(
         try:
             with transaction.atomic():
                 run = AnalysisRun.objects.create(
+                    study=study,
                     trigger=trigger,
                     requested_by=by if getattr(by, "pk", None) else None,
                     force=force,
                     requested_at=now,
                     not_before=now + timedelta(seconds=wait),
-                    parameters=_parameters().to_dict(),
+                    parameters=_parameters_for(study),
                 )
         except IntegrityError:
             continue  # another process queued one just now: join it
@@ -78,6 +98,14 @@ def reanalysis_schedule(
             run_dispatch(run=run)
         return run
     raise RuntimeError("could not queue an analysis run")
+
+
+def reanalysis_schedule_active(*, trigger: str, **options: Any) -> list[AnalysisRun]:
+    """Queue (or join) a re-analysis of every active study, in the order of their codes."""
+    return [
+        reanalysis_schedule(trigger=trigger, study=study, **options)
+        for study in Study.objects.filter(is_active=True).order_by("code")
+    ]
 
 
 def run_dispatch(*, run: AnalysisRun) -> bool:
@@ -99,25 +127,37 @@ def run_dispatch(*, run: AnalysisRun) -> bool:
     return True
 
 
-def reanalysis_on_commit(*, trigger: str = Trigger.DATA_CHANGE) -> None:
-    """After the current transaction commits, schedule a re-analysis (never fails the save).
+def reanalysis_on_commit(
+    *, trigger: str = Trigger.DATA_CHANGE, study_id: int | None = None
+) -> None:
+    """After the current transaction commits, schedule the re-analysis of the study whose data
+    changed (``study_id``; None: every active study, where the caller cannot tell which).
 
-    Once per transaction: the writes of a large one (an import makes a change per patient, call
-    and administration) share one scheduling instead of holding a callback each until the commit.
+    Once per transaction and trigger: the writes of a large one (an import makes a change per
+    patient, call and administration) share one scheduling, which collects the studies they
+    touched, instead of holding a callback each until the commit. Never fails the save.
     """
-
-    def schedule() -> None:
-        try:
-            reanalysis_schedule(trigger=trigger)
-        except Exception:
-            logger.exception("Could not schedule the re-analysis after a data change")
-
     if not getattr(settings, "ANALYSIS_ON_COMMIT", True):
         return
     pending = transaction.get_connection().run_on_commit
-    if any(getattr(func, "reanalysis_trigger", None) == trigger for _, func, _ in pending):
-        return
+    for _, func, _ in pending:
+        if getattr(func, "reanalysis_trigger", None) == trigger:
+            func.reanalysis_studies.add(study_id)
+            return
+    studies: set[int | None] = {study_id}
+
+    def schedule() -> None:
+        try:
+            if None in studies:
+                reanalysis_schedule_active(trigger=trigger)
+                return
+            for study in Study.objects.filter(pk__in=studies).order_by("code"):
+                reanalysis_schedule(trigger=trigger, study=study)
+        except Exception:
+            logger.exception("Could not schedule the re-analysis after a data change")
+
     schedule.reanalysis_trigger = trigger  # type: ignore[attr-defined]
+    schedule.reanalysis_studies = studies  # type: ignore[attr-defined]
     transaction.on_commit(schedule)
 
 
@@ -194,20 +234,23 @@ def fingerprint(data: dataset.StudyData, params: report.Parameters) -> str:
     return digest.hexdigest()
 
 
-def latest_good_run() -> AnalysisRun | None:
-    """Return the newest run with results (pages, exports and the API show this one)."""
+def latest_good_run(study: Study | None = None) -> AnalysisRun | None:
+    """Return a study's newest run with results (default: the first study's).
+
+    Pages, exports and the API show this one.
+    """
     return (
-        AnalysisRun.objects.filter(status=Status.SUCCEEDED)
+        AnalysisRun.objects.filter(_of_study(study), status=Status.SUCCEEDED)
         .order_by("-finished_at", "-pk")
         .defer("report", "summary")
         .first()
     )
 
 
-def latest_good_run_summary() -> dict[str, Any] | None:
-    """Return the pk, finish time and size of the newest successful run (one small query)."""
+def latest_good_run_summary(study: Study | None = None) -> dict[str, Any] | None:
+    """Return the pk, finish time and size of a study's newest successful run (one query)."""
     return (
-        AnalysisRun.objects.filter(status=Status.SUCCEEDED)
+        AnalysisRun.objects.filter(_of_study(study), status=Status.SUCCEEDED)
         .order_by("-finished_at", "-pk")
         .values("pk", "finished_at", "n_patients", "n_calls")
         .first()
@@ -231,7 +274,7 @@ def run_execute(*, run_id: int, worker: str = "", wait: bool = True) -> Outcome:
             error_detail=traceback.format_exc()[-20000:],
         )
     finally:
-        _send_next()
+        _send_next(run.study_id)
     run.refresh_from_db()
     return Outcome(run)
 
@@ -242,23 +285,54 @@ def analysis_threads() -> threadpool_limits:
 
 
 def _execute(run: AnalysisRun) -> None:
+    """Run the analysis plan the run's study definition names."""
+    plan = run.study.protocol.analysis_plan
+    executor = _executors().get(plan)
+    if executor is None:
+        raise LookupError(f"No analysis is written for the plan {plan!r} of {run.study.code}.")
+    executor(run)
+
+
+def _executors() -> dict[str, Callable[[AnalysisRun], None]]:
+    """Return the executor of each analysis plan, by the key a definition names."""
+    from analytics import lan_analysis
+
+    return {report.SCHEMA: _execute_followup, lan_analysis.PLAN: lan_analysis.execute}
+
+
+def patients_of_study(study: Study) -> QuerySet[Patient]:
+    """Return the patients a run of the study analyses: those of its sites."""
+    return Patient.objects.filter(site__study=study)
+
+
+def unchanged_record(run: AnalysisRun) -> bool:
+    """Mark the run unchanged if the study's newest results come from the same data.
+
+    Return whether it did (a forced run is always recomputed).
+    """
+    previous = latest_good_run(run.study)
+    if run.force or previous is None or previous.fingerprint != run.fingerprint:
+        return False
+    run.status = Status.UNCHANGED
+    run.same_as = previous
+    run.finished_at = timezone.now()
+    run.step = ""
+    run.save(update_fields=["status", "same_as", "finished_at", "step"])
+    return True
+
+
+def _execute_followup(run: AnalysisRun) -> None:
     params = report.Parameters.from_dict(run.parameters)
     # The data cut: the day the study is read. The pure report receives it with the data. The
-    # report is the first study's analysis plan: it reads that study's patients only.
-    data = dataset.load(patients_of_definition(FIRST_STUDY), as_of=timezone.localdate())
+    # report is the first study's analysis plan: it reads the run's study's patients only.
+    data = dataset.load(patients_of_study(run.study), as_of=timezone.localdate())
     run.fingerprint = fingerprint(data, params)
     run.n_patients = int(data.long["patient"].nunique())
     run.n_calls = int(data.long["call_status"].eq("reached").sum())
     run.versions = report.library_versions()
     run.heartbeat_at = timezone.now()
     run.save(update_fields=["fingerprint", "n_patients", "n_calls", "versions", "heartbeat_at"])
-    previous = latest_good_run()
-    if not run.force and previous is not None and previous.fingerprint == run.fingerprint:
-        run.status = Status.UNCHANGED
-        run.same_as = previous
-        run.finished_at = timezone.now()
-        run.step = ""
-        run.save(update_fields=["status", "same_as", "finished_at", "step"])
+    if unchanged_record(run):
         return
 
     def progress(step: str, done: int, total: int) -> None:
@@ -324,13 +398,13 @@ def memberships_store(run: AnalysisRun, result: dict[str, Any], batch: int = 500
         )
         if group
     ]  # fmt: skip
-    TrajectoryMembership.objects.all().delete()
+    TrajectoryMembership.objects.filter(run__study=run.study_id).delete()
     TrajectoryMembership.objects.bulk_create(rows, batch_size=batch)
     return len(rows)
 
 
-def _send_next() -> None:
-    """Hand the waiting run, if any, to the worker now that this one is done."""
-    waiting = AnalysisRun.objects.filter(status=Status.QUEUED).first()
+def _send_next(study_id: int) -> None:
+    """Hand the study's waiting run, if any, to the worker now that this one is done."""
+    waiting = AnalysisRun.objects.filter(study_id=study_id, status=Status.QUEUED).first()
     if waiting is not None and waiting.dispatched_at is None:
         run_dispatch(run=waiting)

@@ -42,12 +42,14 @@ def sweep_runs() -> dict[str, int]:
 
 
 @shared_task(name="analytics.tasks.nightly_reanalysis", ignore_result=True)
-def nightly_reanalysis() -> int:
-    """Queue the nightly re-analysis (recorded as unchanged when the data did not change)."""
+def nightly_reanalysis() -> list[int]:
+    """Queue the nightly re-analysis of every active study (recorded as unchanged when its data
+    did not change); return the runs' ids."""
     from analytics import services
     from analytics.models import AnalysisRun
 
-    return services.reanalysis_schedule(trigger=AnalysisRun.Trigger.NIGHTLY, delay=0).pk
+    runs = services.reanalysis_schedule_active(trigger=AnalysisRun.Trigger.NIGHTLY, delay=0)
+    return [run.pk for run in runs]
 
 
 @worker_ready.connect

@@ -12,16 +12,20 @@ from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import role_required
 from accounts.roles import Role
-from analytics import replication, services
+from analytics import lan_pages, replication, services
 from analytics.models import AnalysisRun
 from analytics.templatetags.analysis_tags import p_style
 from cohort import vocabulary as voc
+from cohort.models import Study
+from cohort.selectors import studies_for_user
+from cohort.studies import FIRST_STUDY_CODE
 
 READERS = (Role.STATISTICIAN, Role.CLINICIAN, Role.DATA_MANAGER)
 OUTCOME_LABELS = {
@@ -46,11 +50,42 @@ def _may_rerun(user: Any) -> bool:
     return bool(user.is_superuser or user.has_role(Role.STATISTICIAN))
 
 
-def _active_run() -> AnalysisRun | None:
-    """Return the run being computed, or else the one waiting, if any."""
+def _studies(request: HttpRequest) -> list[Study]:
+    """Return the studies the user sees, the first study first."""
+    studies = list(studies_for_user(request.user).order_by("code"))
+    return sorted(studies, key=lambda study: study.code != FIRST_STUDY_CODE)
+
+
+def _study_for_user(request: HttpRequest) -> tuple[Study, list[Study]]:
+    """Return the study chosen by ``?study=CODE`` (or the first the user sees) and the others.
+
+    404 for a study the user does not see, as for any other object.
+    """
+    studies = _studies(request)
+    code = request.GET.get("study") or request.POST.get("study")
+    if code:
+        for study in studies:
+            if study.code == code:
+                return study, studies
+        raise Http404(_("No study %(code)s among the studies you see.") % {"code": code})
+    if not studies:
+        raise Http404(_("You see no study."))
+    return studies[0], studies
+
+
+def _run_for_user(request: HttpRequest, queryset: Any, pk: int) -> AnalysisRun:
+    """Return a run of a study the user sees, else 404."""
+    run = get_object_or_404(queryset, pk=pk)
+    if not any(study.pk == run.study_id for study in _studies(request)):
+        raise Http404(_("No such analysis run."))
+    return run
+
+
+def _active_run(study: Study) -> AnalysisRun | None:
+    """Return the study's run being computed, or else the one waiting, if any."""
     return (
         AnalysisRun.objects.filter(
-            status__in=[AnalysisRun.Status.RUNNING, AnalysisRun.Status.QUEUED]
+            study=study, status__in=[AnalysisRun.Status.RUNNING, AnalysisRun.Status.QUEUED]
         )
         .defer("report", "summary")
         .order_by("status", "-pk")  # "queued" < "running": show the running one first below
@@ -58,19 +93,19 @@ def _active_run() -> AnalysisRun | None:
     )
 
 
-def _latest_with_report() -> AnalysisRun | None:
-    latest = services.latest_good_run()
+def _latest_with_report(study: Study) -> AnalysisRun | None:
+    latest = services.latest_good_run(study)
     return AnalysisRun.objects.get(pk=latest.pk) if latest else None
 
 
-def _latest_summary() -> tuple[AnalysisRun | None, dict[str, Any] | None]:
+def _latest_summary(study: Study) -> tuple[AnalysisRun | None, dict[str, Any] | None]:
     """Return the newest successful run and what the dashboard draws of its report.
 
     The report's summary (the report less the per-patient memberships) is read, not the report:
     a run stored before summaries existed falls back on its report.
     """
     run = (
-        AnalysisRun.objects.filter(status=AnalysisRun.Status.SUCCEEDED)
+        AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.SUCCEEDED)
         .order_by("-finished_at", "-pk")
         .defer("report")
         .first()
@@ -195,20 +230,42 @@ def _dashboard_context(report: dict[str, Any]) -> dict[str, Any]:
 @require_GET
 @role_required(*READERS)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show the newest successful analysis, beside the paper, with the state of the next one."""
-    run, summary = _latest_summary()
+    """Show a study's newest successful analysis, beside its paper, with the state of the next."""
+    study, studies = _study_for_user(request)
+    run, summary = _latest_summary(study)
     shown = str(run.pk) if run else ""
-    active = _active_run()
+    active = _active_run(study)
     context: dict[str, Any] = {
+        "study": study,
+        "studies": studies,
         "run": run,
-        **_status_context(request, shown, follow=active is not None),
-        "last_failed": AnalysisRun.objects.filter(status=AnalysisRun.Status.FAILED)
+        **_status_context(request, study, shown, follow=active is not None),
+        "last_failed": AnalysisRun.objects.filter(study=study, status=AnalysisRun.Status.FAILED)
         .defer("report", "summary")
         .first(),
+        "body_template": _body_template(study),
+        "counts_ratings": _is_lan(study),  # a Lan run counts MADRS ratings, not calls
     }
     if summary:
-        context.update(_dashboard_context(summary))
+        context.update(_report_context(study, summary))
     return render(request, "analytics/dashboard.html", context)
+
+
+def _is_lan(study: Study) -> bool:
+    return study.protocol.analysis_plan == lan_pages.PLAN
+
+
+def _body_template(study: Study) -> str:
+    """Return the template of the study's report: each analysis plan has its own."""
+    if _is_lan(study):
+        return "analytics/partials/lan_report_body.html"
+    return "analytics/partials/report_body.html"
+
+
+def _report_context(study: Study, report: dict[str, Any]) -> dict[str, Any]:
+    if _is_lan(study):
+        return lan_pages.report_context(report)
+    return _dashboard_context(report)
 
 
 def _poll_seconds(active: AnalysisRun | None) -> int:
@@ -218,12 +275,13 @@ def _poll_seconds(active: AnalysisRun | None) -> int:
     return int(settings.ANALYSIS_POLL_IDLE_SECONDS)
 
 
-def _status_context(request: HttpRequest, shown: str, follow: bool) -> dict[str, Any]:
+def _status_context(request: HttpRequest, study: Study, shown: str, follow: bool) -> dict[str, Any]:
     """Return what the status panel shows: the run under way, and a newer result if any."""
-    active = _active_run()
-    latest = services.latest_good_run_summary()
+    active = _active_run(study)
+    latest = services.latest_good_run_summary(study)
     newer = latest if latest is not None and shown != str(latest["pk"]) else None
     return {
+        "study": study,
         "active": active,
         "latest": latest,
         "newer": newer,
@@ -244,9 +302,10 @@ def run_status(request: HttpRequest) -> HttpResponse:
     under way) reloads itself when the results arrive; otherwise the panel offers the newer
     results, so that a reader is not moved away from what they were reading.
     """
+    study, _studies_seen = _study_for_user(request)
     shown = request.GET.get("shown", "")
     follow = request.GET.get("follow") == "1"
-    context = _status_context(request, shown, follow)
+    context = _status_context(request, study, shown, follow)
     response = render(request, "analytics/partials/run_status.html", context)
     if context["newer"] is not None and (follow or not shown):
         response["HX-Refresh"] = "true"
@@ -256,9 +315,11 @@ def run_status(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.STATISTICIAN)
 def rerun(request: HttpRequest) -> HttpResponse:
-    """Queue a recomputation now (statisticians); the dashboard shows its progress."""
+    """Queue a recomputation of the chosen study now (statisticians); the dashboard shows its
+    progress."""
+    study, _studies_seen = _study_for_user(request)
     run = services.reanalysis_schedule(
-        trigger=AnalysisRun.Trigger.MANUAL, by=request.user, force=True, delay=0
+        trigger=AnalysisRun.Trigger.MANUAL, study=study, by=request.user, force=True, delay=0
     )
     run.refresh_from_db(fields=["dispatched_at"])  # set by the dispatch, in the database
     if run.dispatched_at is None:
@@ -268,34 +329,46 @@ def rerun(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.success(request, _("Analysis requested; this page follows its progress."))
-    return redirect("analysis:dashboard")
+    return redirect(_with_study("analysis:dashboard", study))
+
+
+def _with_study(name: str, study: Study) -> str:
+    """Return the address of a page of the analysis for one study."""
+    return f"{reverse(name)}?study={study.code}"
 
 
 @require_GET
 @role_required(*READERS)
 def run_list(request: HttpRequest) -> HttpResponse:
-    """List the runs: status, trigger, times, duration, patients, errors."""
-    runs = AnalysisRun.objects.defer("report", "summary").select_related("requested_by", "same_as")[
-        :100
-    ]
-    return render(request, "analytics/run_list.html", {"runs": runs})
+    """List a study's runs: status, trigger, times, duration, patients, errors."""
+    study, studies = _study_for_user(request)
+    runs = (
+        AnalysisRun.objects.filter(study=study)
+        .defer("report", "summary")
+        .select_related("requested_by", "same_as")[:100]
+    )
+    return render(
+        request, "analytics/run_list.html", {"runs": runs, "study": study, "studies": studies}
+    )
 
 
 @require_GET
 @role_required(*READERS)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one run: parameters, versions, timings and, if it failed, the whole error."""
-    run = get_object_or_404(AnalysisRun.objects.defer("report", "summary"), pk=pk)
-    return render(request, "analytics/run_detail.html", {"run": run})
+    queryset = AnalysisRun.objects.defer("report", "summary").select_related("study")
+    run = _run_for_user(request, queryset, pk)
+    return render(request, "analytics/run_detail.html", {"run": run, "study": run.study})
 
 
-def _report_run(pk: int | None) -> AnalysisRun:
+def _report_run(request: HttpRequest, pk: int | None) -> AnalysisRun:
     if pk is None:
-        run = _latest_with_report()
+        study, _studies_seen = _study_for_user(request)
+        run = _latest_with_report(study)
         if run is None:
             raise Http404(_("No analysis has succeeded yet."))
         return run
-    run = get_object_or_404(AnalysisRun, pk=pk)
+    run = _run_for_user(request, AnalysisRun.objects.all(), pk)
     source = run.results_run()
     if source is None:
         raise Http404(_("This run has no report."))
@@ -306,7 +379,7 @@ def _report_run(pk: int | None) -> AnalysisRun:
 @role_required(*READERS)
 def report_json(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Download the report of a run (default: the newest successful one) as JSON."""
-    run = _report_run(pk)
+    run = _report_run(request, pk)
     response = JsonResponse(run.report, json_dumps_params={"indent": 1})
     response["Content-Disposition"] = f'attachment; filename="analysis-run-{run.pk}.json"'
     return response
@@ -322,17 +395,19 @@ def _static_text(*names: str) -> str:
 @role_required(*READERS)
 def report_html(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Download the report as one HTML file (styles and charts inside) to archive or share."""
-    run = _report_run(pk)
+    run = _report_run(request, pk)
     assert run.report is not None
     context = {
         "run": run,
+        "study": run.study,
+        "body_template": _body_template(run.study),
         "standalone": True,
         "generated_at": timezone.now(),
         "inline_css": _static_text("css/app.css"),
         "inline_js": _static_text(
             "vendor/plotly/plotly-basic.min.js", "js/analysis-charts.js", "js/replication-filter.js"
         ),
-        **_dashboard_context(run.report),
+        **_report_context(run.study, run.report),
     }
     html = render_to_string("analytics/report_standalone.html", context, request=request)
     response = HttpResponse(html, content_type="text/html; charset=utf-8")

@@ -1,4 +1,4 @@
-"""Run the study's analysis now, in this process or through the worker, and write its report."""
+"""Run a study's analysis now, in this process or through the worker, and write its report."""
 
 from __future__ import annotations
 
@@ -11,17 +11,21 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analytics import services
 from analytics.models import AnalysisRun
+from cohort.models import Study
 
 
 class Command(BaseCommand):
     help = (
-        "Re-analyse the live database and write the report as JSON (schema: "
-        "docs/analysis-report.md). Without --sync the worker runs it and this command waits."
+        "Re-analyse the live database, one study (--study CODE) or every active study in turn, "
+        "and write the report as JSON. Without --sync the worker runs it and this command waits."
     )
 
     def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--study", help="the study's code (default: every active study)")
         parser.add_argument("--sync", action="store_true", help="run in this process")
-        parser.add_argument("--output", help="write the report JSON to this file")
+        parser.add_argument(
+            "--output", help="write the report JSON to this file (one study: give --study)"
+        )
         parser.add_argument(
             "--force", action="store_true", help="recompute even if the data did not change"
         )
@@ -30,10 +34,27 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        studies = self._studies(options.get("study"))
+        if options.get("output") and len(studies) > 1:
+            raise CommandError("--output writes one report: name its study with --study.")
+        for study in studies:
+            self._analyse(study, options)
+
+    def _studies(self, code: str | None) -> list[Study]:
+        if code is None:
+            return list(Study.objects.filter(is_active=True).order_by("code"))
+        study = Study.objects.filter(code=code).first()
+        if study is None:
+            known = ", ".join(Study.objects.order_by("code").values_list("code", flat=True))
+            raise CommandError(f"No study {code!r} (studies: {known}).")
+        return [study]
+
+    def _analyse(self, study: Study, options: dict[str, Any]) -> None:
         trigger = AnalysisRun.Trigger.COMMAND
+        self.stdout.write(f"{study.code}:")
         if options["sync"]:
             run = services.reanalysis_schedule(
-                trigger=trigger, force=options["force"], delay=0, dispatch=False
+                trigger=trigger, study=study, force=options["force"], delay=0, dispatch=False
             )
             self.stdout.write(f"Analysis run {run.pk}: running in this process...")
             outcome = services.run_execute(run_id=run.pk, worker="command line", wait=False)
@@ -43,7 +64,9 @@ class Command(BaseCommand):
                     "Another analysis is running; try again when it ends, or without --sync."
                 )
         else:
-            run = services.reanalysis_schedule(trigger=trigger, force=options["force"], delay=0)
+            run = services.reanalysis_schedule(
+                trigger=trigger, study=study, force=options["force"], delay=0
+            )
             self.stdout.write(f"Analysis run {run.pk} sent to the worker; waiting...")
             run = self._wait(run, options["timeout"])
         self._finish(run, options.get("output"))
