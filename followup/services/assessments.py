@@ -31,7 +31,6 @@ from cohort.signals import clinical_change_announce, clinical_write
 from config.saves import StaleWriteError
 from followup.instruments import sf_mpq
 from followup.models import FollowUpCall, MadrsAssessment, SfMpqAssessment, VisitAssessment
-from followup.visits import completing_instruments
 from followup.validators import (
     madrs_answers,
     madrs_errors,
@@ -39,6 +38,7 @@ from followup.validators import (
     sf_mpq_errors,
     visit_code_errors,
 )
+from followup.visits import completing_instruments
 
 A = TypeVar("A", bound=VisitAssessment)
 RECORDED = "Assessment recorded"

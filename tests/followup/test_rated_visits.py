@@ -135,7 +135,7 @@ def test_voiding_the_rating_makes_the_visit_due_again_with_its_trail(nurse_site_
     row = madrs(rated_patient, nurse_site_a)
     services.assessment_void(assessment=row, by=nurse_site_a, reason="Wrong patient")
     row.refresh_from_db()
-    assert row.is_voided and row.void_reason == "Wrong patient"
+    assert (row.is_voided, row.void_reason) == (True, "Wrong patient")
     latest = row.history.order_by("-history_id").first()
     assert (latest.history_user, latest.history_change_reason) == (nurse_site_a, "Wrong patient")
     assert latest.voided_at is not None
