@@ -203,3 +203,27 @@ def test_only_data_entry_roles_of_the_patients_site_may_void(
         assert answer.status_code == api_status
     row.refresh_from_db()
     assert not row.is_voided
+
+
+def test_enrolling_a_patient_of_the_second_study_leads_to_the_baseline_rating(
+    client, nurse_site_a, lan_site
+):
+    from cohort.models import Patient
+    from tests.cohort.test_patient_pages import _enrolment
+
+    client.force_login(nurse_site_a)
+    data = _enrolment(
+        **{
+            "patient-site": lan_site.pk,
+            "patient-inclusion_date": "2026-01-06",
+            "patient-consent_date": "2026-01-05",
+            "admin-date": "2026-01-06",
+            "admin-dose_value": "0.5",
+            "admin-days": "1",
+            "admin-infusion_minutes": "40",
+        }
+    )
+    response = client.post(reverse("cohort:patient_new"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    patient = Patient.objects.get()
+    assert response.url == reverse("followup:assessment_entry", args=[patient.pk, "madrs", "BL"])
