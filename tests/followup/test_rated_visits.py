@@ -227,3 +227,16 @@ def test_enrolling_a_patient_of_the_second_study_leads_to_the_baseline_rating(
     assert response.status_code == 302, response.content.decode()[:3000]
     patient = Patient.objects.get()
     assert response.url == reverse("followup:assessment_entry", args=[patient.pk, "madrs", "BL"])
+
+
+def test_a_corrected_rating_date_moves_the_date_of_the_visit(nurse_site_a, rated_patient):
+    row = madrs(rated_patient, nurse_site_a)
+    services.assessment_update(
+        assessment=row,
+        assessed_on=dt.date(2026, 1, 5),
+        data=BASELINE | {"rater": "JD"},
+        by=nurse_site_a,
+        reason="Typed the wrong day",
+    )
+    d1 = rated_patient.calls.get(timepoint="D1")
+    assert (d1.status, d1.call_date, d1.version) == ("reached", dt.date(2026, 1, 5), 3)
