@@ -165,3 +165,15 @@ def _csv(response):
     assert response.status_code == 200
     body = b"".join(response.streaming_content) if response.streaming else response.content
     return list(csv.DictReader(io.StringIO(body.decode())))
+
+
+def test_the_api_sends_a_studys_rated_layout_and_logs_it(statistician, world):
+    from tests.api.conftest import SignedInAPIClient
+
+    api = SignedInAPIClient()
+    api.force_login(statistician)
+    rows = _csv(api.get("/api/v1/exports/madrs.csv?study=LAN2022"))
+    assert {row["study_id"] for row in rows} == {p.study_code for p in world["rated"][:2]}
+    assert api.get("/api/v1/exports/madrs.csv?study=VOUTE2023").status_code == 404
+    log = ExportLog.objects.get()
+    assert (log.source, log.layout) == ("api", "madrs")
