@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from accounts.roles import Role
 from analytics.exports import dictionary, writers
 from analytics.exports import variables as var
-from analytics.exports.responses import download_response
+from analytics.exports.responses import download_response, export_study
 from analytics.exports.services import export_log_record
 from analytics.models import AnalysisRun, ExportLog
 from analytics.services import latest_good_run, reanalysis_schedule
@@ -299,6 +299,9 @@ class ExportDownloadView(_ExportView):
             OpenApiParameter(
                 "items", int, description="1: the long layout with every item answer."
             ),
+            OpenApiParameter(
+                "study", str, description="A study's code: its patients only (else every study)."
+            ),
         ],
         responses={
             **{
@@ -314,8 +317,14 @@ class ExportDownloadView(_ExportView):
         if layout not in var.LAYOUTS or fmt not in writers.FORMATS:
             raise Http404("No such export.")
         items = layout == "long" and request.query_params.get("items") == "1"
+        study = export_study(request.user, layout, request.query_params.get("study"))
         return download_response(
-            user=request.user, layout=layout, fmt=fmt, items=items, source=ExportLog.Source.API
+            user=request.user,
+            layout=layout,
+            fmt=fmt,
+            items=items,
+            source=ExportLog.Source.API,
+            study=study,
         )
 
 

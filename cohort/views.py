@@ -84,6 +84,12 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                     text = _("This form was already sent: %(code)s is enrolled once, here.")
                 messages.success(request, text % {"code": patient.study_code})
                 baseline = patient.calls.get(timepoint="BL")
+                rated = baseline.rated_instruments
+                if rated:
+                    # A baseline done by rating (the second study's) is entered on its own page.
+                    return redirect(
+                        "followup:assessment_entry", pk=patient.pk, instrument=rated[0], visit="BL"
+                    )
                 return redirect("followup:call_entry", pk=baseline.pk)
     context = {"form": form, "administration": administration, "call_times_form": call_times}
     return render(request, "cohort/patient_new.html", context, status=status)

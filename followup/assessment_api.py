@@ -13,6 +13,7 @@ import django_filters
 from django.db.models import OuterRef, QuerySet, Subquery
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,6 +21,7 @@ from accounts.access import DATA_ENTRY_ROLES
 from cohort.selectors import patients_for_user
 from config.api import ALL_ROLES, IdFilter, StudyRolePermission
 from followup.assessment_serializers import (
+    AssessmentVoidSerializer,
     MadrsCreateSerializer,
     MadrsSerializer,
     MadrsUpdateSerializer,
@@ -87,6 +89,16 @@ class _AssessmentViewSet(
         """Correct an assessment: every answer, the ``version`` read and the ``reason``."""
         assessment = self.get_object()
         serializer = self.update_serializer(assessment, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save(by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
+
+    @extend_schema(request=AssessmentVoidSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request: Request, pk: str | None = None) -> Response:
+        """Void an assessment entered in error, with the ``reason``: the visit is due again."""
+        assessment = self.get_object()
+        serializer = AssessmentVoidSerializer(assessment, data=request.data)
         serializer.is_valid(raise_exception=True)
         serializer.save(by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)

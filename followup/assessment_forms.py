@@ -136,3 +136,13 @@ def assessment_initial(assessment: VisitAssessment) -> dict[str, Any]:
     if rater is not None:
         initial["rater"] = rater
     return initial
+
+
+class AssessmentVoidForm(forms.Form):
+    """Void an assessment entered in error: the reason (wrong patient, wrong visit) is needed."""
+
+    void_reason = forms.CharField(
+        label=_("Reason for voiding"),
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("For example: entered for the wrong patient or the wrong visit."),
+    )

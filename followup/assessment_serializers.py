@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -167,6 +168,21 @@ class AssessmentUpdateSerializer(_AssessmentInputSerializer):
                 reason=validated_data["reason"],
                 expected_version=validated_data["version"],
             )
+
+
+class AssessmentVoidSerializer(serializers.Serializer):
+    """Void an assessment entered in error (wrong patient or visit), with the reason: kept,
+    flagged, left out of every read; the visit it completed is due again."""
+
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        if instance.is_voided:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("This assessment is already voided.")]}
+            )
+        with service_errors():
+            return services.assessment_void(assessment=instance, **validated_data)
 
 
 class _MadrsAnswers(serializers.Serializer):

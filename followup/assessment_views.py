@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import DATA_ENTRY_ROLES, role_required
 from accounts.roles import Role
@@ -20,7 +20,12 @@ from cohort.selectors import patients_for_user
 from config.api import user_has_any_role
 from config.saves import SaveRefused, database_save, form_add_errors
 from followup import services, visits
-from followup.assessment_forms import FORMS, AssessmentForm, assessment_initial
+from followup.assessment_forms import (
+    FORMS,
+    AssessmentForm,
+    AssessmentVoidForm,
+    assessment_initial,
+)
 from followup.models import MadrsAssessment, SfMpqAssessment, VisitAssessment
 from followup.pages import error_summary
 
@@ -123,6 +128,21 @@ def assessment_entry(request: HttpRequest, pk: int, instrument: str, visit: str)
                     % {"name": NAMES[instrument], "visit": visits.visit_label(visit)},
                 )
                 return redirect("followup:assessment_list", pk=patient.pk)
+    return _entry_page(request, patient, instrument, visit, assessment, form, status=status)
+
+
+def _entry_page(
+    request: HttpRequest,
+    patient: Patient,
+    instrument: str,
+    visit: str,
+    assessment: VisitAssessment | None,
+    form: AssessmentForm,
+    *,
+    status: int = 200,
+    void_form: AssessmentVoidForm | None = None,
+) -> HttpResponse:
+    """Render the entry page of an instrument at a visit, with the void form of a saved one."""
     context = {
         "patient": patient,
         "instrument": instrument,
@@ -131,10 +151,50 @@ def assessment_entry(request: HttpRequest, pk: int, instrument: str, visit: str)
         "visit_label": visits.visit_label(visit),
         "assessment": assessment,
         "form": form,
+        "void_form": void_form or AssessmentVoidForm(),
         "lock": patient.current_lock(),
         "error_summary": error_summary(form),
     }
     return render(request, "followup/assessment_entry.html", context, status=status)
+
+
+@require_POST
+@role_required(*DATA_ENTRY_ROLES)
+def assessment_void(request: HttpRequest, pk: int, instrument: str, visit: str) -> HttpResponse:
+    """Void the assessment of an instrument at a visit entered in error, with the reason."""
+    patient = _get_patient_for_user(request.user, pk)
+    allowed = visits.assessment_visits(patient, instrument) if instrument in MODELS else ()
+    assessment = _live(MODELS[instrument], patient, visit) if visit in allowed else None
+    if assessment is None:
+        raise Http404
+    void_form = AssessmentVoidForm(request.POST)
+    status = 400
+    if void_form.is_valid():
+        try:
+            with database_save(request):
+                services.assessment_void(
+                    assessment=assessment,
+                    by=request.user,
+                    reason=void_form.cleaned_data["void_reason"],
+                )
+        except ValidationError as exc:
+            # The service names the reason ``reason``; this form, beside the entry form, cannot.
+            void_form.add_error("void_reason" if hasattr(exc, "error_dict") else None, exc.messages)
+        except SaveRefused as refused:
+            status = refused.status
+        else:
+            messages.success(
+                request,
+                _("%(name)s of %(visit)s voided: the visit is due again.")
+                % {"name": NAMES[instrument], "visit": visits.visit_label(visit)},
+            )
+            return redirect("followup:assessment_list", pk=patient.pk)
+    form = FORMS[instrument](
+        initial=assessment_initial(assessment), editing=True, language=get_language()
+    )
+    return _entry_page(
+        request, patient, instrument, visit, assessment, form, status=status, void_form=void_form
+    )
 
 
 def _save(

@@ -34,4 +34,9 @@ urlpatterns = [
         assessment_views.assessment_entry,
         name="assessment_entry",
     ),
+    path(
+        "patients/<int:pk>/assessments/<str:instrument>/<str:visit>/void/",
+        assessment_views.assessment_void,
+        name="assessment_void",
+    ),
 ]

@@ -14,7 +14,7 @@ from typing import Any, Final
 from django.utils.translation import gettext
 
 from trials import definitions
-from trials.definitions import StudyDefinition
+from trials.definitions import Mode, StudyDefinition
 
 MADRS: Final = "madrs"
 SF_MPQ: Final = "sf_mpq"
@@ -27,6 +27,22 @@ def visits_rating(protocol: StudyDefinition, instrument: str) -> tuple[str, ...]
     """Return the codes of a study's visits at which ``instrument`` is rated, in order."""
     name = DEFINITION_NAMES[instrument]
     return tuple(v.code for v in protocol.visits if name in v.instruments)
+
+
+def completing_instruments(protocol: StudyDefinition, code: str) -> tuple[str, ...]:
+    """Return the rated instruments that complete a visit (``madrs``, ``sf_mpq``), in order.
+
+    A hospital visit whose definition names only rated instruments is done when they are all
+    recorded; any other visit (a phone call, the first study's baseline) returns ``()`` and is
+    completed on the call's page.
+    """
+    visit = next((v for v in protocol.visits if v.code == code), None)
+    if visit is None or visit.mode != Mode.HOSPITAL or not visit.instruments:
+        return ()
+    keys = {name: key for key, name in DEFINITION_NAMES.items()}
+    if any(name not in keys for name in visit.instruments):
+        return ()
+    return tuple(key for key in INSTRUMENTS if DEFINITION_NAMES[key] in visit.instruments)
 
 
 def assessment_visits(patient: Any, instrument: str) -> tuple[str, ...]:

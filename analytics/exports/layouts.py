@@ -21,7 +21,7 @@ from analytics import dataset
 from analytics.exports import variables as var
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient
-from followup.instruments import missing
+from followup.instruments import madrs, missing
 from followup.instruments.missing import INSTRUMENT_FIELDS
 from followup.models import (
     HADS_ITEM_FIELDS,
@@ -29,10 +29,15 @@ from followup.models import (
     AdverseEvent,
     ConcomitantTreatment,
     FollowUpCall,
+    MadrsAssessment,
+    SfMpqAssessment,
 )
+from trials import definitions
 
 CHUNK_PATIENTS = 2000
 TIMEPOINT_ORDER = {code: n for n, code in enumerate(voc.codes(voc.TIMEPOINTS))}
+# Every study's visit codes in the order of their calls (``trials.definitions.timepoints``).
+VISIT_ORDER = {code: n for n, code in enumerate(definitions.timepoints())}
 
 _REASONS = {
     "nprs__missing_reason": "nprs_missing_reason",
@@ -306,6 +311,66 @@ def administration_frames(
         yield typed(_study_order(frame, "admin_date"), var.ADMINISTRATIONS)
 
 
+def _rated_rows(model: Any, chunk: QuerySet[Patient], fields: dict[str, str]) -> pd.DataFrame:
+    """Return the live assessments of a chunk's patients, keyed by patient and visit."""
+    key = {
+        "patient_id": "patient",
+        "patient__study_code": "study_id",
+        "patient__site__code": "site",
+        "visit_code": "visit",
+        "assessed_on": "assessed_on",
+    }
+    rows = model.objects.filter(patient__in=chunk, voided_at__isnull=True).values_list(
+        *key, *fields
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=[*key.values(), *fields.values()])
+    frame["order"] = frame["visit"].map(VISIT_ORDER)
+    return frame
+
+
+def madrs_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the baseline total, the change from it, response and remission (pure pandas).
+
+    Each row is compared with the same patient's baseline (visit ``BL``) by the scale's own
+    rules (``followup.instruments.madrs``); the baseline row itself has no response.
+    """
+    baseline = frame[frame["visit"].eq("BL")].set_index("patient")["madrs_total"]
+    frame = frame.assign(madrs_total_bl=frame["patient"].map(baseline))
+    pairs = list(zip(frame["madrs_total_bl"], frame["madrs_total"], strict=True))
+    known = [(None if pd.isna(b) else int(b), None if pd.isna(t) else int(t)) for b, t in pairs]
+    later = frame["visit"].ne("BL").tolist()
+    frame["madrs_change_pct"] = [
+        madrs.percent_change(b, t) if on else None for (b, t), on in zip(known, later, strict=True)
+    ]
+    frame["madrs_response"] = [
+        madrs.response(b, t) if on else None for (b, t), on in zip(known, later, strict=True)
+    ]
+    frame["madrs_remission"] = [madrs.remission(t) for _b, t in known]
+    return frame
+
+
+def madrs_frames(
+    patients: QuerySet[Patient] | None = None, *, size: int = CHUNK_PATIENTS
+) -> Iterator[pd.DataFrame]:
+    """Yield the MADRS rated at the visits: one row per patient and visit rated."""
+    fields = {f"item_{n}": f"madrs_{n}" for n in madrs.ITEMS} | {"total": "madrs_total"}
+    for chunk in patient_chunks(patients, size):
+        frame = madrs_outcomes(_rated_rows(MadrsAssessment, chunk, fields))
+        yield typed(_study_order(frame, "order"), var.MADRS)
+
+
+def sf_mpq_frames(
+    patients: QuerySet[Patient] | None = None, *, size: int = CHUNK_PATIENTS
+) -> Iterator[pd.DataFrame]:
+    """Yield the SF-MPQ rated at the visits: one row per patient and visit rated."""
+    fields = {f"descriptor_{n}": f"sf_mpq_{n}" for n in range(1, 16)}
+    fields |= {"vas_mm": "sf_mpq_vas", "ppi": "sf_mpq_ppi", "sensory": "sf_mpq_sensory"}
+    fields |= {"affective": "sf_mpq_affective", "total": "sf_mpq_total"}
+    for chunk in patient_chunks(patients, size):
+        frame = _rated_rows(SfMpqAssessment, chunk, fields)
+        yield typed(_study_order(frame, "order"), var.SF_MPQ)
+
+
 BUILDERS = {
     "long": long_frames,
     "wide": wide_frames,
@@ -313,6 +378,8 @@ BUILDERS = {
     "adverse_events": adverse_event_frames,
     "treatments": treatment_frames,
     "administrations": administration_frames,
+    "madrs": madrs_frames,
+    "sf_mpq": sf_mpq_frames,
 }
 
 
@@ -368,6 +435,12 @@ def read_ahead(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         worker.join()
 
 
+def of_layout(layout: str, patients: QuerySet[Patient] | None = None) -> QuerySet[Patient]:
+    """Return the patients (default: all) of the studies whose data ``layout`` holds."""
+    source = Patient.objects.all() if patients is None else patients
+    return source.filter(site__study__definition__in=var.definitions_of(layout))
+
+
 def frames(
     layout: str,
     patients: QuerySet[Patient] | None = None,
@@ -375,8 +448,14 @@ def frames(
     items: bool = False,
     size: int = CHUNK_PATIENTS,
 ) -> Iterator[pd.DataFrame]:
-    """Yield the frames of a layout, chunk by chunk (``items`` for the long layout)."""
+    """Yield the frames of a layout, chunk by chunk (``items`` for the long layout).
+
+    Only the patients of the studies whose data the layout holds are read
+    (``variables.definitions_of``): the first study's layouts never hold a second study's
+    patients, nor the other way round.
+    """
     var.variables_of(layout, items=items)
+    patients = of_layout(layout, patients)
     if layout == "long":
         return read_ahead(long_frames(patients, items=items, size=size))
     return read_ahead(BUILDERS[layout](patients, size=size))

@@ -56,12 +56,14 @@ def directory() -> Path:
     return folder
 
 
-def _key(layout: str, fmt: str, items: bool) -> str:
+def _key(layout: str, fmt: str, items: bool, scope: str = "") -> str:
     # The variable names are part of the key, so that a new release never sends a file built
-    # with the columns of the previous one.
+    # with the columns of the previous one; ``scope`` (a study's code) keeps apart the files of
+    # one study and of every study.
     columns = ",".join(var.names(var.variables_of(layout, items=items)))
     digest = hashlib.sha256(columns.encode()).hexdigest()[:12]
-    return f"{layout}{'_items' if items else ''}_{digest}.{fmt}"
+    prefix = f"{scope.lower()}_" if scope else ""
+    return f"{prefix}{layout}{'_items' if items else ''}_{digest}.{fmt}"
 
 
 def _read(path: Path) -> Snapshot | None:
@@ -103,18 +105,27 @@ def _keep(path: Path, target: Path, rows: int, built_at: datetime) -> None:
     os.replace(temporary, meta)
 
 
-def snapshot(*, layout: str, fmt: str, items: bool, build: Callable[[Path], int]) -> Snapshot:
+def snapshot(
+    *,
+    layout: str,
+    fmt: str,
+    items: bool,
+    build: Callable[[Path], int],
+    scope: str = "",
+    shared: bool = True,
+) -> Snapshot:
     """Return a fresh enough snapshot of one download, building it with ``build`` if needed.
 
     ``build(path)`` writes the file and returns its number of data rows. A snapshot that is not
-    kept (snapshots off, or another process is building) is the caller's to delete once sent.
+    kept (snapshots off, another process is building, or ``shared`` is off: a download of some
+    sites only) is the caller's to delete once sent. ``scope`` names the study, if one.
     """
-    limit = max_age()
+    limit = max_age() if shared else 0
     if limit == 0:
         path, rows, built_at = _build(None, f".{fmt}", build)
         return Snapshot(path=path, rows=rows, built_at=built_at, kept=False)
 
-    target = directory() / _key(layout, fmt, items)
+    target = directory() / _key(layout, fmt, items, scope)
     current = _read(target)
     if current is not None and current.age_seconds() < limit:
         return current

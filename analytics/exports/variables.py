@@ -15,7 +15,10 @@ from typing import Final
 
 from cohort import vocabulary as voc
 from followup.instruments import items as item_labels
-from followup.instruments import sf12
+from followup.instruments import madrs, sf12, sf_mpq
+from trials import definitions
+
+_ = voc._  # marks a label for the French catalogue (the dictionary's ``label_fr``)
 
 # Kinds of variables: how they are typed in a frame and coded in Stata and SPSS.
 TEXT, CODE, INTEGER, NUMBER, DATE, FLAG = "text", "code", "integer", "number", "date", "flag"
@@ -293,6 +296,96 @@ ADMINISTRATIONS: Final = (
     V("infusion_minutes", "Infusion length", INTEGER, units="minutes", low=1, high=1440),
 )
 
+
+# The rated assessments of a study's visits (the second study): one row per patient and visit
+# rated. Their visits are every study's visits rating the instrument, in the studies' order.
+def _rated_visits(name: str) -> voc.Vocabulary:
+    labels = definitions.labels()
+    seen: dict[str, str] = {}
+    for key in definitions.KEYS:
+        for visit in definitions.load(key).visits:
+            if name in visit.instruments:
+                seen.setdefault(visit.code, labels.get(visit.code, visit.label))
+    return tuple(seen.items())
+
+
+def _visit_key(name: str) -> tuple[Variable, ...]:
+    return (
+        STUDY_ID,
+        SITE,
+        V("visit", _("Visit"), CODE, codes=_rated_visits(name)),
+        V("assessed_on", _("Date of the assessment"), DATE),
+    )
+
+
+MADRS_TOTAL = V(
+    "madrs_total", _("MADRS total"), INTEGER, low=0, high=madrs.TOTAL_MAX, instrument="MADRS"
+)
+MADRS: Final = (
+    *_visit_key("MADRS"),
+    *(
+        V(item.field, item.label, INTEGER, low=0, high=6, instrument="MADRS item")
+        for item in item_labels.MADRS
+    ),
+    MADRS_TOTAL,
+    V(
+        "madrs_total_bl",
+        _("MADRS total at baseline"),
+        INTEGER,
+        low=0,
+        high=madrs.TOTAL_MAX,
+        instrument="MADRS",
+    ),
+    V(
+        "madrs_change_pct",
+        _("Change of the MADRS total from baseline"),
+        NUMBER,
+        units="%",
+        instrument="MADRS",
+    ),
+    V("madrs_response", _("Response: MADRS total down by half or more from baseline"), FLAG),
+    V("madrs_remission", _("Remission: MADRS total 10 or less"), FLAG),
+)
+SF_MPQ: Final = (
+    *_visit_key("SFMPQ"),
+    *(
+        V(
+            item.field,
+            item.label,
+            INTEGER,
+            low=item.first_code,
+            high=item.first_code + item.options - 1,
+            units="mm" if item.field == sf_mpq.VAS_FIELD else "",
+            instrument="SF-MPQ item",
+        )
+        for item in item_labels.SF_MPQ
+    ),
+    V(
+        "sf_mpq_sensory",
+        _("SF-MPQ sensory score (descriptors 1-11)"),
+        INTEGER,
+        low=0,
+        high=sf_mpq.SENSORY_MAX,
+        instrument="SF-MPQ",
+    ),
+    V(
+        "sf_mpq_affective",
+        _("SF-MPQ affective score (descriptors 12-15)"),
+        INTEGER,
+        low=0,
+        high=sf_mpq.AFFECTIVE_MAX,
+        instrument="SF-MPQ",
+    ),
+    V(
+        "sf_mpq_total",
+        _("SF-MPQ total score"),
+        INTEGER,
+        low=0,
+        high=sf_mpq.TOTAL_MAX,
+        instrument="SF-MPQ",
+    ),
+)
+
 LAYOUTS: Final[dict[str, tuple[Variable, ...]]] = {
     "long": LONG,
     "wide": WIDE,
@@ -300,6 +393,8 @@ LAYOUTS: Final[dict[str, tuple[Variable, ...]]] = {
     "adverse_events": ADVERSE_EVENTS,
     "treatments": TREATMENTS,
     "administrations": ADMINISTRATIONS,
+    "madrs": MADRS,
+    "sf_mpq": SF_MPQ,
 }
 LAYOUT_LABELS: Final[dict[str, str]] = {
     "long": "Long: one row per patient and timepoint",
@@ -308,7 +403,34 @@ LAYOUT_LABELS: Final[dict[str, str]] = {
     "adverse_events": "Adverse events: one row per event",
     "treatments": "Concomitant treatments: one row per treatment per call",
     "administrations": "Ketamine administrations: one row per administration",
+    "madrs": _("MADRS: one row per patient and visit rated"),
+    "sf_mpq": _("SF-MPQ: one row per patient and visit rated"),
 }
+# The first study's layouts, read from its follow-up calls (its analysis plan's data).
+FOLLOW_UP_PLAN: Final = "ketamine-followup/analysis-report"
+FOLLOW_UP_LAYOUTS: Final = (
+    "long",
+    "wide",
+    "baseline",
+    "adverse_events",
+    "treatments",
+    "administrations",
+)
+# A rated layout goes with every study whose definition rates its instrument at some visit.
+RATED_LAYOUTS: Final[dict[str, str]] = {"madrs": "MADRS", "sf_mpq": "SFMPQ"}
+
+
+def layouts_of(protocol: definitions.StudyDefinition) -> tuple[str, ...]:
+    """Return the layouts a study's data is exported in, in the order of ``LAYOUTS``."""
+    names = set(FOLLOW_UP_LAYOUTS) if protocol.analysis_plan == FOLLOW_UP_PLAN else set()
+    rated = protocol.instruments()
+    names |= {layout for layout, name in RATED_LAYOUTS.items() if name in rated}
+    return tuple(layout for layout in LAYOUTS if layout in names)
+
+
+def definitions_of(layout: str) -> tuple[str, ...]:
+    """Return the keys of the study definitions whose data a layout holds."""
+    return tuple(key for key in definitions.KEYS if layout in layouts_of(definitions.load(key)))
 
 
 def variables_of(layout: str, *, items: bool = False) -> tuple[Variable, ...]:

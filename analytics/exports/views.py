@@ -19,9 +19,10 @@ from django.views.decorators.http import require_GET
 from accounts.roles import Role
 from analytics.exports import dictionary, snapshots, writers
 from analytics.exports import variables as var
-from analytics.exports.responses import download_response
+from analytics.exports.responses import download_response, export_study, study_downloads
 from analytics.exports.services import export_log_record
 from analytics.models import ExportLog
+from cohort.selectors import studies_for_user
 
 EXPORT_ROLES = frozenset({Role.STATISTICIAN, Role.DATA_MANAGER})
 
@@ -46,18 +47,15 @@ def export_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 @require_GET
 @export_staff_required
 def export_list(request: HttpRequest) -> HttpResponse:
-    """List the downloads: each layout in each format, the dictionary, the last exports."""
-    downloads = [
-        {"layout": layout, "title": var.LAYOUT_LABELS[layout], "items": False}
-        for layout in var.LAYOUTS
+    """List the downloads: per study the user sees, each of its layouts in each format; the
+    dictionary; the last exports."""
+    studies = [
+        {"study": study, "downloads": study_downloads(study.protocol)}
+        for study in studies_for_user(request.user).order_by("code")
     ]
-    downloads.insert(
-        1,
-        {"layout": "long", "title": "Long with item answers (importable)", "items": True},
-    )
     recent = ExportLog.objects.select_related("user")[:10]
     context = {
-        "downloads": downloads,
+        "studies": studies,
         "formats": writers.FORMATS,
         "recent": recent,
         "snapshot_seconds": snapshots.max_age(),
@@ -72,8 +70,14 @@ def export_download(request: HttpRequest, layout: str, fmt: str) -> HttpResponse
     if layout not in var.LAYOUTS or fmt not in writers.FORMATS:
         raise Http404("No such export.")
     items = layout == "long" and request.GET.get("items") == "1"
+    study = export_study(request.user, layout, request.GET.get("study"))
     return download_response(
-        user=request.user, layout=layout, fmt=fmt, items=items, source=ExportLog.Source.WEB
+        user=request.user,
+        layout=layout,
+        fmt=fmt,
+        items=items,
+        source=ExportLog.Source.WEB,
+        study=study,
     )
 
 

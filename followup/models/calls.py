@@ -16,6 +16,7 @@ from cohort.clinical import ClinicalModel
 from cohort.models import Patient, _choices, _dated, _in
 from cohort.plausible import DATE_CEILING, DATE_FLOOR
 from followup.schedule import in_window, window_closed
+from followup.visits import completing_instruments
 from trials import definitions
 
 # Every study's visit codes (``trials.definitions.timepoints``): the first study's in the order
@@ -136,6 +137,22 @@ class FollowUpCall(ClinicalModel):
     def instruments(self) -> tuple[str, ...]:
         """Return what the patient's study collects at this visit (``NPRS``, ``MADRS``...)."""
         return self.patient.study.protocol.visit(self.timepoint).instruments
+
+    @property
+    def rated_instruments(self) -> tuple[str, ...]:
+        """Return the rated instruments that complete this visit (``followup.visits``).
+
+        Empty for a phone call and for a visit completed on the call's page; otherwise the
+        visit is done when each of them is recorded, and is entered on the assessment pages.
+        """
+        return completing_instruments(self.patient.study.protocol, self.timepoint)
+
+    @property
+    def status_label(self) -> str:
+        """Return the status in the reader's language; a rated visit made reads "Done"."""
+        if self.status == "reached" and self.rated_instruments:
+            return gettext("Done")
+        return str(self.get_status_display())
 
     @property
     def is_baseline(self) -> bool:

@@ -21,6 +21,8 @@ from followup.services.assessments import (
     StaleAssessmentError,
     assessment_record,
     assessment_update,
+    assessment_void,
+    visit_sync,
 )
 from followup.services.attempts import StaleCallError, call_record_attempt, lost_proposal_dismiss
 from followup.services.call_entry import administration_errors, call_save
@@ -44,6 +46,7 @@ __all__ = [
     "adverse_event_update",
     "assessment_record",
     "assessment_update",
+    "assessment_void",
     "call_mark_reviewed",
     "call_record_attempt",
     "call_save",
@@ -53,4 +56,5 @@ __all__ = [
     "schedule_close",
     "schedule_create",
     "schedule_move",
+    "visit_sync",
 ]

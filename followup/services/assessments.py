@@ -2,7 +2,13 @@
 
 Every entry point (the assessment page, the API) calls these. The visits a patient may have are
 the caller's to give (``allowed_visits``, from ``followup.visits.assessment_visits``): the
-services check the code against them and know no study themselves.
+services check the code against them.
+
+A hospital visit whose definition names only rated instruments is done when they are all
+recorded (``followup.visits.completing_instruments``): every write here keeps the visit's row
+(``FollowUpCall``) in step, reached with the date of the rating once all are recorded, due again
+when a void leaves one missing, so that the worklist and every count read the visit as they
+read a call.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cohort import plausible
@@ -23,7 +30,7 @@ from cohort.services import patient_guard_edit
 from cohort.signals import clinical_change_announce, clinical_write
 from config.saves import StaleWriteError
 from followup.instruments import sf_mpq
-from followup.models import MadrsAssessment, SfMpqAssessment, VisitAssessment
+from followup.models import FollowUpCall, MadrsAssessment, SfMpqAssessment, VisitAssessment
 from followup.validators import (
     madrs_answers,
     madrs_errors,
@@ -31,9 +38,14 @@ from followup.validators import (
     sf_mpq_errors,
     visit_code_errors,
 )
+from followup.visits import completing_instruments
 
 A = TypeVar("A", bound=VisitAssessment)
 RECORDED = "Assessment recorded"
+VISIT_RATED = "Visit rated"
+VISIT_DUE_AGAIN = "Rating voided: visit due again"
+# The model of each rated instrument (``followup.visits.INSTRUMENTS``).
+MODELS: dict[str, type[VisitAssessment]] = {"madrs": MadrsAssessment, "sf_mpq": SfMpqAssessment}
 RATER_MAX_LENGTH = MadrsAssessment._meta.get_field("rater").max_length or 60
 
 
@@ -95,8 +107,62 @@ def _save(instance: A, values: Mapping[str, Any], *, by: Any, reason: str) -> A:
     instance.full_clean(exclude=["patient"], validate_constraints=False)
     history_stamp(instance, by=by, reason=reason)
     instance.save()
+    visit_sync(patient=instance.patient, visit_code=instance.visit_code, by=by)
     clinical_change_announce(sender=type(instance), patient=instance.patient, by=by, reason=reason)
     return instance
+
+
+def visit_sync(*, patient: Patient, visit_code: str, by: Any) -> FollowUpCall | None:
+    """Mark a rated visit done once its instruments are all recorded, due again when one is not.
+
+    Only a visit completed by rating is touched, and only between due and reached: a visit
+    closed because the patient left the follow-up stays closed. The date of the visit is the
+    latest of its ratings' dates.
+    """
+    needed = completing_instruments(patient.study.protocol, visit_code)
+    if not needed:
+        return None
+    call = (
+        FollowUpCall.objects.select_for_update()
+        .filter(patient=patient, timepoint=visit_code)
+        .first()
+    )
+    if call is None or call.status not in ("due", "reached"):
+        return call
+    dates = [
+        MODELS[key]
+        .objects.filter(patient=patient, visit_code=visit_code, voided_at__isnull=True)
+        .values_list("assessed_on", flat=True)
+        .first()
+        for key in needed
+    ]
+    done = all(day is not None for day in dates)
+    if done:
+        day = max(d for d in dates if d is not None)
+        if call.status == "reached" and call.call_date == day:
+            return call
+        if call.status == "due":
+            call.completed_at, call.completed_by = timezone.now(), by
+        call.status, call.call_date = "reached", day
+        reason = VISIT_RATED
+    elif call.status == "reached":
+        call.status, call.call_date, call.completed_at, call.completed_by = "due", None, None, None
+        reason = VISIT_DUE_AGAIN
+    else:
+        return call
+    call.version += 1
+    history_stamp(call, by=by, reason=reason)
+    call.save(
+        update_fields=[
+            "status",
+            "call_date",
+            "completed_at",
+            "completed_by",
+            "version",
+            "updated_at",
+        ]
+    )
+    return call
 
 
 @clinical_write
@@ -176,3 +242,33 @@ def assessment_update(
         raise ValidationError(errors)
     locked.version += 1
     return _save(locked, values(data) | {"assessed_on": assessed_on}, by=by, reason=reason)
+
+
+@clinical_write
+@transaction.atomic
+def assessment_void(*, assessment: A, by: Any, reason: str) -> A:
+    """Void an assessment entered in error (wrong patient or visit): kept, flagged, left out.
+
+    The visit it completed is due again; the visit may then be rated anew.
+    """
+    reason = reason_checked(reason, "reason")
+    model = type(assessment)
+    patient_guard_edit(
+        patient=assessment.patient_id,
+        by=by,
+        change=f"{model.INSTRUMENT}:{assessment.visit_code}",
+        reason=reason,
+    )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give a reason for voiding an assessment.")})
+    locked = model.objects.select_for_update().select_related("patient").get(pk=assessment.pk)
+    if locked.is_voided:
+        raise ValidationError(_("This assessment was voided."))
+    locked.voided_at = timezone.now()
+    locked.void_reason = reason
+    locked.version += 1
+    history_stamp(locked, by=by, reason=reason)
+    locked.save(update_fields=["voided_at", "void_reason", "version", "updated_at"])
+    visit_sync(patient=locked.patient, visit_code=locked.visit_code, by=by)
+    clinical_change_announce(sender=model, patient=locked.patient, by=by, reason=reason)
+    return locked
