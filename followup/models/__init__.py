@@ -6,7 +6,7 @@ stored; scores are derived by ``followup.instruments`` and stored beside them fo
 
 One module per part: ``calls`` (the calls, their windows as filters, the attempts), ``responses``
 (NPRS, HADS, SF-12 and their missing reasons), ``assessments`` (the MADRS and SF-MPQ rated
-at a study's visits), ``events`` (adverse effects, concomitant
+at a study's visits), ``baseline`` (the depression study's baseline), ``events`` (adverse effects, concomitant
 treatments) and ``wording`` (the licensed item wording). Importing the package registers every
 model; every name is importable from ``followup.models``.
 """
@@ -49,6 +49,9 @@ from followup.models.assessments import (
     VisitAssessment,
 )
 
+# isort: split
+from followup.models.baseline import PAIN_GROUPS, DepressionBaseline
+
 __all__ = [
     "HADS_ITEM_FIELDS",
     "MADRS_ITEM_FIELDS",
@@ -60,6 +63,7 @@ __all__ = [
     "AdverseEvent",
     "CallAttempt",
     "ConcomitantTreatment",
+    "DepressionBaseline",
     "FollowUpCall",
     "HadsResponse",
     "ItemWording",
@@ -67,6 +71,7 @@ __all__ = [
     "MadrsAssessment",
     "MissingReasonMixin",
     "NprsResponse",
+    "PAIN_GROUPS",
     "Sf12Response",
     "SfMpqAssessment",
     "VisitAssessment",

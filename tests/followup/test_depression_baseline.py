@@ -1,0 +1,99 @@
+"""The depression study's baseline and the enrolment of a patient without pain history."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from followup.models import DepressionBaseline
+from followup.services import depression_baseline_save
+from tests.factories import SiteFactory, enrol, set_up
+
+pytestmark = pytest.mark.django_db
+
+VALUES = dict(
+    pain_group="severe",
+    suicidality=True,
+    antidepressants=2,
+    mood_stabilisers=False,
+    benzodiazepines=True,
+    antipsychotics=False,
+)
+
+
+@pytest.fixture
+def site_lan(lan_study):
+    return SiteFactory(code="SL", name="Psychiatry L", study=lan_study)
+
+
+def test_a_depression_study_patient_is_enrolled_without_any_pain_history(site_lan, nurse_site_a):
+    patient = enrol(site_lan, by=nurse_site_a)
+    patient.refresh_from_db()
+    assert (patient.etiology, patient.pain_duration_months, patient.dn4) == ("", None, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("etiology", "fibromyalgia"), ("pain_duration_months", 24), ("dn4", 5)],
+)
+def test_pain_history_given_to_a_study_that_does_not_collect_it_is_refused(
+    site_lan, nurse_site_a, field, value
+):
+    with pytest.raises(ValidationError) as refused:
+        enrol(site_lan, by=nurse_site_a, **{field: value})
+    assert "does not collect the pain history" in str(refused.value.message_dict[field])
+
+
+def test_the_first_study_still_requires_the_pain_history(site_a, nurse_site_a):
+    with pytest.raises(ValidationError) as refused:
+        enrol(site_a, by=nurse_site_a, etiology="", pain_duration_months=None)
+    assert set(refused.value.message_dict) >= {"etiology", "pain_duration_months"}
+
+
+def test_the_baseline_is_recorded_then_corrected_with_a_reason_and_kept_in_history(
+    site_lan, nurse_site_a
+):
+    with set_up():
+        patient = enrol(site_lan, by=nurse_site_a)
+    row = depression_baseline_save(patient=patient, by=nurse_site_a, **VALUES)
+    assert (row.pain_group, row.version, row.two_or_more_antidepressants) == ("severe", 1, True)
+    with pytest.raises(ValidationError, match="reason"):
+        depression_baseline_save(
+            patient=patient, by=nurse_site_a, **VALUES | {"antidepressants": 1}
+        )
+    row = depression_baseline_save(
+        patient=patient, by=nurse_site_a, reason="Typo", **VALUES | {"antidepressants": 1}
+    )
+    assert (row.antidepressants, row.version) == (1, 2)
+    assert DepressionBaseline.objects.count() == 1
+    reasons = list(
+        row.history.order_by("history_date").values_list("history_change_reason", flat=True)
+    )
+    assert reasons == ["Depression baseline recorded", "Typo"]
+
+
+def test_every_problem_of_the_baseline_is_reported_at_once(site_lan, nurse_site_a):
+    with set_up():
+        patient = enrol(site_lan, by=nurse_site_a)
+    bad = VALUES | {"pain_group": "moderate", "antidepressants": -1, "suicidality": None}
+    with pytest.raises(ValidationError) as refused:
+        depression_baseline_save(patient=patient, by=nurse_site_a, **bad)
+    assert set(refused.value.message_dict) == {"pain_group", "antidepressants", "suicidality"}
+    assert not DepressionBaseline.objects.exists()
+
+
+def test_the_baseline_is_refused_for_a_patient_of_the_first_study(site_a, nurse_site_a):
+    with set_up():
+        patient = enrol(site_a, by=nurse_site_a)
+    with pytest.raises(ValidationError, match="does not collect a depression baseline"):
+        depression_baseline_save(patient=patient, by=nurse_site_a, **VALUES)
+
+
+def test_the_database_refuses_an_unknown_pain_group(site_lan, nurse_site_a):
+    with set_up():
+        patient = enrol(site_lan, by=nurse_site_a)
+    row = depression_baseline_save(patient=patient, by=nurse_site_a, **VALUES)
+    table = DepressionBaseline._meta.db_table
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET pain_group = 'extreme' WHERE id = %s", [row.pk])
