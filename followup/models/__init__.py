@@ -6,8 +6,8 @@ stored; scores are derived by ``followup.instruments`` and stored beside them fo
 
 One module per part: ``calls`` (the calls, their windows as filters, the attempts), ``responses``
 (NPRS, HADS, SF-12 and their missing reasons), ``assessments`` (the MADRS and SF-MPQ rated
-at a study's visits), ``baseline`` (the depression study's baseline), ``events`` (adverse effects, concomitant
-treatments) and ``wording`` (the licensed item wording). Importing the package registers every
+at a study's visits), ``baseline`` (the depression study's baseline), ``events`` (adverse
+effects, concomitant treatments) and ``wording`` (the licensed item wording). Importing the package registers every
 model; every name is importable from ``followup.models``.
 """
 
@@ -55,6 +55,7 @@ from followup.models.baseline import PAIN_GROUPS, DepressionBaseline
 __all__ = [
     "HADS_ITEM_FIELDS",
     "MADRS_ITEM_FIELDS",
+    "PAIN_GROUPS",
     "SF12_ITEM_FIELDS",
     "SF_MPQ_DESCRIPTOR_FIELDS",
     "TIMEPOINT_LABELS",
@@ -71,7 +72,6 @@ __all__ = [
     "MadrsAssessment",
     "MissingReasonMixin",
     "NprsResponse",
-    "PAIN_GROUPS",
     "Sf12Response",
     "SfMpqAssessment",
     "VisitAssessment",

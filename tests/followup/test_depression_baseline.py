@@ -12,14 +12,14 @@ from tests.factories import SiteFactory, enrol, set_up
 
 pytestmark = pytest.mark.django_db
 
-VALUES = dict(
-    pain_group="severe",
-    suicidality=True,
-    antidepressants=2,
-    mood_stabilisers=False,
-    benzodiazepines=True,
-    antipsychotics=False,
-)
+VALUES = {
+    "pain_group": "severe",
+    "suicidality": True,
+    "antidepressants": 2,
+    "mood_stabilisers": False,
+    "benzodiazepines": True,
+    "antipsychotics": False,
+}
 
 
 @pytest.fixture
