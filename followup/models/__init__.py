@@ -7,8 +7,8 @@ stored; scores are derived by ``followup.instruments`` and stored beside them fo
 One module per part: ``calls`` (the calls, their windows as filters, the attempts), ``responses``
 (NPRS, HADS, SF-12 and their missing reasons), ``assessments`` (the MADRS and SF-MPQ rated
 at a study's visits), ``baseline`` (the depression study's baseline), ``events`` (adverse
-effects, concomitant treatments) and ``wording`` (the licensed item wording). Importing the package registers every
-model; every name is importable from ``followup.models``.
+effects, concomitant treatments) and ``wording`` (the licensed item wording). Importing the
+package registers every model; every name is importable from ``followup.models``.
 """
 
 from followup.models.calls import (
