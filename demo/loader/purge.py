@@ -16,10 +16,13 @@ from followup.models import (
     AdverseEvent,
     CallAttempt,
     ConcomitantTreatment,
+    DepressionBaseline,
     FollowUpCall,
     HadsResponse,
+    MadrsAssessment,
     NprsResponse,
     Sf12Response,
+    SfMpqAssessment,
 )
 
 # Children first: the order in which demo rows are removed.
@@ -31,6 +34,9 @@ CLINICAL_MODELS: tuple[type[Model], ...] = (
     AdverseEvent,
     ConcomitantTreatment,
     FollowUpCall,
+    MadrsAssessment,
+    SfMpqAssessment,
+    DepressionBaseline,
     KetamineAdministration,
     PatientContact,
     Patient,
