@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
+from analytics.lan_dataset import SYMPTOM_OF_TYPE
 from cohort.models import KetamineAdministration, Patient, Site, Study, dose_in_mg
 from demo.loader.frames import iso_dates, table
 from demo.loader.writer import RowWriter
@@ -58,12 +59,10 @@ ONGOING_LAST_INCLUSION_DAYS = 5
 RATER = "Demo rater"
 MG_PER_KG = Decimal("0.5")
 # The synthetic symptoms in the adverse-effect vocabulary; "other" is described by its text.
+_TYPE_OF_SYMPTOM = {symptom: kind for kind, symptom in SYMPTOM_OF_TYPE.items()}
 EFFECT_TYPES: dict[str, str] = {
-    "dissociation": "dissociation_hallucination",
-    "dizziness": "dizziness",
-    "blurred_vision": "blurred_vision",
-    "headache": "headache",
-    "nausea": "nausea",
+    symptom: _TYPE_OF_SYMPTOM.get(symptom, symptom)
+    for symptom in ("dissociation", "dizziness", "blurred_vision", "headache", "nausea")
 }
 OTHER_EFFECTS: dict[str, str] = {"perceptual_disturbance": "Perceptual disturbance"}
 LAN_MODELS = (
