@@ -413,7 +413,9 @@ def _insert_adverse(writer: RowWriter, demo: LanDemo, call_of: pd.Series, now: s
                 **dict.fromkeys(CRITERION_FIELDS, False),
                 "start_date": iso_dates(onset),
                 "relation": "probable",
-                "expected": np.where(kind.eq("other"), None, kind.isin(expected)).astype(object),
+                "expected": np.array(
+                    [None if k == "other" else k in expected for k in kind], dtype=object
+                ),
                 "action_taken": "",
                 "outcome": "recovered",
                 "resolution_date": iso_dates(onset),

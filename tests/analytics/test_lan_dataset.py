@@ -70,7 +70,7 @@ def _close(a: Any, b: Any, path: str = "") -> None:
         if a is None or b is None:
             assert a is b, path
         elif math.isnan(a) or math.isnan(b):
-            assert math.isnan(a) and math.isnan(b), path
+            assert (math.isnan(a), math.isnan(b)) == (True, True), path
         else:
             assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (path, a, b)
     else:
@@ -165,7 +165,8 @@ def test_a_patient_of_the_first_study_is_never_read(complete, site_a, nurse_site
     for frame in (data.patients, data.visits, data.infusions, data.adverse):
         assert set(frame["patient"]) <= lan
     only_first = lan_dataset.load(Patient.objects.filter(pk=first.pk), as_of=AFTER_THE_TRIAL)
-    assert only_first.patients.empty and only_first.visits.empty
+    assert only_first.patients.empty
+    assert only_first.visits.empty
 
 
 def test_the_fingerprint_changes_with_the_data_and_the_day(complete):

@@ -35,7 +35,8 @@ def test_split_totals_add_up_within_the_item_range():
     items = split_total(rng, totals, 11, 3)
     assert items.shape == (5, 11)
     assert (items.sum(axis=1) == totals).all()
-    assert items.min() >= 0 and items.max() <= 3
+    assert items.min() >= 0
+    assert items.max() <= 3
     with pytest.raises(ValueError, match="out of the instrument's range"):
         split_total(rng, np.array([34]), 11, 3)
 
@@ -96,7 +97,8 @@ def test_an_ongoing_second_study_has_part_of_its_patients_mid_course_and_nothing
     today = timezone.localdate()
     patients = lan_patients()
     active = patients.filter(status="active")
-    assert 3 <= active.count() <= 20 and patients.filter(status="completed").exists()
+    assert 3 <= active.count() <= 20
+    assert patients.filter(status="completed").exists()
     assert FollowUpCall.objects.filter(patient__in=active, status="due").exists()
     assert not MadrsAssessment.objects.filter(assessed_on__gt=today).exists()
     assert not KetamineAdministration.objects.filter(patient__in=patients, date__gt=today)
