@@ -115,6 +115,7 @@ TABLE = [
     get("followup:call_history",             "call",    LOGIN,   SITE,    SITE,    200,     200),
     get("followup:assessment_list",          "rated",   LOGIN,   SITE,    SITE,    200,     200),
     get("followup:assessment_entry",         "visit",   LOGIN,   SITE,    SITE,    403,     200),
+    get("followup:depression_baseline",      "rated",   LOGIN,   SITE,    SITE,    403,     200),
     get("followup:lost_proposals",           None,      LOGIN,   403,     403,     403,     200),
     post("followup:lost_proposal_mark_lost", "patient", LOGIN,   403,     403,     403,     404),
     post("followup:lost_proposal_dismiss",   "patient", LOGIN,   403,     403,     403,     404),

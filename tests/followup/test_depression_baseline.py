@@ -97,3 +97,76 @@ def test_the_database_refuses_an_unknown_pain_group(site_lan, nurse_site_a):
     table = DepressionBaseline._meta.db_table
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET pain_group = 'extreme' WHERE id = %s", [row.pk])
+
+
+FORM = {
+    "pain_group": "mild",
+    "suicidality": "no",
+    "antidepressants": "1",
+    "mood_stabilisers": "yes",
+    "benzodiazepines": "no",
+    "antipsychotics": "no",
+}
+
+
+def _url(patient):
+    from django.urls import reverse
+
+    return reverse("followup:depression_baseline", args=[patient.pk])
+
+
+def test_a_nurse_records_the_baseline_on_its_page_linked_from_the_patient_file(
+    client, site_lan, nurse_site_a
+):
+    from django.urls import reverse
+
+    nurse_site_a.sites.add(site_lan)
+    with set_up():
+        patient = enrol(site_lan, by=nurse_site_a)
+    client.force_login(nurse_site_a)
+    detail = client.get(reverse("cohort:patient_detail", args=[patient.pk])).content.decode()
+    assert _url(patient) in detail
+    response = client.post(_url(patient), FORM)
+    assert response.status_code == 302
+    row = DepressionBaseline.objects.get(patient=patient)
+    assert (row.pain_group, row.suicidality, row.antidepressants, row.mood_stabilisers) == (
+        "mild", False, 1, True
+    )  # fmt: skip
+    page = client.get(_url(patient)).content.decode()
+    assert 'name="reason"' in page
+    refused = client.post(_url(patient), FORM | {"antidepressants": "3", "version": "1"})
+    assert refused.status_code == 400
+    saved = client.post(
+        _url(patient), FORM | {"antidepressants": "3", "version": "1", "reason": "Chart"}
+    )
+    assert saved.status_code == 302
+    row.refresh_from_db()
+    assert (row.antidepressants, row.version) == (3, 2)
+
+
+def test_an_unanswered_question_is_refused_and_nothing_is_stored(client, site_lan, nurse_site_a):
+    nurse_site_a.sites.add(site_lan)
+    with set_up():
+        patient = enrol(site_lan, by=nurse_site_a)
+    client.force_login(nurse_site_a)
+    response = client.post(_url(patient), {k: v for k, v in FORM.items() if k != "suicidality"})
+    assert response.status_code == 400
+    assert "suicidality" in response.context["form"].errors
+    assert not DepressionBaseline.objects.exists()
+
+
+def test_the_page_does_not_exist_for_the_first_study_or_another_site(
+    client, site_a, site_lan, nurse_site_a, nurse_site_b
+):
+    from django.urls import reverse
+
+    nurse_site_a.sites.add(site_lan)
+    with set_up():
+        first = enrol(site_a, by=nurse_site_a)
+        lan = enrol(site_lan, by=nurse_site_a)
+    client.force_login(nurse_site_a)
+    assert client.get(_url(first)).status_code == 404
+    detail = client.get(reverse("cohort:patient_detail", args=[first.pk])).content.decode()
+    assert "depression-baseline" not in detail
+    client.force_login(nurse_site_b)
+    assert client.get(_url(lan)).status_code == 404
