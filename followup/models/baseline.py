@@ -16,14 +16,15 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from cohort.clinical import ClinicalModel
 from cohort.models import Patient
 
 PAIN_GROUPS: Final[tuple[tuple[str, str], ...]] = (
-    ("none", "No pain"),
-    ("mild", "Mild pain"),
-    ("severe", "Severe pain"),
+    ("none", gettext_noop("No pain")),
+    ("mild", gettext_noop("Mild pain")),
+    ("severe", gettext_noop("Severe pain")),
 )
 MAX_ANTIDEPRESSANTS: Final = 10
 
