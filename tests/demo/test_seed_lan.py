@@ -103,3 +103,15 @@ def test_an_ongoing_second_study_has_part_of_its_patients_mid_course_and_nothing
     assert not MadrsAssessment.objects.filter(assessed_on__gt=today).exists()
     assert not KetamineAdministration.objects.filter(patient__in=patients, date__gt=today)
     assert not FollowUpCall.objects.filter(patient__in=patients, call_date__gt=today).exists()
+
+
+def test_the_quality_rules_leave_the_second_study_alone_and_a_reload_removes_the_queries():
+    from quality.models import Query
+    from quality.services import rules_run
+
+    demo_load(generate(30, seed=1), lan=lan_demo(2))
+    rules_run()
+    assert Query.objects.exists()
+    assert not Query.objects.filter(patient__in=lan_patients()).exists()
+    demo_load(generate(30, seed=1), lan=lan_demo(2))
+    assert not Query.objects.exists()
