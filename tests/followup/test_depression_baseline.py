@@ -96,7 +96,7 @@ def test_the_database_refuses_an_unknown_pain_group(site_lan, nurse_site_a):
     row = depression_baseline_save(patient=patient, by=nurse_site_a, **VALUES)
     table = DepressionBaseline._meta.db_table
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET pain_group = 'extreme' WHERE id = %s", [row.pk])
+        cursor.execute(f"UPDATE {table} SET pain_group = 'medium' WHERE id = %s", [row.pk])
 
 
 FORM = {
