@@ -170,3 +170,21 @@ def test_the_page_does_not_exist_for_the_first_study_or_another_site(
     assert "depression-baseline" not in detail
     client.force_login(nurse_site_b)
     assert client.get(_url(lan)).status_code == 404
+
+
+def test_the_baseline_and_its_correction_are_in_the_patient_s_audit_trail(
+    client, site_lan, nurse_site_a
+):
+    from django.urls import reverse
+
+    nurse_site_a.sites.add(site_lan)
+    with set_up():
+        patient = enrol(site_lan, by=nurse_site_a)
+    depression_baseline_save(patient=patient, by=nurse_site_a, **VALUES)
+    depression_baseline_save(
+        patient=patient, by=nurse_site_a, reason="Chart reread", **VALUES | {"antidepressants": 1}
+    )
+    client.force_login(nurse_site_a)
+    page = client.get(reverse("cohort:patient_history", args=[patient.pk])).content.decode()
+    assert "Depression baseline" in page
+    assert "Chart reread" in page
