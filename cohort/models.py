@@ -59,8 +59,15 @@ class Patient(ClinicalModel):
     inclusion_date = models.DateField(_("inclusion date"))
     consent_date = models.DateField(_("non-opposition form signed on"))
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=5, decimal_places=1)
-    etiology = models.CharField(_("pain etiology"), max_length=60, choices=_choices(voc.ETIOLOGIES))
-    pain_duration_months = models.PositiveSmallIntegerField(_("pain duration (months)"))
+    # The chronic pain fields are the first study's; a study whose definition does not collect
+    # them (``StudyDefinition.collects_pain_history``) leaves them empty, and the enrolment
+    # service requires or refuses them by the patient's study.
+    etiology = models.CharField(
+        _("pain etiology"), max_length=60, blank=True, choices=_choices(voc.ETIOLOGIES)
+    )
+    pain_duration_months = models.PositiveSmallIntegerField(
+        _("pain duration (months)"), null=True, blank=True
+    )
     comorbidities = models.JSONField(
         _("medical history"),
         default=list,
@@ -106,10 +113,11 @@ class Patient(ClinicalModel):
                 condition=Q(weight_kg__gte=20, weight_kg__lte=350), name="patient_weight_range"
             ),
             models.CheckConstraint(
-                condition=_in("etiology", voc.ETIOLOGIES), name="patient_etiology_valid"
+                condition=_in("etiology", voc.ETIOLOGIES) | Q(etiology=""),
+                name="patient_etiology_valid",
             ),
             models.CheckConstraint(
-                condition=Q(pain_duration_months__gte=0, pain_duration_months__lte=1200),
+                condition=_between("pain_duration_months", 0, 1200),
                 name="patient_pain_duration_range",
             ),
             models.CheckConstraint(condition=_between("dn4", 0, 10), name="patient_dn4_range"),

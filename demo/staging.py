@@ -20,6 +20,7 @@ from cohort.selectors import followups_ready_to_lock
 from cohort.services import patient_lock
 from followup.models import FollowUpCall, NprsResponse
 from followup.services import REVIEW_HADS_DEPRESSION_FROM, REVIEW_NPRS_RISE
+from trials.definitions import FIRST_STUDY
 
 # Calls completed this recently and worth a look are still waiting for the clinician.
 REVIEW_DAYS = 14
@@ -107,7 +108,12 @@ def _safety_alerts() -> dict[str, int]:
         )
         acknowledged += 1
     latest = (
-        FollowUpCall.objects.filter(patient__site__is_demo=True, status="reached")
+        # A call of the first study's demo: the second study's visits are in hospital.
+        FollowUpCall.objects.filter(
+            patient__site__is_demo=True,
+            patient__site__study__definition=FIRST_STUDY,
+            status="reached",
+        )
         .exclude(timepoint="BL")
         .exclude(adverse_events__type="dissociation_hallucination")
         .order_by("-call_date", "pk")

@@ -19,6 +19,7 @@ from followup.models import (
     AdverseEvent,
     CallAttempt,
     ConcomitantTreatment,
+    DepressionBaseline,
     FollowUpCall,
     HadsResponse,
     MadrsAssessment,
@@ -86,7 +87,8 @@ def patient_calls_trail(patient: Patient, identifiers: bool) -> list[Entry]:
 
 
 def assessments_trail(patient: Patient, identifiers: bool) -> list[Entry]:
-    """Return the history of the MADRS and SF-MPQ rated at a patient's visits."""
+    """Return the history of the MADRS and SF-MPQ rated at a patient's visits, and of the
+    depression baseline."""
     entries: list[Entry] = []
     for model, name in ((MadrsAssessment, "MADRS"), (SfMpqAssessment, "SF-MPQ")):
         history = model.history.filter(patient_id=patient.pk)  # type: ignore[attr-defined]
@@ -95,4 +97,8 @@ def assessments_trail(patient: Patient, identifiers: bool) -> list[Entry]:
             lambda row, name=name: f"{name} · {_('visit')} {row.visit_code}",
             identifiers=identifiers,
         )
+    baseline = DepressionBaseline.history.filter(patient_id=patient.pk)  # type: ignore[attr-defined]
+    entries += history_entries(
+        baseline, lambda row: str(_("Depression baseline")), identifiers=identifiers
+    )
     return entries

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from followup import assessment_views, views
+from followup import assessment_views, baseline_views, views
 
 app_name = "followup"
 
@@ -38,5 +38,10 @@ urlpatterns = [
         "patients/<int:pk>/assessments/<str:instrument>/<str:visit>/void/",
         assessment_views.assessment_void,
         name="assessment_void",
+    ),
+    path(
+        "patients/<int:pk>/depression-baseline/",
+        baseline_views.depression_baseline_entry,
+        name="depression_baseline",
     ),
 ]

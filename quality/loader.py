@@ -9,6 +9,7 @@ import pandas as pd
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration
 from followup.models import FollowUpCall
+from trials.definitions import FIRST_STUDY
 
 _CALL_FIELDS = {
     "id": "call_id",
@@ -61,12 +62,21 @@ def _frame(rows: list[tuple[object, ...]], columns: dict[str, str]) -> pd.DataFr
 
 
 def load() -> QualityData:
-    """Return every call (with its scores) and every live administration as frames."""
-    calls = _frame(list(FollowUpCall.objects.order_by().values_list(*_CALL_FIELDS)), _CALL_FIELDS)
+    """Return every call (with its scores) and every live administration as frames.
+
+    The rules are the first study's (its questionnaires, its timepoints): they read the patients
+    of the studies following its definition only, as the live report does; a patient of the
+    depression study, who answers none of them, would otherwise raise a query per instrument.
+    """
+    study = {"patient__site__study__definition": FIRST_STUDY}
+    calls = _frame(
+        list(FollowUpCall.objects.filter(**study).order_by().values_list(*_CALL_FIELDS)),
+        _CALL_FIELDS,
+    )
     calls["month"] = calls["timepoint"].map(voc.MONTH_OF_TIMEPOINT).astype(float)
     administrations = _frame(
         list(
-            KetamineAdministration.objects.filter(voided_at__isnull=True)
+            KetamineAdministration.objects.filter(voided_at__isnull=True, **study)
             .order_by()
             .values_list(*_ADMINISTRATION_FIELDS)
         ),

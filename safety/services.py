@@ -20,6 +20,7 @@ from cohort import vocabulary as voc
 from cohort.clinical import history_stamp
 from cohort.services import patient_guard_edit
 from followup.models import AdverseEvent
+from followup.visits import visit_label
 from safety.models import ExpectedEffect, SafetyAlert
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ def _alert_mail(alert: SafetyAlert, *, escalated: bool) -> tuple[str, str]:
         "effect": effect.label() if effect.type != "other" else _("Other"),
         "severity": _(voc.label(voc.SEVERITIES, effect.severity)),
         "reason": _(voc.label(voc.SAFETY_ALERT_REASONS, alert.reason)),
-        "timepoint": _(voc.label(voc.TIMEPOINTS, call.timepoint)),
+        # Any study's visit (the second study's D5 is not in the first study's vocabulary).
+        "timepoint": visit_label(call.timepoint),
         "hours": settings.SAFETY_ACK_HOURS,
     }
     if escalated:

@@ -68,6 +68,10 @@ def enrol(site: Site, by: Any = None, **overrides: Any) -> Patient:
         "comorbidities": ["migraine"],
         "dn4": 5,
     }
+    if not site.study.protocol.collects_pain_history:
+        # A study that does not collect the pain history refuses it (the depression study).
+        for name in ("etiology", "pain_duration_months", "dn4"):
+            values.pop(name)
     values.update(overrides)
     return patient_enrol(site=site, by=by, **values)
 

@@ -117,6 +117,7 @@ TABLE = [
     get("followup:assessment_entry",         "visit",   LOGIN,   SITE,    SITE,    403,     200),
     # The visit has no live assessment to void: 404 for every data entry role, on any site.
     post("followup:assessment_void",         "visit",   LOGIN,   404,     404,     403,     404),
+    get("followup:depression_baseline",      "rated",   LOGIN,   SITE,    SITE,    403,     200),
     get("followup:lost_proposals",           None,      LOGIN,   403,     403,     403,     200),
     post("followup:lost_proposal_mark_lost", "patient", LOGIN,   403,     403,     403,     404),
     post("followup:lost_proposal_dismiss",   "patient", LOGIN,   403,     403,     403,     404),

@@ -26,18 +26,32 @@ MIN_AGE = 18
 MIN_PAIN_MONTHS = 6
 
 
+# The patient file's chronic pain fields, collected only by a study whose definition says so.
+PAIN_HISTORY_FIELDS = (
+    "etiology",
+    "pain_duration_months",
+    "dn4",
+    "dn4_missing_reason",
+    "paroxysms_per_day",
+)
+
+
 def eligibility_errors(
     *,
     age: int | None,
     pain_duration_months: int | None,
     consent_date: dt.date | None,
     inclusion_date: dt.date | None,
+    chronic_pain: bool = True,
 ) -> dict[str, str]:
-    """Return every eligibility problem at once, keyed by field (empty when eligible)."""
+    """Return every eligibility problem at once, keyed by field (empty when eligible).
+
+    ``chronic_pain`` (the study collects the pain history) adds the pain duration criterion.
+    """
     errors: dict[str, str] = {}
     if age is None or age < MIN_AGE:
         errors["age"] = _("Patients must be 18 or older.")
-    if pain_duration_months is None or pain_duration_months <= MIN_PAIN_MONTHS:
+    if chronic_pain and (pain_duration_months is None or pain_duration_months <= MIN_PAIN_MONTHS):
         errors["pain_duration_months"] = _("Chronic pain must have lasted more than 6 months.")
     if consent_date is None:
         errors["consent_date"] = _("The date the non-opposition form was signed is required.")
@@ -73,12 +87,12 @@ def patient_enrol(
     inclusion_date: dt.date,
     consent_date: dt.date,
     weight_kg: Decimal,
-    etiology: str,
-    pain_duration_months: int,
     first_name: str,
     last_name: str,
     phone: str,
     by: Any,
+    etiology: str = "",
+    pain_duration_months: int | None = None,
     study_code: str | None = None,
     comorbidities: list[str] | None = None,
     ketamine_naive: bool | None = None,
@@ -103,12 +117,27 @@ def patient_enrol(
     date) and move when the first administration is recorded on another day. The preferred
     call time is optional. An imported patient comes ``without_identifiers`` (site staff add
     them later), with the status the file gives and the import as the ``reason``.
+
+    The chronic pain fields (``PAIN_HISTORY_FIELDS``) follow the site's study's definition: a
+    study that collects the pain history requires the etiology and the pain duration; one that
+    does not (the depression study) refuses any of them rather than store what it never asked.
     """
+    chronic_pain = site.study.protocol.collects_pain_history
     errors = eligibility_errors(
         age=age,
         pain_duration_months=pain_duration_months,
         consent_date=consent_date,
         inclusion_date=inclusion_date,
+        chronic_pain=chronic_pain,
+    )
+    errors |= _pain_history_errors(
+        site,
+        chronic_pain,
+        etiology=etiology,
+        pain_duration_months=pain_duration_months,
+        dn4=dn4,
+        dn4_missing_reason=dn4_missing_reason,
+        paroxysms_per_day=paroxysms_per_day,
     )
     errors |= call_times_errors(call_from=call_from, call_to=call_to, days=call_days or [])
     if errors:
@@ -143,6 +172,18 @@ def patient_enrol(
         _identifiers_save(patient, first_name, last_name, phone, phone_alt, by=by, reason=reason)
     _enrolment_announce(patient, first_administration_date or inclusion_date, by=by, reason=reason)
     return patient
+
+
+def _pain_history_errors(site: Site, chronic_pain: bool, **values: Any) -> dict[str, str]:
+    """Return the problems of the chronic pain fields for the site's study."""
+    if chronic_pain:
+        if not values["etiology"]:
+            return {"etiology": _("Give the pain etiology.")}
+        return {}
+    message = _("The study %(study)s does not collect the pain history: leave this empty.") % {
+        "study": site.study.code
+    }
+    return {name: message for name, value in values.items() if value not in (None, "")}
 
 
 def _identifiers_save(

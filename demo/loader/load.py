@@ -11,6 +11,8 @@ from django.utils import timezone
 from cohort.models import Site
 from demo.loader.calls import call_ids, insert_attempts, insert_calls
 from demo.loader.events import insert_adverse_events, insert_treatments
+from demo.loader.lan import SITES as LAN_SITES
+from demo.loader.lan import LanDemo, insert_lan, upsert_lan_sites
 from demo.loader.patients import (
     insert_administrations,
     insert_contacts,
@@ -34,10 +36,14 @@ class LoadReport:
 
 
 @transaction.atomic
-def demo_load(cohort: DemoCohort, *, progress: Progress | None = None) -> LoadReport:
-    """Replace the demo study by ``cohort``; return the number of rows written per table."""
+def demo_load(
+    cohort: DemoCohort, *, progress: Progress | None = None, lan: LanDemo | None = None
+) -> LoadReport:
+    """Replace the demo studies by ``cohort`` (the first study) and ``lan`` (the second, when
+    given); return the number of rows written per table."""
     step = progress or (lambda label, n: None)
-    clash = Site.objects.filter(code__in=list(cohort.sites.code), is_demo=False)
+    codes = list(cohort.sites.code) + ([code for code, _n, _c in LAN_SITES] if lan else [])
+    clash = Site.objects.filter(code__in=codes, is_demo=False)
     if clash.exists():
         raise ValueError(
             "Refused: demo site codes are used by real sites: "
@@ -55,6 +61,10 @@ def demo_load(cohort: DemoCohort, *, progress: Progress | None = None) -> LoadRe
         raise
     writer.finish()
     writer.reset_sequences(CLINICAL_MODELS)
+    if lan is not None:
+        # A writer of its own: it takes the first free ids after the first study's rows.
+        report.counts |= insert_lan(lan, upsert_lan_sites(), writer.stamp(timezone.now()))
+        step("second study", report.counts["lan_patients"])
     transaction.on_commit(_refresh_statistics)
     return report
 

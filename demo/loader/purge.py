@@ -16,10 +16,13 @@ from followup.models import (
     AdverseEvent,
     CallAttempt,
     ConcomitantTreatment,
+    DepressionBaseline,
     FollowUpCall,
     HadsResponse,
+    MadrsAssessment,
     NprsResponse,
     Sf12Response,
+    SfMpqAssessment,
 )
 
 # Children first: the order in which demo rows are removed.
@@ -31,6 +34,9 @@ CLINICAL_MODELS: tuple[type[Model], ...] = (
     AdverseEvent,
     ConcomitantTreatment,
     FollowUpCall,
+    MadrsAssessment,
+    SfMpqAssessment,
+    DepressionBaseline,
     KetamineAdministration,
     PatientContact,
     Patient,
@@ -51,6 +57,13 @@ def demo_purge() -> dict[str, int]:
     alert_history = SafetyAlert.history.model.objects.filter(id__in=alerts.values("id"))
     alert_history._raw_delete(alert_history.db)
     removed["safetyalert"] = alerts._raw_delete(alerts.db)
+    # The data-quality queries raised on demo patients (an ongoing demo raises some) go too.
+    from quality.models import Query, QueryMessage
+
+    queries = Query.objects.filter(patient_id__in=demo_patients)
+    messages = QueryMessage.objects.filter(query_id__in=queries.values("id"))
+    removed["querymessage"] = messages._raw_delete(messages.db)
+    removed["query"] = queries._raw_delete(queries.db)
     # A demo follow-up may have been locked and signed on the pages: those rows go first.
     for model in (Signature, PatientLock, *CLINICAL_MODELS):
         if model is Patient:

@@ -6,9 +6,9 @@ stored; scores are derived by ``followup.instruments`` and stored beside them fo
 
 One module per part: ``calls`` (the calls, their windows as filters, the attempts), ``responses``
 (NPRS, HADS, SF-12 and their missing reasons), ``assessments`` (the MADRS and SF-MPQ rated
-at a study's visits), ``events`` (adverse effects, concomitant
-treatments) and ``wording`` (the licensed item wording). Importing the package registers every
-model; every name is importable from ``followup.models``.
+at a study's visits), ``baseline`` (the depression study's baseline), ``events`` (adverse
+effects, concomitant treatments) and ``wording`` (the licensed item wording). Importing the
+package registers every model; every name is importable from ``followup.models``.
 """
 
 from followup.models.calls import (
@@ -49,9 +49,13 @@ from followup.models.assessments import (
     VisitAssessment,
 )
 
+# isort: split
+from followup.models.baseline import PAIN_GROUPS, DepressionBaseline
+
 __all__ = [
     "HADS_ITEM_FIELDS",
     "MADRS_ITEM_FIELDS",
+    "PAIN_GROUPS",
     "SF12_ITEM_FIELDS",
     "SF_MPQ_DESCRIPTOR_FIELDS",
     "TIMEPOINT_LABELS",
@@ -60,6 +64,7 @@ __all__ = [
     "AdverseEvent",
     "CallAttempt",
     "ConcomitantTreatment",
+    "DepressionBaseline",
     "FollowUpCall",
     "HadsResponse",
     "ItemWording",

@@ -3,7 +3,8 @@
 One module per kind of write: ``attempts`` (call attempts, dismissed lost-to-follow-up
 proposals), ``questionnaires`` (the answers and the review they call for), ``adverse_events``
 (adverse effects and concomitant treatments), ``assessments`` (the MADRS and the SF-MPQ
-rated at a study's visits) and ``call_entry`` (a whole call entered at once).
+rated at a study's visits), ``baseline`` (the depression study's baseline) and ``call_entry``
+(a whole call entered at once).
 The schedule's writes are in ``followup.scheduling``, importable from here too. Every name is
 importable from ``followup.services``.
 """
@@ -25,6 +26,7 @@ from followup.services.assessments import (
     visit_sync,
 )
 from followup.services.attempts import StaleCallError, call_record_attempt, lost_proposal_dismiss
+from followup.services.baseline import depression_baseline_errors, depression_baseline_save
 from followup.services.call_entry import administration_errors, call_save
 from followup.services.questionnaires import (
     REVIEW_HADS_DEPRESSION_FROM,
@@ -50,6 +52,8 @@ __all__ = [
     "call_mark_reviewed",
     "call_record_attempt",
     "call_save",
+    "depression_baseline_errors",
+    "depression_baseline_save",
     "lost_proposal_dismiss",
     "questionnaires_save",
     "review_reasons",

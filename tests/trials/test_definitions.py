@@ -156,6 +156,7 @@ def _set(path: tuple[Any, ...], value: Any) -> Any:
         (_set(("review_rules",), ["nausea"]), "unknown review_rules entry 'nausea'"),
         (_set(("safety_rules",), "all"), "safety_rules must be a list"),
         (_set(("analysis_plan",), "anova"), "unknown analysis_plan 'anova'"),
+        (_set(("baseline",), "anxiety"), "unknown baseline 'anxiety'"),
         (_set(("dosing", "kind"), "weekly"), "unknown kind 'weekly'"),
         (_set(("dosing", "dose_mg_per_kg"), "-0.5"), "dose_mg_per_kg must be above 0"),
         (_set(("dosing", "dose_mg_per_kg"), "half"), "dose_mg_per_kg must be a number"),

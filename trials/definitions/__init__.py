@@ -37,6 +37,9 @@ REVIEW_RULES: tuple[str, ...] = ("depression", "pain_rise")
 SAFETY_RULES: tuple[str, ...] = ("serious_or_severe_effect",)
 ANALYSIS_PLANS: tuple[str, ...] = ("ketamine-followup/analysis-report", "lan2022-moderation")
 ROUTES: tuple[str, ...] = ("iv", "sc", "im", "oral", "intranasal")
+# What a patient's baseline record holds: the chronic pain of the patient file (etiology, pain
+# duration, DN4, ...) or the depression study's own baseline (``cohort.DepressionBaseline``).
+BASELINES: tuple[str, ...] = ("chronic_pain", "depression")
 BASELINE = "BL"
 # Visit codes are stored in a column of three characters (``FollowUpCall.timepoint``).
 CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,2}$")
@@ -127,6 +130,17 @@ class StudyDefinition:
     review_rules: tuple[str, ...]
     safety_rules: tuple[str, ...]
     analysis_plan: str
+    baseline: str = "chronic_pain"
+
+    @property
+    def collects_pain_history(self) -> bool:
+        """Say whether the patient file's chronic pain fields (etiology, duration) are collected."""
+        return self.baseline == "chronic_pain"
+
+    @property
+    def collects_depression_baseline(self) -> bool:
+        """Say whether each patient has a depression baseline (pain group, medications, ...)."""
+        return self.baseline == "depression"
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -156,6 +170,7 @@ _STUDY_FIELDS = {
     "review_rules",
     "safety_rules",
     "analysis_plan",
+    "baseline",
 }
 _VISIT_FIELDS = {"code", "label", "anchor", "days", "months", "before", "after", "mode"}
 _DOSING_FIELDS = {"kind", "dose_mg_per_kg", "route", "minutes", "administrations", "per_week"}
@@ -182,6 +197,7 @@ def parse(data: Mapping[str, Any]) -> StudyDefinition:
         review_rules=_names(where, data, "review_rules", REVIEW_RULES),
         safety_rules=_names(where, data, "safety_rules", SAFETY_RULES),
         analysis_plan=_choice(where, data, "analysis_plan", ANALYSIS_PLANS),
+        baseline=_choice(where, data, "baseline", BASELINES),
     )
 
 

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from analytics.services import reanalysis_on_commit
 from cohort.models import Patient
 from demo.loader import demo_load
+from demo.loader.lan import lan_demo
 from demo.staging import demo_work_stage
 from demo.synthetic import generate
 from demo.synthetic.generator import FAULT_KINDS
@@ -41,8 +42,9 @@ def _fault(text: str) -> tuple[str, int]:
 
 class Command(BaseCommand):
     help = (
-        "Generate the synthetic demo cohort and load it into the demo sites. Rerunning replaces "
-        "the demo study; patients of real sites are never touched."
+        "Generate the synthetic demo cohort and load it into the demo sites, with the synthetic "
+        "Lan et al. 2022 trial in the second study's demo site. Rerunning replaces the demo "
+        "studies; patients of real sites are never touched."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -64,6 +66,11 @@ class Command(BaseCommand):
                 "plant N known data-quality faults of KIND (repeatable): "
                 + ", ".join(sorted(FAULT_KINDS))
             ),
+        )
+        parser.add_argument(
+            "--without-second-study",
+            action="store_true",
+            help="load the first study only (not the synthetic Lan et al. 2022 trial)",
         )
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when demo patients already exist"
@@ -107,7 +114,12 @@ class Command(BaseCommand):
         if options["truth"]:
             cohort.to_truth_json(options["truth"])
             self.stdout.write(f"Truth written to {options['truth']}")
-        stages = 10
+        lan = None
+        if not options["without_second_study"]:
+            # The second study's visits and infusions after today (or --as-of) have not happened.
+            until = timezone.localdate() if options["ongoing"] else options["as_of"]
+            lan = lan_demo(options["seed"], ongoing_until=until)
+        stages = 10 + (lan is not None)
         show = options["verbosity"] > 0 and options["patients"] >= 2000
         with tqdm(total=stages, desc="Loading", unit="step", disable=not show) as bar:
 
@@ -116,7 +128,7 @@ class Command(BaseCommand):
                 bar.update(1)
 
             try:
-                report = demo_load(cohort, progress=progress)
+                report = demo_load(cohort, progress=progress, lan=lan)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
