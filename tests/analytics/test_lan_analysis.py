@@ -6,11 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import sys
-import types
-from dataclasses import dataclass
 
-import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 from django.core.management import call_command
@@ -20,14 +16,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from analytics import services
+from analytics import lan_dataset, services
 from analytics.models import AnalysisRun
 from analytics.replication import lan2022 as rep
 from analytics.report import lan2022 as lan_report
+from analytics.stats import moderation
 from analytics.tasks import nightly_reanalysis
-from cohort.models import Study
+from cohort.models import Patient, Study
 from cohort.signals import clinical_data_changed
 from cohort.studies import first_study
+from demo.loader import demo_load
+from demo.loader.lan import lan_demo
+from demo.synthetic import generate as first_study_demo
 from tests.api.conftest import SignedInAPIClient
 from tests.factories import SiteFactory, enrol, make_user, set_up
 from trials.lan2022.synthetic import generate
@@ -127,47 +127,38 @@ def test_a_change_of_no_known_study_schedules_every_active_study(
     assert codes == ["LAN2022", "VOUTE2023"]
 
 
-@dataclass(frozen=True)
-class FakeLanData:
-    patients: pd.DataFrame
-    visits: pd.DataFrame
-    infusions: pd.DataFrame
-    adverse: pd.DataFrame
-    as_of: dt.date
-
-    def fingerprint(self) -> str:
-        return f"synthetic-{SEED}-{len(self.visits)}"
-
-
 @pytest.fixture
-def reader(monkeypatch, trial):
-    """The database reader's interface, answering with the synthetic trial."""
-    read = []
-
-    def load(patients, *, as_of):
-        read.append((list(patients.values_list("pk", flat=True)), as_of))
-        return FakeLanData(trial.patients, trial.visits, trial.infusions, trial.adverse, as_of)
-
-    module = types.ModuleType("analytics.lan_dataset")
-    module.load = load  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "analytics.lan_dataset", module)
-    return read
+def seeded(db):
+    """The demo's second study in the database (finished) beside four first-study patients."""
+    demo = lan_demo(SEED)
+    demo_load(first_study_demo(4, seed=1), lan=demo)
+    return demo
 
 
-def test_the_lan_plan_reads_its_study_and_stores_its_report_then_sees_unchanged_data(
-    lan_study, site_l, nurse_site_a, reader, lan_result
-):
-    nurse_site_a.sites.add(site_l)
-    with set_up():
-        patient = enrol(site_l, by=nurse_site_a)
-        enrol(SiteFactory(code="SA"), by=nurse_site_a)  # a first-study patient: not read
+def test_the_lan_plan_reads_its_study_and_stores_its_report_then_sees_unchanged_data(seeded):
+    lan_study = Study.objects.get(code="LAN2022")
+    AnalysisRun.objects.all().delete()
     queued = services.reanalysis_schedule(trigger="manual", study=lan_study, dispatch=False)
     run = services.run_execute(run_id=queued.pk, wait=False).run
     assert run.status == Status.SUCCEEDED, run.error_detail
-    assert reader[0][0] == [patient.pk]
+    # Only the study's own patients are read: the first study's four are not.
+    data = lan_dataset.load(
+        Patient.objects.filter(site__study=lan_study), as_of=timezone.localdate()
+    )
+    assert data.patients["patient"].nunique() == 104
+    assert run.n_patients == 104
     assert run.report["schema"] == "lan2022-moderation/report"
-    assert run.report["results"] == lan_result["results"]
-    assert (run.n_patients, run.parameters) == (104, {"scale": "sd"})
+    expected = moderation.report(data.patients, data.visits, data.infusions, data.adverse)
+    assert json.loads(json.dumps(run.report["results"])) == json.loads(
+        json.dumps(
+            lan_report.build(
+                data.patients, data.visits, data.infusions, data.adverse, as_of=data.as_of
+            )["results"]
+        )
+    )
+    assert run.report["results"]["moderation"]["vas"]["omnibus_wald"]["chi2"] == pytest.approx(
+        expected["moderation"]["vas"]["omnibus_wald"]["chi2"], rel=1e-12
+    )
     again = services.reanalysis_schedule(trigger="manual", study=lan_study, dispatch=False)
     second = services.run_execute(run_id=again.pk, wait=False).run
     assert (second.status, second.same_as_id) == (Status.UNCHANGED, run.pk)
@@ -175,13 +166,14 @@ def test_the_lan_plan_reads_its_study_and_stores_its_report_then_sees_unchanged_
     assert services.latest_good_run() is None  # the first study has no result
 
 
-def test_the_command_runs_one_study_and_refuses_an_unknown_one(
-    lan_study, site_l, reader, tmp_path, settings
-):
+def test_the_command_runs_one_study_and_refuses_an_unknown_one(seeded, tmp_path, settings):
     settings.ANALYSIS_QUEUE = "tests-not-consumed"
+    AnalysisRun.objects.all().delete()
     output = tmp_path / "lan.json"
     call_command("run_analysis", "--study", "LAN2022", "--sync", "--output", str(output))
-    assert json.loads(output.read_text())["schema"] == "lan2022-moderation/report"
+    written = json.loads(output.read_text())
+    assert written["schema"] == "lan2022-moderation/report"
+    assert written["run"]["patients"] == 104
     assert list(AnalysisRun.objects.values_list("study__code", "trigger")) == [
         ("LAN2022", "command")
     ]
