@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from analytics import lan_dataset
 from analytics.models import AnalysisRun
 from analytics.report import lan2022 as lan_report
 from analytics.report import library_versions
@@ -36,8 +37,6 @@ def fingerprint(data_fingerprint: str, params: dict[str, Any]) -> str:
 
 def execute(run: AnalysisRun) -> None:
     """Read the run's study, analyse it and store the report (or mark the run unchanged)."""
-    from analytics import lan_dataset  # the database reader; loaded with the run
-
     scale = str(run.parameters.get("scale", "sd"))
     data = lan_dataset.load(patients_of_study(run.study), as_of=timezone.localdate())
     run.fingerprint = fingerprint(data.fingerprint(), {"scale": scale})

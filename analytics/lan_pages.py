@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 
 from analytics.replication import STATUS_LABELS
 from analytics.replication import lan2022 as rep
+from analytics.report import lan2022 as lan_report
 from analytics.stats.moderation import BINARY, DOMAINS, PAIN_GROUPS
 from analytics.templatetags.analysis_tags import p_style
 
@@ -39,6 +40,16 @@ SYMPTOM_LABELS = {
     "headache": gettext_noop("Headache"),
     "nausea": gettext_noop("Nausea"),
 }
+
+
+# The reasons a block may be missing from a run (analytics.report.lan2022.NEEDS), to translate.
+NEEDS_LABELS = (
+    gettext_noop("patients with a baseline in each pain group"),
+    gettext_noop("rated visits after baseline, with every SF-MPQ domain varying between patients"),
+    gettext_noop("rated visits after baseline in each pain group"),
+    gettext_noop("patients rated at baseline and at day 26"),
+    gettext_noop("infusions given"),
+)
 
 
 def _domains(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -132,10 +143,16 @@ def replication_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def report_context(report: dict[str, Any]) -> dict[str, Any]:
     """Return what the Lan et al. 2022 dashboard draws of a report."""
-    results = report.get("results", {})
+    stored = report.get("results", {})
+    results = {name: block for name, block in stored.items() if lan_report.available(block)}
     rows = rep.compare(report)
     return {
         "report": report,
+        "unavailable": {
+            name: _(block.get("reason", ""))
+            for name, block in stored.items()
+            if not lan_report.available(block)
+        },
         "results": results,
         "domains": _domains(results),
         "slopes": _slopes(results),

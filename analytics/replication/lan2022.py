@@ -245,7 +245,11 @@ def _share_row(label: str, item: str, paper: float, live: Any, n: int) -> Row:
 
 def compare(report: Mapping[str, Any]) -> list[Row]:
     """Return every row, by section."""
-    results = report.get("results", {})
+    results = {
+        name: block
+        for name, block in report.get("results", {}).items()
+        if not (isinstance(block, Mapping) and block.get("available") is False)
+    }
     return [
         *moderation_rows(results),
         *slope_rows(results),

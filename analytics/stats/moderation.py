@@ -25,7 +25,7 @@ interaction averaged over the post-baseline visits (``mean_post``) and at the la
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -421,13 +421,22 @@ def report(
     adverse: pd.DataFrame,
     *,
     scale: str = "sd",
+    guard: Callable[[str, Callable[[], Any]], Any] | None = None,
 ) -> dict[str, Any]:
-    """Every block of the analysis plan, with stable keys (JSON-ready)."""
+    """Every block of the analysis plan, with stable keys (JSON-ready).
+
+    ``guard(name, compute)``, when given, computes each block: a caller can then keep the blocks
+    the data support when another cannot be estimated (an early cohort); without it the first
+    error propagates.
+    """
     long = visits.loc[visits["madrs"].notna()].merge(patients, on="patient", how="left")
-    return {
-        "baseline": baseline_table(patients, visits),
-        "moderation": moderation_by_domain(long, scale=scale),
-        "simple_slopes": simple_slopes(long),
-        "day26": response_remission(long),
-        "adverse_effects": adverse_by_infusion(adverse, infusions),
+    blocks: dict[str, Callable[[], Any]] = {
+        "baseline": lambda: baseline_table(patients, visits),
+        "moderation": lambda: moderation_by_domain(long, scale=scale),
+        "simple_slopes": lambda: simple_slopes(long),
+        "day26": lambda: response_remission(long),
+        "adverse_effects": lambda: adverse_by_infusion(adverse, infusions),
     }
+    if guard is None:
+        return {name: compute() for name, compute in blocks.items()}
+    return {name: guard(name, compute) for name, compute in blocks.items()}
