@@ -130,9 +130,8 @@ def patient_enrol(
         inclusion_date=inclusion_date,
         chronic_pain=chronic_pain,
     )
-    errors |= _pain_history_errors(
+    errors |= pain_history_errors(
         site,
-        chronic_pain,
         etiology=etiology,
         pain_duration_months=pain_duration_months,
         dn4=dn4,
@@ -174,10 +173,14 @@ def patient_enrol(
     return patient
 
 
-def _pain_history_errors(site: Site, chronic_pain: bool, **values: Any) -> dict[str, str]:
-    """Return the problems of the chronic pain fields for the site's study."""
-    if chronic_pain:
-        if not values["etiology"]:
+def pain_history_errors(site: Site, **values: Any) -> dict[str, str]:
+    """Return the problems of the chronic pain fields given for the site's study.
+
+    A study collecting the pain history needs the etiology; any other refuses every one of
+    them (``values``: the fields of ``PAIN_HISTORY_FIELDS`` given, empty ones ignored).
+    """
+    if site.study.protocol.collects_pain_history:
+        if not values.get("etiology"):
             return {"etiology": _("Give the pain etiology.")}
         return {}
     message = _("The study %(study)s does not collect the pain history: leave this empty.") % {
