@@ -55,7 +55,7 @@ class DepressionBaselineSerializer(serializers.ModelSerializer):
 
 class _BaselineValuesSerializer(serializers.Serializer):
     pain_group = serializers.ChoiceField(
-        choices=[code for code, _label in PAIN_GROUPS],
+        choices=list(PAIN_GROUPS),
         help_text="The investigator's classification of the pain at inclusion.",
     )
     suicidality = serializers.BooleanField()
