@@ -18,6 +18,7 @@ from cohort.services import (
     call_times_errors,
     eligibility_errors,
     pain_history_errors,
+    site_eligibility_errors,
 )
 
 
@@ -150,15 +151,18 @@ class PatientEnrolForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        chronic_pain = self._collects_pain_history(cleaned.get("site"))
-        problems = eligibility_errors(
-            age=cleaned.get("age"),
-            pain_duration_months=cleaned.get("pain_duration_months"),
-            consent_date=cleaned.get("consent_date"),
-            inclusion_date=cleaned.get("inclusion_date"),
-            chronic_pain=chronic_pain,
-        )
         site = self.sites.get(cleaned.get("site") or "")
+        values = {
+            "age": cleaned.get("age"),
+            "pain_duration_months": cleaned.get("pain_duration_months"),
+            "consent_date": cleaned.get("consent_date"),
+            "inclusion_date": cleaned.get("inclusion_date"),
+        }
+        if site is None:
+            chronic_pain = self._collects_pain_history(None)
+            problems = eligibility_errors(chronic_pain=chronic_pain, **values)
+        else:
+            problems = site_eligibility_errors(site, **values)
         if site is not None and self.asks_pain_history:
             given = {name: cleaned.get(name) for name in _PAIN_FIELDS}
             problems = pain_history_errors(site, **given) | problems

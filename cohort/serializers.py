@@ -209,12 +209,12 @@ class PatientEnrolSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         site = attrs["site"]
         chronic_pain = site.study.protocol.collects_pain_history
-        problems = services.eligibility_errors(
+        problems = services.site_eligibility_errors(
+            site,
             age=attrs.get("age"),
             pain_duration_months=attrs.get("pain_duration_months"),
             consent_date=attrs.get("consent_date"),
             inclusion_date=attrs.get("inclusion_date"),
-            chronic_pain=chronic_pain,
         )
         given = {name: attrs.get(name) for name in services.PAIN_HISTORY_FIELDS}
         problems = services.pain_history_errors(site, **given) | problems

@@ -27,6 +27,7 @@ from cohort.services.enrolment import (
     patient_enrol_once,
     patient_enrol_with_administration,
     pain_history_errors,
+    site_eligibility_errors,
 )
 from cohort.services.locks import (
     can_sign,
@@ -56,6 +57,7 @@ __all__ = [
     "locked_message",
     "next_study_code",
     "pain_history_errors",
+    "site_eligibility_errors",
     "patient_enrol",
     "patient_enrol_once",
     "patient_enrol_with_administration",

@@ -142,3 +142,39 @@ def test_the_api_requires_the_pain_history_for_the_first_study(nurse_both, site_
     assert response.status_code == 400
     assert {"etiology", "pain_duration_months"} <= set(response.json())
     assert not Patient.objects.exists()
+
+
+@pytest.fixture
+def lan_aged_21_to_65(monkeypatch):
+    """The second study's definition, asking for patients aged 21 to 65."""
+    import dataclasses
+
+    from cohort import studies
+    from trials import definitions
+
+    lan = definitions.load("lan2022")
+    narrowed = dataclasses.replace(lan, eligibility=definitions.Eligibility(21, 65))
+    monkeypatch.setattr(
+        studies, "load", lambda key: narrowed if key == "lan2022" else definitions.load(key)
+    )
+
+
+@pytest.mark.parametrize(("age", "message"), [(19, "21 or older"), (70, "65 or younger")])
+def test_the_study_definition_s_ages_decide_eligibility(
+    nurse_both, site_lan, lan_aged_21_to_65, age, message
+):
+    body = _lan_body(site_lan) | {"age": age}
+    response = _api(nurse_both).post("/api/v1/patients/", body, format="json")
+    assert response.status_code == 400
+    assert message in response.json()["age"][0]
+    assert _api(nurse_both).post(
+        "/api/v1/patients/", body | {"age": 40}, format="json"
+    ).status_code == 201
+
+
+def test_the_first_study_keeps_its_age_rule(client, nurse_both, site_a, lan_aged_21_to_65):
+    client.force_login(nurse_both)
+    response = client.post(URL, _enrolment(**{"patient-site": site_a.pk, "patient-age": "19"}))
+    assert response.status_code == 302
+    response = client.post(URL, _enrolment(**{"patient-site": site_a.pk, "patient-age": "17"}))
+    assert response.context["form"].errors["age"] == ["Patients must be 18 or older."]
