@@ -169,9 +169,9 @@ class PatientEnrolForm(forms.Form):
         for field, message in problems.items():
             if field not in self.errors:
                 self.add_error(field, message)
-        if cleaned.get("etiology") in voc.DN4_NOT_ASKED_FOR and cleaned.get("dn4") is not None:
-            if "dn4" not in self.errors:
-                self.add_error("dn4", _("DN4 is not asked for fibromyalgia."))
+        fibromyalgia = cleaned.get("etiology") in voc.DN4_NOT_ASKED_FOR
+        if fibromyalgia and cleaned.get("dn4") is not None and "dn4" not in self.errors:
+            self.add_error("dn4", _("DN4 is not asked for fibromyalgia."))
         return cleaned
 
     def values(self) -> dict[str, Any]:

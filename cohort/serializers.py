@@ -208,7 +208,6 @@ class PatientEnrolSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         site = attrs["site"]
-        chronic_pain = site.study.protocol.collects_pain_history
         problems = services.site_eligibility_errors(
             site,
             age=attrs.get("age"),
@@ -218,8 +217,6 @@ class PatientEnrolSerializer(serializers.Serializer):
         )
         given = {name: attrs.get(name) for name in services.PAIN_HISTORY_FIELDS}
         problems = services.pain_history_errors(site, **given) | problems
-        if chronic_pain and attrs.get("pain_duration_months") is None:
-            problems["pain_duration_months"] = _("This field is required.")
         if attrs.get("etiology") in voc.DN4_NOT_ASKED_FOR and attrs.get("dn4") is not None:
             problems.setdefault("dn4", _("DN4 is not asked for fibromyalgia."))
         if problems:
@@ -230,9 +227,10 @@ class PatientEnrolSerializer(serializers.Serializer):
         values = dict(validated_data)
         administration = values.pop("first_administration", None)
         values.setdefault("dn4_missing_reason", "")
-        if values["site"].study.protocol.collects_pain_history:
-            if values.get("dn4") is None and values["etiology"] not in voc.DN4_NOT_ASKED_FOR:
-                values["dn4_missing_reason"] = values["dn4_missing_reason"] or "not_asked"
+        chronic_pain = values["site"].study.protocol.collects_pain_history
+        dn4_asked = values.get("etiology") not in voc.DN4_NOT_ASKED_FOR
+        if chronic_pain and dn4_asked and values.get("dn4") is None:
+            values["dn4_missing_reason"] = values["dn4_missing_reason"] or "not_asked"
         with service_errors():
             if administration:
                 return services.patient_enrol_with_administration(

@@ -27,9 +27,7 @@ router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("treatments", TreatmentViewSet, basename="treatment")
 router.register("madrs", MadrsViewSet, basename="madrs")
 router.register("sf-mpq", SfMpqViewSet, basename="sf-mpq")
-router.register(
-    "depression-baselines", DepressionBaselineViewSet, basename="depression-baseline"
-)
+router.register("depression-baselines", DepressionBaselineViewSet, basename="depression-baseline")
 router.register("safety-alerts", SafetyAlertViewSet, basename="safety-alert")
 router.register("analysis/runs", AnalysisRunViewSet, basename="analysis-run")
 

@@ -23,10 +23,10 @@ from cohort.services.enrolment import (
     eligibility_errors,
     enrolment_fingerprint,
     next_study_code,
+    pain_history_errors,
     patient_enrol,
     patient_enrol_once,
     patient_enrol_with_administration,
-    pain_history_errors,
     site_eligibility_errors,
 )
 from cohort.services.locks import (
@@ -57,7 +57,6 @@ __all__ = [
     "locked_message",
     "next_study_code",
     "pain_history_errors",
-    "site_eligibility_errors",
     "patient_enrol",
     "patient_enrol_once",
     "patient_enrol_with_administration",
@@ -69,4 +68,5 @@ __all__ = [
     "patient_unlock",
     "reschedule_open_calls",
     "signature_void",
+    "site_eligibility_errors",
 ]

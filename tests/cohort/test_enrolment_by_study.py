@@ -167,9 +167,10 @@ def test_the_study_definition_s_ages_decide_eligibility(
     response = _api(nurse_both).post("/api/v1/patients/", body, format="json")
     assert response.status_code == 400
     assert message in response.json()["age"][0]
-    assert _api(nurse_both).post(
-        "/api/v1/patients/", body | {"age": 40}, format="json"
-    ).status_code == 201
+    assert (
+        _api(nurse_both).post("/api/v1/patients/", body | {"age": 40}, format="json").status_code
+        == 201
+    )
 
 
 def test_the_first_study_keeps_its_age_rule(client, nurse_both, site_a, lan_aged_21_to_65):
