@@ -147,3 +147,18 @@ def test_the_list_does_not_query_per_row(api, site_a, patient_a, nurse_site_a):
     with CaptureQueriesContext(connection) as three:
         assert client.get(URL).json()["count"] == 3
     assert len(three) == len(one)
+
+
+def test_a_data_manager_reads_a_baseline_in_the_administration_site_but_cannot_change_it(
+    client, data_manager, patient_a, nurse_site_a
+):
+    from django.urls import reverse
+
+    row = _recorded(patient_a, nurse_site_a)
+    client.force_login(data_manager)
+    assert client.get(reverse("admin:followup_depressionbaseline_changelist")).status_code == 200
+    url = reverse("admin:followup_depressionbaseline_change", args=[row.pk])
+    assert client.get(url).status_code == 200
+    client.post(url, VALUES | {"pain_group": "none", "patient": patient_a.pk})
+    row.refresh_from_db()
+    assert (row.pain_group, row.version) == ("mild", 1)
