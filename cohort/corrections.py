@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from cohort.clinical import history_stamp, reason_required
 from cohort.models import Patient, PatientContact
-from cohort.services import eligibility_errors, patient_guard_edit
+from cohort.services import patient_guard_edit, site_eligibility_errors
 from cohort.signals import clinical_change_announce, clinical_write
 
 # The values of enrolment a correction may change. The study code, the site and the inclusion
@@ -49,7 +49,8 @@ def patient_correct(*, patient: Patient, by: Any, reason: str, **changes: Any) -
     patient_guard_edit(patient=patient, by=by, change="patient", reason=reason)
     for field, value in changes.items():
         setattr(patient, field, value)
-    errors = eligibility_errors(
+    errors = site_eligibility_errors(
+        patient.site,
         age=patient.age,
         pain_duration_months=patient.pain_duration_months,
         consent_date=patient.consent_date,

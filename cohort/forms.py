@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from cohort import vocabulary as voc
 from cohort.call_times import WEEKDAYS as ISO_WEEKDAYS
 from cohort.clinical import REASON_MAX_LENGTH
-from cohort.services import call_times_errors, eligibility_errors
+from cohort.services import (
+    PAIN_HISTORY_FIELDS,
+    call_times_errors,
+    eligibility_errors,
+    pain_history_errors,
+    site_eligibility_errors,
+)
 
 
 def _choices(vocabulary: voc.Vocabulary) -> list[tuple[str, str]]:
@@ -108,23 +114,63 @@ class PatientEnrolForm(forms.Form):
     def __init__(self, *args: Any, sites: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["submission"].initial = uuid.uuid4().hex
-        self.sites = {str(site.pk): site for site in sites}
+        self.sites = {str(site.pk): site for site in sites.select_related("study")}
         self.fields["site"].choices = [(pk, str(site)) for pk, site in self.sites.items()]
         if len(self.sites) == 1:
             self.fields["site"].initial = next(iter(self.sites))
+        # The sites whose study collects the chronic pain history: the fields are asked only
+        # there. With sites of both kinds, the site chosen decides (the page hides the fields
+        # for the others); with none, the fields are not on the form at all.
+        self.pain_sites = {
+            pk for pk, site in self.sites.items() if site.study.protocol.collects_pain_history
+        }
+        self.fields["site"].widget.attrs["data-pain-history-sites"] = " ".join(
+            sorted(self.pain_sites)
+        )
+        if not self.pain_sites:
+            for name in _PAIN_FIELDS:
+                del self.fields[name]
+        elif self.pain_sites != set(self.sites):
+            self.fields["etiology"].required = False
+            self.fields["pain_duration_months"].required = False
+
+    @property
+    def asks_pain_history(self) -> bool:
+        """Say whether the form holds the chronic pain fields (some site collects them)."""
+        return bool(self.pain_sites)
+
+    @property
+    def pain_history_mixed(self) -> bool:
+        """Say whether only some of the user's sites collect the chronic pain history."""
+        return bool(self.pain_sites) and self.pain_sites != set(self.sites)
+
+    def _collects_pain_history(self, site_pk: str | None) -> bool:
+        if site_pk in self.sites:
+            return site_pk in self.pain_sites
+        return self.pain_sites == set(self.sites)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        problems = eligibility_errors(
-            age=cleaned.get("age"),
-            pain_duration_months=cleaned.get("pain_duration_months"),
-            consent_date=cleaned.get("consent_date"),
-            inclusion_date=cleaned.get("inclusion_date"),
-        )
+        site = self.sites.get(cleaned.get("site") or "")
+        values = {
+            "age": cleaned.get("age"),
+            "pain_duration_months": cleaned.get("pain_duration_months"),
+            "consent_date": cleaned.get("consent_date"),
+            "inclusion_date": cleaned.get("inclusion_date"),
+        }
+        if site is None:
+            chronic_pain = self._collects_pain_history(None)
+            problems = eligibility_errors(chronic_pain=chronic_pain, **values)
+        else:
+            problems = site_eligibility_errors(site, **values)
+        if site is not None and self.asks_pain_history:
+            given = {name: cleaned.get(name) for name in _PAIN_FIELDS}
+            problems = pain_history_errors(site, **given) | problems
         for field, message in problems.items():
             if field not in self.errors:
                 self.add_error(field, message)
-        if cleaned.get("etiology") in voc.DN4_NOT_ASKED_FOR and cleaned.get("dn4") is not None:
+        fibromyalgia = cleaned.get("etiology") in voc.DN4_NOT_ASKED_FOR
+        if fibromyalgia and cleaned.get("dn4") is not None and "dn4" not in self.errors:
             self.add_error("dn4", _("DN4 is not asked for fibromyalgia."))
         return cleaned
 
@@ -134,9 +180,17 @@ class PatientEnrolForm(forms.Form):
         values.pop("submission", None)
         values["site"] = self.sites[values["site"]]
         values["phone_alt"] = values.get("phone_alt") or ""
-        if values.get("dn4") is None and values.get("etiology") not in voc.DN4_NOT_ASKED_FOR:
+        if not self._collects_pain_history(self.cleaned_data["site"]):
+            # Nothing of the pain history goes to a study that does not collect it.
+            for name in _PAIN_FIELDS:
+                values.pop(name, None)
+        elif values.get("dn4") is None and values.get("etiology") not in voc.DN4_NOT_ASKED_FOR:
             values["dn4_missing_reason"] = "not_asked"
         return values
+
+
+# The enrolment form's chronic pain fields (its DN4 missing reason is derived, not asked).
+_PAIN_FIELDS = tuple(name for name in PAIN_HISTORY_FIELDS if name != "dn4_missing_reason")
 
 
 class PatientStatusForm(forms.Form):

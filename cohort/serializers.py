@@ -153,6 +153,12 @@ class AdministrationInputSerializer(serializers.Serializer):
     )
 
 
+_PAIN_HISTORY_HELP = (
+    "Chronic pain history: only for a site whose study collects it (VOUTE2023); a study that "
+    "does not (LAN2022) refuses it."
+)
+
+
 class PatientEnrolSerializer(serializers.Serializer):
     """Enrolment: eligibility, identifiers (kept apart, encrypted), first administration."""
 
@@ -164,8 +170,19 @@ class PatientEnrolSerializer(serializers.Serializer):
     weight_kg = serializers.DecimalField(
         max_digits=5, decimal_places=1, min_value=Decimal(20), max_value=Decimal(350)
     )
-    etiology = _choice(voc.ETIOLOGIES)
-    pain_duration_months = serializers.IntegerField(min_value=0, max_value=1200)
+    etiology = _choice(
+        voc.ETIOLOGIES,
+        required=False,
+        allow_blank=True,
+        help_text=_PAIN_HISTORY_HELP + " Required by such a study.",
+    )
+    pain_duration_months = serializers.IntegerField(
+        min_value=0,
+        max_value=1200,
+        required=False,
+        allow_null=True,
+        help_text=_PAIN_HISTORY_HELP + " Required by such a study: more than 6 months.",
+    )
     first_name = serializers.CharField(max_length=120)
     last_name = serializers.CharField(max_length=120)
     phone = serializers.CharField(max_length=40)
@@ -190,14 +207,18 @@ class PatientEnrolSerializer(serializers.Serializer):
             self.fields["site"].queryset = sites
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        problems = services.eligibility_errors(
+        site = attrs["site"]
+        problems = services.site_eligibility_errors(
+            site,
             age=attrs.get("age"),
             pain_duration_months=attrs.get("pain_duration_months"),
             consent_date=attrs.get("consent_date"),
             inclusion_date=attrs.get("inclusion_date"),
         )
+        given = {name: attrs.get(name) for name in services.PAIN_HISTORY_FIELDS}
+        problems = services.pain_history_errors(site, **given) | problems
         if attrs.get("etiology") in voc.DN4_NOT_ASKED_FOR and attrs.get("dn4") is not None:
-            problems["dn4"] = _("DN4 is not asked for fibromyalgia.")
+            problems.setdefault("dn4", _("DN4 is not asked for fibromyalgia."))
         if problems:
             raise serializers.ValidationError({k: [v] for k, v in problems.items()})
         return attrs
@@ -206,7 +227,9 @@ class PatientEnrolSerializer(serializers.Serializer):
         values = dict(validated_data)
         administration = values.pop("first_administration", None)
         values.setdefault("dn4_missing_reason", "")
-        if values.get("dn4") is None and values["etiology"] not in voc.DN4_NOT_ASKED_FOR:
+        chronic_pain = values["site"].study.protocol.collects_pain_history
+        dn4_asked = values.get("etiology") not in voc.DN4_NOT_ASKED_FOR
+        if chronic_pain and dn4_asked and values.get("dn4") is None:
             values["dn4_missing_reason"] = values["dn4_missing_reason"] or "not_asked"
         with service_errors():
             if administration:

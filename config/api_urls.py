@@ -15,6 +15,7 @@ from analytics.api import (
 from cohort.api import AdministrationViewSet, PatientViewSet, SiteViewSet
 from followup.api import AdverseEventViewSet, CallViewSet, TreatmentViewSet
 from followup.assessment_api import MadrsViewSet, SfMpqViewSet
+from followup.baseline_api import DepressionBaselineViewSet
 from safety.api import SafetyAlertViewSet
 
 router = DefaultRouter()
@@ -26,6 +27,7 @@ router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("treatments", TreatmentViewSet, basename="treatment")
 router.register("madrs", MadrsViewSet, basename="madrs")
 router.register("sf-mpq", SfMpqViewSet, basename="sf-mpq")
+router.register("depression-baselines", DepressionBaselineViewSet, basename="depression-baseline")
 router.register("safety-alerts", SafetyAlertViewSet, basename="safety-alert")
 router.register("analysis/runs", AnalysisRunViewSet, basename="analysis-run")
 

@@ -443,6 +443,7 @@ SPECTACULAR_SETTINGS = {
         "MissingReasonEnum": "cohort.vocabulary.MISSING_REASONS",
         "AdverseEffectOutcomeEnum": "cohort.vocabulary.AE_OUTCOMES",
         "RelationToKetamineEnum": "cohort.vocabulary.AE_RELATIONS",
+        "PainGroupEnum": "followup.models.baseline.PAIN_GROUPS",
     },
 }
 

@@ -17,6 +17,7 @@ from followup.models import (
     AdverseEvent,
     CallAttempt,
     ConcomitantTreatment,
+    DepressionBaseline,
     FollowUpCall,
     HadsResponse,
     ItemWording,
@@ -171,6 +172,17 @@ class SfMpqAssessmentAdmin(ReadOnlyClinicalAdmin):
 
     list_display = ("patient", "visit_code", "assessed_on", "sensory", "affective", "total")
     list_filter = ("visit_code", "patient__site")
+    search_fields = ("patient__study_code",)
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient",)
+
+
+@admin.register(DepressionBaseline)
+class DepressionBaselineAdmin(ReadOnlyClinicalAdmin):
+    """Read here; recorded and corrected on the baseline page and by the API."""
+
+    list_display = ("patient", "pain_group", "suicidality", "antidepressants", "version")
+    list_filter = ("pain_group", "patient__site")
     search_fields = ("patient__study_code",)
     raw_id_fields = ("patient",)
     list_select_related = ("patient",)

@@ -18,13 +18,16 @@ from cohort.services.administrations import (
 from cohort.services.enrolment import (
     MIN_AGE,
     MIN_PAIN_MONTHS,
+    PAIN_HISTORY_FIELDS,
     EnrolmentKeyReused,
     eligibility_errors,
     enrolment_fingerprint,
     next_study_code,
+    pain_history_errors,
     patient_enrol,
     patient_enrol_once,
     patient_enrol_with_administration,
+    site_eligibility_errors,
 )
 from cohort.services.locks import (
     can_sign,
@@ -40,6 +43,7 @@ from cohort.services.status import call_times_errors, patient_set_call_times, pa
 __all__ = [
     "MIN_AGE",
     "MIN_PAIN_MONTHS",
+    "PAIN_HISTORY_FIELDS",
     "EnrolmentKeyReused",
     "StaleEditError",
     "administration_days_errors",
@@ -52,6 +56,7 @@ __all__ = [
     "enrolment_fingerprint",
     "locked_message",
     "next_study_code",
+    "pain_history_errors",
     "patient_enrol",
     "patient_enrol_once",
     "patient_enrol_with_administration",
@@ -63,4 +68,5 @@ __all__ = [
     "patient_unlock",
     "reschedule_open_calls",
     "signature_void",
+    "site_eligibility_errors",
 ]

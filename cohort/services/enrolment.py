@@ -21,6 +21,7 @@ from cohort.models import EnrolmentKey, Patient, PatientContact, Site
 from cohort.services.administrations import administration_record
 from cohort.services.status import call_times_errors
 from cohort.signals import clinical_change_announce, clinical_write
+from trials.definitions import Eligibility
 
 MIN_AGE = 18
 MIN_PAIN_MONTHS = 6
@@ -43,14 +44,26 @@ def eligibility_errors(
     consent_date: dt.date | None,
     inclusion_date: dt.date | None,
     chronic_pain: bool = True,
+    eligibility: Eligibility | None = None,
 ) -> dict[str, str]:
     """Return every eligibility problem at once, keyed by field (empty when eligible).
 
-    ``chronic_pain`` (the study collects the pain history) adds the pain duration criterion.
+    ``chronic_pain`` (the study collects the pain history) adds the pain duration criterion;
+    ``eligibility`` (the study definition's) gives the ages, 18 and over by default.
     """
     errors: dict[str, str] = {}
-    if age is None or age < MIN_AGE:
-        errors["age"] = _("Patients must be 18 or older.")
+    ages = eligibility or Eligibility()
+    if age is None or age < ages.min_age:
+        if ages.min_age == MIN_AGE:
+            errors["age"] = _("Patients must be 18 or older.")
+        else:
+            errors["age"] = _("Patients of this study must be %(age)s or older.") % {
+                "age": ages.min_age
+            }
+    elif ages.max_age is not None and age > ages.max_age:
+        errors["age"] = _("Patients of this study must be %(age)s or younger.") % {
+            "age": ages.max_age
+        }
     if chronic_pain and (pain_duration_months is None or pain_duration_months <= MIN_PAIN_MONTHS):
         errors["pain_duration_months"] = _("Chronic pain must have lasted more than 6 months.")
     if consent_date is None:
@@ -61,6 +74,14 @@ def eligibility_errors(
         inclusion_date=inclusion_date, consent_date=consent_date
     )
     return dates | errors
+
+
+def site_eligibility_errors(site: Site, **values: Any) -> dict[str, str]:
+    """Return the eligibility problems of an enrolment at a site, by its study's definition."""
+    protocol = site.study.protocol
+    return eligibility_errors(
+        chronic_pain=protocol.collects_pain_history, eligibility=protocol.eligibility, **values
+    )
 
 
 def next_study_code(site: Site) -> str:
@@ -122,17 +143,15 @@ def patient_enrol(
     study that collects the pain history requires the etiology and the pain duration; one that
     does not (the depression study) refuses any of them rather than store what it never asked.
     """
-    chronic_pain = site.study.protocol.collects_pain_history
-    errors = eligibility_errors(
+    errors = site_eligibility_errors(
+        site,
         age=age,
         pain_duration_months=pain_duration_months,
         consent_date=consent_date,
         inclusion_date=inclusion_date,
-        chronic_pain=chronic_pain,
     )
-    errors |= _pain_history_errors(
+    errors |= pain_history_errors(
         site,
-        chronic_pain,
         etiology=etiology,
         pain_duration_months=pain_duration_months,
         dn4=dn4,
@@ -174,10 +193,14 @@ def patient_enrol(
     return patient
 
 
-def _pain_history_errors(site: Site, chronic_pain: bool, **values: Any) -> dict[str, str]:
-    """Return the problems of the chronic pain fields for the site's study."""
-    if chronic_pain:
-        if not values["etiology"]:
+def pain_history_errors(site: Site, **values: Any) -> dict[str, str]:
+    """Return the problems of the chronic pain fields given for the site's study.
+
+    A study collecting the pain history needs the etiology; any other refuses every one of
+    them (``values``: the fields of ``PAIN_HISTORY_FIELDS`` given, empty ones ignored).
+    """
+    if site.study.protocol.collects_pain_history:
+        if not values.get("etiology"):
             return {"etiology": _("Give the pain etiology.")}
         return {}
     message = _("The study %(study)s does not collect the pain history: leave this empty.") % {

@@ -15,6 +15,7 @@ def test_the_schema_validates_without_warnings(tmp_path):
     for endpoint in (
         "/api/v1/patients/",
         "/api/v1/calls/{id}/questionnaires/",
+        "/api/v1/depression-baselines/{id}/",
         "/api/v1/analysis/latest/",
         "/api/v1/exports/{layout}.{fmt}",
         "/api/v1/auth/token/",

@@ -165,6 +165,11 @@ def _set(path: tuple[Any, ...], value: Any) -> Any:
         (_set(("dosing", "route"), "rectal"), "unknown route 'rectal'"),
         (_set(("key",), "Lan 2022"), "study key 'Lan 2022'"),
         (lambda data: data.pop("title"), "study lan2022: missing title"),
+        (_set(("eligibility",), {"min_age": "18"}), "eligibility: min_age must be a whole"),
+        (_set(("eligibility",), {"min_age": 18, "max_age": 16}), "the minimum first"),
+        (_set(("eligibility",), {"max_age": 130}), "ages from 0 to 120"),
+        (_set(("eligibility",), {"sex": "F"}), "eligibility: unknown field sex"),
+        (_set(("eligibility",), [18]), "eligibility must be an object"),
     ],
 )
 def test_a_broken_definition_is_refused_with_a_clear_error(change: Any, message: str) -> None:
@@ -206,3 +211,12 @@ def test_every_visit_label_is_marked_for_translation() -> None:
 
     marked = set(LABELS) | {text for _code, text in TIMEPOINTS}
     assert {v.label for study in definitions.definitions() for v in study.visits} <= marked
+
+
+def test_eligibility_is_read_from_the_definition_with_18_by_default() -> None:
+    assert definitions.load("lan2022").eligibility.min_age == 18
+    data = copy.deepcopy(raw("lan2022"))
+    data["eligibility"] = {"min_age": 21, "max_age": 65}
+    assert definitions.parse(data).eligibility == definitions.Eligibility(21, 65)
+    data.pop("eligibility")
+    assert definitions.parse(data).eligibility == definitions.Eligibility(18, None)

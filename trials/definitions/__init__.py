@@ -118,6 +118,14 @@ class DosingRegimen:
 
 
 @dataclass(frozen=True)
+class Eligibility:
+    """Who may be enrolled, beyond what every study asks (a signed non-opposition form)."""
+
+    min_age: int = 18
+    max_age: int | None = None
+
+
+@dataclass(frozen=True)
 class StudyDefinition:
     """A study: its visits in order, its dosing, its rules and its analysis plan."""
 
@@ -131,6 +139,7 @@ class StudyDefinition:
     safety_rules: tuple[str, ...]
     analysis_plan: str
     baseline: str = "chronic_pain"
+    eligibility: Eligibility = Eligibility()
 
     @property
     def collects_pain_history(self) -> bool:
@@ -184,7 +193,7 @@ def parse(data: Mapping[str, Any]) -> StudyDefinition:
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise DefinitionError(f"study key {key!r}: lower-case letters, digits, underscores")
     where = f"study {key}"
-    _fields(where, data, required=_STUDY_FIELDS, optional=set())
+    _fields(where, data, required=_STUDY_FIELDS, optional={"eligibility"})
     code, title = _text(where, data, "code"), _text(where, data, "title")
     visits = _visits(where, data["visits"])
     return StudyDefinition(
@@ -198,7 +207,21 @@ def parse(data: Mapping[str, Any]) -> StudyDefinition:
         safety_rules=_names(where, data, "safety_rules", SAFETY_RULES),
         analysis_plan=_choice(where, data, "analysis_plan", ANALYSIS_PLANS),
         baseline=_choice(where, data, "baseline", BASELINES),
+        eligibility=_eligibility(where, data.get("eligibility", {})),
     )
+
+
+def _eligibility(where: str, data: Any) -> Eligibility:
+    """Return the eligibility of a definition: ``min_age`` (default 18), ``max_age`` if any."""
+    if not isinstance(data, Mapping):
+        raise DefinitionError(f"{where}: eligibility must be an object")
+    at = f"{where}, eligibility"
+    _fields(at, data, required=set(), optional={"min_age", "max_age"})
+    min_age = _count(at, data, "min_age") if "min_age" in data else Eligibility.min_age
+    max_age = _count(at, data, "max_age") if "max_age" in data else None
+    if min_age > 120 or (max_age is not None and not min_age <= max_age <= 120):
+        raise DefinitionError(f"{at}: ages from 0 to 120, the minimum first")
+    return Eligibility(min_age=min_age, max_age=max_age)
 
 
 def _fields(where: str, data: Mapping[str, Any], *, required: set[str], optional: set[str]) -> None:
