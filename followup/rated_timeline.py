@@ -97,7 +97,7 @@ def chart_labels() -> dict[str, str]:
         "madrs": _("MADRS total"),
         "days": _("Days since the first infusion"),
         "baseline": _("Baseline"),
-        "response": _("Response (50% of baseline)"),
+        "response": _("Response (half the baseline)"),
         "remission": _("Remission (10 or less)"),
         "planned": _("Planned visit"),
         "missing": _("Missing visit"),
