@@ -85,7 +85,8 @@ def _pain_summary(patient: Patient) -> dict[str, Any] | None:
     baseline = DepressionBaseline.objects.filter(patient=patient).first()
     if sf_mpq is None and baseline is None:
         return None
-    summary: dict[str, Any] = {"pain_group": baseline.get_pain_group_display() if baseline else None}
+    group = baseline.get_pain_group_display() if baseline else None
+    summary: dict[str, Any] = {"pain_group": group}
     for key in ("vas_mm", "sensory", "affective", "ppi", "total"):
         summary[key] = getattr(sf_mpq, key) if sf_mpq else None
     return summary
