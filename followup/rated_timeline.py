@@ -69,7 +69,8 @@ def _effects(patient: Patient) -> list[Effect]:
     return [
         Effect(
             onset=ae.start_date or ae.call.call_date or ae.call.target_date,
-            label=ae.get_type_display(),
+            # An "other" effect is named by its description (the demo's perceptual disturbance).
+            label=(ae.type == "other" and ae.other_text) or ae.get_type_display(),
             severity=ae.get_severity_display(),
             serious=ae.serious,
         )

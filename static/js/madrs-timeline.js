@@ -7,11 +7,14 @@
 
   var CONFIG = { displaylogo: false, responsive: true };
 
-  function level(y, colour, dash, text) {
+  // A horizontal line with its name; "right"/"left" and "above"/"below" keep close lines'
+  // names (response and remission can be 2 apart) from covering each other.
+  function level(y, colour, dash, text, side, place) {
     return {
       shape: { type: "line", xref: "paper", x0: 0, x1: 1, y0: y, y1: y,
         line: { color: colour, width: 1.5, dash: dash } },
-      note: { xref: "paper", x: 1, xanchor: "right", y: y, yanchor: "bottom", text: text,
+      note: { xref: "paper", x: side === "left" ? 0 : 1, xanchor: side, y: y,
+        yanchor: place === "below" ? "top" : "bottom", text: text,
         showarrow: false, font: { size: 11, color: colour } },
     };
   }
@@ -35,10 +38,11 @@
       yaxis: { title: { text: L.madrs + " (0-" + top + ")" }, range: [-2, top + 4] },
       shapes: [], annotations: [],
     };
-    var levels = [level(d.remission_max, "#2e8b57", "dot", L.remission)];
+    var levels = [level(d.remission_max, "#2e8b57", "dot", L.remission, "left", "below")];
     if (d.baseline_total !== null) {
-      levels.push(level(d.baseline_total, "#555", "dash", L.baseline + " " + d.baseline_total));
-      levels.push(level(d.response_max, "#1f5fa8", "dashdot", L.response));
+      levels.push(level(d.baseline_total, "#555", "dash", L.baseline + " " + d.baseline_total,
+        "right", "above"));
+      levels.push(level(d.response_max, "#1f5fa8", "dashdot", L.response, "right", "above"));
     }
     levels.forEach(function (l) { layout.shapes.push(l.shape); layout.annotations.push(l.note); });
     // Each infusion a thin vertical line: the visit the morning after reads against it.
