@@ -16,6 +16,8 @@ from cohort.models import Patient
 from cohort.timeline import MISSED
 from followup.instruments import hads
 from followup.models import FollowUpCall
+from followup.rated_timeline import rated_timeline
+from followup.visits import rates_any
 
 
 def _number(value: Any) -> float | None:
@@ -23,7 +25,13 @@ def _number(value: Any) -> float | None:
 
 
 def timeline(patient: Patient) -> dict[str, Any]:
-    """Return the series the timeline draws: scores per call, doses, adverse effects, misses."""
+    """Return the series the timeline draws: scores per call, doses, adverse effects, misses.
+
+    A patient of a study rating the MADRS at hospital visits has the rated study's series instead
+    (``followup.rated_timeline``, marked ``"kind": "madrs"``).
+    """
+    if rates_any(patient):
+        return rated_timeline(patient)
     calls = (
         FollowUpCall.objects.filter(patient=patient)
         .select_related("nprs", "hads", "sf12")
