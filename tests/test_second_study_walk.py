@@ -7,11 +7,14 @@ import datetime as dt
 import pytest
 import time_machine
 from bs4 import BeautifulSoup
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
 from accounts.roles import Role
 from cohort.models import PatientContact
+from followup import services
+from followup.models import MadrsAssessment
 from followup.validators import visit_code_errors
 from tests.api.conftest import SignedInAPIClient
 from tests.factories import SiteFactory, enrol, make_user, set_up
@@ -121,3 +124,38 @@ def test_a_second_submission_of_a_madrs_links_to_the_saved_one(client, patient_l
     assert page.title.text.startswith(f"{patient_lan.study_code} · MADRS · Baseline")
     # The page of the saved one, opened from there, is the correction.
     assert "Reason for the change" in client.get(url).content.decode()
+
+
+@time_machine.travel(dt.datetime(2026, 3, 30, 9, 0, tzinfo=dt.UTC))
+def test_a_later_visit_is_not_rated_before_the_inclusion(site_lan, nurse_lan):
+    with set_up():
+        patient = enrol(
+            site_lan,
+            by=nurse_lan,
+            inclusion_date=dt.date(2026, 3, 2),
+            consent_date=dt.date(2026, 2, 20),
+        )
+    record = {
+        "model": MadrsAssessment,
+        "patient": patient,
+        "data": MADRS | {"rater": "AB"},
+        "allowed_visits": ("BL", "D1", "D26"),
+        "by": nurse_lan,
+    }
+    # The baseline may be rated once the patient consented, before the first infusion...
+    services.assessment_record(visit_code="BL", assessed_on=dt.date(2026, 2, 25), **record)
+    # ... a day-26 rating dated before the inclusion cannot be the day-26 visit.
+    with pytest.raises(ValidationError) as refused:
+        services.assessment_record(visit_code="D26", assessed_on=dt.date(2026, 2, 25), **record)
+    assert refused.value.message_dict["assessed_on"] == [
+        "This date is before the patient's inclusion (2 Mar 2026)."
+    ]
+    d1 = services.assessment_record(visit_code="D1", assessed_on=dt.date(2026, 3, 3), **record)
+    with pytest.raises(ValidationError):
+        services.assessment_update(
+            assessment=d1,
+            assessed_on=dt.date(2026, 3, 1),
+            data=MADRS | {"rater": "AB"},
+            by=nurse_lan,
+            reason="typo",
+        )
