@@ -81,6 +81,7 @@ def test_the_export_page_puts_the_first_study_first_with_french_layout_names(
     client.force_login(statistician)
     _french(client)
     page = BeautifulSoup(client.get(reverse("analytics:export_list")).content, "html.parser")
+    assert page.title.text == "Exports de données · Suivi kétamine"
     studies = [h2["id"] for h2 in page.find_all("h2", id=True)]
     assert studies == ["study-VOUTE2023", "study-LAN2022"]
     rows = [th.text for th in page.find_all("th", scope="row")]
