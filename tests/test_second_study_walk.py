@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.roles import Role
 from cohort.models import PatientContact
 from followup import services
-from followup.models import MadrsAssessment
+from followup.models import DepressionBaseline, MadrsAssessment
 from followup.validators import visit_code_errors
 from tests.api.conftest import SignedInAPIClient
 from tests.factories import SiteFactory, enrol, make_user, set_up
@@ -160,3 +160,25 @@ def test_a_later_visit_is_not_rated_before_the_inclusion(site_lan, nurse_lan):
             by=nurse_lan,
             reason="typo",
         )
+
+
+def test_a_second_submission_of_a_new_depression_baseline_says_it_is_recorded(
+    client, patient_lan, nurse_lan
+):
+    client.force_login(nurse_lan)
+    url = reverse("followup:depression_baseline", args=[patient_lan.pk])
+    form = {
+        "pain_group": "mild",
+        "suicidality": "no",
+        "antidepressants": "1",
+        "mood_stabilisers": "yes",
+        "benzodiazepines": "no",
+        "antipsychotics": "no",
+    }
+    assert client.post(url, form).status_code == 302
+    again = client.post(url, form | {"antidepressants": "2"})
+    assert again.status_code == 400
+    assert "already has a depression baseline" in again.content.decode()
+    assert DepressionBaseline.objects.get(patient=patient_lan).antidepressants == 1
+    # Opened again, the page is the correction, with its reason.
+    assert 'name="reason"' in client.get(url).content.decode()
