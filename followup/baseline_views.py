@@ -30,8 +30,10 @@ def depression_baseline_entry(request: HttpRequest, pk: int) -> HttpResponse:
     if not patient.study.protocol.collects_depression_baseline:
         raise Http404
     row = DepressionBaseline.objects.filter(patient=patient).first()
-    editing = row is not None
-    initial = baseline_initial(row) if row is not None else {}
+    # A form posted without a version is a new baseline: if the patient has one meanwhile (a
+    # second submission), the service refuses it and the input stays on the page.
+    editing = row is not None and (request.method != "POST" or "version" in request.POST)
+    initial = baseline_initial(row) if row is not None and editing else {}
     form = DepressionBaselineForm(request.POST or None, editing=editing, initial=initial)
     status = 200
     if request.method == "POST":

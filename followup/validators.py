@@ -280,6 +280,9 @@ def visit_code_errors(
     """Return the problem of a visit code that is not one of the ``allowed`` visits."""
     if code in allowed:
         return {}
+    if not allowed:
+        # A patient of a study that never rates the instrument (the first study's patients).
+        return {field: _("This patient's study does not rate this questionnaire at any visit.")}
     return {
         field: _("%(code)s is not a visit of this patient's study (its visits: %(visits)s).")
         % {"code": code or "–", "visits": ", ".join(allowed) or "–"}

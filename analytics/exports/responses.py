@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from analytics.exports import layouts, snapshots, writers
 from analytics.exports import variables as var
@@ -43,7 +44,11 @@ def study_downloads(protocol: Any) -> list[dict[str, Any]]:
     if "long" in var.layouts_of(protocol):
         downloads.insert(
             1,
-            {"layout": "long", "title": "Long with item answers (importable)", "items": True},
+            {
+                "layout": "long",
+                "title": gettext_noop("Long with item answers (importable)"),
+                "items": True,
+            },
         )
     return downloads
 

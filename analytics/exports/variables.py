@@ -397,12 +397,12 @@ LAYOUTS: Final[dict[str, tuple[Variable, ...]]] = {
     "sf_mpq": SF_MPQ,
 }
 LAYOUT_LABELS: Final[dict[str, str]] = {
-    "long": "Long: one row per patient and timepoint",
-    "wide": "Wide: one row per patient, measures suffixed by timepoint",
-    "baseline": "Baseline: one row per patient",
-    "adverse_events": "Adverse events: one row per event",
-    "treatments": "Concomitant treatments: one row per treatment per call",
-    "administrations": "Ketamine administrations: one row per administration",
+    "long": _("Long: one row per patient and timepoint"),
+    "wide": _("Wide: one row per patient, measures suffixed by timepoint"),
+    "baseline": _("Baseline: one row per patient"),
+    "adverse_events": _("Adverse events: one row per event"),
+    "treatments": _("Concomitant treatments: one row per treatment per call"),
+    "administrations": _("Ketamine administrations: one row per administration"),
     "madrs": _("MADRS: one row per patient and visit rated"),
     "sf_mpq": _("SF-MPQ: one row per patient and visit rated"),
 }

@@ -23,6 +23,7 @@ from analytics.exports.responses import download_response, export_study, study_d
 from analytics.exports.services import export_log_record
 from analytics.models import ExportLog
 from cohort.selectors import studies_for_user
+from cohort.studies import FIRST_STUDY_CODE
 
 EXPORT_ROLES = frozenset({Role.STATISTICIAN, Role.DATA_MANAGER})
 
@@ -49,10 +50,12 @@ def export_staff_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 def export_list(request: HttpRequest) -> HttpResponse:
     """List the downloads: per study the user sees, each of its layouts in each format; the
     dictionary; the last exports."""
-    studies = [
-        {"study": study, "downloads": study_downloads(study.protocol)}
-        for study in studies_for_user(request.user).order_by("code")
-    ]
+    # The first study first, as on the analysis dashboard; the others by code.
+    seen = sorted(
+        studies_for_user(request.user).order_by("code"),
+        key=lambda study: study.code != FIRST_STUDY_CODE,
+    )
+    studies = [{"study": study, "downloads": study_downloads(study.protocol)} for study in seen]
     recent = ExportLog.objects.select_related("user")[:10]
     context = {
         "studies": studies,

@@ -42,6 +42,8 @@ from followup.visits import completing_instruments
 
 A = TypeVar("A", bound=VisitAssessment)
 RECORDED = "Assessment recorded"
+# Every study's first visit, on the inclusion date (``trials.definitions`` refuses any other).
+BASELINE_VISIT = "BL"
 VISIT_RATED = "Visit rated"
 VISIT_DUE_AGAIN = "Rating voided: visit due again"
 # The model of each rated instrument (``followup.visits.INSTRUMENTS``).
@@ -88,14 +90,16 @@ _RULES: dict[type[VisitAssessment], tuple[Callable[..., dict[str, Any]], Callabl
 }
 
 
-def _date_errors(assessed_on: dt.date | None, patient: Patient) -> dict[str, str]:
+def _date_errors(assessed_on: dt.date | None, patient: Patient, visit_code: str) -> dict[str, str]:
+    """The baseline may be rated once consent is given; a later visit, as a call, not before the
+    inclusion (the first infusion it is counted from)."""
     if assessed_on is None:
         return {"assessed_on": _("Give the date of the assessment.")}
-    return plausible.date_errors(
-        assessed_on,
-        field="assessed_on",
-        not_before=(patient.consent_date, _("the patient's consent")),
-    )
+    if visit_code == BASELINE_VISIT:
+        bound = (patient.consent_date, _("the patient's consent"))
+    else:
+        bound = (patient.inclusion_date, _("the patient's inclusion"))
+    return plausible.date_errors(assessed_on, field="assessed_on", not_before=bound)
 
 
 def _save(instance: A, values: Mapping[str, Any], *, by: Any, reason: str) -> A:
@@ -187,7 +191,7 @@ def assessment_record(
     values, problems = _RULES[model]
     errors = visit_code_errors(visit_code, allowed_visits)
     errors |= _rater_errors(model, data, patient) | problems(data)
-    errors |= _date_errors(assessed_on, patient)
+    errors |= _date_errors(assessed_on, patient, visit_code)
     live = model.objects.filter(patient=patient, visit_code=visit_code, voided_at__isnull=True)
     if "visit_code" not in errors and live.exists():
         errors["visit_code"] = _("This visit already has this assessment: edit it instead.")
@@ -235,7 +239,7 @@ def assessment_update(
         raise ValidationError(_("This assessment was voided."))
     values, problems = _RULES[model]
     errors = _rater_errors(model, data, locked.patient) | problems(data)
-    errors |= _date_errors(assessed_on, locked.patient)
+    errors |= _date_errors(assessed_on, locked.patient, locked.visit_code)
     if not reason.strip():
         errors["reason"] = _("Give a reason for changing a recorded value.")
     if errors:

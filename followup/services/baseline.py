@@ -88,7 +88,12 @@ def depression_baseline_save(
                 )
                 % {"theirs": row.version, "yours": expected_version}
             )
-        if not reason.strip():
+        if not reason.strip() and expected_version is None:
+            # A second submission of the form that recorded it (the form of a new baseline).
+            errors["reason"] = _(
+                "This patient already has a depression baseline: open it again to correct it."
+            )
+        elif not reason.strip():
             errors["reason"] = _("Give a reason for changing a recorded value.")
     if errors:
         raise ValidationError(errors)
