@@ -332,7 +332,8 @@ def madrs_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the baseline total, the change from it, response and remission (pure pandas).
 
     Each row is compared with the same patient's baseline (visit ``BL``) by the scale's own
-    rules (``followup.instruments.madrs``); the baseline row itself has no response.
+    rules (``followup.instruments.madrs``); the baseline row itself has neither response nor
+    remission (outcomes of the treatment, as on the patient's page).
     """
     baseline = frame[frame["visit"].eq("BL")].set_index("patient")["madrs_total"]
     frame = frame.assign(madrs_total_bl=frame["patient"].map(baseline))
@@ -345,7 +346,9 @@ def madrs_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
     frame["madrs_response"] = [
         madrs.response(b, t) if on else None for (b, t), on in zip(known, later, strict=True)
     ]
-    frame["madrs_remission"] = [madrs.remission(t) for _b, t in known]
+    frame["madrs_remission"] = [
+        madrs.remission(t) if on else None for (_b, t), on in zip(known, later, strict=True)
+    ]
     return frame
 
 

@@ -85,6 +85,7 @@ def test_madrs_has_a_row_per_patient_and_visit_with_items_total_and_outcomes(wor
     assert d1["madrs_change_pct"] == pytest.approx(-62.5)
     assert (d1["madrs_response"], d1["madrs_remission"]) == (1, 0)
     assert baseline["madrs_response"] is pd.NA
+    assert baseline["madrs_remission"] is pd.NA  # outcomes of the treatment: none at baseline
     assert d1["assessed_on"] == dt.datetime(2026, 2, 3)
     # The voided D3 is left out; every row is a second-study patient.
     assert "D3" not in frame["visit"].tolist()

@@ -90,6 +90,15 @@ def test_a_rated_visit_on_the_worklist_leads_to_the_assessment_entry(
     w1 = patient_a.calls.get(timepoint="W1")
     assert reverse("followup:call_entry", args=[w1.pk]) in page
     assert "Start the call" in page
+    # A hospital visit has no preferred call time and no call attempts; a phone call keeps them.
+    soup = BeautifulSoup(page, "html.parser")
+    hospital = soup.find("a", href=entry).find_parent("tr")
+    assert hospital.select_one('td[data-mode="hospital"]').get_text(strip=True) == "In hospital"
+    assert "/ " not in hospital.select("td.num")[-1].get_text()
+    phone = soup.find("a", href=reverse("followup:call_entry", args=[w1.pk])).find_parent("tr")
+    assert phone.select_one('td[data-mode="hospital"]') is None
+    assert "0 / " in phone.get_text()
+    assert "Visit or call" in soup.select_one("table.calls thead").get_text()
 
 
 def test_rating_the_visit_makes_it_done_off_the_worklist_and_the_counts(
@@ -243,3 +252,23 @@ def test_a_corrected_rating_date_moves_the_date_of_the_visit(nurse_site_a, rated
     )
     d1 = rated_patient.calls.get(timepoint="D1")
     assert (d1.status, d1.call_date, d1.version) == ("reached", dt.date(2026, 1, 5), 3)
+
+
+def test_a_study_seen_in_hospital_only_has_visits_not_calls_on_the_patient_page(
+    client, nurse_site_a, rated_patient, patient_a
+):
+    assert not rated_patient.study.protocol.calls_by_phone
+    assert patient_a.study.protocol.calls_by_phone
+    client.force_login(nurse_site_a)
+    rated = BeautifulSoup(
+        client.get(reverse("cohort:patient_detail", args=[rated_patient.pk])).content,
+        "html.parser",
+    )
+    assert rated.select_one("#calls-title").get_text(strip=True) == "Visits"
+    assert rated.select_one("#call-times-title") is None
+    assert "Preferred call time" not in rated.get_text()
+    phoned = BeautifulSoup(
+        client.get(reverse("cohort:patient_detail", args=[patient_a.pk])).content, "html.parser"
+    )
+    assert phoned.select_one("#calls-title").get_text(strip=True) == "Calls"
+    assert phoned.select_one("#call-times-title") is not None

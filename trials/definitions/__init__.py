@@ -152,6 +152,11 @@ class StudyDefinition:
         return self.baseline == "depression"
 
     @property
+    def calls_by_phone(self) -> bool:
+        """Say whether some visit is a phone call (preferred call times, call attempts)."""
+        return any(v.mode == "phone" for v in self.visits)
+
+    @property
     def codes(self) -> tuple[str, ...]:
         """Return the visits' codes, in order."""
         return tuple(v.code for v in self.visits)
