@@ -11,12 +11,14 @@ from accounts.roles import Role
 from analytics.models import AnalysisRun
 from analytics.report import lan2022 as lan_report
 from cohort.models import Study
+from cohort.studies import first_study
 from tests.factories import SiteFactory, make_user
 from trials.lan2022.synthetic import generate
 
 
 @pytest.fixture
 def lan_run(transactional_db):
+    first_study()  # a deployment always has the first study (a flushed test database may not)
     study = Study.objects.create(code="LAN2022", name="Lan et al. 2022", definition="lan2022")
     SiteFactory(code="SL", name="Psychiatry L", study=study)
     trial = generate(11)
