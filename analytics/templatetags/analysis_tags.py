@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
@@ -57,3 +58,16 @@ def code_label(code: Any, vocabulary: str) -> str:
     labels = dict(VOCABULARIES[vocabulary])
     text = labels.get(str(code))
     return gettext(text) if text else str(code)
+
+
+@register.filter
+def day(value: Any) -> str:
+    """Write a report's ISO day ("2026-12-07") as the reader's language writes a short date.
+
+    A report stores its days as ISO text (JSON); anything that is not one is shown as it is.
+    """
+    try:
+        parsed = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return "" if value is None else str(value)
+    return formats.date_format(parsed, "SHORT_DATE_FORMAT")

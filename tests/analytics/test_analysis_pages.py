@@ -257,7 +257,7 @@ def test_an_interim_dashboard_shows_the_data_cut_and_who_has_reached_month_12(
     assert cut["M12"] < cut["BL"]
     client.force_login(statistician)
     page = client.get(reverse("analysis:dashboard")).content.decode()
-    assert "Data as of" in page
+    assert "Data as of 4 Mar 2017" in page
     assert "Month 12 due" in page
     assert "Sensitivity: the same model on observed values only" in page
     assert "This run is an interim analysis" in page

@@ -263,6 +263,7 @@ def test_the_lan_dashboard_speaks_french(client, statistician, lan_run, lan_resu
     text = page.get_text(" ")
     assert "Réplication" in text
     assert "Douleur sévère" in text
+    assert "Données au 02/03/2026" in text  # the data cut as French writes a date, not ISO
     vas = results_vas = lan_result["results"]["moderation"]["vas"]["mean_post"]["estimate"]
     assert f"{vas:.2f}".replace(".", ",") in page.select_one('tr[data-domain="vas"]').get_text()
     assert results_vas < 0
