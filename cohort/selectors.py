@@ -28,11 +28,6 @@ def studies_for_user(user: Any) -> QuerySet[Study]:
     return Study.objects.all()
 
 
-def patients_of_definition(definition: str) -> QuerySet[Patient]:
-    """Return the patients of every study following one definition (an analysis's population)."""
-    return Patient.objects.filter(site__study__definition=definition)
-
-
 def patients_for_user(user: Any) -> QuerySet[Patient]:
     """Return the patients a user may see, with their site."""
     if not user.is_authenticated:
