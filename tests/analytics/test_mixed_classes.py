@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from analytics.stats.trajectories.mixed_classes import fit_mixed_classes
+from analytics.stats.trajectories.mixed_classes import fit_mixed_classes, negative_log_likelihood
 from analytics.stats.trajectories.mixed_likelihood import (
     _Data,
     exact_patient_log_likelihood,
@@ -141,3 +141,23 @@ def test_defaults_are_the_random_intercept_model():
     assert fit.n_parameters == 3 * 2 + 2 + 2
     assert len(set(fit.taus)) == 1
     assert math.isnan(fit.sigmas_baseline[0])
+
+
+def test_a_point_whose_variance_underflows_is_stepped_back_from_not_raised():
+    """A line search may probe a log-variance far out; the objective must not raise there."""
+    layout = make_layout(T, ORDERS, True, True)
+    v = _vector(True)
+    far = v.copy()
+    first_block = sum(d.shape[1] for d in layout.designs)
+    far[first_block + 1] = -800.0  # log tau of the first group: tau underflows to 0
+    data = _Data.of(_calls(5, n=60), 0.0, 10.0)
+    with pytest.raises((ValueError, ZeroDivisionError)):  # as the quadrature itself does
+        log_terms_and_gradient(far, layout, data, 10, True)
+    value, grad = negative_log_likelihood(far, layout, data, 10)
+    assert value == 1e300
+    assert not grad.any()
+    value, grad = negative_log_likelihood(v, layout, data, 10)
+    terms, _ = log_terms_and_gradient(v, layout, data, 10, False)
+    assert value == pytest.approx(-special.logsumexp(terms, axis=1).sum(), rel=1e-12)
+    assert np.all(np.isfinite(grad))
+    assert grad.any()

@@ -233,7 +233,11 @@ def check_optimum(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int)
         return np.asarray(grad, dtype=np.float64)
 
     def log_likelihood(v: FloatArray) -> float:
-        terms, _ = log_terms_and_gradient(v, layout, cells, nodes, False)
+        try:
+            with np.errstate(all="ignore"):
+                terms, _ = log_terms_and_gradient(v, layout, cells, nodes, False)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return -math.inf  # a trial step out of the parameter space
         return float(special.logsumexp(terms, 1).sum())
 
     g = gradient(vector)
@@ -256,6 +260,27 @@ def check_optimum(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int)
     return OptimumCheck(max_gradient, least, float(g @ newton) / 2.0, rise)
 
 
+def negative_log_likelihood(
+    vector: FloatArray, layout: _Layout, cells: _Data, nodes: int, fixed: Any = None
+) -> tuple[float, FloatArray]:
+    """Return minus the log-likelihood and its gradient, for the optimiser.
+
+    A point where either is not finite (a line search probing far out: a variance that
+    underflows to 0 or overflows) is returned as a huge value with a zero gradient, so the
+    search steps back instead of failing.
+    """
+    failed = 1e300, np.zeros_like(vector)
+    try:
+        with np.errstate(all="ignore"):
+            terms, grad = log_terms_and_gradient(vector, layout, cells, nodes, True, fixed)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return failed
+    value = -float(special.logsumexp(terms, 1).sum())
+    if not math.isfinite(value) or grad is None or not np.all(np.isfinite(grad)):
+        return failed
+    return value, -grad
+
+
 def _maximise(
     start: FloatArray, layout: _Layout, cells: _Data, nodes: int, max_iter: int
 ) -> tuple[Any, int]:
@@ -272,15 +297,13 @@ def _maximise(
     for round_ in range(FIXED_ROUNDS + 1):
         fixed = node_positions(vector, layout, cells, nodes) if round_ < FIXED_ROUNDS else None
 
-        def negative(v: FloatArray, fixed: Any = fixed) -> tuple[float, FloatArray]:
-            terms, grad = log_terms_and_gradient(v, layout, cells, nodes, True, fixed)
-            value = -float(special.logsumexp(terms, 1).sum())
-            if not math.isfinite(value) or grad is None or not np.all(np.isfinite(grad)):
-                return 1e300, np.zeros_like(v)
-            return value, -grad
-
         result = optimize.minimize(
-            negative, vector, jac=True, method="BFGS", options={"maxiter": max_iter, "gtol": 1e-4}
+            negative_log_likelihood,
+            vector,
+            args=(layout, cells, nodes, fixed),
+            jac=True,
+            method="BFGS",
+            options={"maxiter": max_iter, "gtol": 1e-4},
         )
         iterations += result.nit
         vector = result.x
