@@ -140,6 +140,18 @@ def expected_score(mean: np.ndarray, sd: np.ndarray | float) -> np.ndarray:
     return np.asarray(special.ndtr(-z).sum(axis=-1))
 
 
+def own_change_loading(h: np.ndarray) -> np.ndarray:
+    """Return how a patient's own depression change ``u_i`` loads on each time (h at BL is 0).
+
+    ``params.HADS_D_OWN_CHANGE``: "mean_shape" (the default) scales it by the mean curve's
+    shape ``h(t)``; "step" makes it a level shift from W1 on (1 after baseline, 0 at it). Both
+    give the same change SD at M12, where ``h`` is 1.
+    """
+    if params.HADS_D_OWN_CHANGE == "step":
+        return np.asarray((np.asarray(h) > 0).astype(float))
+    return np.asarray(h, dtype=float)
+
+
 def _score_mean(shift: np.ndarray, h: np.ndarray) -> np.ndarray:
     """Return ``E[S | group, t]`` (3, T) when the latent mean moves by ``shift`` (3, T).
 
@@ -150,7 +162,7 @@ def _score_mean(shift: np.ndarray, h: np.ndarray) -> np.ndarray:
     d = params.HADS_TRAIT_BIMODALITY
     sd = np.sqrt(
         params.HADS_D_TRAIT_SD**2 * (1 - d**2)
-        + params.HADS_D_CHANGE_SD**2 * h**2
+        + params.HADS_D_CHANGE_SD**2 * own_change_loading(h) ** 2
         + params.HADS_D_DEVIATION_SD**2
     )
     out = np.zeros(shift.shape)
@@ -214,7 +226,7 @@ def _hads_latent(
     shift = np.asarray(truth["depression_shift_by_group"])[pop.group]  # (n, 14)
     dep_dev = (
         shift
-        + (params.HADS_D_CHANGE_SD * u_d)[:, None] * shape[None, :]
+        + (params.HADS_D_CHANGE_SD * u_d)[:, None] * own_change_loading(shape)[None, :]
         + params.HADS_D_DEVIATION_SD * w_d
     )
     anx_dev = (params.HADS_A_FALL + params.HADS_A_CHANGE_SD * u_a)[:, None] * shape[

@@ -208,6 +208,11 @@ HADS_A_FALL: Final = -1.85
 HADS_D_DEVIATION_SD: Final = 1.08
 HADS_A_DEVIATION_SD: Final = 1.72
 HADS_D_CHANGE_SD: Final = 2.2
+# assumption: the patient's own change (SD HADS_D_CHANGE_SD) follows the mean curve's shape h(t)
+# ("mean_shape", 1.38 times its M12 size at W1) or is a level shift from W1 on ("step"). The
+# paper is silent; bench/calibration.py --generator step shows what the trajectory models make
+# of each.
+HADS_D_OWN_CHANGE: Final = "mean_shape"
 HADS_A_CHANGE_SD: Final = 1.63
 HADS_CHANGE_CORRELATION: Final = 0.5  # assumption
 HADS_DEVIATION_CORRELATION: Final = 0.4  # assumption
