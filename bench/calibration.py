@@ -1,7 +1,7 @@
 """Calibration of the trajectory memberships: claimed against realised accuracy, over demo seeds.
 
 Run: nice -n 10 .venv/bin/python bench/calibration.py [--runs 329:10 3290:3] [--starts 3]
-     [--models gbtm ri blcv blcv4 blcv4ms oracle] [--mixed-k 2 3 4] [--drawn]
+     [--models gbtm ri blcv blcv4 blcv4ms truestart oracle] [--mixed-k 2 3 4] [--drawn]
      [--generator paper|step|step-symmetric] [--extra-starts 4]
 
 Each seed draws a demo cohort (known latent group of every patient) and fits on its IV patients'
@@ -16,6 +16,8 @@ observed NPRS:
   demo's T1 holds two forms: patients whose pain falls to a floor, and the others);
 - blcv4ms: blcv4 fitted from the group-based start and from --extra-starts starts that split
   the patients by a noisy rank of their follow-up level; the fit of highest likelihood is kept;
+- truestart: blcv4 fitted from the oracle's parameters (below), to see where the likelihood
+  leads from the truth;
 - oracle: blcv's parameters estimated on each true group (and the T1 forms) apart, the truth
   known: the accuracy the model's structure allows, and whether its posteriors then tell it.
 
@@ -56,7 +58,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MODELS = ("gbtm", "ri", "blcv", "blcv4", "blcv4ms", "oracle")
+MODELS = ("gbtm", "ri", "blcv", "blcv4", "blcv4ms", "truestart", "oracle")
 # What-if variants of the demo's generator (demo/synthetic/params.py), set before drawing.
 GENERATORS: dict[str, dict[str, Any]] = {
     "paper": {},
@@ -204,6 +206,29 @@ def _multistart(y: np.ndarray, months: list[float], best: dict, starts: int, see
     return _merge_lowest(fit), shares, 4, time.perf_counter() - began
 
 
+def _true_start(y: np.ndarray, months: list[float], true: np.ndarray, responder: np.ndarray):
+    """blcv4 fitted from the oracle's parameters: where the likelihood leads from the truth."""
+    from analytics.stats.trajectories.mixed_classes import fit_mixed_classes
+
+    began = time.perf_counter()
+    form, fits = _form_fits(y, months, true, responder)
+    forms = sorted(fits)
+    fit = fit_mixed_classes(
+        y,
+        months,
+        (3,) * len(forms),
+        start_betas=[fits[f].betas[0] for f in forms],
+        start_sigma=0.9,
+        start_tau=1.4,
+        start_pi=[float(np.mean(form == f)) for f in forms],
+        **MIXED["blcv"],
+    )
+    at = list(fit.months).index(6.0)
+    order = np.argsort(np.asarray(fit.fitted)[:, at])
+    shares = [fit.pi[order[0]] + fit.pi[order[1]], fit.pi[order[2]], fit.pi[order[3]]]
+    return _merge_lowest(fit), shares, 4, time.perf_counter() - began
+
+
 def _form_fits(y: np.ndarray, months: list[float], true: np.ndarray, responder: np.ndarray):
     """blcv with one group fitted on each true form apart (T1's floor form as a 4th form)."""
     from analytics.stats.trajectories.mixed_classes import fit_mixed_classes
@@ -306,6 +331,8 @@ def one_seed(
             result = three.posterior, shares, sweep.chosen.n_groups, three.convergence.seconds
         elif name == "oracle":
             result = _oracle(y, months, true, responder)
+        elif name == "truestart":
+            result = _true_start(y, months, true, responder)
         elif name == "blcv4ms":
             result = _multistart(y, months, best, extra_starts, seed)
         else:
