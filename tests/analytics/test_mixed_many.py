@@ -141,3 +141,30 @@ def test_the_bounded_search_takes_scipys_steps(case):
     assert value == float(expected.fun)
     assert (flag == 0) == expected.success
     assert steps == expected.nfev
+
+
+def balanced_data(patient_sd: float):
+    """Complete, balanced calls whose patient means spread by ``patient_sd`` exactly."""
+    rng = np.random.default_rng(7)
+    n, times = 40, 4
+    noise = rng.normal(0, 1, (n, times))
+    noise -= noise.mean(axis=1, keepdims=True)  # within-patient part only
+    level = rng.normal(0, 1, n)
+    level = (level - level.mean()) / level.std() * patient_sd
+    y = (5 + level[:, None] + noise).ravel()
+    pid = np.repeat(np.arange(n), times)
+    group = pid % 2
+    X = np.zeros((y.size, 8))
+    X[np.arange(y.size), group * 4 + np.tile(np.arange(times), n)] = 1.0
+    return y, X, pid, group
+
+
+def test_a_ratio_at_zero_is_kept_at_zero_as_fit_lmm_keeps_it():
+    # Patient means that spread less than the calls' noise implies: REML's ratio is 0.
+    y, X, pid, group = balanced_data(0.05)
+    alone = mixed_model.fit_lmm(y, X, pid)
+    together = many.fit_many(blocks_of(y, X, pid, group), np.array([[0, 1]]))
+    assert together.g[0] == alone.sigma_u2 == 0.0
+    assert together.converged[0] == alone.converged
+    np.testing.assert_allclose(together.beta[0].ravel(), alone.params, rtol=1e-9)
+    np.testing.assert_allclose(np.sqrt(together.variance[0].ravel()), alone.se, rtol=1e-9)
