@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from .comparison import _is_missing, _name, draw_classes
 from .model import dataclass_dict
@@ -122,7 +122,8 @@ def _contrasts(
     """Return the contrast at each month with its 95% CI, Wald P and corrected P."""
     z = _Z95
     with np.errstate(divide="ignore", invalid="ignore"):
-        wald = 2 * stats.norm.sf(np.abs(estimates / ses))
+        # stats.norm.sf(z) is ndtr(-z), without its per-call checks.
+        wald = 2 * special.ndtr(-np.abs(estimates / ses))
     raw = [float(p) if se > 0 else float("nan") for p, se in zip(wald, ses, strict=True)]
     adjusted = holm(raw) if correction == "holm" else raw
     contrasts = []
