@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from .comparison import _is_missing, _name, draw_classes
 from .model import dataclass_dict
 
 # The level of the per-timepoint tests over class draws (after Holm), as first_divergence's.
 ALPHA = 0.05
+_Z95 = stats.norm.ppf(1 - 0.025)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,6 @@ def _pair_contrasts(
 
     from analytics.stats.mixed.model import fit_lmm
 
-    z = stats.norm.ppf(1 - 0.025)
     months = np.sort(pair[time].unique())
     month_codes = pd.Categorical(pair[time], categories=months).codes
     is_b = (pair["group"] == second).to_numpy(dtype=np.float64)
@@ -109,14 +109,26 @@ def _pair_contrasts(
     ses = np.full(exog.shape[1], np.nan)
     params[keep] = fitted.params
     ses[keep] = fitted.se
-    raw = []
-    for i in range(months.size):
-        est, se = params[months.size + i], ses[months.size + i]
-        raw.append(float(2 * stats.norm.sf(abs(est / se))) if se > 0 else float("nan"))
+    return _contrasts(months, params[months.size :], ses[months.size :], correction, timepoints)
+
+
+def _contrasts(
+    months: np.ndarray,
+    estimates: np.ndarray,
+    ses: np.ndarray,
+    correction: str,
+    timepoints: Mapping[float, str] | None,
+) -> list[MonthContrast]:
+    """Return the contrast at each month with its 95% CI, Wald P and corrected P."""
+    z = _Z95
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # stats.norm.sf(z) is ndtr(-z), without its per-call checks.
+        wald = 2 * special.ndtr(-np.abs(estimates / ses))
+    raw = [float(p) if se > 0 else float("nan") for p, se in zip(wald, ses, strict=True)]
     adjusted = holm(raw) if correction == "holm" else raw
     contrasts = []
     for i, month in enumerate(months):
-        est, se = params[months.size + i], ses[months.size + i]
+        est, se = estimates[i], ses[i]
         contrasts.append(
             MonthContrast(
                 float(month),
@@ -142,6 +154,39 @@ def _first_run(contrasts: Sequence[MonthContrast], alpha: float) -> tuple[int | 
         while until_i + 1 < len(significant) and significant[until_i + 1]:
             until_i += 1
     return first_i, until_i
+
+
+def _pair_divergence(
+    first: str,
+    second: str,
+    contrasts: Sequence[MonthContrast],
+    n_patients: int,
+    *,
+    alpha: float,
+    correction: str,
+) -> PairDivergence:
+    """Return where a pair's first run of significant contrasts starts and ends."""
+    first_i, until_i = _first_run(contrasts, alpha)
+    hit = contrasts[first_i] if first_i is not None else None
+    until = contrasts[until_i] if until_i is not None else None
+    nan = float("nan")
+    return PairDivergence(
+        first=first,
+        second=second,
+        first_month=hit.month if hit else None,
+        until_month=until.month if until else None,
+        sustained=until_i == len(contrasts) - 1 if until_i is not None else False,
+        coefficient=hit.coefficient if hit else nan,
+        ci_low=float(hit.ci_low) if hit else nan,
+        ci_high=float(hit.ci_high) if hit else nan,
+        p=hit.p if hit else nan,
+        contrasts=tuple(contrasts),
+        n_patients=n_patients,
+        p_adjusted=hit.p_adjusted if hit else nan,
+        first_timepoint=hit.timepoint if hit else None,
+        until_timepoint=until.timepoint if until else None,
+        correction=correction,
+    )
 
 
 def first_divergence(
@@ -172,31 +217,18 @@ def first_divergence(
     later = _changes(long_frame, groups, patient, time, value)
     labels = sorted({g for g in later["group"] if not _is_missing(g)})
     results = []
-    nan = float("nan")
     for a, b in itertools.combinations(labels, 2):
         pair = later[later["group"].isin([a, b])]
         contrasts = _pair_contrasts(
             pair, b, patient=patient, time=time, correction=correction, timepoints=timepoints
         )
-        first_i, until_i = _first_run(contrasts, alpha)
-        hit = contrasts[first_i] if first_i is not None else None
-        until = contrasts[until_i] if until_i is not None else None
         results.append(
-            PairDivergence(
-                first=_name(a, group_names),
-                second=_name(b, group_names),
-                first_month=hit.month if hit else None,
-                until_month=until.month if until else None,
-                sustained=until_i == len(contrasts) - 1 if until_i is not None else False,
-                coefficient=hit.coefficient if hit else nan,
-                ci_low=float(hit.ci_low) if hit else nan,
-                ci_high=float(hit.ci_high) if hit else nan,
-                p=hit.p if hit else nan,
-                contrasts=tuple(contrasts),
-                n_patients=int(pair[patient].nunique()),
-                p_adjusted=hit.p_adjusted if hit else nan,
-                first_timepoint=hit.timepoint if hit else None,
-                until_timepoint=until.timepoint if until else None,
+            _pair_divergence(
+                _name(a, group_names),
+                _name(b, group_names),
+                contrasts,
+                int(pair[patient].nunique()),
+                alpha=alpha,
                 correction=correction,
             )
         )
@@ -261,6 +293,54 @@ def _summarise_draws(
     }
 
 
+def _divergence_by_draw(
+    long_frame: Any,
+    patients: Sequence[Any],
+    posterior: Any,
+    names: Sequence[str],
+    *,
+    draws: int,
+    seed: int,
+    patient: str,
+    time: str,
+    value: str,
+    timepoints: Mapping[float, str] | None,
+) -> list[dict[str, PairDivergence]]:
+    """Return, for each class draw, ``first_divergence`` (Holm) of each pair, by "first|second".
+
+    Every draw groups the same patients, so their changes from baseline are reduced once and all
+    pairs of all draws are fitted together (``divergence_fits``), with first_divergence's model.
+    """
+    from .divergence_fits import change_rows, pair_fits
+
+    post = np.asarray(posterior, dtype=np.float64)
+    keep = np.isfinite(post).all(axis=1)
+    kept = np.asarray(patients, dtype=object)[keep]
+    per_draw: list[dict[str, PairDivergence]] = [{} for _ in range(draws)]
+    rows = change_rows(long_frame, list(kept), patient, time, value)
+    if rows is None or draws <= 0:
+        return per_draw
+    labels = sorted(set(names))
+    label_of_class = np.array([labels.index(name) for name in names], dtype=np.int64)
+    sampled = np.stack(draw_classes(post[keep], draws, seed))
+    fits = pair_fits(rows, label_of_class[sampled], len(labels))
+    for f, draw in enumerate(fits.draw.tolist()):
+        present = fits.present[f]
+        contrasts = _contrasts(
+            rows.months[present], fits.estimate[f, present], fits.se[f, present], "holm", timepoints
+        )
+        pair = _pair_divergence(
+            _name(labels[fits.first[f]], None),
+            _name(labels[fits.second[f]], None),
+            contrasts,
+            int(fits.n_patients[f]),
+            alpha=ALPHA,
+            correction="holm",
+        )
+        per_draw[draw][f"{pair.first}|{pair.second}"] = pair
+    return per_draw
+
+
 def first_divergence_over_draws(
     long_frame: Any,
     patients: Sequence[Any],
@@ -282,23 +362,18 @@ def first_divergence_over_draws(
     many draws the pair diverged, where it first did, and per timepoint the median Holm P and
     the number of draws in which it was below .05.
     """
-    post = np.asarray(posterior, dtype=np.float64)
-    keep = np.isfinite(post).all(axis=1)
-    kept = np.asarray(patients, dtype=object)[keep]
-    per_draw: list[dict[str, PairDivergence]] = []
-    for sampled in draw_classes(post[keep], draws, seed):
-        groups = {pid: names[g] for pid, g in zip(kept, sampled, strict=True)}
-        pairs = first_divergence(
-            long_frame,
-            groups,
-            patient=patient,
-            time=time,
-            value=value,
-            alpha=ALPHA,
-            correction="holm",
-            timepoints=timepoints,
-        )
-        per_draw.append({f"{p.first}|{p.second}": p for p in pairs})
+    per_draw = _divergence_by_draw(
+        long_frame,
+        patients,
+        posterior,
+        names,
+        draws=draws,
+        seed=seed,
+        patient=patient,
+        time=time,
+        value=value,
+        timepoints=timepoints,
+    )
     out = {}
     for a, b in itertools.combinations(sorted(names), 2):
         out[(a, b)] = _summarise_draws(per_draw, f"{a}|{b}", draws)
