@@ -43,26 +43,38 @@ def _pack(q: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(q)
 
 
+_ROW_BLOCK = 8192
+
+
 def _patient_stats(y: np.ndarray, X: np.ndarray, codes: np.ndarray, n: int) -> _PatientStats:
     Z = np.column_stack([X, y])
     q = Z.shape[1]
     rows, cols = _pack(q)
-    n_rows = np.bincount(codes, minlength=n).astype(float)
-    means = np.stack([np.bincount(codes, weights=Z[:, j], minlength=n) for j in range(q)], 1)
-    means = means / np.maximum(n_rows, 1.0)[:, None]
-    centred = Z - means[codes]
+    n_rows = np.bincount(codes, minlength=n)
+    sums = np.stack([np.bincount(codes, weights=Z[:, j], minlength=n) for j in range(q)], 1)
+    means = sums / np.maximum(n_rows, 1)[:, None]
     order = np.argsort(n_rows, kind="stable")
     rank = np.empty(n, dtype=np.intp)
     rank[order] = np.arange(n)
-    at = rank[codes]
-    # Each patient's sum is taken in row order (bincount adds its weights in order).
-    within = np.empty((n, rows.size))
-    for j, (a, b) in enumerate(zip(rows, cols, strict=True)):
-        within[:, j] = np.bincount(at, weights=centred[:, a] * centred[:, b], minlength=n)
+    # The rows grouped by patient (in the order above), each patient's in their own order.
+    by_patient = np.argsort(rank[codes], kind="stable")
+    centred = Z[by_patient] - means[codes[by_patient]]
+    sorted_rows = n_rows[order]
+    first = np.concatenate([[0], np.cumsum(sorted_rows)])
+    within = np.zeros((n, rows.size))
+    # Row outer products a block of whole patients at a time (all at once they would be
+    # rows x q (q + 1) / 2 numbers), each patient's summed over its rows.
+    start = int(np.searchsorted(sorted_rows, 1))  # patients without rows keep zeros
+    while start < n:
+        stop = max(int(np.searchsorted(first, first[start] + _ROW_BLOCK, "right")) - 1, start + 1)
+        part = centred[first[start] : first[stop]]
+        outer = part[:, rows] * part[:, cols]
+        within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
+        start = stop
     sorted_means = means[order]
     between = sorted_means[:, rows] * sorted_means[:, cols]
-    sizes, first = np.unique(n_rows[order], return_index=True)
-    bounds = np.append(first, n)
+    sizes, at = np.unique(sorted_rows.astype(float), return_index=True)
+    bounds = np.append(at, n)
     return _PatientStats(sizes, bounds, order, within, between, X.shape[1])
 
 
@@ -123,7 +135,7 @@ class _Resampled:
         inv = np.linalg.inv(M * outer) * outer
         v = inv[:, :, self.p]  # e / rss
         rss = 1.0 / v[:, self.p]
-        quad = np.einsum("ri,rij,rj->r", v, D, v) * rss
+        quad = (np.matmul(D, v[:, :, None])[:, :, 0] * v).sum(1) * rss
         trace = (inv * D).sum((1, 2))
         terms = (self.count_s * weights).sum(1)
         return g * -0.5 * (terms - trace - (self.dof - 1.0) * quad), g * terms
