@@ -105,7 +105,7 @@ class _Resampled:
         """The profiled REML log-likelihood of every resample at every ``grid`` ratio."""
         p, (S, R, k) = self.p, self.between.shape
         out = np.empty((R, grid.size))
-        step = max(1, (1 << 21) // max(R * k, 1))  # about 16 MB of matrices at a time
+        step = max(1, (1 << 19) // max(R * k, 1))  # about 4 MB of packed matrices at a time
         for start in range(0, grid.size, step):
             g = grid[start : start + step]
             weights = self.sizes / (1.0 + self.sizes * g[:, None])  # (G, S)
