@@ -203,17 +203,26 @@ def test_bootstrap_in_blocks_gives_the_same_numbers_as_in_one_block(monkeypatch)
     assert _get(shorter, *interval) != _get(whole, *interval)
 
 
-def test_patient_statistics_summed_a_block_of_rows_at_a_time_are_exact(monkeypatch):
+def test_patient_statistics_are_each_patients_own_cross_products(monkeypatch):
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 70, 5000)  # patients' rows interleaved, as after a sort by time
     X = np.column_stack([np.ones(5000), rng.normal(size=(5000, 4))])
     y = rng.normal(size=5000)
-    monkeypatch.setattr(mediation.reml, "_ROW_BLOCK", 1000)
+    stats = mediation._patient_stats(y, X, codes, 70)
+    rows, cols = np.triu_indices(6)
+    Z = np.column_stack([X, y])
+    for at, patient in enumerate(stats.order):
+        own = Z[codes == patient]
+        centred = own - own.mean(0)
+        size = stats.sizes[np.searchsorted(stats.bounds, at, side="right") - 1]
+        assert size == len(own)
+        assert np.allclose(stats.within[at], (centred.T @ centred)[rows, cols], atol=1e-12)
+        means = own.mean(0)
+        assert np.allclose(stats.between[at], np.outer(means, means)[rows, cols], atol=1e-12)
+    # Summed a few patients at a time (blocks of whole patients), the same numbers.
+    monkeypatch.setattr(mediation.reml, "_ROW_BLOCK", 200)
     blocked = mediation._patient_stats(y, X, codes, 70)
-    monkeypatch.setattr(mediation.reml, "_ROW_BLOCK", 10**9)
-    whole = mediation._patient_stats(y, X, codes, 70)
-    assert np.array_equal(blocked.within, whole.within)
-    assert np.array_equal(blocked.between, whole.between)
+    assert np.array_equal(blocked.within, stats.within)
 
 
 def _leaves(value: object, key: str = "") -> list[tuple[str, object]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -11,7 +12,7 @@ from scipy import stats
 
 from analytics.stats.mixed import MixedResult, fit_lmm
 
-from .reml import _batch_betas, _patient_stats
+from .reml import _batch_betas, _patient_stats, _PatientStats
 
 _Z975 = 1.959963984540054
 COVARIATES: tuple[str, ...] = ("sex_male", "age")
@@ -50,9 +51,13 @@ class _Model:
         y = data[outcome].to_numpy(dtype=float)
         codes = data["_code"].to_numpy()
         self.result = fit_lmm(y, X, codes, term_names=self.names)
-        self.stats = _patient_stats(y, X, codes, n)
         self.ratio = self.result.sigma_u2 / self.result.sigma_e2
         self._design = (y, X, codes, n)
+
+    @functools.cached_property
+    def stats(self) -> _PatientStats:
+        """Per-patient statistics for the resampled fits, built only for a bootstrapped model."""
+        return _patient_stats(*self._design)
 
     def robust_cov(self) -> np.ndarray:
         """Patient-cluster robust (sandwich) covariance of the fixed effects.

@@ -3,6 +3,12 @@
 A resample only repeats whole patients, so a model is reduced once to per-patient within
 cross-products and means; a resample is then a vector of patient counts, and all resamples are
 fitted together on the profiled REML likelihood.
+
+The cross-products are symmetric, so only their upper triangles are kept (``q (q + 1) / 2``
+numbers a patient, half the memory and half the products of the full square). Each resample's
+variance ratio is bracketed on a log grid of the profiled likelihood, as ``fit_lmm`` does, then
+found as the root of the likelihood's analytic derivative; the root is located to about 1e-13
+in log g, where a search on likelihood values stops at the square root of the rounding error.
 """
 
 from __future__ import annotations
@@ -18,12 +24,23 @@ _LOG2PI = math.log(2.0 * math.pi)
 
 @dataclass(frozen=True, eq=False)
 class _PatientStats:
-    """Per-patient reduction of ``[X, y]``: row counts, within cross-products, means."""
+    """Per-patient reduction of ``[X, y]``, patients ordered by their number of rows.
 
-    sizes: np.ndarray  # (N,)
-    within: np.ndarray  # (N, q * q)
-    between: np.ndarray  # (N, q * q), outer product of the patient's means
+    ``within`` and ``between`` hold the upper triangles (``np.triu_indices(p + 1)``) of the
+    within cross-products and of the outer product of the patient's means, a row a patient in
+    the order ``order``; the patients of ``sizes[s]`` rows are ``bounds[s]:bounds[s + 1]``.
+    """
+
+    sizes: np.ndarray  # (S,) distinct numbers of rows
+    bounds: np.ndarray  # (S + 1,)
+    order: np.ndarray  # (N,) patient codes, by number of rows
+    within: np.ndarray  # (N, k)
+    between: np.ndarray  # (N, k)
     p: int
+
+
+def _pack(q: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(q)
 
 
 _ROW_BLOCK = 8192
@@ -32,20 +49,113 @@ _ROW_BLOCK = 8192
 def _patient_stats(y: np.ndarray, X: np.ndarray, codes: np.ndarray, n: int) -> _PatientStats:
     Z = np.column_stack([X, y])
     q = Z.shape[1]
-    sizes = np.bincount(codes, minlength=n).astype(float)
-    means = np.stack([np.bincount(codes, weights=Z[:, j], minlength=n) for j in range(q)], 1)
-    means = means / np.maximum(sizes, 1.0)[:, None]
-    centred = Z - means[codes]
-    within = np.zeros((n, q * q))
-    # Row outer products a block of rows at a time: all at once they are rows x q^2 numbers
-    # (1.3 GB for a model of 19 columns at 460,000 rows). Each patient's sum is still taken
-    # in row order, so the result is the same to the last bit.
-    for start in range(0, len(y), _ROW_BLOCK):
-        part = centred[start : start + _ROW_BLOCK]
-        outer = (part[:, :, None] * part[:, None, :]).reshape(len(part), -1)
-        np.add.at(within, codes[start : start + _ROW_BLOCK], outer)
-    between = (means[:, :, None] * means[:, None, :]).reshape(n, -1)
-    return _PatientStats(sizes, within, between, X.shape[1])
+    rows, cols = _pack(q)
+    n_rows = np.bincount(codes, minlength=n)
+    sums = np.stack([np.bincount(codes, weights=Z[:, j], minlength=n) for j in range(q)], 1)
+    means = sums / np.maximum(n_rows, 1)[:, None]
+    order = np.argsort(n_rows, kind="stable")
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    # The rows grouped by patient (in the order above), each patient's in their own order.
+    by_patient = np.argsort(rank[codes], kind="stable")
+    centred = Z[by_patient] - means[codes[by_patient]]
+    sorted_rows = n_rows[order]
+    first = np.concatenate([[0], np.cumsum(sorted_rows)])
+    within = np.zeros((n, rows.size))
+    # Row outer products a block of whole patients at a time (all at once they would be
+    # rows x q (q + 1) / 2 numbers), each patient's summed over its rows.
+    start = int(np.searchsorted(sorted_rows, 1))  # patients without rows keep zeros
+    while start < n:
+        stop = max(int(np.searchsorted(first, first[start] + _ROW_BLOCK, "right")) - 1, start + 1)
+        part = centred[first[start] : first[stop]]
+        outer = part[:, rows] * part[:, cols]
+        within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
+        start = stop
+    sorted_means = means[order]
+    between = sorted_means[:, rows] * sorted_means[:, cols]
+    sizes, at = np.unique(sorted_rows.astype(float), return_index=True)
+    bounds = np.append(at, n)
+    return _PatientStats(sizes, bounds, order, within, between, X.shape[1])
+
+
+@dataclass(frozen=True, eq=False)
+class _Resampled:
+    """The statistics of a block of resamples: within and per-size between sums, packed."""
+
+    within: np.ndarray  # (R, k)
+    between: np.ndarray  # (S, R, k)
+    count_s: np.ndarray  # (R, S) patients of each size
+    dof: np.ndarray  # (R,) rows minus fixed effects
+    sizes: np.ndarray  # (S,)
+    p: int
+
+    def full(self, packed: np.ndarray) -> np.ndarray:
+        """Unpack ``(..., k)`` upper triangles to symmetric ``(..., q, q)`` matrices."""
+        q = self.p + 1
+        rows, cols = _pack(q)
+        where = np.empty((q, q), dtype=np.intp)
+        where[rows, cols] = where[cols, rows] = np.arange(rows.size)
+        return np.take(packed, where, axis=-1)
+
+    def weighted(self, weights: np.ndarray) -> np.ndarray:
+        """``sum_s weights[r, s] * between[s, r]``, packed (shape ``(R, k)``)."""
+        return np.einsum("rs,srk->rk", weights, self.between)
+
+    def loglik_on_grid(self, grid: np.ndarray) -> np.ndarray:
+        """The profiled REML log-likelihood of every resample at every ``grid`` ratio."""
+        p, (S, R, k) = self.p, self.between.shape
+        out = np.empty((R, grid.size))
+        step = max(1, (1 << 19) // max(R * k, 1))  # about 4 MB of packed matrices at a time
+        for start in range(0, grid.size, step):
+            g = grid[start : start + step]
+            weights = self.sizes / (1.0 + self.sizes * g[:, None])  # (G, S)
+            packed = (weights @ self.between.reshape(S, R * k)).reshape(g.size, R, k)
+            packed += self.within
+            diag = np.diagonal(np.linalg.cholesky(self.full(packed)), axis1=-2, axis2=-1)
+            rss = np.maximum(diag[..., p] ** 2, 1e-300)  # (G, R)
+            logdet_x = 2.0 * np.log(diag[..., :p]).sum(-1)
+            logdet_v = np.log1p(g[:, None] * self.sizes) @ self.count_s.T
+            ll = -0.5 * (self.dof * (_LOG2PI + np.log(rss / self.dof)) + logdet_v + logdet_x)
+            out[:, start : start + step] = (ll - 0.5 * self.dof).T
+        return out
+
+    def slope(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """d loglik / d log g at ``g = exp(x)`` for each resample, and the size of its terms.
+
+        With M = Z'V^-1 Z, D = -dM/dg = sum_s w_s^2 B_s and e = (-beta, 1):
+        dll/dg = -(1/2) [sum_s c_s w_s - dof e'D e / rss - tr(A^-1 D_xx)], where
+        tr(M^-1 D) = tr(A^-1 D_xx) + e'D e / rss and M^-1 (0, ..., 0, 1)' = e / rss.
+        """
+        g = np.exp(x)
+        weights = self.sizes / (1.0 + self.sizes * g[:, None])
+        M = self.full(self.within + self.weighted(weights))
+        D = self.full(self.weighted(weights**2))
+        scale = 1.0 / np.sqrt(np.diagonal(M, axis1=1, axis2=2))
+        outer = scale[:, :, None] * scale[:, None, :]
+        inv = np.linalg.inv(M * outer) * outer
+        v = inv[:, :, self.p]  # e / rss
+        rss = 1.0 / v[:, self.p]
+        quad = (np.matmul(D, v[:, :, None])[:, :, 0] * v).sum(1) * rss
+        trace = (inv * D).sum((1, 2))
+        terms = (self.count_s * weights).sum(1)
+        return g * -0.5 * (terms - trace - (self.dof - 1.0) * quad), g * terms
+
+    def betas(self, x: np.ndarray) -> np.ndarray:
+        p = self.p
+        g = np.exp(x)
+        weights = self.sizes / (1.0 + self.sizes * g[:, None])
+        chol = np.linalg.cholesky(self.full(self.within + self.weighted(weights)))
+        lower = chol[:, :p, :p]
+        return np.linalg.solve(np.swapaxes(lower, 1, 2), chol[:, p, :p, None])[:, :, 0]
+
+
+def _resampled(ps: _PatientStats, counts: np.ndarray) -> _Resampled:
+    c = counts[:, ps.order]
+    spans = list(zip(ps.bounds[:-1], ps.bounds[1:], strict=True))
+    between = np.stack([c[:, a:b] @ ps.between[a:b] for a, b in spans])
+    count_s = np.stack([c[:, a:b].sum(1) for a, b in spans], 1)
+    dof = count_s @ ps.sizes - ps.p
+    return _Resampled(c @ ps.within, between, count_s, dof, ps.sizes, ps.p)
 
 
 def _batch_betas(ps: _PatientStats, counts: np.ndarray, near: float | None = None) -> np.ndarray:
@@ -64,55 +174,66 @@ def _batch_betas(ps: _PatientStats, counts: np.ndarray, near: float | None = Non
     return betas
 
 
+def _root(rs: _Resampled, log_grid: np.ndarray, lls: np.ndarray) -> np.ndarray:
+    """The log ratio maximising each resample's likelihood next to its best grid point.
+
+    The slope's sign at the best point ``mid`` tells which neighbour brackets the maximum;
+    regula falsi with the Illinois step closes the bracket, starting from the vertex of the
+    parabola through the three grid values. The neighbour's slope is the parabola's until it
+    is replaced by a computed one. A row whose best point is the grid's first or last, with
+    the slope pointing outwards, keeps that point (the maximum at the end of the search).
+    """
+    R, last_k = lls.shape[0], log_grid.size - 1
+    best = np.argmax(lls, 1)
+    k0, k2 = np.maximum(best - 1, 0), np.minimum(best + 1, last_k)
+    x0, x1, x2 = log_grid[k0], log_grid[best], log_grid[k2]
+    rows = np.arange(R)
+    l0, l1, l2 = lls[rows, k0], lls[rows, best], lls[rows, k2]
+    h = log_grid[1] - log_grid[0]  # the grid is even in log g
+    curv = np.minimum((l0 - 2.0 * l1 + l2) / h**2, -1e-300)  # the parabola's second derivative
+    f1, terms = rs.slope(x1)
+    left = f1 <= 0.0
+    a = np.where(left, x0, x1)
+    b = np.where(left, x1, x2)
+    fa = np.where(left, -curv * h, f1)  # a slope for the neighbour until one is computed
+    fb = np.where(left, f1, curv * h)
+    edge = np.where(left, best == 0, best == last_k)
+    x = x1.copy()
+    active = ~edge & (f1 != 0.0)
+    c = np.clip(x1 - f1 / curv, a, b)  # the parabola's vertex, from the slope at mid
+    tol = 1e-12 * terms
+    side = np.zeros(R, dtype=int)
+    x_old, f_old = x1, f1
+    for _ in range(100):
+        if not active.any():
+            break
+        fc = rs.slope(c)[0]
+        x = np.where(active, c, x)
+        to_b = active & (fc < 0.0)  # the root lies in [a, c]
+        to_a = active & (fc > 0.0)
+        fa = np.where(to_b & (side == -1), fa / 2.0, fa)  # Illinois: halve the stale end
+        fb = np.where(to_a & (side == 1), fb / 2.0, fb)
+        b, fb = np.where(to_b, c, b), np.where(to_b, fc, fb)
+        a, fa = np.where(to_a, c, a), np.where(to_a, fc, fa)
+        side = np.where(to_b, -1, np.where(to_a, 1, 0))
+        active &= (np.abs(fc) > tol) & (b - a > 1e-14 * np.maximum(1.0, np.abs(c)))
+        # The secant through the last two slopes, or regula falsi when it leaves the bracket.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            secant = c - fc * (c - x_old) / (fc - f_old)
+            falsi = b - fb * (b - a) / (fb - fa)
+        inside = (secant > a) & (secant < b)
+        x_old, f_old = c, fc
+        c = np.where(active, np.where(inside, secant, falsi), x)
+    return x
+
+
 def _batch_betas_on(
     ps: _PatientStats, counts: np.ndarray, grid: np.ndarray, report_edge: bool = False
 ) -> Any:
-    R = counts.shape[0]
-    p = ps.p
-    q = p + 1
-    within = (counts @ ps.within).reshape(R, q, q)
-    n_obs = counts @ ps.sizes
-    dof = n_obs - p
-    # The weight of a patient depends on g only through its number of rows, and patients have
-    # few distinct sizes: sum the resampled statistics per size once, outside the search.
-    sizes, size_of = np.unique(ps.sizes, return_inverse=True)
-    by_size = np.zeros((ps.sizes.size, sizes.size))
-    by_size[np.arange(ps.sizes.size), size_of] = 1.0
-    count_s = counts @ by_size  # (R, S)
-    between_s = np.stack(
-        [counts[:, size_of == k] @ ps.between[size_of == k] for k in range(sizes.size)], 1
-    )  # (R, S, q * q)
-
-    def profile(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        weights = sizes / (1.0 + sizes * g[:, None])  # (R, S)
-        M = within + np.einsum("rs,rsk->rk", weights, between_s).reshape(R, q, q)
-        chol = np.linalg.cholesky(M[:, :p, :p])
-        half = np.linalg.solve(chol, M[:, :p, p:])
-        beta = np.linalg.solve(np.swapaxes(chol, 1, 2), half)[:, :, 0]
-        rss = np.maximum(M[:, p, p] - (half[:, :, 0] ** 2).sum(1), 1e-300)
-        logdet_v = (count_s * np.log1p(sizes * g[:, None])).sum(1)
-        logdet_x = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1)
-        ll = -0.5 * (dof * (_LOG2PI + np.log(rss / dof)) + logdet_v + logdet_x + dof)
-        return ll, beta
-
-    # As fit_lmm: a log grid, then golden section between the best point's neighbours.
-    lls = np.stack([profile(np.full(R, g))[0] for g in grid], 1)
+    rs = _resampled(ps, counts)
+    # As fit_lmm: a log grid brackets the maximum between the best point's neighbours.
+    lls = rs.loglik_on_grid(grid)
     best = np.argmax(lls, 1)
     at_edge = (best == 0) | (best == len(grid) - 1)
-    lo = np.log(grid[np.maximum(best - 1, 0)])
-    hi = np.log(grid[np.minimum(best + 1, len(grid) - 1)])
-    ratio = (math.sqrt(5.0) - 1.0) / 2.0
-    x1, x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    f1, f2 = profile(np.exp(x1))[0], profile(np.exp(x2))[0]
-    # The bracket spans at most 1.2 in log g; 40 steps narrow it below 1e-8.
-    for _ in range(40):
-        left = f1 > f2  # the maximum lies in [lo, x2]
-        hi = np.where(left, x2, hi)
-        lo = np.where(left, lo, x1)
-        new_x1, new_x2 = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        x1, x2 = np.where(left, new_x1, x2), np.where(left, x1, new_x2)
-        probe = np.where(left, x1, x2)
-        f_probe = profile(np.exp(probe))[0]
-        f1, f2 = np.where(left, f_probe, f2), np.where(left, f1, f_probe)
-    betas = profile(np.exp((lo + hi) / 2.0))[1]
+    betas = rs.betas(_root(rs, np.log(grid), lls))
     return (betas, at_edge) if report_edge else betas
