@@ -254,13 +254,19 @@ class CensoredMixtureLikelihood:
         betas, sigma, _ = self.unpack(vector)
         mu = self.means(betas)
         terms = self._weights(mu, sigma)
+        value = float(np.sum(aggregated * terms["weights"]))
+        return value, self._beta_sigma_gradient(aggregated, mu, sigma, terms)
+
+    def _beta_sigma_gradient(
+        self, aggregated: FloatArray, mu: FloatArray, sigma: float, terms: dict[str, FloatArray]
+    ) -> FloatArray:
+        """Return the gradient in (betas, log sigma) of sum(aggregated * W) at these weights."""
         t = self.data.n_times
         g_lo = aggregated[:t]
         g_up = aggregated[t : 2 * t]
         g_n = aggregated[2 * t : 3 * t]
         g_y = aggregated[3 * t : 4 * t]
         g_y2 = aggregated[4 * t]
-        value = float(np.sum(aggregated * terms["weights"]))
         lam_lo, lam_up = terms["lam_lo"], terms["lam_up"]
         d_mu = (-g_lo * lam_lo + g_up * lam_up) / sigma + (g_y - g_n * mu) / sigma**2
         grad = np.empty(self.sigma_index + 1)
@@ -273,14 +279,16 @@ class CensoredMixtureLikelihood:
             + (np.sum(g_y2) - 2.0 * np.sum(g_y * mu) + np.sum(g_n * mu**2)) / sigma**3
         )
         grad[self.sigma_index] = d_sigma * sigma
-        return value, grad
+        return grad
 
     def evaluate(self, vector: FloatArray) -> EvalResult:
         """Return the log-likelihood, its analytic gradient and the posterior matrix."""
         vector = np.asarray(vector, dtype=np.float64)
         betas, sigma, theta = self.unpack(vector)
         log_pi = theta - (theta.max() + math.log(np.exp(theta - theta.max()).sum()))
-        weights_t = np.ascontiguousarray(self._weights(self.means(betas), sigma)["weights"].T)
+        mu = self.means(betas)
+        terms = self._weights(mu, sigma)
+        weights_t = np.ascontiguousarray(terms["weights"].T)
         features = self.data.features
         n = features.shape[1]
         posterior = np.empty((self.n_groups, n))
@@ -299,7 +307,8 @@ class CensoredMixtureLikelihood:
             scaled /= total
             posterior[:, start : start + step] = scaled
             aggregated += block @ scaled.T
-        _, grad_bs = self.expected_gradient(aggregated, vector)
+        # The weights at this vector serve the gradient too (Fisher identity, expected_gradient).
+        grad_bs = self._beta_sigma_gradient(aggregated, mu, sigma, terms)
         counts = posterior.sum(axis=1)
         grad_theta = counts[1:] - self.data.n_patients * np.exp(log_pi[1:])
         return EvalResult(
