@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from .mixed_cells import Calls, GroupCalls, group_calls
 from .model import LOG_SQRT_2PI, design_matrix
 
 FloatArray = NDArray[np.float64]
@@ -150,6 +150,7 @@ class _Data:
     high: tuple[NDArray[np.intp], ...]
     lower: float
     upper: float
+    calls: Calls
 
     @classmethod
     def of(cls, y: FloatArray, lower: float, upper: float) -> _Data:
@@ -157,39 +158,7 @@ class _Data:
         filled = np.where(seen, y, 0.0)
         low = np.nonzero(seen & (filled <= lower))
         high = np.nonzero(seen & (filled >= upper))
-        return cls(filled, seen, low, high, lower, upper)
-
-
-def _cells(
-    data: _Data, mean: FloatArray, s: FloatArray, with_gradient: bool
-) -> tuple[FloatArray, FloatArray | None, FloatArray | None]:
-    """Log density (N, T, Q) of the calls at latent means ``mean``; d/dmean and d/dlog s too."""
-    ss = s[None, :, None]
-    z = np.subtract(data.y[:, :, None], mean)
-    z /= ss
-    z2 = np.square(z)
-    log_f = np.multiply(z2, -0.5)
-    log_f -= LOG_SQRT_2PI
-    log_f -= np.log(ss)
-    d_mean = d_log_s = None
-    if with_gradient:
-        d_mean = np.divide(z, ss, out=z)
-        d_log_s = np.subtract(z2, 1.0, out=z2)
-    for (i, t), sign, bound in ((data.low, -1.0, data.lower), (data.high, 1.0, data.upper)):
-        if i.size == 0:
-            continue
-        a = sign * (mean[i, t, :] - bound) / s[t][:, None]  # log_f = log Phi(a)
-        log_f[i, t, :] = special.log_ndtr(a)
-        if d_mean is not None and d_log_s is not None:
-            ratio = SQRT_2_OVER_PI / special.erfcx(-a / math.sqrt(2.0))  # phi(a) / Phi(a)
-            d_mean[i, t, :] = sign * ratio / s[t][:, None]
-            d_log_s[i, t, :] = -ratio * a
-    # A missing call adds nothing (its cells were computed on a filled 0 and are cleared here).
-    unseen = ~data.seen[:, :, None]
-    for cells in (log_f, d_mean, d_log_s):
-        if cells is not None:
-            np.copyto(cells, 0.0, where=unseen)
-    return log_f, d_mean, d_log_s
+        return cls(filled, seen, low, high, lower, upper, Calls.of(filled, seen, lower, upper))
 
 
 def _nodes(
@@ -244,33 +213,37 @@ def log_terms_and_gradient(
             u, log_scale = _nodes(data, mu[:, j], s, lam, tau, x)
         else:
             u, log_scale = fixed[j]
-        mean = mu[None, :, j, None] + lam[None, :, None] * u[:, None, :]  # (N, T, Q)
-        log_f, d_mean, d_log_s = _cells(data, mean, s, with_gradient)
+        cells = group_calls(data.calls, mu[:, j], s, lam, u, with_gradient)
         prior = -0.5 * (u / tau) ** 2 - LOG_SQRT_2PI - math.log(tau)
-        joint = log_f.sum(axis=1) + prior + log_w[None, :] + log_scale[:, None]  # (N, Q)
+        joint = cells.log_f + prior + log_w[None, :] + log_scale[:, None]  # (N, Q)
         out[:, j] = p.log_pi[j] + logsumexp(joint, 1)
-        parts.append((joint, u, d_mean, d_log_s))
+        parts.append((joint, cells))
     if not with_gradient:
         return out, None
     total = logsumexp(out, 1)
-    return out, _gradient(layout, p, out, total, parts)
+    return out, _gradient(layout, p, out, total, parts, data.calls)
 
 
 def _gradient(
-    layout: _Layout, p: Params, out: FloatArray, total: FloatArray, parts: list[Any]
+    layout: _Layout,
+    p: Params,
+    out: FloatArray,
+    total: FloatArray,
+    parts: list[tuple[FloatArray, GroupCalls]],
+    calls: Calls,
 ) -> FloatArray:
     """Gradient of sum_i log p(y_i) from each group's node weights (Fisher's identity)."""
     k, bl = layout.n_groups, layout.baseline
     grad_beta, blocks = [], np.zeros((k, layout.block))
-    for j, (joint, u, d_mean, d_log_s) in enumerate(parts):
+    for j, (joint, cells) in enumerate(parts):
         weight = np.exp(joint + p.log_pi[j] - total[:, None])  # (N, Q): P(group j, node q | y)
-        grad_beta.append(layout.designs[j].T @ np.einsum("iq,itq->t", weight, d_mean))
-        by_time = np.einsum("iq,itq->t", weight, d_log_s)
+        d_mean, by_time, loading = cells.sums(calls, weight, bl)
+        grad_beta.append(layout.designs[j].T @ d_mean)
         blocks[j, 0] = by_time.sum() - (0.0 if bl is None else by_time[bl])
-        blocks[j, 1] = np.sum(weight * ((u / p.tau[j]) ** 2 - 1.0))
+        blocks[j, 1] = np.sum(weight * ((cells.u / p.tau[j]) ** 2 - 1.0))
         if bl is not None:
             blocks[j, 2] = by_time[bl]
-            blocks[j, 3] = np.sum(weight * d_mean[:, bl, :] * u)
+            blocks[j, 3] = loading
     post = np.exp(out - total[:, None]).sum(axis=0)
     grad_theta = post[1:] - total.size * np.exp(p.log_pi[1:])
     variances = blocks.ravel() if layout.class_variances else blocks.sum(axis=0)
