@@ -218,7 +218,10 @@ class CensoredMixtureLikelihood:
 
     def means(self, betas: Sequence[FloatArray]) -> FloatArray:
         """Return latent means, timepoints x groups."""
-        return np.column_stack([z @ b for z, b in zip(self.designs, betas, strict=True)])
+        mu = np.empty((self.data.n_times, self.n_groups))
+        for j, (z, b) in enumerate(zip(self.designs, betas, strict=True)):
+            mu[:, j] = z @ b
+        return mu
 
     # -- likelihood -------------------------------------------------------------------------
     def _weights(self, mu: FloatArray, sigma: float) -> dict[str, FloatArray]:
@@ -228,15 +231,13 @@ class CensoredMixtureLikelihood:
         log_lo = special.log_ndtr(z_lo)
         log_up = special.log_ndtr(w_up)
         inv_var = 1.0 / sigma**2
-        weights = np.vstack(
-            [
-                log_lo,
-                log_up,
-                -math.log(sigma) - LOG_SQRT_2PI - 0.5 * mu**2 * inv_var,
-                mu * inv_var,
-                np.full((1, mu.shape[1]), -0.5 * inv_var),
-            ]
-        )
+        t = mu.shape[0]
+        weights = np.empty((4 * t + 1, mu.shape[1]))
+        weights[:t] = log_lo
+        weights[t : 2 * t] = log_up
+        weights[2 * t : 3 * t] = -math.log(sigma) - LOG_SQRT_2PI - 0.5 * mu**2 * inv_var
+        weights[3 * t : 4 * t] = mu * inv_var
+        weights[4 * t] = -0.5 * inv_var
         # Inverse Mills ratios, computed in log space to stay finite deep in the tails.
         lam_lo = np.exp(-0.5 * z_lo**2 - LOG_SQRT_2PI - log_lo)
         lam_up = np.exp(-0.5 * w_up**2 - LOG_SQRT_2PI - log_up)
@@ -284,10 +285,10 @@ class CensoredMixtureLikelihood:
         for j, (z, s) in enumerate(zip(self.designs, self.beta_slices, strict=True)):
             grad[s] = z.T @ d_mu[:, j]
         d_sigma = (
-            -np.sum(g_lo * lam_lo * terms["z_lo"]) / sigma
-            - np.sum(g_up * lam_up * terms["w_up"]) / sigma
-            - np.sum(g_n) / sigma
-            + (np.sum(g_y2) - 2.0 * np.sum(g_y * mu) + np.sum(g_n * mu**2)) / sigma**3
+            -(g_lo * lam_lo * terms["z_lo"]).sum() / sigma
+            - (g_up * lam_up * terms["w_up"]).sum() / sigma
+            - g_n.sum() / sigma
+            + (np.sum(g_y2) - 2.0 * (g_y * mu).sum() + (g_n * mu**2).sum()) / sigma**3
         )
         grad[self.sigma_index] = d_sigma * sigma
         return grad
