@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
+from scipy import optimize
 
 from .diagnostics import AdequacyThresholds, Diagnostics, diagnose
 from .mixed_likelihood import (
@@ -52,6 +52,7 @@ from .mixed_likelihood import (
     _Layout,
     exact_patient_log_likelihood,
     log_terms_and_gradient,
+    logsumexp,
     make_layout,
     node_positions,
     patient_log_terms,
@@ -65,6 +66,8 @@ FIXED_ROUNDS = 2
 NEWTON_GAIN_TOLERANCE = 1e-3
 NEWTON_FRACTIONS = (1.0, 0.5, 0.25, 0.125)
 HESSIAN_STEP = 1e-5  # of the central differences of the gradient
+# scipy's BFGS message when it stops at its iteration limit (as it does at once for none).
+MAXITER_MESSAGE = "Maximum number of iterations has been exceeded."
 CONVERGENCE_CRITERION = (
     "converged when, at the end point, the log-likelihood is concave (its Hessian, by central "
     "differences of the analytic gradient, negative definite) and a Newton step from there, "
@@ -238,7 +241,7 @@ def check_optimum(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int)
                 terms, _ = log_terms_and_gradient(v, layout, cells, nodes, False)
         except (ValueError, OverflowError, ZeroDivisionError):
             return -math.inf  # a trial step out of the parameter space
-        return float(special.logsumexp(terms, 1).sum())
+        return float(logsumexp(terms, 1).sum())
 
     g = gradient(vector)
     hessian = np.empty((vector.size, vector.size))
@@ -275,7 +278,7 @@ def negative_log_likelihood(
             terms, grad = log_terms_and_gradient(vector, layout, cells, nodes, True, fixed)
     except (ValueError, OverflowError, ZeroDivisionError):
         return failed
-    value = -float(special.logsumexp(terms, 1).sum())
+    value = -float(logsumexp(terms, 1).sum())
     if not math.isfinite(value) or grad is None or not np.all(np.isfinite(grad)):
         return failed
     return value, -grad
@@ -293,6 +296,15 @@ def _maximise(
     BFGS often ends there on "precision loss". Whether the end point is the optimum is then
     decided apart, by ``check_optimum`` (CONVERGENCE_CRITERION), not by the optimiser's message.
     """
+    if max_iter == 0:
+        # No iteration: every round would return its start, so the fit is the start itself
+        # (with BFGS's message for a run stopped at its iteration limit), and no verdict.
+        unchecked = OptimumCheck(math.nan, math.nan, math.nan, math.nan)
+        at_start = optimize.OptimizeResult(
+            x=np.array(start, dtype=np.float64), nit=0, message=MAXITER_MESSAGE
+        )
+        at_start.check, at_start.success = unchecked, unchecked.converged
+        return at_start, FIXED_ROUNDS + 1
     vector, iterations = start, 0
     for round_ in range(FIXED_ROUNDS + 1):
         fixed = node_positions(vector, layout, cells, nodes) if round_ < FIXED_ROUNDS else None
@@ -308,9 +320,7 @@ def _maximise(
         iterations += result.nit
         vector = result.x
     result.nit = iterations
-    # With no iteration the fit only evaluates the model at the start: no verdict to give.
-    unchecked = OptimumCheck(math.nan, math.nan, math.nan, math.nan)
-    result.check = check_optimum(vector, layout, cells, nodes) if max_iter > 0 else unchecked
+    result.check = check_optimum(vector, layout, cells, nodes)
     result.success = result.check.converged
     return result, FIXED_ROUNDS + 1
 
@@ -327,8 +337,8 @@ def _result(
     """Package the optimum: groups ordered by fitted baseline, posteriors, diagnostics."""
     p = layout.unpack(result.x)
     terms = patient_log_terms(result.x, layout, data.y, data.lower, data.upper, nodes)
-    loglik = float(special.logsumexp(terms, 1).sum())
-    post = np.exp(terms - special.logsumexp(terms, 1)[:, None])
+    loglik = float(logsumexp(terms, 1).sum())
+    post = np.exp(terms - logsumexp(terms, 1)[:, None])
     mu = layout.means(p.betas)
     order = np.argsort(mu[0])  # T1 = lowest fitted baseline
     post, pi, mu = post[:, order], np.exp(p.log_pi)[order], mu[:, order]

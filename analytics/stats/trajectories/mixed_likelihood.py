@@ -26,17 +26,39 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from .mixed_cells import Calls, GroupCalls, group_calls
 from .model import LOG_SQRT_2PI, design_matrix
 
 FloatArray = NDArray[np.float64]
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 DEFAULT_NODES = 10  # adaptive: within 1e-12 of 20 nodes on the tests' censored calls
+
+
+def logsumexp(a: FloatArray, axis: int) -> FloatArray:
+    """``scipy.special.logsumexp(a, axis)`` for real arrays, with the same arithmetic.
+
+    scipy's function spends more on dispatch than on arithmetic for the few small arrays of one
+    evaluation here. This is its algorithm for real input, step for step (the largest element
+    of each slice taken out of the sum, ``log1p`` of the rest), so the results are identical;
+    where it is not finite, the direct ``log(sum(exp(a)))`` as scipy does.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        top = np.max(a, axis=axis, keepdims=True)
+        at_top = a == top
+        count = np.sum(at_top, axis=axis, keepdims=True, dtype=a.dtype)
+        rest = np.sum(np.exp(np.where(at_top, -np.inf, a) - top), axis=axis, keepdims=True)
+        rest = np.where(rest == 0, rest, rest / count)
+        out = np.log1p(rest) + np.log(count) + top
+        finite = np.isfinite(out)
+        if not finite.all():
+            direct = np.log(np.sum(np.exp(a), axis=axis, keepdims=True))
+            out = np.where(finite, out, direct)
+    return np.asarray(np.squeeze(out, axis=axis))
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +95,7 @@ class _Layout:
         if self.baseline is not None:
             scale[:, self.baseline], loading[:, self.baseline] = np.exp(var[:, 2]), var[:, 3]
         theta = np.r_[0.0, v[at + blocks :]]
-        log_pi = theta - special.logsumexp(theta)
+        log_pi = theta - logsumexp(theta, 0)
         return Params(betas, np.exp(var[:, 0]), np.exp(var[:, 1]), scale, loading, log_pi)
 
     def means(self, betas: list[FloatArray]) -> FloatArray:
@@ -128,6 +150,7 @@ class _Data:
     high: tuple[NDArray[np.intp], ...]
     lower: float
     upper: float
+    calls: Calls
 
     @classmethod
     def of(cls, y: FloatArray, lower: float, upper: float) -> _Data:
@@ -135,33 +158,7 @@ class _Data:
         filled = np.where(seen, y, 0.0)
         low = np.nonzero(seen & (filled <= lower))
         high = np.nonzero(seen & (filled >= upper))
-        return cls(filled, seen, low, high, lower, upper)
-
-
-def _cells(
-    data: _Data, mean: FloatArray, s: FloatArray, with_gradient: bool
-) -> tuple[FloatArray, FloatArray | None, FloatArray | None]:
-    """Log density (N, T, Q) of the calls at latent means ``mean``; d/dmean and d/dlog s too."""
-    ss = s[None, :, None]
-    z = (data.y[:, :, None] - mean) / ss
-    log_f = -0.5 * z**2 - LOG_SQRT_2PI - np.log(ss)
-    d_mean = d_log_s = None
-    if with_gradient:
-        d_mean, d_log_s = z / ss, z**2 - 1.0
-    for (i, t), sign, bound in ((data.low, -1.0, data.lower), (data.high, 1.0, data.upper)):
-        if i.size == 0:
-            continue
-        a = sign * (mean[i, t, :] - bound) / s[t][:, None]  # log_f = log Phi(a)
-        log_f[i, t, :] = special.log_ndtr(a)
-        if d_mean is not None and d_log_s is not None:
-            ratio = SQRT_2_OVER_PI / special.erfcx(-a / math.sqrt(2.0))  # phi(a) / Phi(a)
-            d_mean[i, t, :] = sign * ratio / s[t][:, None]
-            d_log_s[i, t, :] = -ratio * a
-    seen = data.seen[:, :, None]
-    log_f = np.where(seen, log_f, 0.0)
-    if d_mean is not None and d_log_s is not None:
-        d_mean, d_log_s = np.where(seen, d_mean, 0.0), np.where(seen, d_log_s, 0.0)
-    return log_f, d_mean, d_log_s
+        return cls(filled, seen, low, high, lower, upper, Calls.of(filled, seen, lower, upper))
 
 
 def _nodes(
@@ -216,33 +213,37 @@ def log_terms_and_gradient(
             u, log_scale = _nodes(data, mu[:, j], s, lam, tau, x)
         else:
             u, log_scale = fixed[j]
-        mean = mu[None, :, j, None] + lam[None, :, None] * u[:, None, :]  # (N, T, Q)
-        log_f, d_mean, d_log_s = _cells(data, mean, s, with_gradient)
+        cells = group_calls(data.calls, mu[:, j], s, lam, u, with_gradient)
         prior = -0.5 * (u / tau) ** 2 - LOG_SQRT_2PI - math.log(tau)
-        joint = log_f.sum(axis=1) + prior + log_w[None, :] + log_scale[:, None]  # (N, Q)
-        out[:, j] = p.log_pi[j] + special.logsumexp(joint, axis=1)
-        parts.append((joint, u, d_mean, d_log_s))
+        joint = cells.log_f + prior + log_w[None, :] + log_scale[:, None]  # (N, Q)
+        out[:, j] = p.log_pi[j] + logsumexp(joint, 1)
+        parts.append((joint, cells))
     if not with_gradient:
         return out, None
-    total = special.logsumexp(out, axis=1)
-    return out, _gradient(layout, p, out, total, parts)
+    total = logsumexp(out, 1)
+    return out, _gradient(layout, p, out, total, parts, data.calls)
 
 
 def _gradient(
-    layout: _Layout, p: Params, out: FloatArray, total: FloatArray, parts: list[Any]
+    layout: _Layout,
+    p: Params,
+    out: FloatArray,
+    total: FloatArray,
+    parts: list[tuple[FloatArray, GroupCalls]],
+    calls: Calls,
 ) -> FloatArray:
     """Gradient of sum_i log p(y_i) from each group's node weights (Fisher's identity)."""
     k, bl = layout.n_groups, layout.baseline
     grad_beta, blocks = [], np.zeros((k, layout.block))
-    for j, (joint, u, d_mean, d_log_s) in enumerate(parts):
+    for j, (joint, cells) in enumerate(parts):
         weight = np.exp(joint + p.log_pi[j] - total[:, None])  # (N, Q): P(group j, node q | y)
-        grad_beta.append(layout.designs[j].T @ np.einsum("iq,itq->t", weight, d_mean))
-        by_time = np.einsum("iq,itq->t", weight, d_log_s)
+        d_mean, by_time, loading = cells.sums(calls, weight, bl)
+        grad_beta.append(layout.designs[j].T @ d_mean)
         blocks[j, 0] = by_time.sum() - (0.0 if bl is None else by_time[bl])
-        blocks[j, 1] = np.sum(weight * ((u / p.tau[j]) ** 2 - 1.0))
+        blocks[j, 1] = np.sum(weight * ((cells.u / p.tau[j]) ** 2 - 1.0))
         if bl is not None:
             blocks[j, 2] = by_time[bl]
-            blocks[j, 3] = np.sum(weight * d_mean[:, bl, :] * u)
+            blocks[j, 3] = loading
     post = np.exp(out - total[:, None]).sum(axis=0)
     grad_theta = post[1:] - total.size * np.exp(p.log_pi[1:])
     variances = blocks.ravel() if layout.class_variances else blocks.sum(axis=0)

@@ -145,13 +145,19 @@ def optimise(
     iterations = evaluations = 0
     candidates: list[tuple[float, int, FloatArray]] = []
     outcomes: dict[int, tuple[FloatArray, float, str, int, int]] = {}
+    # A start equal to an earlier one (k-means often finds the same partition) runs the same
+    # deterministic optimisation: its outcome is reused, and counted as run.
+    runs: dict[bytes, tuple[FloatArray, float, str, int, int]] = {}
     for index, labels in enumerate(partitions):
         start = vector_from_partition(screen_model, labels)
-        if screening and method == "direct":
-            # Screening only ranks starts; the refinement below tightens the survivors.
-            outcome = _direct(screen_model, start, min(max_iter, 400), gtol=1e-5)
-        else:
-            outcome = runner(screen_model, start, max_iter)
+        outcome = runs.get(start.tobytes())
+        if outcome is None:
+            if screening and method == "direct":
+                # Screening only ranks starts; the refinement below tightens the survivors.
+                outcome = _direct(screen_model, start, min(max_iter, 400), gtol=1e-5)
+            else:
+                outcome = runner(screen_model, start, max_iter)
+            runs[start.tobytes()] = outcome
         iterations += outcome[3]
         evaluations += outcome[4]
         candidates.append((outcome[1], index, outcome[0]))
@@ -163,8 +169,10 @@ def optimise(
         # Runners-up are refitted only if the subsample cannot tell them apart from the best.
         margin = REFINE_MARGIN_PER_1000 * screen_size / 1000
         ranked = [ranked[0]] + [c for c in ranked[1:] if c[0] >= ranked[0][0] - margin]
+        refits: dict[bytes, tuple[FloatArray, float, str, int, int]] = {}
         for _, index, vector in ranked[: max(n_refine, 1)]:
-            outcome = runner(model, vector, max_iter)
+            outcome = refits.get(vector.tobytes()) or runner(model, vector, max_iter)
+            refits[vector.tobytes()] = outcome
             iterations += outcome[3]
             evaluations += outcome[4]
             outcomes[index] = outcome

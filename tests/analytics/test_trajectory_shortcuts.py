@@ -1,0 +1,116 @@
+"""The trajectory models' shortcuts give what the long way gives, to the last bit.
+
+A start repeated by the seeded starts reuses the first one's run; the mixed model's
+``logsumexp`` is scipy's arithmetic; a mixed fit with no iteration is its start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import optimize, special
+
+from analytics.stats.trajectories.fit import optimisation
+from analytics.stats.trajectories.fit.starts import start_partitions, vector_from_partition
+from analytics.stats.trajectories.mixed_classes import MAXITER_MESSAGE, fit_mixed_classes
+from analytics.stats.trajectories.mixed_likelihood import logsumexp
+from analytics.stats.trajectories.model import CensoredMixtureLikelihood, prepare_data
+
+MONTHS = np.array([0.0, 0.25, *range(1, 13)])
+
+
+def _calls(seed: int, n: int = 120) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    level = rng.choice([2.0, 5.0, 8.0], size=n)[:, None]
+    y = np.clip(level - 0.2 * MONTHS + rng.normal(0.0, 1.5, (n, MONTHS.size)), 0.0, 10.0)
+    y[rng.random(y.shape) < 0.2] = np.nan
+    return y
+
+
+def _arrays(rng: np.random.Generator) -> list[np.ndarray]:
+    arrays = []
+    for case in range(60):
+        a = rng.normal(size=(rng.integers(1, 30), rng.integers(1, 12))) * 10 ** rng.uniform(-3, 3)
+        if case % 3 == 0:
+            a[rng.random(a.shape) < 0.3] = -np.inf
+        if case % 5 == 0:
+            a[rng.random(a.shape) < 0.1] = np.inf
+        if case % 7 == 0:
+            a[:] = a.flat[0]  # ties for the largest element
+        if case % 11 == 0:
+            a[rng.random(a.shape) < 0.1] = np.nan
+        arrays.append(a)
+    return arrays
+
+
+def test_logsumexp_is_scipys_bit_for_bit():
+    for a in _arrays(np.random.default_rng(5)):
+        for axis in (0, 1):
+            expected = special.logsumexp(a, axis=axis)
+            assert np.array_equal(logsumexp(a, axis), expected, equal_nan=True)
+        assert np.array_equal(logsumexp(a[0], 0), special.logsumexp(a[0]), equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repeated_starts_reuse_the_first_run_and_change_nothing(seed, monkeypatch):
+    data = prepare_data(_calls(seed), MONTHS)
+    orders = (1, 1, 1)
+    model = CensoredMixtureLikelihood(data, orders)
+    rng = np.random.default_rng([seed, 3, *orders])
+    starts = [vector_from_partition(model, p) for p in start_partitions(data, 3, 6, rng)]
+    distinct = {s.tobytes() for s in starts}
+    assert len(distinct) < len(starts)  # k-means repeats a partition on these calls
+    # The long way: every start run, in order, the best kept as optimise keeps it.
+    runs = [optimisation._direct(model, s, 2000) for s in starts]
+    best = max(range(len(runs)), key=lambda i: (runs[i][1], -i))
+    calls = []
+    direct = optimisation._direct
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return direct(*args, **kwargs)
+
+    monkeypatch.setattr(optimisation, "_direct", counted)
+    optimum = optimisation.optimise(
+        data,
+        orders,
+        n_starts=6,
+        seed=seed,
+        method="direct",
+        max_iter=2000,
+        screen_size=4000,
+        n_refine=2,
+    )
+    assert len(calls) == len(distinct)
+    assert optimum.start_log_likelihoods == tuple(r[1] for r in runs)
+    assert optimum.best_start == best
+    assert np.array_equal(optimum.vector, runs[best][0])
+    assert optimum.iterations == sum(r[3] for r in runs)
+    assert optimum.evaluations == sum(r[4] for r in runs)
+
+
+def test_a_mixed_fit_with_no_iteration_is_its_start_as_bfgs_leaves_it():
+    y = _calls(4)
+    fit = fit_mixed_classes(
+        y,
+        MONTHS,
+        (1, 1),
+        start_betas=[[3.0, -1.0], [7.0, -1.0]],
+        start_sigma=1.2,
+        start_tau=0.8,
+        start_pi=[0.4, 0.6],
+        max_iter=0,
+    )
+    assert fit.betas == ((3.0, -1.0), (7.0, -1.0))
+    assert fit.pi == pytest.approx((0.4, 0.6), abs=1e-15)
+    assert fit.iterations == 0
+    assert not fit.converged
+    left = optimize.minimize(
+        lambda v: (float(v @ v), 2 * v),
+        np.ones(3),
+        jac=True,
+        method="BFGS",
+        options={"maxiter": 0},
+    )
+    assert fit.message == MAXITER_MESSAGE == left.message
+    assert np.array_equal(left.x, np.ones(3))
