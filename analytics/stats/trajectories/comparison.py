@@ -339,6 +339,66 @@ def draw_classes(posterior: ArrayLike, draws: int, seed: int) -> list[NDArray[np
     ]
 
 
+def anova_over_draws(
+    values: NDArray[np.float64], samples: NDArray[np.int64], k: int
+) -> list[float]:
+    """One-way ANOVA P of ``values`` by each row of group ``samples`` (draws x patients).
+
+    Computed from group counts, sums and sums of squares at once for every draw; a draw with
+    fewer than two non-empty groups gives NaN, and one whose groups have no spread left (or a
+    group of one value only) is handed to scipy's f_oneway, which decides those edge cases.
+    """
+    ok = np.isfinite(values)
+    x, groups = values[ok], samples[:, ok]
+    draws = groups.shape[0]
+    index = groups + k * np.arange(draws)[:, None]
+    n = np.bincount(index.ravel(), minlength=draws * k).reshape(draws, k).astype(float)
+    centred = x - x.mean() if x.size else x
+    shifted = np.bincount(index.ravel(), np.tile(centred, draws), draws * k).reshape(draws, k)
+    squares = np.bincount(index.ravel(), np.tile(centred**2, draws), draws * k).reshape(draws, k)
+    out = []
+    for d in range(draws):
+        seen = n[d] > 0
+        groups_seen = int(seen.sum())
+        if groups_seen < 2:
+            out.append(float("nan"))
+            continue
+        between = float(np.sum(shifted[d, seen] ** 2 / n[d, seen]))
+        within = float(np.sum(squares[d, seen]) - between)
+        df_b, df_w = groups_seen - 1, int(n[d].sum()) - groups_seen
+        if df_w <= 0 or within <= 1e-12 * max(float(np.sum(squares[d])), 1.0):
+            parts = [x[groups[d] == g] for g in np.flatnonzero(seen)]
+            out.append(float(stats.f_oneway(*parts).pvalue))
+            continue
+        out.append(float(stats.f.sf((between / df_b) / (within / df_w), df_b, df_w)))
+    return out
+
+
+def chi_square_over_draws(
+    flags: NDArray[np.bool_], samples: NDArray[np.int64], k: int
+) -> list[float]:
+    """Pearson chi-square P (no Yates) of ``flags`` by each row of ``samples`` (draws x patients).
+
+    Empty groups and an absent flag value are dropped, as scipy's chi2_contingency needs; a
+    table left with one row or one column gives NaN.
+    """
+    draws = samples.shape[0]
+    cell = samples * 2 + flags.astype(np.int64)[None, :] + 2 * k * np.arange(draws)[:, None]
+    tables = np.bincount(cell.ravel(), minlength=draws * 2 * k).reshape(draws, k, 2)
+    out = []
+    for table in tables.astype(float):
+        table = table[table.sum(axis=1) > 0]
+        table = table[:, table.sum(axis=0) > 0]
+        if min(table.shape) < 2:
+            out.append(float("nan"))
+            continue
+        expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+        statistic = float(np.sum((table - expected) ** 2 / expected))
+        dof = (table.shape[0] - 1) * (table.shape[1] - 1)
+        out.append(float(stats.chi2.sf(statistic, dof)))
+    return out
+
+
 def pseudo_class_tests(
     data: Any,
     posterior: ArrayLike,
@@ -360,28 +420,14 @@ def pseudo_class_tests(
     keep = np.isfinite(post).all(axis=1)
     post = post[keep]
     frame = data.loc[keep] if hasattr(data, "loc") else data[keep]
-    samples = draw_classes(post, draws, seed)
+    samples = np.asarray(draw_classes(post, draws, seed)).reshape(draws, post.shape[0])
     out: dict[str, dict[str, Any]] = {}
     for name in (*continuous, *categorical):
         values = np.asarray(frame[name])
-        p_values = []
-        for groups in samples:
-            if name in continuous:
-                x = values.astype(float)
-                ok = np.isfinite(x)
-                parts = [x[ok & (groups == g)] for g in np.unique(groups[ok])]
-                parts = [p for p in parts if p.size > 0]
-                p = stats.f_oneway(*parts).pvalue if len(parts) > 1 else float("nan")
-            else:
-                table = np.zeros((post.shape[1], 2))
-                np.add.at(table, (groups, values.astype(bool).astype(int)), 1)
-                table = table[table.sum(axis=1) > 0]
-                table = table[:, table.sum(axis=0) > 0]
-                if min(table.shape) < 2:
-                    p = float("nan")
-                else:
-                    p = stats.chi2_contingency(table, correction=False)[1]
-            p_values.append(float(p))
+        if name in continuous:
+            p_values = anova_over_draws(values.astype(float), samples, post.shape[1])
+        else:
+            p_values = chi_square_over_draws(values.astype(bool), samples, post.shape[1])
         arr = np.asarray(p_values)
         arr = arr[np.isfinite(arr)]
         out[name] = {
