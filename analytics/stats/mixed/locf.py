@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from followup.instruments.missing import NOT_MISSING
@@ -13,6 +14,22 @@ REASON_SUFFIX = "_missing_reason"
 # A boolean column ``elapsed`` says whether a row's timepoint had come for the patient at the
 # data cut (analytics.dataset); a row not yet observed is never imputed.
 ELAPSED = "elapsed"
+
+
+def is_sorted(frame: pd.DataFrame, by: str, order: str) -> bool:
+    """Tell whether ``frame`` is already in ``(by, order)`` order (a stable sort would keep it).
+
+    A missing key makes the answer False, so such a frame is sorted as before.
+    """
+    key = frame[by].to_numpy()
+    time = frame[order].to_numpy()
+    if key.dtype.kind not in "iuf" or time.dtype.kind not in "iuf":
+        return False
+    if np.isnan(key.astype(float)).any() or np.isnan(time.astype(float)).any():
+        return False
+    before, after = key[:-1], key[1:]
+    steps = (after > before) | ((after == before) & (time[1:] >= time[:-1]))
+    return bool(steps.all())
 
 
 def locf(
@@ -35,7 +52,9 @@ def locf(
     ``(by, order)``; ``counts`` has one row per ``label`` value (in ``order`` order) and one column
     per imputed column, giving how many values were carried forward.
     """
-    out = frame.sort_values([by, order], kind="stable").copy()
+    out = (
+        frame if is_sorted(frame, by, order) else frame.sort_values([by, order], kind="stable")
+    ).copy()
     key = label if label in out.columns else order
     is_baseline = (out[order] == baseline).to_numpy()
     patients = out[by]

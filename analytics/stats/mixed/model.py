@@ -64,6 +64,19 @@ def _levels(column: str, values: pd.Series) -> list[object]:
     return sorted(present.tolist())
 
 
+def _codes(values: pd.Series, levels: list[object]) -> np.ndarray:
+    """Return the position of each value in ``levels`` (every value is one of them).
+
+    Factorising first and placing the few distinct values gives the codes of
+    ``pd.Categorical(values, categories=levels)`` without matching every row against the levels.
+    """
+    found, uniques = pd.factorize(values)
+    place = np.array(
+        [levels.index(u) for u in uniques], dtype=np.int8 if len(levels) < 128 else int
+    )
+    return place[found]
+
+
 def _parse_terms(spec: str | Sequence[str]) -> tuple[bool, list[list[tuple[str, bool]]]]:
     """Split a spec into (intercept, terms); a term is a list of (column, is_categorical)."""
     parts = [p.strip() for p in spec.split("+")] if isinstance(spec, str) else list(spec)
@@ -110,7 +123,7 @@ def build_design(
             if categorical:
                 levels = _levels(name, data[name])
                 if name not in codes_of:
-                    codes_of[name] = pd.Categorical(data[name], categories=levels).codes
+                    codes_of[name] = _codes(data[name], levels)
                 factors.append(
                     [(f"C({name})[{lv}]", codes_of[name], k) for k, lv in enumerate(levels) if k]
                 )
