@@ -27,10 +27,16 @@ def evolution(
     """
     out: dict[str, Any] = {}
     order = list(MONTH_OF_TIMEPOINT)
+    # One grouping per frame for every outcome: the timepoint column is factorised twice, not
+    # twice per outcome.
+    summaries = {
+        label: frame.groupby("timepoint")[list(OUTCOMES)].agg(["count", "mean", "std"])
+        for label, frame in (("locf", imputed), ("observed", observed))
+    }
     for outcome in OUTCOMES:
         rows = []
-        for label, frame in (("locf", imputed), ("observed", observed)):
-            summary = frame.groupby("timepoint")[outcome].agg(["count", "mean", "std"])
+        for label in ("locf", "observed"):
+            summary = summaries[label][outcome]
             for timepoint in order:
                 if timepoint not in summary.index:
                     continue
