@@ -64,17 +64,17 @@ def _levels(column: str, values: pd.Series) -> list[object]:
     return sorted(present.tolist())
 
 
-def _codes(values: pd.Series, levels: list[object]) -> np.ndarray:
-    """Return the position of each value in ``levels`` (every value is one of them).
+def _coded(column: str, values: pd.Series) -> tuple[list[object], np.ndarray]:
+    """Return the levels of a complete categorical column and each value's position in them.
 
-    Factorising first and placing the few distinct values gives the codes of
-    ``pd.Categorical(values, categories=levels)`` without matching every row against the levels.
+    One factorisation gives both: the same levels as ``_levels`` and the codes of
+    ``pd.Categorical(values, categories=levels)``, without matching every row against the levels.
     """
     found, uniques = pd.factorize(values)
-    place = np.array(
-        [levels.index(u) for u in uniques], dtype=np.int8 if len(levels) < 128 else int
-    )
-    return place[found]
+    levels = _levels(column, pd.Series(uniques))
+    kind = np.int8 if len(levels) < 128 else np.int64
+    place = np.array([levels.index(u) for u in uniques], dtype=kind)
+    return levels, place[found]
 
 
 def _parse_terms(spec: str | Sequence[str]) -> tuple[bool, list[list[tuple[str, bool]]]]:
@@ -117,13 +117,14 @@ def build_design(
     names: list[str] = ["Intercept"] if intercept else []
     columns: list[tuple[_Factor, ...]] = []
     codes_of: dict[str, np.ndarray] = {}
+    levels_of: dict[str, list[object]] = {}
     for term in parsed:
         factors: list[list[_Factor]] = []
         for name, categorical in term:
             if categorical:
-                levels = _levels(name, data[name])
                 if name not in codes_of:
-                    codes_of[name] = _codes(data[name], levels)
+                    levels_of[name], codes_of[name] = _coded(name, data[name])
+                levels = levels_of[name]
                 factors.append(
                     [(f"C({name})[{lv}]", codes_of[name], k) for k, lv in enumerate(levels) if k]
                 )
