@@ -8,7 +8,12 @@ from typing import Any, cast
 
 import pandas as pd
 
-from analytics.stats.mixed import baseline_vs_m12, figure2, interaction_with_baseline_group
+from analytics.stats.mixed import (
+    analysis_frame,
+    baseline_vs_m12,
+    figure2,
+    interaction_with_baseline_group,
+)
 from cohort.vocabulary import MONTH_OF_TIMEPOINT
 from followup.instruments import hads
 
@@ -130,15 +135,29 @@ def comorbid(imputed: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def interaction(frame: pd.DataFrame, column: str, params: Parameters) -> dict[str, Any]:
-    """The pain-over-time by baseline HADS group interaction, LOCF and observed rows."""
+def interaction(
+    frame: pd.DataFrame,
+    column: str,
+    params: Parameters,
+    prepared: Mapping[bool, Any] | None = None,
+) -> dict[str, Any]:
+    """The pain-over-time by baseline HADS group interaction, LOCF and observed rows.
+
+    ``prepared`` may hold the pain rows already prepared (``analysis_frame``), by ``impute``.
+    """
+    prepared = prepared or {}
     name = "HADS-D" if column.endswith("_d") else "HADS-A"
     block: dict[str, Any] = {"grouping": f"{name} <=7 vs >7"}
     try:
         detail: dict[str, Any] = cast(
             dict[str, Any],
             interaction_with_baseline_group(
-                frame, "nprs_mean", column, hads.NORMAL_MAX, reml=params.reml
+                frame,
+                "nprs_mean",
+                column,
+                hads.NORMAL_MAX,
+                reml=params.reml,
+                prepared=prepared.get(True),
             ),
         )
     except MODEL_ERRORS as error:
@@ -157,7 +176,13 @@ def interaction(frame: pd.DataFrame, column: str, params: Parameters) -> dict[st
         )
     block["observed_rows"] = observed_rows(
         lambda: interaction_with_baseline_group(
-            frame, "nprs_mean", column, hads.NORMAL_MAX, reml=params.reml, impute=False
+            frame,
+            "nprs_mean",
+            column,
+            hads.NORMAL_MAX,
+            reml=params.reml,
+            impute=False,
+            prepared=prepared.get(False),
         )
     )
     return block
@@ -186,12 +211,29 @@ def baseline_to_m12_blocks(
 
 def interaction_blocks(analysed: pd.DataFrame, params: Parameters) -> dict[str, Any]:
     """Return the time by baseline depression and anxiety interactions, and Figure 2."""
-    depression = interaction(analysed, "baseline_hads_d", params)
-    fig2 = figure2(analysed, "nprs_mean", "baseline_hads_d", (hads.NORMAL_MAX, hads.BORDERLINE_MAX))
+    # The pain rows, carried forward or observed, prepared once for the two groupings and Figure 2.
+    groupings = ("baseline_hads_d", "baseline_hads_a")
+    try:
+        prepared = {
+            impute: analysis_frame(analysed, "nprs_mean", impute=impute, extra=groupings)
+            for impute in (True, False)
+        }
+    except MODEL_ERRORS:
+        prepared = {}  # each model then prepares its rows and reports why it cannot run
+    depression = interaction(analysed, "baseline_hads_d", params, prepared)
+    fig2 = figure2(
+        analysed,
+        "nprs_mean",
+        "baseline_hads_d",
+        (hads.NORMAL_MAX, hads.BORDERLINE_MAX),
+        prepared=prepared[True],
+    )
     bands = cast(list[dict[str, Any]], fig2["bands"])
     depression["figure2_groups_n"] = {_BAND_KEYS.get(b["label"], b["label"]): b["n"] for b in bands}
     return {
         "time_x_baseline_depression_interaction": depression,
-        "time_x_baseline_anxiety_interaction": interaction(analysed, "baseline_hads_a", params),
+        "time_x_baseline_anxiety_interaction": interaction(
+            analysed, "baseline_hads_a", params, prepared
+        ),
         "figure2": fig2,
     }

@@ -276,7 +276,9 @@ def _serious_counts(kept: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def mcnemar_exact(before: Sequence[bool], after: Sequence[bool]) -> dict[str, Any]:
+def mcnemar_exact(
+    before: Sequence[bool] | np.ndarray, after: Sequence[bool] | np.ndarray
+) -> dict[str, Any]:
     """Return the exact McNemar test of paired yes/no answers.
 
     With b pairs yes -> no and c pairs no -> yes, P is the two-sided binomial test of b among

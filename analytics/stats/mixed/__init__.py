@@ -12,7 +12,12 @@ from analytics.stats.mixed.model import (
     fit,
     fit_lmm,
 )
-from analytics.stats.mixed.study import baseline_vs_m12, figure2, interaction_with_baseline_group
+from analytics.stats.mixed.study import (
+    analysis_frame,
+    baseline_vs_m12,
+    figure2,
+    interaction_with_baseline_group,
+)
 
 __all__ = [
     "MONTHS",
@@ -21,6 +26,7 @@ __all__ = [
     "Design",
     "MixedResult",
     "WaldTest",
+    "analysis_frame",
     "baseline_vs_m12",
     "build_design",
     "figure2",

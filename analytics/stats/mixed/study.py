@@ -43,6 +43,24 @@ def _analysis_frame(
     return data, carried
 
 
+Prepared = tuple[pd.DataFrame, dict[str, int]]
+
+
+def analysis_frame(
+    frame: pd.DataFrame,
+    outcome: str,
+    *,
+    impute: bool = True,
+    by: str = "patient",
+    extra: Sequence[str] = (),
+) -> Prepared:
+    """Prepare ``frame`` once for several models of ``outcome`` (pass it as ``prepared=``).
+
+    ``extra`` names the grouping columns the models will read besides time and the outcome.
+    """
+    return _analysis_frame(frame, outcome, impute, by, extra)
+
+
 def _paired(data: pd.DataFrame, outcome: str, by: str, timepoints: Sequence[str]) -> pd.DataFrame:
     """Return one row per patient with a value at every one of ``timepoints`` (sorted by ``by``).
 
@@ -139,6 +157,7 @@ def interaction_with_baseline_group(
     reml: bool = False,
     impute: bool = True,
     by: str = "patient",
+    prepared: Prepared | None = None,
 ) -> dict[str, object]:
     """Test whether the course of ``outcome`` differs between ``<= threshold`` and ``> threshold``.
 
@@ -146,7 +165,9 @@ def interaction_with_baseline_group(
     ``testparm i.time#i.group``). (2) ``month + group + month x group``: the month x group
     coefficient, in outcome points per month, for the ``> threshold`` group relative to the other.
     """
-    data, carried = _analysis_frame(frame, outcome, impute, by, (grouping_column,))
+    if prepared is None:
+        prepared = _analysis_frame(frame, outcome, impute, by, (grouping_column,))
+    data, carried = prepared
     level = _patient_value(data, grouping_column, by)
     flag = f"{grouping_column}_gt{threshold:g}"
     data = data.assign(**{flag: (level > threshold).astype(float).where(level.notna())})
@@ -197,13 +218,16 @@ def figure2(
     *,
     impute: bool = True,
     by: str = "patient",
+    prepared: Prepared | None = None,
 ) -> dict[str, object]:
     """Mean and SEM of ``outcome`` per timepoint in bands of a patient-level score.
 
     ``bands`` are upper-inclusive cut points: ``(7, 10)`` gives ``<=7``, ``8-10`` and ``>=11``.
     """
     cuts = sorted(float(c) for c in bands)
-    data, _ = _analysis_frame(frame, outcome, impute, by, (grouping_column,))
+    if prepared is None:
+        prepared = _analysis_frame(frame, outcome, impute, by, (grouping_column,))
+    data = prepared[0]
     level = _patient_value(data, grouping_column, by)
     data = data.assign(_band=np.searchsorted(cuts, level.to_numpy(), side="left"))
     data = data.loc[level.notna() & data[outcome].notna()]
