@@ -13,6 +13,7 @@ from analytics.stats.mixed import (
     baseline_vs_m12,
     figure2,
     interaction_with_baseline_group,
+    paired_values,
 )
 from cohort.vocabulary import MONTH_OF_TIMEPOINT
 from followup.instruments import hads
@@ -112,8 +113,7 @@ def before_after(
 
 def definite_cases(imputed: pd.DataFrame, column: str) -> dict[str, Any]:
     """Patients with a score >= 11 at BL and at M12, over the patients with both values."""
-    wide = imputed.pivot_table(index="patient", columns="timepoint", values=column, aggfunc="first")
-    pairs = wide.reindex(columns=["BL", "M12"]).dropna()
+    pairs = paired_values(imputed, column, "patient", ("BL", "M12"))
     cut = hads.BORDERLINE_MAX + 1
     return {
         "definite_cases_baseline": count(int((pairs["BL"] >= cut).sum()), len(pairs)),

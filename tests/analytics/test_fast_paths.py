@@ -16,7 +16,7 @@ from analytics.stats.missingness import missingness_table
 from analytics.stats.mixed import locf
 from analytics.stats.mixed.locf import is_sorted
 from analytics.stats.mixed.model import _coded, _levels
-from analytics.stats.mixed.study import _paired
+from analytics.stats.mixed.study import paired_values
 from followup.instruments.missing import NOT_MISSING, REASONS
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -100,7 +100,7 @@ def test_pairs_match_pivot_table(seed):
     again = again.assign(nprs_mean=again["nprs_mean"] + 100.0)
     data = pd.concat([data, again]).sample(frac=1.0, random_state=seed)
     data.loc[data.sample(frac=0.2, random_state=seed + 1).index, "nprs_mean"] = -1.0
-    got = _paired(data, "nprs_mean", "patient", ("BL", "M12"))
+    got = paired_values(data, "nprs_mean", "patient", ("BL", "M12"))
     expected = _paired_reference(data, "nprs_mean")
     assert len(got) > 10
     pd.testing.assert_frame_equal(got, expected, check_names=False, check_index_type=False)

@@ -17,6 +17,7 @@ from analytics.stats.mixed.study import (
     baseline_vs_m12,
     figure2,
     interaction_with_baseline_group,
+    paired_values,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "fit_lmm",
     "interaction_with_baseline_group",
     "locf",
+    "paired_values",
 ]

@@ -61,7 +61,9 @@ def analysis_frame(
     return _analysis_frame(frame, outcome, impute, by, extra)
 
 
-def _paired(data: pd.DataFrame, outcome: str, by: str, timepoints: Sequence[str]) -> pd.DataFrame:
+def paired_values(
+    data: pd.DataFrame, outcome: str, by: str, timepoints: Sequence[str]
+) -> pd.DataFrame:
     """Return one row per patient with a value at every one of ``timepoints`` (sorted by ``by``).
 
     The same table as ``pivot_table(index=by, columns="timepoint", aggfunc="first")`` reindexed
@@ -104,7 +106,7 @@ def baseline_vs_m12(
     if effect_size not in EFFECT_SIZES:
         raise ValueError(f"unknown effect size {effect_size!r}; choose one of {EFFECT_SIZES}")
     data, carried = _analysis_frame(frame, outcome, impute, by)
-    pairs = _paired(data, outcome, by, ("BL", "M12"))
+    pairs = paired_values(data, outcome, by, ("BL", "M12"))
     change = pairs["M12"] - pairs["BL"]
 
     model = fit(data, outcome, "C(timepoint)", group=by, reml=reml)
