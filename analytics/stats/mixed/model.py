@@ -308,7 +308,11 @@ def _profile(suff: _Sufficient, g: float, reml: bool) -> _Profile:
     """Evaluate the likelihood with beta and s_e^2 profiled out, at variance ratio ``g``."""
     # Z' (I + g J)^-1 Z summed over patients: within part + n/(1 + n g) times the means part.
     weights = suff.sizes / (1.0 + suff.sizes * g)
-    M = suff.within + np.tensordot(weights, suff.between, axes=1)
+    # np.tensordot(weights, between, axes=1) without its argument handling (the same product).
+    K = len(weights)
+    M = suff.within + np.dot(weights.reshape(1, K), suff.between.reshape(K, -1)).reshape(
+        suff.within.shape
+    )
     p = M.shape[0] - 1
     xtvx, xty, yty = M[:p, :p], M[:p, p], M[p, p]
     chol = np.linalg.cholesky(xtvx)
