@@ -27,6 +27,11 @@ def _analysis_frame(
     """
     wanted = (by, "month", "timepoint", outcome, f"{outcome}{REASON_SUFFIX}", ELAPSED, *extra)
     frame = frame[[c for c in dict.fromkeys(wanted) if c in frame.columns]]
+    if "timepoint" in frame.columns and not isinstance(
+        frame["timepoint"].dtype, pd.CategoricalDtype
+    ):
+        # Coded once here, the timepoint labels are not matched again by every model and grouping.
+        frame = frame.assign(timepoint=pd.Categorical(frame["timepoint"]))
     if impute:
         data, counts = locf(frame, [outcome], by=by)
         carried = {str(k): int(v) for k, v in counts[outcome].items()}
