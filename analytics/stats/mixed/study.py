@@ -238,7 +238,9 @@ def figure2(
     level = _patient_value(data, grouping_column, by)
     data = data.assign(_band=np.searchsorted(cuts, level.to_numpy(), side="left"))
     data = data.loc[level.notna() & data[outcome].notna()]
-    summary = data.groupby(["_band", "timepoint"])[outcome].agg(["count", "mean", "std"])
+    summary = data.groupby(["_band", "timepoint"], observed=True)[outcome].agg(
+        ["count", "mean", "std"]
+    )
     seen = set(data["timepoint"].unique())
     order = [t for t in TIMEPOINTS if t in seen]
     result = []
