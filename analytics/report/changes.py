@@ -8,7 +8,13 @@ from typing import Any, cast
 
 import pandas as pd
 
-from analytics.stats.mixed import baseline_vs_m12, figure2, interaction_with_baseline_group
+from analytics.stats.mixed import (
+    analysis_frame,
+    baseline_vs_m12,
+    figure2,
+    interaction_with_baseline_group,
+    paired_values,
+)
 from cohort.vocabulary import MONTH_OF_TIMEPOINT
 from followup.instruments import hads
 
@@ -27,10 +33,16 @@ def evolution(
     """
     out: dict[str, Any] = {}
     order = list(MONTH_OF_TIMEPOINT)
+    # One grouping per frame for every outcome: the timepoint column is factorised twice, not
+    # twice per outcome.
+    summaries = {
+        label: frame.groupby("timepoint")[list(OUTCOMES)].agg(["count", "mean", "std"])
+        for label, frame in (("locf", imputed), ("observed", observed))
+    }
     for outcome in OUTCOMES:
         rows = []
-        for label, frame in (("locf", imputed), ("observed", observed)):
-            summary = frame.groupby("timepoint")[outcome].agg(["count", "mean", "std"])
+        for label in ("locf", "observed"):
+            summary = summaries[label][outcome]
             for timepoint in order:
                 if timepoint not in summary.index:
                     continue
@@ -52,7 +64,11 @@ def evolution(
 
 
 def before_after(
-    analysed: pd.DataFrame, outcome: str, params: Parameters, m12_due: pd.Index
+    analysed: pd.DataFrame,
+    outcome: str,
+    params: Parameters,
+    m12_due: pd.Index,
+    due: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The paper's baseline-to-M12 block on LOCF data, with the observed-rows model beside it.
 
@@ -60,7 +76,8 @@ def before_after(
     finished study, every patient); the observed-rows model reads every observed value of every
     patient with a baseline, which is valid under missing at random.
     """
-    due = analysed[analysed["patient"].isin(m12_due)]
+    if due is None:
+        due = analysed[analysed["patient"].isin(m12_due)]
     block: dict[str, Any] = {"patients_m12_due": len(m12_due)}
     try:
         detail: dict[str, Any] = cast(
@@ -96,8 +113,7 @@ def before_after(
 
 def definite_cases(imputed: pd.DataFrame, column: str) -> dict[str, Any]:
     """Patients with a score >= 11 at BL and at M12, over the patients with both values."""
-    wide = imputed.pivot_table(index="patient", columns="timepoint", values=column, aggfunc="first")
-    pairs = wide.reindex(columns=["BL", "M12"]).dropna()
+    pairs = paired_values(imputed, column, "patient", ("BL", "M12"))
     cut = hads.BORDERLINE_MAX + 1
     return {
         "definite_cases_baseline": count(int((pairs["BL"] >= cut).sum()), len(pairs)),
@@ -119,15 +135,29 @@ def comorbid(imputed: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def interaction(frame: pd.DataFrame, column: str, params: Parameters) -> dict[str, Any]:
-    """The pain-over-time by baseline HADS group interaction, LOCF and observed rows."""
+def interaction(
+    frame: pd.DataFrame,
+    column: str,
+    params: Parameters,
+    prepared: Mapping[bool, Any] | None = None,
+) -> dict[str, Any]:
+    """The pain-over-time by baseline HADS group interaction, LOCF and observed rows.
+
+    ``prepared`` may hold the pain rows already prepared (``analysis_frame``), by ``impute``.
+    """
+    prepared = prepared or {}
     name = "HADS-D" if column.endswith("_d") else "HADS-A"
     block: dict[str, Any] = {"grouping": f"{name} <=7 vs >7"}
     try:
         detail: dict[str, Any] = cast(
             dict[str, Any],
             interaction_with_baseline_group(
-                frame, "nprs_mean", column, hads.NORMAL_MAX, reml=params.reml
+                frame,
+                "nprs_mean",
+                column,
+                hads.NORMAL_MAX,
+                reml=params.reml,
+                prepared=prepared.get(True),
             ),
         )
     except MODEL_ERRORS as error:
@@ -146,7 +176,13 @@ def interaction(frame: pd.DataFrame, column: str, params: Parameters) -> dict[st
         )
     block["observed_rows"] = observed_rows(
         lambda: interaction_with_baseline_group(
-            frame, "nprs_mean", column, hads.NORMAL_MAX, reml=params.reml, impute=False
+            frame,
+            "nprs_mean",
+            column,
+            hads.NORMAL_MAX,
+            reml=params.reml,
+            impute=False,
+            prepared=prepared.get(False),
         )
     )
     return block
@@ -157,27 +193,47 @@ def baseline_to_m12_blocks(
 ) -> dict[str, Any]:
     """Return the baseline-to-M12 block of every outcome, and the definite HADS cases."""
     results: dict[str, Any] = {}
-    results["nprs_baseline_to_m12"] = before_after(analysed, "nprs_mean", params, m12_due)
-    results["nprs_max_baseline_to_m12"] = before_after(analysed, "nprs_max", params, m12_due)
+    # The rows of the patients due at month 12, picked once for the six outcomes, on the
+    # columns the models read.
+    due = analysed[analysed["patient"].isin(m12_due)]
+    for key, column in (("nprs", "nprs_mean"), ("nprs_max", "nprs_max")):
+        results[f"{key}_baseline_to_m12"] = before_after(analysed, column, params, m12_due, due)
     due_imputed = imputed[imputed["patient"].isin(m12_due)]
     for key, column in (("hads_depression", "hads_d"), ("hads_anxiety", "hads_a")):
-        block = before_after(analysed, column, params, m12_due)
+        block = before_after(analysed, column, params, m12_due, due)
         block.update(definite_cases(due_imputed, column))
         results[f"{key}_baseline_to_m12"] = block
     results["comorbid_definite_depression_and_anxiety_baseline"] = comorbid(imputed)
     for key, column in (("sf12_mcs", "sf12_mcs"), ("sf12_pcs", "sf12_pcs")):
-        results[f"{key}_baseline_to_m12"] = before_after(analysed, column, params, m12_due)
+        results[f"{key}_baseline_to_m12"] = before_after(analysed, column, params, m12_due, due)
     return results
 
 
 def interaction_blocks(analysed: pd.DataFrame, params: Parameters) -> dict[str, Any]:
     """Return the time by baseline depression and anxiety interactions, and Figure 2."""
-    depression = interaction(analysed, "baseline_hads_d", params)
-    fig2 = figure2(analysed, "nprs_mean", "baseline_hads_d", (hads.NORMAL_MAX, hads.BORDERLINE_MAX))
+    # The pain rows, carried forward or observed, prepared once for the two groupings and Figure 2.
+    groupings = ("baseline_hads_d", "baseline_hads_a")
+    try:
+        prepared = {
+            impute: analysis_frame(analysed, "nprs_mean", impute=impute, extra=groupings)
+            for impute in (True, False)
+        }
+    except MODEL_ERRORS:
+        prepared = {}  # each model then prepares its rows and reports why it cannot run
+    depression = interaction(analysed, "baseline_hads_d", params, prepared)
+    fig2 = figure2(
+        analysed,
+        "nprs_mean",
+        "baseline_hads_d",
+        (hads.NORMAL_MAX, hads.BORDERLINE_MAX),
+        prepared=prepared[True],
+    )
     bands = cast(list[dict[str, Any]], fig2["bands"])
     depression["figure2_groups_n"] = {_BAND_KEYS.get(b["label"], b["label"]): b["n"] for b in bands}
     return {
         "time_x_baseline_depression_interaction": depression,
-        "time_x_baseline_anxiety_interaction": interaction(analysed, "baseline_hads_a", params),
+        "time_x_baseline_anxiety_interaction": interaction(
+            analysed, "baseline_hads_a", params, prepared
+        ),
         "figure2": fig2,
     }

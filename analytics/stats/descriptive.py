@@ -8,6 +8,7 @@ imputation) and are returned unrounded; missing statistics are ``None``.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -130,6 +131,18 @@ def _has_codes(value: Any) -> bool:
     return isinstance(value, (list, tuple, set, frozenset, np.ndarray))
 
 
+def _holders(lists: pd.Series) -> tuple[Counter[Any], int]:
+    """Count the lists holding each code (a code listed twice counts once), and the empty lists."""
+    holders: Counter[Any] = Counter()
+    empty = 0
+    for value in lists:
+        if len(value) == 0:
+            empty += 1
+        else:
+            holders.update(set(value))
+    return holders, empty
+
+
 def _baseline_drugs(treatments: pd.DataFrame) -> pd.DataFrame:
     """Return the drug rows of the baseline timepoint."""
     rows = treatments[(treatments["timepoint"] == "BL") & (treatments["kind"] == "drug")]
@@ -143,6 +156,11 @@ def baseline_table(patients: pd.DataFrame, treatments: pd.DataFrame) -> dict[str
     code. Concomitant drugs are over all patients of ``patients`` (no drug row at baseline counts
     as none), and the number of treatments counts the drug rows at baseline.
     """
+    return _baseline_table(patients, _baseline_drugs(treatments))
+
+
+def _baseline_table(patients: pd.DataFrame, baseline_drugs: pd.DataFrame) -> dict[str, Any]:
+    """The body of ``baseline_table`` on the baseline drug rows, picked once for every column."""
     n = len(patients)
     sex = patients["sex"]
     women = int((sex == "F").sum())
@@ -150,11 +168,11 @@ def baseline_table(patients: pd.DataFrame, treatments: pd.DataFrame) -> dict[str
     sexed = women + men
 
     listed = patients["comorbidities"][patients["comorbidities"].map(_has_codes)]
+    holders, empty = _holders(listed)
     history: dict[str, float | None] = {
-        code: _pct(int(listed.map(lambda v, c=code: c in v).sum()), int(listed.size))
-        for code in codes(COMORBIDITIES)
+        code: _pct(holders[code], int(listed.size)) for code in codes(COMORBIDITIES)
     }
-    history["none"] = _pct(int(listed.map(lambda v: len(v) == 0).sum()), int(listed.size))
+    history["none"] = _pct(empty, int(listed.size))
 
     etiology = patients["etiology"].dropna()
     etiology_pct = {
@@ -168,8 +186,7 @@ def baseline_table(patients: pd.DataFrame, treatments: pd.DataFrame) -> dict[str
     dose = _median_iqr(on_iv["iv_cumulative_dose_mg"])
     duration = _median_iqr(on_iv["iv_duration_days"])
 
-    drugs = _baseline_drugs(treatments)
-    drugs = drugs[drugs["patient"].isin(set(patients["patient"]))]
+    drugs = baseline_drugs[baseline_drugs["patient"].isin(set(patients["patient"]))]
     per_patient = drugs.groupby("patient")["code"].size()
     counts = per_patient.reindex(patients["patient"], fill_value=0)
     takers = drugs.groupby("code")["patient"].nunique()
@@ -259,7 +276,9 @@ def _serious_counts(kept: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def mcnemar_exact(before: Sequence[bool], after: Sequence[bool]) -> dict[str, Any]:
+def mcnemar_exact(
+    before: Sequence[bool] | np.ndarray, after: Sequence[bool] | np.ndarray
+) -> dict[str, Any]:
     """Return the exact McNemar test of paired yes/no answers.
 
     With b pairs yes -> no and c pairs no -> yes, P is the two-sided binomial test of b among
@@ -271,6 +290,15 @@ def mcnemar_exact(before: Sequence[bool], after: Sequence[bool]) -> dict[str, An
     c = int((~x & y).sum())
     p = float(stats.binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
     return {"n_paired": int(x.size), "b": b, "c": c, "p": min(p, 1.0)}
+
+
+def _takers(drugs: pd.DataFrame, reached: pd.Index) -> dict[str, np.ndarray]:
+    """Return, per drug code, the distinct patients of ``reached`` with a row of that code."""
+    rows = drugs[drugs["patient"].isin(reached)]
+    return {
+        str(code): np.unique(group.to_numpy())
+        for code, group in rows.groupby("code", sort=False)["patient"]
+    }
 
 
 def concomitant_change(
@@ -288,12 +316,15 @@ def concomitant_change(
     at_m12 = pd.Index(reached.loc[reached["timepoint"] == "M12", "patient"].unique())
     both = at_bl.intersection(at_m12)
     drugs = treatments[treatments["kind"] == "drug"]
+    drugs = drugs[drugs["timepoint"].isin(["BL", "M12"])]
+    on_bl = _takers(drugs[drugs["timepoint"] == "BL"], at_bl)
+    on_m12 = _takers(drugs[drugs["timepoint"] == "M12"], at_m12)
+    paired = both.to_numpy()
     out: dict[str, dict[str, Any]] = {}
     for code in classes:
-        on = drugs[drugs["code"] == code]
-        bl = set(on.loc[on["timepoint"] == "BL", "patient"]) & set(at_bl)
-        m12 = set(on.loc[on["timepoint"] == "M12", "patient"]) & set(at_m12)
-        test = mcnemar_exact([p in bl for p in both], [p in m12 for p in both])
+        bl = on_bl.get(code, paired[:0])
+        m12 = on_m12.get(code, paired[:0])
+        test = mcnemar_exact(np.isin(paired, bl), np.isin(paired, m12))
         out[code] = {
             "baseline": f"{len(bl)}/{len(at_bl)}",
             "m12": f"{len(m12)}/{len(at_m12)}",
@@ -441,9 +472,9 @@ def format_table(patients: pd.DataFrame, treatments: pd.DataFrame) -> dict[str, 
         "women": patients[patients["sex"] == "F"],
         "men": patients[patients["sex"] == "M"],
     }
+    drugs = _baseline_drugs(treatments)
     columns = {
-        name: _table_rows(group, baseline_table(group, treatments))
-        for name, group in groups.items()
+        name: _table_rows(group, _baseline_table(group, drugs)) for name, group in groups.items()
     }
     headers = {
         "total": f"Total (n = {len(groups['total'])})",

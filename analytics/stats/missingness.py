@@ -14,12 +14,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from followup.instruments.missing import NOT_MISSING, REASONS
 
 REASON_SUFFIX = "_missing_reason"
 PENDING_STATUS = "due"
+
+
+def _positions(values: pd.Series, levels: Sequence[str]) -> np.ndarray:
+    """Return each value's position in ``levels``, -1 for a value not among them or missing."""
+    found, uniques = pd.factorize(values)
+    place = np.array([levels.index(u) if u in levels else -1 for u in uniques] + [-1])
+    return place[found]
+
+
+def _count(positions: np.ndarray, mask: np.ndarray, width: int) -> np.ndarray:
+    """Count the rows of ``mask`` at each position 0 .. width - 1 (position -1 is left out)."""
+    kept = positions[mask]
+    return np.bincount(kept[kept >= 0], minlength=width)
 
 
 def missingness_table(
@@ -41,27 +55,41 @@ def missingness_table(
     by_outcome: dict[str, list[dict[str, Any]]] = {}
     if elapsed is None:
         elapsed = pd.Series(True, index=long.index)
-    elapsed = elapsed.astype(bool)
-    pending = long["call_status"].eq(PENDING_STATUS)
+    done = elapsed.astype(bool).to_numpy()
+    pending = long["call_status"].eq(PENDING_STATUS).to_numpy(dtype=bool)
+    at = _positions(long["timepoint"], timepoints)
+    width = len(timepoints)
+    scheduled = _count(at, at >= 0, width)
+    reached = _count(at, done, width)
     for outcome in outcomes:
-        observed = long[outcome].notna()
-        reason = long[f"{outcome}{REASON_SUFFIX}"].where(~observed)
+        observed = long[outcome].notna().to_numpy()
+        counted = done & ~pending & ~observed
+        reasons = _positions(long[f"{outcome}{REASON_SUFFIX}"], REASONS)
+        # One count per (timepoint, reason) pair: the reasons of the missing values of elapsed,
+        # not pending rows.
+        pairs = np.where(reasons >= 0, at * len(REASONS) + reasons, -1)
+        by_reason = _count(pairs, counted, width * len(REASONS)).reshape(width, len(REASONS))
+        counts = {
+            "observed": _count(at, done & observed, width),
+            "pending": _count(at, pending & ~observed, width),
+            "not_yet_observed": _count(at, ~done, width),
+            "overdue": _count(at, pending & ~observed & done, width),
+            "unobserved": _count(at, counted, width),
+        }
         rows = []
-        for timepoint in timepoints:
-            at = long["timepoint"].eq(timepoint)
-            counts = reason[at & elapsed & ~pending].value_counts()
+        for k, timepoint in enumerate(timepoints):
             row: dict[str, Any] = {
                 "timepoint": timepoint,
-                "scheduled": int(at.sum()),
-                "reached": int((at & elapsed).sum()),
-                "observed": int((at & elapsed & observed).sum()),
-                "pending": int((at & pending & ~observed).sum()),
-                "not_yet_observed": int((at & ~elapsed).sum()),
-                "overdue": int((at & pending & ~observed & elapsed).sum()),
+                "scheduled": int(scheduled[k]),
+                "reached": int(reached[k]),
+                "observed": int(counts["observed"][k]),
+                "pending": int(counts["pending"][k]),
+                "not_yet_observed": int(counts["not_yet_observed"][k]),
+                "overdue": int(counts["overdue"][k]),
             }
-            row.update({code: int(counts.get(code, 0)) for code in REASONS})
+            row.update({code: int(by_reason[k, j]) for j, code in enumerate(REASONS)})
             explained = sum(row[code] for code in REASONS)
-            row["no_reason"] = int((at & elapsed & ~observed & ~pending).sum()) - explained
+            row["no_reason"] = int(counts["unobserved"][k]) - explained
             missing = (
                 row["no_reason"]
                 + row["overdue"]

@@ -12,7 +12,13 @@ from analytics.stats.mixed.model import (
     fit,
     fit_lmm,
 )
-from analytics.stats.mixed.study import baseline_vs_m12, figure2, interaction_with_baseline_group
+from analytics.stats.mixed.study import (
+    analysis_frame,
+    baseline_vs_m12,
+    figure2,
+    interaction_with_baseline_group,
+    paired_values,
+)
 
 __all__ = [
     "MONTHS",
@@ -21,6 +27,7 @@ __all__ = [
     "Design",
     "MixedResult",
     "WaldTest",
+    "analysis_frame",
     "baseline_vs_m12",
     "build_design",
     "figure2",
@@ -28,4 +35,5 @@ __all__ = [
     "fit_lmm",
     "interaction_with_baseline_group",
     "locf",
+    "paired_values",
 ]

@@ -15,6 +15,21 @@ REASON_SUFFIX = "_missing_reason"
 ELAPSED = "elapsed"
 
 
+def is_sorted(frame: pd.DataFrame, by: str, order: str) -> bool:
+    """Tell whether ``frame`` is already in ``(by, order)`` order (a stable sort would keep it).
+
+    A missing key or time fails every comparison beside a neighbour, so such a frame is sorted as
+    before (a lone row with a missing key could only stay where it is).
+    """
+    key = frame[by].to_numpy()
+    time = frame[order].to_numpy()
+    if key.dtype.kind not in "iuf" or time.dtype.kind not in "iuf":
+        return False
+    before, after = key[:-1], key[1:]
+    steps = (after > before) | ((after == before) & (time[1:] >= time[:-1]))
+    return bool(steps.all())
+
+
 def locf(
     frame: pd.DataFrame,
     columns: Sequence[str],
@@ -35,7 +50,9 @@ def locf(
     ``(by, order)``; ``counts`` has one row per ``label`` value (in ``order`` order) and one column
     per imputed column, giving how many values were carried forward.
     """
-    out = frame.sort_values([by, order], kind="stable").copy()
+    out = (
+        frame if is_sorted(frame, by, order) else frame.sort_values([by, order], kind="stable")
+    ).copy()
     key = label if label in out.columns else order
     is_baseline = (out[order] == baseline).to_numpy()
     patients = out[by]

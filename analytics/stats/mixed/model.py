@@ -64,6 +64,19 @@ def _levels(column: str, values: pd.Series) -> list[object]:
     return sorted(present.tolist())
 
 
+def _coded(column: str, values: pd.Series) -> tuple[list[object], np.ndarray]:
+    """Return the levels of a complete categorical column and each value's position in them.
+
+    One factorisation gives both: the same levels as ``_levels`` and the codes of
+    ``pd.Categorical(values, categories=levels)``, without matching every row against the levels.
+    """
+    found, uniques = pd.factorize(values)
+    levels = _levels(column, pd.Series(uniques))
+    kind = np.int8 if len(levels) < 128 else np.int64
+    place = np.array([levels.index(u) for u in uniques], dtype=kind)
+    return levels, place[found]
+
+
 def _parse_terms(spec: str | Sequence[str]) -> tuple[bool, list[list[tuple[str, bool]]]]:
     """Split a spec into (intercept, terms); a term is a list of (column, is_categorical)."""
     parts = [p.strip() for p in spec.split("+")] if isinstance(spec, str) else list(spec)
@@ -104,13 +117,14 @@ def build_design(
     names: list[str] = ["Intercept"] if intercept else []
     columns: list[tuple[_Factor, ...]] = []
     codes_of: dict[str, np.ndarray] = {}
+    levels_of: dict[str, list[object]] = {}
     for term in parsed:
         factors: list[list[_Factor]] = []
         for name, categorical in term:
             if categorical:
-                levels = _levels(name, data[name])
                 if name not in codes_of:
-                    codes_of[name] = pd.Categorical(data[name], categories=levels).codes
+                    levels_of[name], codes_of[name] = _coded(name, data[name])
+                levels = levels_of[name]
                 factors.append(
                     [(f"C({name})[{lv}]", codes_of[name], k) for k, lv in enumerate(levels) if k]
                 )
@@ -294,7 +308,11 @@ def _profile(suff: _Sufficient, g: float, reml: bool) -> _Profile:
     """Evaluate the likelihood with beta and s_e^2 profiled out, at variance ratio ``g``."""
     # Z' (I + g J)^-1 Z summed over patients: within part + n/(1 + n g) times the means part.
     weights = suff.sizes / (1.0 + suff.sizes * g)
-    M = suff.within + np.tensordot(weights, suff.between, axes=1)
+    # np.tensordot(weights, between, axes=1) without its argument handling (the same product).
+    K = len(weights)
+    M = suff.within + np.dot(weights.reshape(1, K), suff.between.reshape(K, -1)).reshape(
+        suff.within.shape
+    )
     p = M.shape[0] - 1
     xtvx, xty, yty = M[:p, :p], M[:p, p], M[p, p]
     chol = np.linalg.cholesky(xtvx)

@@ -10,26 +10,76 @@ import numpy as np
 import pandas as pd
 
 from analytics.stats import effect_size as es
-from analytics.stats.mixed.locf import locf
+from analytics.stats.mixed.locf import ELAPSED, REASON_SUFFIX, is_sorted, locf
 from analytics.stats.mixed.model import TIMEPOINTS, _num, fit
 
 EFFECT_SIZES: tuple[str, ...] = (*es.KINDS, "d_lmm")
 
 
 def _analysis_frame(
-    frame: pd.DataFrame, outcome: str, impute: bool, by: str
+    frame: pd.DataFrame, outcome: str, impute: bool, by: str, extra: Sequence[str] = ()
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Return the rows used for ``outcome`` (LOCF or observed) and the carried-forward counts."""
+    """Return the rows used for ``outcome`` (LOCF or observed) and the carried-forward counts.
+
+    Only the columns the models read are kept (``by``, time, the outcome, its missing reason, the
+    ``elapsed`` flag and ``extra``): sorting and copying the whole long frame cost more than the
+    models themselves on a large study.
+    """
+    wanted = (by, "month", "timepoint", outcome, f"{outcome}{REASON_SUFFIX}", ELAPSED, *extra)
+    frame = frame[[c for c in dict.fromkeys(wanted) if c in frame.columns]]
+    if "timepoint" in frame.columns and not isinstance(
+        frame["timepoint"].dtype, pd.CategoricalDtype
+    ):
+        # Coded once here, the timepoint labels are not matched again by every model and grouping.
+        frame = frame.assign(timepoint=pd.Categorical(frame["timepoint"]))
     if impute:
         data, counts = locf(frame, [outcome], by=by)
         carried = {str(k): int(v) for k, v in counts[outcome].items()}
     else:
-        data = frame.sort_values([by, "month"], kind="stable")
+        data = (
+            frame
+            if is_sorted(frame, by, "month")
+            else frame.sort_values([by, "month"], kind="stable")
+        )
         baseline_seen = (data["timepoint"] == "BL") & data[outcome].notna()
         has_baseline = baseline_seen.groupby(data[by]).transform("any").astype(bool)
         data = data.assign(**{outcome: data[outcome].where(has_baseline)})
         carried = {}
     return data, carried
+
+
+Prepared = tuple[pd.DataFrame, dict[str, int]]
+
+
+def analysis_frame(
+    frame: pd.DataFrame,
+    outcome: str,
+    *,
+    impute: bool = True,
+    by: str = "patient",
+    extra: Sequence[str] = (),
+) -> Prepared:
+    """Prepare ``frame`` once for several models of ``outcome`` (pass it as ``prepared=``).
+
+    ``extra`` names the grouping columns the models will read besides time and the outcome.
+    """
+    return _analysis_frame(frame, outcome, impute, by, extra)
+
+
+def paired_values(
+    data: pd.DataFrame, outcome: str, by: str, timepoints: Sequence[str]
+) -> pd.DataFrame:
+    """Return one row per patient with a value at every one of ``timepoints`` (sorted by ``by``).
+
+    The same table as ``pivot_table(index=by, columns="timepoint", aggfunc="first")`` reindexed
+    to ``timepoints`` and without its incomplete rows, built from the few rows it needs.
+    """
+    present = data.loc[data[outcome].notna(), [by, "timepoint", outcome]]
+    columns = {
+        timepoint: present.loc[present["timepoint"] == timepoint].groupby(by)[outcome].first()
+        for timepoint in timepoints
+    }
+    return pd.concat(columns, axis=1, join="inner").sort_index().rename_axis(columns="timepoint")
 
 
 def _patient_value(frame: pd.DataFrame, column: str, by: str) -> pd.Series:
@@ -61,8 +111,7 @@ def baseline_vs_m12(
     if effect_size not in EFFECT_SIZES:
         raise ValueError(f"unknown effect size {effect_size!r}; choose one of {EFFECT_SIZES}")
     data, carried = _analysis_frame(frame, outcome, impute, by)
-    wide = data.pivot_table(index=by, columns="timepoint", values=outcome, aggfunc="first")
-    pairs = wide.reindex(columns=["BL", "M12"]).dropna()
+    pairs = paired_values(data, outcome, by, ("BL", "M12"))
     change = pairs["M12"] - pairs["BL"]
 
     model = fit(data, outcome, "C(timepoint)", group=by, reml=reml)
@@ -115,6 +164,7 @@ def interaction_with_baseline_group(
     reml: bool = False,
     impute: bool = True,
     by: str = "patient",
+    prepared: Prepared | None = None,
 ) -> dict[str, object]:
     """Test whether the course of ``outcome`` differs between ``<= threshold`` and ``> threshold``.
 
@@ -122,7 +172,9 @@ def interaction_with_baseline_group(
     ``testparm i.time#i.group``). (2) ``month + group + month x group``: the month x group
     coefficient, in outcome points per month, for the ``> threshold`` group relative to the other.
     """
-    data, carried = _analysis_frame(frame, outcome, impute, by)
+    if prepared is None:
+        prepared = _analysis_frame(frame, outcome, impute, by, (grouping_column,))
+    data, carried = prepared
     level = _patient_value(data, grouping_column, by)
     flag = f"{grouping_column}_gt{threshold:g}"
     data = data.assign(**{flag: (level > threshold).astype(float).where(level.notna())})
@@ -173,18 +225,24 @@ def figure2(
     *,
     impute: bool = True,
     by: str = "patient",
+    prepared: Prepared | None = None,
 ) -> dict[str, object]:
     """Mean and SEM of ``outcome`` per timepoint in bands of a patient-level score.
 
     ``bands`` are upper-inclusive cut points: ``(7, 10)`` gives ``<=7``, ``8-10`` and ``>=11``.
     """
     cuts = sorted(float(c) for c in bands)
-    data, _ = _analysis_frame(frame, outcome, impute, by)
+    if prepared is None:
+        prepared = _analysis_frame(frame, outcome, impute, by, (grouping_column,))
+    data = prepared[0]
     level = _patient_value(data, grouping_column, by)
     data = data.assign(_band=np.searchsorted(cuts, level.to_numpy(), side="left"))
     data = data.loc[level.notna() & data[outcome].notna()]
-    summary = data.groupby(["_band", "timepoint"])[outcome].agg(["count", "mean", "std"])
-    order = [t for t in TIMEPOINTS if t in set(data["timepoint"])]
+    summary = data.groupby(["_band", "timepoint"], observed=True)[outcome].agg(
+        ["count", "mean", "std"]
+    )
+    seen = set(data["timepoint"].unique())
+    order = [t for t in TIMEPOINTS if t in seen]
     result = []
     for band, label in enumerate(_band_labels(cuts)):
         rows = data.loc[data["_band"] == band]
