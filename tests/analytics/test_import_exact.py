@@ -1,9 +1,10 @@
 """An import stores the same rows and history as the import it was measured against.
 
-``data/import_snapshot.json`` holds what importing the demo cohort below stored (the count and a hash of
-the rows of each clinical table and its history, ``import_snapshot``) before the write path was made
-faster; the import must still store exactly that. Regenerate it only for an intended change of
-what an import stores: ``IMPORT_SNAPSHOT_WRITE=1 pytest tests/analytics/test_import_exact.py``.
+``data/import_snapshot.json`` holds what importing the demo cohort below stored (the count and a
+hash of the rows of each clinical table and its history, ``import_snapshot``) before the write
+path was made faster; the import must still store exactly that. Regenerate it only for an
+intended change of what an import stores:
+``IMPORT_SNAPSHOT_WRITE=1 pytest tests/analytics/test_import_exact.py``.
 """
 
 import hashlib
