@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+
+from cohort.constraints import constraints_validate
 
 # The one limit on a typed reason for a change, from the history to the forms and serializers.
 REASON_MAX_LENGTH = 500
@@ -96,6 +99,10 @@ class ClinicalModel(models.Model):
         raise HardDeleteRefused(
             f"{self._meta.verbose_name} is clinical data and is never deleted; void it instead"
         )
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        """Validate the constraints as Django does, the check constraints in one statement."""
+        constraints_validate(self, exclude)
 
 
 class VoidableModel(ClinicalModel):
