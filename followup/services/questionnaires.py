@@ -48,7 +48,7 @@ def _stored(call: FollowUpCall) -> dict[type, Any]:
     """Return the call's stored answers by instrument (None when not yet stored), read in one
     statement rather than one for each instrument."""
     found = FollowUpCall.objects.select_related("nprs", "hads", "sf12").get(pk=call.pk)
-    stored = {
+    stored: dict[type, Any] = {
         NprsResponse: getattr(found, "nprs", None),
         HadsResponse: getattr(found, "hads", None),
         Sf12Response: getattr(found, "sf12", None),
