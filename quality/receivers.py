@@ -20,9 +20,18 @@ from cohort.signals import clinical_data_changed
 def queries_answer_after_change(
     sender: Any, *, patient: Any, by: Any, reason: str, call: Any = None, **kwargs: Any
 ) -> None:
-    """Mark answered the open queries (of the patient, or of the call) the change resolves."""
+    """Mark answered the open queries (of the patient, or of the call) the change resolves.
+
+    Most changes find no open query: one statement says so, and nothing else is done (the
+    service that announced the change already guarded the patient against a locked follow-up
+    and voided a signature the change breaks).
+    """
+    from quality.models import Query
     from quality.services import queries_answer_on_correction
 
+    open_queries = Query.objects.filter(patient=patient, state=Query.State.OPEN)
+    if not open_queries.filter(**({} if call is None else {"call": call})).exists():
+        return
     queries_answer_on_correction(patient=patient, by=by, reason=reason, call=call)
 
 

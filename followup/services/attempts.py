@@ -38,8 +38,13 @@ class StaleCallError(StaleWriteError):
 
 
 def _lock_call(call: FollowUpCall, expected_version: int | None) -> FollowUpCall:
-    """Reload the call under a row lock and refuse the write if its version moved on."""
+    """Reload the call under a row lock and refuse the write if its version moved on.
+
+    The caller's patient (and its site) stays on the call reloaded rather than being read again.
+    """
     locked = FollowUpCall.objects.select_for_update().get(pk=call.pk)
+    if FollowUpCall.patient.is_cached(call):
+        locked.patient = call.patient
     if expected_version is not None and locked.version != expected_version:
         raise StaleCallError(
             _(

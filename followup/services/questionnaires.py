@@ -44,10 +44,31 @@ REVIEW_HADS_DEPRESSION_FROM = hads.BORDERLINE_MAX + 1
 REVIEW_NPRS_RISE = 2
 
 
+def _stored(call: FollowUpCall) -> dict[type, Any]:
+    """Return the call's stored answers by instrument (None when not yet stored), read in one
+    statement rather than one for each instrument."""
+    found = FollowUpCall.objects.select_related("nprs", "hads", "sf12").get(pk=call.pk)
+    stored: dict[type, Any] = {
+        NprsResponse: getattr(found, "nprs", None),
+        HadsResponse: getattr(found, "hads", None),
+        Sf12Response: getattr(found, "sf12", None),
+    }
+    for instance in stored.values():
+        if instance is not None:
+            instance.call = call
+    return stored
+
+
 def _upsert(
-    model: type, call: FollowUpCall, values: Mapping[str, Any], *, by: Any, reason: str
+    model: type,
+    call: FollowUpCall,
+    values: Mapping[str, Any],
+    *,
+    stored: dict[type, Any],
+    by: Any,
+    reason: str,
 ) -> Any:
-    instance = model.objects.filter(call=call).first() or model(call=call)
+    instance = stored[model] or model(call=call)
     for field, value in values.items():
         setattr(instance, field, value)
     # The answers were checked by followup.validators before any write, and the database's
@@ -103,11 +124,13 @@ def questionnaires_save(
         raise ValidationError(errors)
     call = _lock_call(call, expected_version)
     why = reason or ("Call completed" if complete else "Draft saved")
+    stored = _stored(call)
     _upsert(
         NprsResponse,
         call,
         {"mean": data.get(NPRS_FIELDS[0]), "maximum": data.get(NPRS_FIELDS[1])}
         | _reasons(data, "nprs"),
+        stored=stored,
         by=by,
         reason=why,
     )
@@ -116,11 +139,13 @@ def questionnaires_save(
     if any(data.get(f) is not None for f in HADS_FIELDS) or hads_reasons["item_reasons"]:
         answers = hads_answers(data)
         values: dict[str, Any] = {f"item_{n}": answers[n] for n in range(1, 15)}
-        hads_row = _upsert(HadsResponse, call, values | hads_reasons, by=by, reason=why)
+        hads_row = _upsert(
+            HadsResponse, call, values | hads_reasons, stored=stored, by=by, reason=why
+        )
     sf12_reasons = _reasons(data, "sf12")
     if any(data.get(f) is not None for f in SF12_FIELDS) or sf12_reasons["item_reasons"]:
         sf_values: dict[str, Any] = {k.lower(): v for k, v in sf12_answers(data).items()}
-        _upsert(Sf12Response, call, sf_values | sf12_reasons, by=by, reason=why)
+        _upsert(Sf12Response, call, sf_values | sf12_reasons, stored=stored, by=by, reason=why)
     fields = ["version", "updated_at"]
     call.version += 1
     if complete and call.status != "reached":

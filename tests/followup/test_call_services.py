@@ -2,8 +2,10 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from followup.models import HadsResponse, Sf12Response
+from followup.models import HadsResponse, NprsResponse, Sf12Response
 from followup.services import StaleCallError, call_record_attempt, questionnaires_save
 from tests.followup.test_questionnaire_validation import VALID
 
@@ -36,6 +38,27 @@ def test_one_missing_hads_item_is_prorated(patient_a, nurse_site_a):
     hads = HadsResponse.objects.get(call=call)
     # Anxiety items 3,5,7,9,11,13 = 3+1+1+1+1+1 = 8; 8 x 7/6 = 9.33 -> 9.
     assert hads.anxiety == 9
+
+
+def test_a_saved_draft_is_updated_in_place_its_answers_read_in_one_statement(
+    patient_a, nurse_site_a
+):
+    call = patient_a.calls.get(timepoint="M2")
+    questionnaires_save(call=call, data=VALID, by=nurse_site_a)
+    first = {model: model.objects.get(call=call).pk for model in (NprsResponse, HadsResponse)}
+    with CaptureQueriesContext(connection) as asked:
+        questionnaires_save(call=call, data={**VALID, "nprs_mean": 2}, by=nurse_site_a)
+    reads = [
+        q["sql"]
+        for q in asked.captured_queries
+        if q["sql"].startswith("SELECT") and "_nprsresponse" in q["sql"]
+    ]
+    (read,) = reads
+    assert "_hadsresponse" in read
+    assert "_sf12response" in read
+    assert {model: model.objects.get(call=call).pk for model in first} == first
+    assert NprsResponse.objects.get(call=call).mean == 2
+    assert HadsResponse.objects.get(call=call).history.count() == 2
 
 
 def test_a_second_save_on_a_stale_version_is_refused(patient_a, nurse_site_a, clinician_site_a):

@@ -3,12 +3,15 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cohort.services import administration_record
 from followup.services import call_save
 from quality import services
 from quality.models import Query
+from quality.receivers import queries_answer_after_change
 from tests.followup.test_questionnaire_validation import VALID
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_day_of_m1")]
@@ -283,3 +286,9 @@ def test_query_detail_shows_the_thread_and_the_actions_of_each_role(
     page = client.get(reverse("quality:query_detail", args=[query.pk])).content.decode()
     assert reverse("quality:query_close", args=[query.pk]) in page
     assert reverse("quality:query_answer", args=[query.pk]) not in page
+
+
+def test_a_change_that_finds_no_open_query_asks_one_statement(patient_a, nurse_site_a):
+    with CaptureQueriesContext(connection) as asked:
+        queries_answer_after_change(sender=None, patient=patient_a, by=nurse_site_a, reason="x")
+    assert len(asked.captured_queries) == 1

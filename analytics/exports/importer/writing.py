@@ -274,7 +274,7 @@ class _Writer:
             self.progress("written", self.done, self.total)
 
     def patients(self) -> None:
-        sites = {site.code: site for site in Site.objects.all()}
+        sites = {site.code: site for site in Site.objects.select_related("study")}
         for number, (code, plan) in enumerate(self.plan.patients.items(), 1):
             site_code = plan.values["site"]
             if site_code not in sites:
@@ -300,7 +300,9 @@ class _Writer:
 
     def administrations(self, given_rows: list[dict[str, Any]]) -> None:
         given_rows = [self.plan.mapped(given) for given in given_rows]
-        patients = Patient.objects.in_bulk([self.ids[g["study_id"]] for g in given_rows])
+        patients = Patient.objects.select_related("site__study").in_bulk(
+            [self.ids[g["study_id"]] for g in given_rows]
+        )
         for given in given_rows:
             code = given["study_id"]
             try:
@@ -315,10 +317,12 @@ class _Writer:
     def calls(self, rows: list[dict[str, Any]]) -> None:
         rows = [self.plan.mapped(row) for row in rows]
         ids = {self.ids[row["study_id"]] for row in rows}
-        calls = {
-            (call.patient_id, call.timepoint): call
-            for call in FollowUpCall.objects.filter(patient_id__in=ids)
-        }
+        # Each patient read once for the chunk, with its site, and shared by its calls.
+        patients = Patient.objects.select_related("site__study").in_bulk(ids)
+        calls = {}
+        for call in FollowUpCall.objects.filter(patient_id__in=ids):
+            call.patient = patients[call.patient_id]
+            calls[call.patient_id, call.timepoint] = call
         for row in rows:
             code = row["study_id"]
             try:
