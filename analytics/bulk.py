@@ -74,11 +74,14 @@ KINDS = {
     "type": "str",
     "severity": "str",
     "serious": "bool",
+    "sequence": "int",
 }
 # The null marker of the COPY stream: never a value of the text columns read.
 _NULL = "\\N"
 # The memory each sort of an Arrow read may take on the server before it spills to disk.
 _WORK_MEM = "256MB"
+# The dtype pandas infers for a column of texts (its Arrow-backed strings, by default).
+_TEXT = pd.Series(["text"], dtype=object).infer_objects().dtype
 # The Arrow connections open for the current read, by database alias (see ``arrow_reads``).
 _open: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "arrow_connections", default=None
@@ -106,6 +109,13 @@ def arrow_reads() -> Iterator[None]:
         _open.reset(token)
         for connection in opened.values():
             connection.close()
+
+
+def server_order(alias: str, texts: Any) -> list[str]:
+    """Return these texts in the order the database sorts them (its collation)."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT v FROM unnest(%s::text[]) AS t(v) ORDER BY v", [list(texts)])
+        return [text for (text,) in cursor.fetchall()]
 
 
 def _adbc() -> Any:
@@ -207,6 +217,8 @@ def _arrow_column(column: Any, kind: str) -> Any:
         for row, text in enumerate(column.to_pylist()):
             documents[row] = None if text is None else json.loads(text)
         return documents
+    if kind == "str" and isinstance(_TEXT, pd.StringDtype) and column.null_count < len(column):
+        return pd.array(column.combine_chunks(), dtype=_TEXT)  # as ``infer_objects`` makes them
     return _objects(column, json.loads if kind == "reasons" else None)
 
 

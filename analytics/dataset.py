@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -322,7 +323,7 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
         doses = doses.filter(patient__in=patients)
     patient_rows = read_rows(people.order_by("pk"), _PATIENT_FIELDS)
     by_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
-    treatment_rows = read_rows(treatments, {**by_call, "kind": "kind", "code": "code"})
+    treatment_rows = _treatment_rows(treatments, {**by_call, "kind": "kind", "code": "code"})
     event_rows = read_rows(
         events, {**by_call, "type": "type", "severity": "severity", "serious": "serious"}
     )
@@ -336,6 +337,37 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
         adverse_events=event_rows,
         as_of=as_of,
     )
+
+
+def _treatment_rows(treatments: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
+    """Return the treatment rows in the model's order: patient (study code), call, kind, code.
+
+    On PostgreSQL they are read in no order and sorted here: the server sorts 1.6 M rows by
+    text (study code, kind, code) several times slower than it sends them. The order of the
+    study codes and of the kind and code texts is still the server's (two small queries).
+    """
+    if connections[treatments.db].vendor != "postgresql":
+        return read_rows(treatments, fields)
+    rows = read_rows(treatments.order_by(), {**fields, "call__sequence": "sequence"})
+    order = read_rows(Patient.objects.order_by("study_code"), {"id": "patient"})["patient"]
+    kinds, codes = pd.factorize(rows["kind"]), pd.factorize(rows["code"])
+    distinct = {*kinds[1], *codes[1]}
+    rank = {text: rank for rank, text in enumerate(bulk.server_order(treatments.db, distinct))}
+    patients = pd.Index(order).get_indexer(rows["patient"]).astype(np.int32)
+    keys = [_ranked(codes, rank), _ranked(kinds, rank), rows["sequence"].to_numpy(), patients]
+    position = np.lexsort(keys)
+    del keys, kinds, codes, patients
+    # Column by column, so that only one column is held twice.
+    return pd.DataFrame(
+        {name: rows.pop(name).take(position).reset_index(drop=True) for name in fields.values()}
+    )
+
+
+def _ranked(factorized: tuple[np.ndarray, Any], rank: dict[str, int]) -> np.ndarray:
+    """Return the rank of each value factorized by ``pd.factorize`` (nulls last, as sorted)."""
+    codes, uniques = factorized
+    ranks = np.array([rank[text] for text in uniques] + [len(rank)], dtype=np.int32)
+    return ranks[codes]
 
 
 def patient_table(rows: pd.DataFrame, long: pd.DataFrame, iv: pd.DataFrame) -> pd.DataFrame:

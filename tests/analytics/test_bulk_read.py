@@ -58,10 +58,13 @@ def test_arrow_read_gives_the_frames_of_the_orm_read(monkeypatch, seed):
     assert set(ways) == {"arrow", "copy"}
     with monkeypatch.context() as patch:
         patch.setattr(dataset, "read_rows", _orm_rows)
+        patch.setattr(dataset, "_treatment_rows", _orm_rows)  # in the model's order
         orm = dataset.load(as_of=AS_OF)
     assert bulk.KINDS["comorbidities"] == "json"
     assert arrow.patients["comorbidities"].map(lambda value: isinstance(value, list)).all()
     assert (~arrow.long["elapsed"]).any()
+    per_call = arrow.treatments.groupby(["patient", "timepoint"])
+    assert (per_call["kind"].nunique() > 1).any()  # whose order (kind, then code) is the model's
     _assert_same_study(arrow, orm)
     _assert_same_study(copied, orm)
 
