@@ -90,6 +90,8 @@ def _orm_read(monkeypatch):
         return pd.DataFrame.from_records(list(rows), columns=list(names.values()))
 
     monkeypatch.setattr(dataset, "read_rows", orm_rows)
+    # The treatments in the ORM's order (the model's), not sorted by the bulk read's code.
+    monkeypatch.setattr(dataset, "_treatment_rows", orm_rows)
 
 
 def _assert_same_study(left, right):
@@ -112,6 +114,10 @@ def test_bulk_read_gives_the_frames_of_the_orm_read(monkeypatch):
     assert bulk.patients["comorbidities"].map(lambda value: isinstance(value, list)).all()
     assert not bulk.adverse_events.empty
     assert not bulk.treatments.empty
+    # Calls with several treatments: their order (kind, then code) is the model's.
+    per_call = bulk.treatments.groupby(["patient", "timepoint"])
+    assert (per_call["kind"].nunique() > 1).any()
+    assert (per_call["code"].nunique() > 2).any()
     with monkeypatch.context() as patch:
         _orm_read(patch)
         orm = dataset.load(as_of=as_of)

@@ -1,0 +1,314 @@
+"""Read the rows of a ``values_list`` query in bulk, as typed columns equal to the ORM's values.
+
+On PostgreSQL the rows come in one of two ways, both parsed without a Python object per row and
+value for the transfer itself:
+
+- through an Arrow driver (ADBC, binary ``COPY`` decoded in C into Arrow columns) on a
+  connection of its own to the same database. A second connection does not see what the
+  Django connection has not committed yet, so this way is taken only when that connection is
+  not inside a transaction (``atomic``): a re-analysis run by the worker, a bench;
+- otherwise by one ``COPY (query) TO STDOUT`` on the Django connection itself, parsed by
+  pandas' CSV reader (the tests, which run inside a transaction, and any caller inside
+  ``atomic``).
+
+Elsewhere (SQLite) the rows come through the ORM's ``values_list``. Every way gives the same
+frame (``tests/analytics/test_dataset.py``, ``tests/analytics/test_bulk_read.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import io
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import connections
+from django.db.models import QuerySet
+
+# How each column read is parsed (the ORM gives the same Python values): "int" a non-null
+# integer, "num" a nullable number (float, NaN when null), "str" text (None when null), "date" a
+# date, "bool" a boolean (None when null), "json" a JSON document (one object per row: a row's
+# may be changed on its own), "reasons" a JSON document only read (rows with the same text share
+# one parsed object: the item reasons, which the long frame reads and then drops).
+KINDS = {
+    "patient": "int",
+    "study_id": "str",
+    "site": "str",
+    "sex": "str",
+    "age": "int",
+    "etiology": "str",
+    "status": "str",
+    "timepoint": "str",
+    "call_status": "str",
+    "call_date": "date",
+    "target_date": "date",
+    "window_end": "date",
+    "nprs_mean": "num",
+    "nprs_max": "num",
+    "hads_a": "num",
+    "hads_d": "num",
+    "sf12_pcs": "num",
+    "sf12_mcs": "num",
+    "nprs_item_reasons": "reasons",
+    "nprs_reason": "str",
+    "hads_item_reasons": "reasons",
+    "hads_reason": "str",
+    "sf12_item_reasons": "reasons",
+    "sf12_reason": "str",
+    "date": "date",
+    "route": "str",
+    "total_mg": "num",
+    "days": "int",
+    "comorbidities": "json",
+    "dn4": "num",
+    "paroxysms_per_day": "num",
+    "ketamine_naive": "bool",
+    "kind": "str",
+    "code": "str",
+    "type": "str",
+    "severity": "str",
+    "serious": "bool",
+    "sequence": "int",
+}
+# The null marker of the COPY stream: never a value of the text columns read.
+_NULL = "\\N"
+# The memory each sort of an Arrow read may take on the server before it spills to disk.
+_WORK_MEM = "256MB"
+# The dtype pandas infers for a column of texts (its Arrow-backed strings, by default).
+_TEXT = pd.Series(["text"], dtype=object).infer_objects().dtype
+# The Arrow connections open for the current read, by database alias (see ``arrow_reads``).
+_open: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "arrow_connections", default=None
+)
+
+
+def read_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
+    """Return the rows of the values_list query ``rows`` as a frame with these column names."""
+    connection = connections[rows.db]
+    if connection.vendor != "postgresql":
+        return pd.DataFrame.from_records(list(rows), columns=columns)
+    if connection.in_atomic_block or _adbc() is None:
+        return _copy_rows(rows, columns)
+    return _arrow_rows(rows, columns)
+
+
+@contextlib.contextmanager
+def arrow_reads() -> Iterator[None]:
+    """Within this block, the Arrow reads of one database share one connection of their own."""
+    opened: dict[str, Any] = {}
+    token = _open.set(opened)
+    try:
+        yield
+    finally:
+        _open.reset(token)
+        for connection in opened.values():
+            connection.close()
+
+
+def server_order(alias: str, texts: Any) -> list[str]:
+    """Return these texts in the order the database sorts them (its collation)."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT v FROM unnest(%s::text[]) AS t(v) ORDER BY v", [list(texts)])
+        return [text for (text,) in cursor.fetchall()]
+
+
+def _adbc() -> Any:
+    """Return the ADBC PostgreSQL driver's DB-API module, or None when it is not installed."""
+    try:
+        import adbc_driver_postgresql.dbapi as driver
+    except ImportError:  # pragma: no cover - a requirement; the COPY way reads without it
+        return None
+    return driver
+
+
+def conninfo(alias: str) -> str:
+    """Return the libpq connection string of a Django database alias (its settings' OPTIONS)."""
+    from psycopg import conninfo as psycopg_conninfo
+    from psycopg import pq
+
+    keywords = {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
+    params = connections[alias].get_connection_params()
+    kept = {
+        name: value
+        for name, value in params.items()
+        if name in keywords and isinstance(value, (str, int)) and value != ""
+    }
+    return psycopg_conninfo.make_conninfo("", **kept)
+
+
+def _arrow_conninfo(alias: str) -> str:
+    """Return the connection string of the Arrow reads: the alias's, sorting in memory.
+
+    The reads sort up to a few million rows (the treatments, by patient and call): with the
+    server's default ``work_mem`` they spill to disk and take several times longer.
+    """
+    from psycopg import conninfo as psycopg_conninfo
+
+    params = psycopg_conninfo.conninfo_to_dict(conninfo(alias))
+    params["options"] = f"{params.get('options', '')} -c work_mem={_WORK_MEM}".strip()
+    return psycopg_conninfo.make_conninfo("", **params)
+
+
+def _arrow_connection(alias: str) -> tuple[Any, bool]:
+    """Return an Arrow connection to ``alias`` and whether the caller must close it."""
+    opened = _open.get()
+    if opened is not None and alias in opened:
+        return opened[alias], False
+    connection = _adbc().connect(_arrow_conninfo(alias), autocommit=True)
+    if opened is None:
+        return connection, True
+    opened[alias] = connection
+    return connection, False
+
+
+def _statement(rows: QuerySet[Any]) -> str:
+    connection = connections[rows.db]
+    sql, params = rows.query.sql_with_params()
+    return str(connection.ops.compose_sql(sql, params))
+
+
+def _log(alias: str, sql: str, began: float) -> None:
+    connection = connections[alias]
+    if connection.queries_logged:  # as Django logs its own queries (DEBUG, tests)
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - began:.3f}"})
+
+
+def _arrow_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
+    """Read the rows of a values_list query through the Arrow driver, into typed columns."""
+    statement = _statement(rows)
+    began = time.monotonic()
+    connection, close = _arrow_connection(rows.db)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            table = cursor.fetch_arrow_table()
+    finally:
+        if close:
+            connection.close()
+    _log(rows.db, statement, began)
+    data: dict[str, Any] = {}
+    for name, column in zip(columns, table.columns, strict=True):
+        data[name] = _arrow_column(column, KINDS[name])
+    return pd.DataFrame(data, columns=columns).infer_objects()
+
+
+def _arrow_column(column: Any, kind: str) -> Any:
+    """Return one Arrow column as the values the COPY reader gives for its kind."""
+    import pyarrow as pa
+
+    if isinstance(column.type, pa.BaseExtensionType):  # json, numeric: their text
+        column = pa.chunked_array(
+            [chunk.storage for chunk in column.chunks], column.type.storage_type
+        )
+    if kind == "int":
+        return column.to_numpy().astype("int64")
+    if kind == "num":
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            return _numbers(pd.Series(_objects(column), dtype=object))
+        return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    if kind == "json":
+        documents = np.empty(len(column), dtype=object)
+        for row, text in enumerate(column.to_pylist()):
+            documents[row] = None if text is None else json.loads(text)
+        return documents
+    if kind == "str" and isinstance(_TEXT, pd.StringDtype) and column.null_count < len(column):
+        return pd.array(column.combine_chunks(), dtype=_TEXT)  # as ``infer_objects`` makes them
+    return _objects(column, json.loads if kind == "reasons" else None)
+
+
+def _objects(column: Any, parse: Callable[[Any], Any] | None = None) -> np.ndarray:
+    """Return the Python values of an Arrow column (None for nulls), one per distinct value.
+
+    Rows with the same value share one object, made (and parsed) once.
+    """
+    encoded = column.combine_chunks().dictionary_encode()
+    distinct = encoded.dictionary.to_pylist()
+    lookup = np.empty(len(distinct) + 1, dtype=object)  # the last one: None, for the nulls
+    for position, value in enumerate(distinct):
+        lookup[position] = value if parse is None else parse(value)
+    codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
+    return lookup[codes]
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Parse numbers given as text (None when null) into floats, NaN for the nulls."""
+    return pd.to_numeric(values.where(values.notna(), np.nan)).astype(float)
+
+
+class _CopyStream(io.RawIOBase):
+    """A readable file over the rows of a COPY TO STDOUT, for pandas to parse as they come.
+
+    PostgreSQL sends one message per row: they are joined a few thousand at a time.
+    """
+
+    _ROWS_PER_READ = 4096
+
+    def __init__(self, blocks: Iterator[memoryview]) -> None:
+        self._blocks = blocks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not len(self._pending):
+            self._pending = memoryview(
+                b"".join(itertools.islice(self._blocks, self._ROWS_PER_READ))
+            )
+            if not len(self._pending):
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def _parsed(values: pd.Series, parse: Any) -> pd.Series:
+    """Apply ``parse`` once per distinct text of ``values`` (most rows repeat a few texts)."""
+    distinct = {text: parse(text) for text in values.dropna().unique()}
+    return values.map(distinct, na_action="ignore")
+
+
+def _copy_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
+    """Read the rows of a values_list query with one COPY, parsed into typed columns."""
+    import datetime as dt
+
+    connection = connections[rows.db]
+    statement = _statement(rows)
+    kinds = {name: KINDS[name] for name in columns}
+    dtypes = {name: ("int64" if kind == "int" else object) for name, kind in kinds.items()}
+    copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, NULL '{_NULL}')"
+    began = time.monotonic()
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        stream = io.BufferedReader(_CopyStream(iter(copy)), buffer_size=1 << 20)
+        frame = pd.read_csv(
+            stream,
+            names=columns,
+            header=None,
+            dtype=dtypes,
+            na_values={name: [_NULL] for name in columns},
+            keep_default_na=False,
+        )
+    _log(rows.db, copy_sql, began)
+    for name, kind in kinds.items():
+        values = frame[name]
+        if kind == "num":
+            frame[name] = _numbers(values)
+        elif kind == "date":
+            frame[name] = _parsed(values, dt.date.fromisoformat)
+        elif kind == "bool":
+            frame[name] = values.map({"t": True, "f": False}, na_action="ignore")
+        elif kind == "reasons":
+            frame[name] = _parsed(values, json.loads)
+        elif kind == "json":
+            frame[name] = values.map(json.loads, na_action="ignore")
+        if kind != "int" and kind != "num":
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    # The column types pandas gives the same Python values read through the ORM.
+    return frame.infer_objects()

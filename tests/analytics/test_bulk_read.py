@@ -1,0 +1,107 @@
+"""The bulk reads of PostgreSQL: the Arrow driver's and COPY's give the ORM's frames.
+
+The Arrow read takes a connection of its own: it is taken only when the analysis's connection
+is not inside a transaction, so these tests commit their data (``transaction=True``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from analytics import bulk, dataset
+from cohort.models import Patient
+from demo.loader import demo_load
+from demo.synthetic import generate
+from followup.models import FollowUpCall
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk reads"),
+]
+AS_OF = dt.date(2017, 6, 1)
+
+
+def _orm_rows(queryset, fields):
+    names = dict(fields)
+    rows = queryset.values_list(*names)
+    return pd.DataFrame.from_records(list(rows), columns=list(names.values()))
+
+
+def _assert_same_study(left, right):
+    for name in ("long", "patients", "treatments", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(left, name), getattr(right, name), check_exact=True)
+        # The same Python values in the object columns: dates, texts, None, lists.
+        frame = getattr(left, name)
+        for column in [name for name in frame.columns if frame[name].dtype == "object"]:
+            values = frame[column].tolist()
+            assert [type(value) for value in values] == [
+                type(value) for value in getattr(right, name)[column].tolist()
+            ]
+    assert left.fingerprint() == right.fingerprint()
+
+
+@pytest.mark.parametrize("seed", [5, 8])
+def test_arrow_read_gives_the_frames_of_the_orm_read(monkeypatch, seed):
+    demo_load(generate(30, seed=seed, as_of=AS_OF))
+    ways = []
+    monkeypatch.setattr(bulk, "_arrow_rows", _spy(bulk._arrow_rows, ways, "arrow"))
+    monkeypatch.setattr(bulk, "_copy_rows", _spy(bulk._copy_rows, ways, "copy"))
+    arrow = dataset.load(as_of=AS_OF)
+    assert set(ways) == {"arrow"}
+    with transaction.atomic():  # inside a transaction: the COPY on the same connection
+        copied = dataset.load(as_of=AS_OF)
+    assert set(ways) == {"arrow", "copy"}
+    with monkeypatch.context() as patch:
+        patch.setattr(dataset, "read_rows", _orm_rows)
+        patch.setattr(dataset, "_treatment_rows", _orm_rows)  # in the model's order
+        orm = dataset.load(as_of=AS_OF)
+    assert bulk.KINDS["comorbidities"] == "json"
+    assert arrow.patients["comorbidities"].map(lambda value: isinstance(value, list)).all()
+    assert (~arrow.long["elapsed"]).any()
+    per_call = arrow.treatments.groupby(["patient", "timepoint"])
+    assert (per_call["kind"].nunique() > 1).any()  # whose order (kind, then code) is the model's
+    _assert_same_study(arrow, orm)
+    _assert_same_study(copied, orm)
+
+
+def _spy(read, ways, name):
+    def spied(rows, columns):
+        ways.append(name)
+        return read(rows, columns)
+
+    return spied
+
+
+def test_a_read_inside_a_transaction_sees_its_uncommitted_rows():
+    demo_load(generate(4, seed=2, as_of=AS_OF))
+    with transaction.atomic():
+        Patient.objects.filter(pk=Patient.objects.order_by("pk").first().pk).update(age=99)
+        data = dataset.load(as_of=AS_OF)
+        assert 99 in data.patients["age"].tolist()
+        transaction.set_rollback(True)
+    assert 99 not in dataset.load(as_of=AS_OF).patients["age"].tolist()
+
+
+def test_each_json_document_is_its_own_object_per_row():
+    demo_load(generate(6, seed=4, as_of=AS_OF))
+    comorbidities = dataset.load(as_of=AS_OF).patients["comorbidities"]
+    assert len(comorbidities) == len({id(value) for value in comorbidities})
+
+
+def test_the_arrow_read_is_logged_and_has_the_alias_settings():
+    demo_load(generate(3, seed=1, as_of=AS_OF))
+    with CaptureQueriesContext(connection) as queries:
+        frame = dataset.read_rows(
+            FollowUpCall.objects.order_by("pk"), {"patient_id": "patient", "timepoint": "timepoint"}
+        )
+    assert len(queries) == 1
+    assert len(frame) == FollowUpCall.objects.count()
+    settings = connection.settings_dict
+    info = bulk.conninfo("default")
+    assert f"dbname={settings['NAME']}" in info
+    assert "lock_timeout" in info  # the OPTIONS of the alias
