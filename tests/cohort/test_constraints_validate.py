@@ -78,8 +78,7 @@ def test_administration_checks_and_unique_constraints_fail_as_djangos_own(patien
 
 def test_the_checks_of_a_patient_are_one_statement(site_a):
     patient = _patient(site_a, age=12, sex="X")
-    with CaptureQueriesContext(connection) as asked:
-        with pytest.raises(ValidationError):
-            patient.full_clean(exclude=["site"], validate_unique=False)
+    with CaptureQueriesContext(connection) as asked, pytest.raises(ValidationError):
+        patient.full_clean(exclude=["site"], validate_unique=False)
     selects = [q["sql"] for q in asked.captured_queries if q["sql"].startswith("SELECT")]
     assert len(selects) == 1
