@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -114,6 +114,42 @@ def subsample(data: PreparedData, rows: NDArray[np.int64]) -> PreparedData:
     )
 
 
+Outcome = tuple[FloatArray, float, str, int, int]  # vector, logL, message, iterations, evals
+
+
+def _run_starts(
+    screen_model: CensoredMixtureLikelihood,
+    partitions: Sequence[Any],
+    runner: Any,
+    max_iter: int,
+    screening_direct: bool,
+) -> tuple[list[tuple[float, int, FloatArray]], dict[int, Outcome], int, int]:
+    """Run every start; return (logL, index, vector) per start, the outcomes and the counts.
+
+    A start equal to an earlier one (k-means often finds the same partition) runs the same
+    deterministic optimisation: its outcome is reused, and counted as run.
+    """
+    iterations = evaluations = 0
+    candidates: list[tuple[float, int, FloatArray]] = []
+    outcomes: dict[int, Outcome] = {}
+    runs: dict[bytes, Outcome] = {}
+    for index, labels in enumerate(partitions):
+        start = vector_from_partition(screen_model, labels)
+        outcome = runs.get(start.tobytes())
+        if outcome is None:
+            if screening_direct:
+                # Screening only ranks starts; the refinement tightens the survivors.
+                outcome = _direct(screen_model, start, min(max_iter, 400), gtol=1e-5)
+            else:
+                outcome = runner(screen_model, start, max_iter)
+            runs[start.tobytes()] = outcome
+        iterations += outcome[3]
+        evaluations += outcome[4]
+        candidates.append((outcome[1], index, outcome[0]))
+        outcomes[index] = outcome
+    return candidates, outcomes, iterations, evaluations
+
+
 def optimise(
     data: PreparedData,
     orders: Sequence[int],
@@ -142,26 +178,9 @@ def optimise(
     else:
         screen_model = model
     partitions = start_partitions(screen_model.data, model.n_groups, max(n_starts, 1), rng)
-    iterations = evaluations = 0
-    candidates: list[tuple[float, int, FloatArray]] = []
-    outcomes: dict[int, tuple[FloatArray, float, str, int, int]] = {}
-    # A start equal to an earlier one (k-means often finds the same partition) runs the same
-    # deterministic optimisation: its outcome is reused, and counted as run.
-    runs: dict[bytes, tuple[FloatArray, float, str, int, int]] = {}
-    for index, labels in enumerate(partitions):
-        start = vector_from_partition(screen_model, labels)
-        outcome = runs.get(start.tobytes())
-        if outcome is None:
-            if screening and method == "direct":
-                # Screening only ranks starts; the refinement below tightens the survivors.
-                outcome = _direct(screen_model, start, min(max_iter, 400), gtol=1e-5)
-            else:
-                outcome = runner(screen_model, start, max_iter)
-            runs[start.tobytes()] = outcome
-        iterations += outcome[3]
-        evaluations += outcome[4]
-        candidates.append((outcome[1], index, outcome[0]))
-        outcomes[index] = outcome
+    candidates, outcomes, iterations, evaluations = _run_starts(
+        screen_model, partitions, runner, max_iter, screening and method == "direct"
+    )
     start_lls = tuple(c[0] for c in candidates)
     # Stable sort on -logL: ties resolve to the earliest start so a seed gives one answer.
     ranked = sorted(candidates, key=lambda c: -c[0])
