@@ -56,9 +56,12 @@ def test_a_burst_gives_one_run_and_a_change_during_it_exactly_one_more(
     assert AnalysisRun.objects.count() == 1
     first = AnalysisRun.objects.get()
 
-    assert wait_until(lambda: AnalysisRun.objects.get(pk=first.pk).status == Status.RUNNING), (
-        "the worker never started the run"
-    )
+    def has_read() -> bool:
+        run = AnalysisRun.objects.get(pk=first.pk)
+        return run.status == Status.RUNNING and bool(run.fingerprint)
+
+    # Once the run has read the study (its fingerprint is stored), later saves are not in it.
+    assert wait_until(has_read), "the worker never started the run"
     # Saves while the run is under way: they queue exactly one more run.
     for call in calls[5:]:
         call_record_attempt(call=call, outcome="refused", by=nurse_site_a)
