@@ -38,6 +38,7 @@ from django.db.models import QuerySet
 # one parsed object: the item reasons, which the long frame reads and then drops).
 KINDS = {
     "patient": "int",
+    "call": "int",
     "study_id": "str",
     "site": "str",
     "sex": "str",

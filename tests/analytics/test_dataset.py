@@ -66,10 +66,11 @@ def test_iv_route_follows_the_first_administration(loaded):
 
 def test_query_count_does_not_grow_with_patients(django_assert_num_queries):
     demo_load(generate(8, seed=1))
-    with django_assert_num_queries(2):
+    # Calls, their patients, three response tables, administrations.
+    with django_assert_num_queries(6):
         small = dataset.build()
     demo_load(generate(40, seed=1))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(6):
         large = dataset.build()
     assert len(large) > len(small)
 
@@ -142,3 +143,34 @@ def test_bulk_read_keeps_text_nulls_and_empty_text_apart():
     assert read == stored
     assert frame["patient"].tolist() == [patient for patient, _ in expected]
     assert {type(value) for value in frame["call_date"]} <= {dt.date, type(None)}
+
+
+def _by_call(frame):
+    return frame.sort_values(["patient", "timepoint"], kind="stable").reset_index(drop=True)
+
+
+def _assert_same_rows(left, right):
+    left, right = _by_call(left), _by_call(right)
+    pd.testing.assert_frame_equal(left, right, check_exact=True)
+    for column in left.columns:
+        assert [type(v) for v in left[column]] == [type(v) for v in right[column]], column
+
+
+@pytest.mark.parametrize("seed", [3, 5, 9])
+def test_calls_read_without_joins_give_the_joined_rows(monkeypatch, seed):
+    """The calls, patients and responses read apart and aligned: the joined query's rows."""
+    as_of = dt.date(2017, 6, 1)  # an ongoing study: calls still due have no responses
+    demo_load(generate(30, seed=seed, as_of=as_of))
+    some = Patient.objects.filter(pk__in=list(Patient.objects.values_list("pk", flat=True)[:7]))
+    for patients in (None, some):
+        calls = FollowUpCall.objects.order_by()
+        if patients is not None:
+            calls = calls.filter(patient__in=patients)
+        apart = dataset.call_rows(calls, patients)
+        assert apart["nprs_mean"].isna().any()
+        assert apart["nprs_item_reasons"].isna().any()
+        _assert_same_rows(apart, dataset.read_rows(calls, dataset._CALL_FIELDS))
+        with monkeypatch.context() as patch:  # the ORM's values, whatever the database
+            _orm_read(patch)
+            orm_apart = dataset.call_rows(calls, patients)
+            _assert_same_rows(orm_apart, dataset.read_rows(calls, dataset._CALL_FIELDS))
