@@ -32,6 +32,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from analytics import bulk
+from analytics.hashing import column_hashes
 from analytics.routers import analysis_reads
 from analytics.stats.mixed import locf as stats_locf
 from cohort import vocabulary as voc
@@ -377,12 +378,7 @@ class StudyData:
             frame = getattr(self, name)
             digest.update(f"{name}:{len(frame)}:{','.join(frame.columns)}".encode())
             for column in frame.columns:
-                values = frame[column]
-                if values.dtype == object:
-                    values = values.map(lambda v: repr(v) if isinstance(v, (list, tuple)) else v)
-                    values = values.astype(str)
-                hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
-                digest.update(hashed.tobytes())
+                digest.update(column_hashes(frame[column]).tobytes())
         return digest.hexdigest()
 
 
