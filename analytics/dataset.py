@@ -217,6 +217,11 @@ def _aligned(values: pd.Series, at: np.ndarray) -> pd.Series:
         if found.all() and values.dtype.kind in "iu":
             return pd.Series(values.to_numpy()[at])
         return pd.Series(taken)
+    if isinstance(values.dtype, pd.StringDtype):  # texts: the same dtype, with nulls
+        texts = pd.Series(values.array.take(at, allow_fill=True))
+        if texts.notna().any():
+            return texts
+        return pd.Series(np.full(len(at), None, dtype=object))
     if found.all() and values.notna().take(at).any():
         return values.take(at).reset_index(drop=True)
     taken_objects = np.full(len(at), None, dtype=object)
