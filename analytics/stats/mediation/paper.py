@@ -48,10 +48,11 @@ _DOSE, _DEPRESSION = "cumulative_dose_mg", "baseline_hads_d"
 
 def _pain_change_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Return the follow-up rows with the pain change from baseline, and the patient count."""
-    data = frame.copy()
+    data = frame[["patient", "month", "nprs_mean", _DOSE, _DEPRESSION, "sex", "age"]].copy()
     baseline = data.loc[data["month"] == 0].set_index("patient")["nprs_mean"]
     data["pain_change"] = data["nprs_mean"] - data["patient"].map(baseline)
-    data = _prepare(data.loc[data["month"] > 0], ["pain_change", _DOSE, _DEPRESSION])
+    columns = ["pain_change", _DOSE, _DEPRESSION]
+    data = _prepare(data.loc[data["month"] > 0], columns, keep=["month"])
     n = int(data["_code"].max()) + 1 if len(data) else 0
     if n < 5:
         raise ValueError("need at least five patients with complete follow-up rows")
