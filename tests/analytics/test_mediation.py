@@ -423,7 +423,8 @@ def test_patient_statistics_from_columns_are_those_of_the_whole_matrix_exactly(s
     y = rng.normal(size=4000)
     monkeypatch.setattr(mediation.reml, "_ROW_BLOCK", 300)
     whole = mediation._patient_stats(y, X, codes, 90)
-    by_column = mediation._patient_stats(y, [X[:, j].copy() for j in range(5)], codes, 90)
+    columns = [X[:, j].copy() for j in range(4)] + [X[:, 4].astype(np.int8)]  # as time codes
+    by_column = mediation._patient_stats(y, columns, codes, 90)
     within, between = _old_patient_stats(y, X, codes, 90)
     for stats in (whole, by_column):
         assert np.array_equal(stats.within, within)
@@ -461,3 +462,18 @@ def test_model_design_is_built_as_before_and_kept_by_no_model():
     assert np.array_equal(X, before)
     assert X.flags.f_contiguous == before.flags.f_contiguous  # the same sums in robust_cov
     assert not any(isinstance(v, np.ndarray) and v.ndim == 2 for v in vars(model).values())
+
+
+def test_model_statistics_are_those_of_its_float_design_exactly():
+    rng = np.random.default_rng(8)
+    data = pd.DataFrame({"patient": np.repeat(np.arange(60), 4), "sex": "F"})
+    data["age"] = np.repeat(rng.normal(50.0, 9.0, 60), 4)
+    data["month"] = np.tile([0.0, 1.0, 3.0, 6.0], 60)
+    data["y"] = rng.normal(size=240) + 0.2 * data["month"]
+    data = mediation._prepare(data, ["patient", "month", "y"])
+    time = mediation.within._code_time(data, "month", True)
+    assert all(data[name].dtype == np.int8 for name in time.names)
+    model = mediation._Model(data, "y", [*time.names, "age"], 60)
+    reference = mediation._patient_stats(*model._design)
+    assert np.array_equal(model.stats.within, reference.within)
+    assert np.array_equal(model.stats.between, reference.between)

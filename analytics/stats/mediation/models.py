@@ -46,6 +46,11 @@ def _prepare(frame: pd.DataFrame, columns: Sequence[str], keep: Sequence[str] = 
     return data
 
 
+def _stored(column: pd.Series) -> np.ndarray:
+    """The column as numbers: one-byte indicators as they are, anything else as floats."""
+    return column.to_numpy() if column.dtype == np.int8 else column.to_numpy(dtype=float)
+
+
 class _Model:
     """One mixed model: point fit with fit_lmm, resampled fits from per-patient statistics."""
 
@@ -71,7 +76,8 @@ class _Model:
     def stats(self) -> _PatientStats:
         """Per-patient statistics for the resampled fits, built only for a bootstrapped model."""
         data = self._data
-        columns = [np.ones(len(data)), *(data[t].to_numpy(dtype=float) for t in self._terms)]
+        # Columns as stored (the time indicators as bytes): the statistics read them as floats.
+        columns = [np.ones(len(data)), *(_stored(data[t]) for t in self._terms)]
         y = data[self._outcome].to_numpy(dtype=float)
         return _patient_stats(y, columns, data["_code"].to_numpy(), self._n)
 
