@@ -477,3 +477,16 @@ def test_model_statistics_are_those_of_its_float_design_exactly():
     reference = mediation._patient_stats(*model._design)
     assert np.array_equal(model.stats.within, reference.within)
     assert np.array_equal(model.stats.between, reference.between)
+
+
+@pytest.mark.parametrize("seed", [0, 5, 9])
+def test_batched_patient_level_slopes_equal_the_einsum_ones(seed):
+    from analytics.stats.mediation import paper
+
+    rng = np.random.default_rng(seed)
+    design = np.column_stack([np.ones(300), rng.normal(size=300), rng.integers(0, 2, 300)])
+    target = rng.normal(size=300) + design[:, 1]
+    counts = np.vstack(list(mediation._resample_blocks(300, 40, seed)))
+    batched = paper._between_ols_batched(design, target, counts)
+    einsum = paper._between_ols(design, target, counts)
+    assert np.allclose(batched, einsum, rtol=1e-11, atol=1e-13)
