@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analytics.stats import mediation
 from analytics.stats.mediation import paper_specification, within_patient_mediation
@@ -385,6 +386,107 @@ def test_robust_covariance_equals_the_sandwich_computed_patient_by_patient():
         u = Xi.T @ Vinv @ ri
         meat += np.outer(u, u)
     inverse = np.linalg.inv(bread)
-    assert np.allclose(model.robust_cov(), inverse @ meat @ inverse, rtol=1e-9, atol=1e-14)
+    assert np.allclose(model.robust_cov, inverse @ meat @ inverse, rtol=1e-9, atol=1e-14)
     # The model-based covariance is the bread alone.
     assert np.allclose(res.cov, inverse, rtol=1e-6)
+
+
+def _old_patient_stats(y, X, codes, n):
+    """The statistics as first written: the whole centred copy and gathered products."""
+    Z = np.column_stack([X, y])
+    rows, cols = np.triu_indices(Z.shape[1])
+    n_rows = np.bincount(codes, minlength=n)
+    sums = np.stack(
+        [np.bincount(codes, weights=Z[:, j], minlength=n) for j in range(Z.shape[1])], 1
+    )
+    means = sums / np.maximum(n_rows, 1)[:, None]
+    order = np.argsort(n_rows, kind="stable")
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    by_patient = np.argsort(rank[codes], kind="stable")
+    centred = Z[by_patient] - means[codes[by_patient]]
+    first = np.concatenate([[0], np.cumsum(n_rows[order])])
+    within = np.zeros((n, rows.size))
+    start = int(np.searchsorted(n_rows[order], 1))
+    outer = centred[:, rows] * centred[:, cols]
+    within[start:] = np.add.reduceat(outer, first[start:n], axis=0)
+    sorted_means = means[order]
+    return within, sorted_means[:, rows] * sorted_means[:, cols]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_patient_statistics_from_columns_are_those_of_the_whole_matrix_exactly(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 90, 4000)
+    codes[codes == 7] = 8  # a patient without rows
+    X = np.column_stack([np.ones(4000), rng.normal(size=(4000, 3)), rng.integers(0, 2, 4000)])
+    y = rng.normal(size=4000)
+    monkeypatch.setattr(mediation.reml, "_ROW_BLOCK", 300)
+    whole = mediation._patient_stats(y, X, codes, 90)
+    columns = [X[:, j].copy() for j in range(4)] + [X[:, 4].astype(np.int8)]  # as time codes
+    by_column = mediation._patient_stats(y, columns, codes, 90)
+    within, between = _old_patient_stats(y, X, codes, 90)
+    for stats in (whole, by_column):
+        assert np.array_equal(stats.within, within)
+        assert np.array_equal(stats.between, between)
+        assert stats.p == 5
+
+
+@pytest.mark.parametrize("seed", [0, 3, 11])
+def test_resample_counts_are_the_flat_bincount_of_the_same_draws(seed):
+    n, n_boot, block = 57, 70, 16
+    rng = np.random.default_rng(seed)
+    expected = []
+    for start in range(0, n_boot, block):
+        rows = min(block, n_boot - start)
+        draws = rng.integers(0, n, size=(rows, n)) + np.arange(rows)[:, None] * n
+        expected.append(np.bincount(draws.ravel(), minlength=rows * n).reshape(rows, n))
+    got = np.vstack(list(mediation._resample_blocks(n, n_boot, seed, block)))
+    assert got.dtype == float
+    assert np.array_equal(got, np.vstack(expected))
+
+
+def test_model_design_is_built_as_before_and_kept_by_no_model():
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame(
+        {
+            "_code": np.repeat(np.arange(40), 5),
+            "t": np.tile(np.arange(5.0), 40),
+            "age": np.repeat(rng.normal(50, 9, 40), 5),
+        }
+    )
+    data["y"] = data["t"] * 0.3 + rng.normal(size=200)
+    model = mediation._Model(data, "y", ["t", "age"], 40)
+    X = model._design[1]
+    before = np.column_stack([np.ones(200), data[["t", "age"]].to_numpy(dtype=float)])
+    assert np.array_equal(X, before)
+    assert X.flags.f_contiguous == before.flags.f_contiguous  # the same sums in robust_cov
+    assert not any(isinstance(v, np.ndarray) and v.ndim == 2 for v in vars(model).values())
+
+
+def test_model_statistics_are_those_of_its_float_design_exactly():
+    rng = np.random.default_rng(8)
+    data = pd.DataFrame({"patient": np.repeat(np.arange(60), 4), "sex": "F"})
+    data["age"] = np.repeat(rng.normal(50.0, 9.0, 60), 4)
+    data["month"] = np.tile([0.0, 1.0, 3.0, 6.0], 60)
+    data["y"] = rng.normal(size=240) + 0.2 * data["month"]
+    data = mediation._prepare(data, ["patient", "month", "y"])
+    time = mediation.within._code_time(data, "month", True)
+    assert all(data[name].dtype == np.int8 for name in time.names)
+    model = mediation._Model(data, "y", [*time.names, "age"], 60)
+    reference = mediation._patient_stats(*model._design)
+    assert np.array_equal(model.stats.within, reference.within)
+    assert np.array_equal(model.stats.between, reference.between)
+
+
+@pytest.mark.parametrize("seed", [0, 5, 9])
+def test_batched_patient_level_slopes_equal_the_einsum_ones(seed):
+    from analytics.stats.mediation import paper
+
+    rng = np.random.default_rng(seed)
+    design = np.column_stack([np.ones(300), rng.normal(size=300), rng.integers(0, 2, 300)])
+    target = rng.normal(size=300) + design[:, 1]
+    counts = np.vstack(list(mediation._resample_blocks(300, 40, seed)))
+    batched = paper._between_ols_batched(design, target, counts)
+    einsum = paper._between_ols(design, target, counts)
+    assert np.allclose(batched, einsum, rtol=1e-11, atol=1e-13)

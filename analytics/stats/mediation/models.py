@@ -33,13 +33,22 @@ def _term(result: MixedResult, name: str) -> dict[str, object]:
     }
 
 
-def _prepare(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Keep complete rows, code sex as 0/1 and add patient codes."""
-    data = frame.copy()
+def _prepare(frame: pd.DataFrame, columns: Sequence[str], keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Keep complete rows of ``columns`` (and ``keep``), code sex as 0/1, add patient codes.
+
+    Only the columns the models read are copied: the frame holds some thirty.
+    """
+    wanted = dict.fromkeys(["patient", *columns, *keep, "sex", "age"])
+    data = frame[list(wanted)].copy()
     data["sex_male"] = (data["sex"].astype(str) == "M").astype(float).where(data["sex"].notna())
     data = data.dropna(subset=[*columns, *COVARIATES]).reset_index(drop=True)
     data["_code"] = pd.factorize(data["patient"])[0]
     return data
+
+
+def _stored(column: pd.Series) -> np.ndarray:
+    """The column as numbers: one-byte indicators as they are, anything else as floats."""
+    return column.to_numpy() if column.dtype == np.int8 else column.to_numpy(dtype=float)
 
 
 class _Model:
@@ -47,18 +56,32 @@ class _Model:
 
     def __init__(self, data: pd.DataFrame, outcome: str, terms: Sequence[str], n: int) -> None:
         self.names = ("Intercept", *terms)
-        X = np.column_stack([np.ones(len(data)), data[list(terms)].to_numpy(dtype=float)])
-        y = data[outcome].to_numpy(dtype=float)
-        codes = data["_code"].to_numpy()
-        self.result = fit_lmm(y, X, codes, term_names=self.names)
+        self._data, self._outcome, self._terms, self._n = data, outcome, list(terms), n
+        self.result = fit_lmm(*self._design[:3], term_names=self.names)
         self.ratio = self.result.sigma_u2 / self.result.sigma_e2
-        self._design = (y, X, codes, n)
+
+    @property
+    def _design(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """``y``, ``X``, patient codes and patients, built when needed: a design is rows x p
+        floats, and a mediation holds three models, so none keeps its own."""
+        data = self._data
+        X = np.empty((len(data), 1 + len(self._terms)), order="F")  # columns contiguous
+        X[:, 0] = 1.0
+        for j, term in enumerate(self._terms, 1):
+            X[:, j] = data[term].to_numpy(dtype=float)
+        y = data[self._outcome].to_numpy(dtype=float)
+        return y, X, data["_code"].to_numpy(), self._n
 
     @functools.cached_property
     def stats(self) -> _PatientStats:
         """Per-patient statistics for the resampled fits, built only for a bootstrapped model."""
-        return _patient_stats(*self._design)
+        data = self._data
+        # Columns as stored (the time indicators as bytes): the statistics read them as floats.
+        columns = [np.ones(len(data)), *(_stored(data[t]) for t in self._terms)]
+        y = data[self._outcome].to_numpy(dtype=float)
+        return _patient_stats(y, columns, data["_code"].to_numpy(), self._n)
 
+    @functools.cached_property
     def robust_cov(self) -> np.ndarray:
         """Patient-cluster robust (sandwich) covariance of the fixed effects.
 
@@ -72,11 +95,13 @@ class _Model:
         sizes = np.bincount(codes, minlength=n).astype(float)
         shrink = s_u2 / (s_e2 + sizes * s_u2)  # V_i^-1 = (I - shrink_i J) / s_e2
         r = y - X @ res.params
-        Z = np.column_stack([X, r])
-        sums = np.stack(
-            [np.bincount(codes, weights=Z[:, j], minlength=n) for j in range(Z.shape[1])], 1
-        )
-        vinv = (Z - shrink[codes, None] * sums[codes]) / s_e2  # rows of V^-1 [X, r]
+        # Rows of V^-1 [X, r], a column at a time (whole, the temporaries are rows x p each).
+        vinv = np.empty((len(y), X.shape[1] + 1))
+        shrink_rows = shrink[codes]
+        for j in range(vinv.shape[1]):
+            z = X[:, j] if j < X.shape[1] else r
+            sums = np.bincount(codes, weights=z, minlength=n)
+            vinv[:, j] = (z - shrink_rows * sums[codes]) / s_e2
         bread = np.linalg.inv(X.T @ vinv[:, :-1])
         score = np.stack(
             [
@@ -92,7 +117,7 @@ class _Model:
         """The term with model-based and patient-cluster robust inference (the robust in p)."""
         out = _term(self.result, name)
         k = self.names.index(name)
-        se = math.sqrt(max(float(self.robust_cov()[k, k]), 0.0))
+        se = math.sqrt(max(float(self.robust_cov[k, k]), 0.0))
         estimate = float(self.result.params[k])
         out.update(
             {

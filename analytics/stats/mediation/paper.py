@@ -21,6 +21,16 @@ def _between_ols(design: np.ndarray, target: np.ndarray, counts: np.ndarray) -> 
     return np.linalg.solve(xtx, xty[:, :, None])[:, :, 0]
 
 
+def _between_ols_batched(design: np.ndarray, target: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``_between_ols`` for blocks of resamples: the per-patient products once, then two matrix
+    products (ten times faster than the three-operand einsum; equal to about 1e-14)."""
+    p = design.shape[1]
+    outer = (design[:, :, None] * design[:, None, :]).reshape(len(design), p * p)
+    xtx = (counts @ outer).reshape(-1, p, p)
+    xty = counts @ (design * target[:, None])
+    return np.linalg.solve(xtx, xty[:, :, None])[:, :, 0]
+
+
 def _pearson(u: np.ndarray, v: np.ndarray) -> dict[str, object]:
     r, p = stats.pearsonr(u, v)
     return {"r": _num(float(r)), "p": _num(float(p)), "n": len(u)}
@@ -48,10 +58,11 @@ _DOSE, _DEPRESSION = "cumulative_dose_mg", "baseline_hads_d"
 
 def _pain_change_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Return the follow-up rows with the pain change from baseline, and the patient count."""
-    data = frame.copy()
+    data = frame[["patient", "month", "nprs_mean", _DOSE, _DEPRESSION, "sex", "age"]].copy()
     baseline = data.loc[data["month"] == 0].set_index("patient")["nprs_mean"]
     data["pain_change"] = data["nprs_mean"] - data["patient"].map(baseline)
-    data = _prepare(data.loc[data["month"] > 0], ["pain_change", _DOSE, _DEPRESSION])
+    columns = ["pain_change", _DOSE, _DEPRESSION]
+    data = _prepare(data.loc[data["month"] > 0], columns, keep=["month"])
     n = int(data["_code"].max()) + 1 if len(data) else 0
     if n < 5:
         raise ValueError("need at least five patients with complete follow-up rows")
@@ -68,11 +79,13 @@ class _PatientLevel:
     dep: np.ndarray
     change: np.ndarray
 
-    def a_paths(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the dose-to-depression and depression-to-dose slopes for each count row."""
+    def a_paths(self, counts: np.ndarray, batched: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Return the dose-to-depression and depression-to-dose slopes for each count row
+        (``batched``: the bootstrap's way, by matrix products)."""
+        ols = _between_ols_batched if batched else _between_ols
         return (
-            _between_ols(self.design_dose, self.dep, counts)[:, 1],
-            _between_ols(self.design_dep, self.dose, counts)[:, 1],
+            ols(self.design_dose, self.dep, counts)[:, 1],
+            ols(self.design_dep, self.dose, counts)[:, 1],
         )
 
 
@@ -109,7 +122,7 @@ def _paper_intervals(
 ) -> None:
     """Add bootstrap intervals to the totals and proportions (by depression, then by dose)."""
     betas3, boot_a_dep, boot_a_dose = _bootstrap(
-        lambda counts: (path3.betas(counts), *patients.a_paths(counts)),
+        lambda counts: (path3.betas(counts), *patients.a_paths(counts, batched=True)),
         n,
         n_boot,
         seed,

@@ -14,6 +14,7 @@ in log g, where a search on likelihood values stops at the square root of the ro
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,39 +44,62 @@ def _pack(q: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(q)
 
 
-_ROW_BLOCK = 8192
+_ROW_BLOCK = 2048  # rows a block: its packed products (3 MB at q = 19) stay in cache
 
 
-def _patient_stats(y: np.ndarray, X: np.ndarray, codes: np.ndarray, n: int) -> _PatientStats:
-    Z = np.column_stack([X, y])
-    q = Z.shape[1]
-    rows, cols = _pack(q)
+def _packed_products(a: np.ndarray, out: np.ndarray) -> None:
+    """Write the upper-triangle products of the columns of ``a`` (rows of ``a``) into ``out``.
+
+    Column by column, as ``a[:, rows] * a[:, cols]`` would give them, without its two
+    temporaries of ``out``'s size.
+    """
+    q, at = a.shape[1], 0
+    for i in range(q):
+        np.multiply(a[:, i : i + 1], a[:, i:], out=out[:, at : at + q - i])
+        at += q - i
+
+
+def _patient_stats(
+    y: np.ndarray, X: np.ndarray | Sequence[np.ndarray], codes: np.ndarray, n: int
+) -> _PatientStats:
+    """Reduce ``[X, y]`` to per-patient statistics; ``X`` may be given as a list of its columns
+    (then no rows x p matrix is built: the centred copy is the only one)."""
+    if isinstance(X, np.ndarray):
+        X = [X[:, j] for j in range(X.shape[1])]
+    q = len(X) + 1
+    k = q * (q + 1) // 2  # packed upper triangle
     n_rows = np.bincount(codes, minlength=n)
-    sums = np.stack([np.bincount(codes, weights=Z[:, j], minlength=n) for j in range(q)], 1)
+    columns = [*X, y]  # [X, y] read in place, a column at a time
+    sums = np.stack([np.bincount(codes, weights=z, minlength=n) for z in columns], 1)
     means = sums / np.maximum(n_rows, 1)[:, None]
     order = np.argsort(n_rows, kind="stable")
     rank = np.empty(n, dtype=np.intp)
     rank[order] = np.arange(n)
     # The rows grouped by patient (in the order above), each patient's in their own order.
     by_patient = np.argsort(rank[codes], kind="stable")
-    centred = Z[by_patient] - means[codes[by_patient]]
     sorted_rows = n_rows[order]
     first = np.concatenate([[0], np.cumsum(sorted_rows)])
-    within = np.zeros((n, rows.size))
+    within = np.zeros((n, k))
     # Row outer products a block of whole patients at a time (all at once they would be
-    # rows x q (q + 1) / 2 numbers), each patient's summed over its rows.
+    # rows x q (q + 1) / 2 numbers), each patient's summed over its rows; the block's rows
+    # are centred on their patient's means as they are taken.
     start = int(np.searchsorted(sorted_rows, 1))  # patients without rows keep zeros
     while start < n:
         stop = max(int(np.searchsorted(first, first[start] + _ROW_BLOCK, "right")) - 1, start + 1)
-        part = centred[first[start] : first[stop]]
-        outer = part[:, rows] * part[:, cols]
+        taken = by_patient[first[start] : first[stop]]
+        part_codes = codes[taken]
+        part = np.empty((len(taken), q))
+        for j, z in enumerate(columns):
+            part[:, j] = z[taken] - means[part_codes, j]
+        outer = np.empty((len(part), k))
+        _packed_products(part, outer)
         within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
         start = stop
-    sorted_means = means[order]
-    between = sorted_means[:, rows] * sorted_means[:, cols]
+    between = np.empty((n, k))
+    _packed_products(means[order], between)
     sizes, at = np.unique(sorted_rows.astype(float), return_index=True)
     bounds = np.append(at, n)
-    return _PatientStats(sizes, bounds, order, within, between, X.shape[1])
+    return _PatientStats(sizes, bounds, order, within, between, q - 1)
 
 
 @dataclass(frozen=True, eq=False)

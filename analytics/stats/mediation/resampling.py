@@ -27,9 +27,11 @@ def _resample_blocks(n: int, n_boot: int, seed: int, block: int = 0) -> Iterator
     for start in range(0, n_boot, block):
         rows = min(block, n_boot - start)
         draws = rng.integers(0, n, size=(rows, n))
-        draws += np.arange(rows)[:, None] * n  # one flat index per (resample, patient)
-        counts = np.bincount(draws.ravel(), minlength=rows * n).reshape(rows, n)
-        yield counts.astype(float)
+        counts = np.empty((rows, n))
+        for r, drawn in enumerate(draws):  # a resample at a time: no other block-sized copy
+            counts[r] = np.bincount(drawn, minlength=n)
+        del draws
+        yield counts
 
 
 def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:

@@ -47,7 +47,8 @@ def _code_time(data: pd.DataFrame, x: str, categorical: bool) -> _Time:
     names = []
     for level in later:
         name = f"{x}=={level:g}"
-        data[name] = (data[x].to_numpy(dtype=float) == level).astype(float)
+        # 0/1 as one byte a row: the designs read it as the floats 0.0 and 1.0, exactly.
+        data[name] = (data[x].to_numpy(dtype=float) == level).astype(np.int8)
         names.append(name)
     return _Time(tuple(names), tuple(later), np.full(len(later), 1.0 / len(later)), True)
 
