@@ -60,6 +60,21 @@ def masked_features(features: FloatArray, n_times: int) -> MaskedFeatures:
     )
 
 
+def normalise_block(log_joint: FloatArray, patient_ll: FloatArray) -> FloatArray:
+    """Turn a block of log-joints (groups x patients) into posteriors, in place.
+
+    Each patient's log-likelihood (log of the sum over groups) is written into ``patient_ll``;
+    the block itself becomes the posteriors and is returned.
+    """
+    peak = log_joint.max(axis=0)
+    log_joint -= peak
+    scaled = np.exp(log_joint, out=log_joint)
+    total = scaled.sum(axis=0)
+    patient_ll[:] = peak + np.log(total)
+    scaled /= total
+    return scaled
+
+
 def masked_pass(
     split: MaskedFeatures, weights_t: FloatArray, log_pi: FloatArray, chunk_elements: int
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -85,12 +100,7 @@ def masked_pass(
         block = values[:, start : start + chunk]
         log_joint = w_values @ block
         log_joint += fixed[:, start : start + chunk]
-        peak = log_joint.max(axis=0)
-        log_joint -= peak
-        scaled = np.exp(log_joint, out=log_joint)
-        total = scaled.sum(axis=0)
-        patient_ll[start : start + chunk] = peak + np.log(total)
-        scaled /= total
+        scaled = normalise_block(log_joint, patient_ll[start : start + chunk])
         posterior[:, start : start + chunk] = scaled
         on_values += block @ scaled.T
     on_censored = np.asarray(split.censored_t @ posterior.T)  # 2T x groups

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from .masks import MaskedFeatures, masked_features, masked_pass
+from .masks import MaskedFeatures, masked_features, masked_pass, normalise_block
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -332,12 +332,7 @@ class CensoredMixtureLikelihood:
             block = features[:, start : start + step]
             log_joint = weights_t @ block
             log_joint += log_pi[:, None]
-            peak = log_joint.max(axis=0)
-            log_joint -= peak
-            scaled = np.exp(log_joint, out=log_joint)
-            total = scaled.sum(axis=0)
-            patient_ll[start : start + step] = peak + np.log(total)
-            scaled /= total
+            scaled = normalise_block(log_joint, patient_ll[start : start + step])
             posterior[:, start : start + step] = scaled
             aggregated += block @ scaled.T
         return posterior, patient_ll, aggregated
