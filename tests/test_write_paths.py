@@ -12,12 +12,9 @@ import pytest
 from django.urls import reverse
 
 from analytics.exports import importer
-from analytics.exports.services import export_write
 from analytics.models import AnalysisRun
 from cohort.models import KetamineAdministration, Patient
 from cohort.services import administration_record
-from demo.loader import demo_load, demo_purge
-from demo.synthetic import generate
 from followup.models import NprsResponse
 from followup.services import adverse_event_record
 from quality import services as quality
@@ -25,6 +22,7 @@ from safety.models import SafetyAlert
 from tests.api.conftest import SignedInAPIClient
 from tests.factories import SiteFactory, enrol, set_up
 from tests.followup.test_questionnaire_validation import VALID
+from tests.import_files import demo_import_files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_day_of_m1")]
 
@@ -152,13 +150,9 @@ def test_the_rows_written_only_at_the_call_are_read_only_in_the_administration_s
 def test_an_import_writes_through_the_services(
     tmp_path, data_manager, django_capture_on_commit_callbacks
 ):
-    demo_load(generate(3, seed=21))
-    data, administrations = tmp_path / "cohort.csv", tmp_path / "administrations.csv"
-    export_write(layout="long", fmt="csv", path=data, by=None, source="command", items=True)
-    export_write(
-        layout="administrations", fmt="csv", path=administrations, by=None, source="command"
+    data, administrations = demo_import_files(
+        tmp_path, 3, seed=21, names=("cohort.csv", "administrations.csv")
     )
-    demo_purge()
     with django_capture_on_commit_callbacks(execute=True):
         importer.dataset_import(path=data, administrations=administrations, by=data_manager)
     reason = "Imported from cohort.csv"

@@ -15,10 +15,8 @@ from pathlib import Path
 import pytest
 
 from analytics.exports import importer
-from analytics.exports.services import export_write
-from demo.loader import demo_load, demo_purge
-from demo.synthetic import generate
 from tests.analytics.import_snapshot import snapshot
+from tests.import_files import demo_import_files
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -26,13 +24,9 @@ SNAPSHOT = Path(__file__).parent / "data" / "import_snapshot.json"
 
 
 def test_an_import_stores_the_rows_and_history_it_always_stored(tmp_path):
-    demo_load(generate(12, seed=5))
-    data, administrations = tmp_path / "cohort.csv", tmp_path / "cohort_admin.csv"
-    export_write(layout="long", fmt="csv", path=data, by=None, source="command", items=True)
-    export_write(
-        layout="administrations", fmt="csv", path=administrations, by=None, source="command"
+    data, administrations = demo_import_files(
+        tmp_path, 12, seed=5, names=("cohort.csv", "cohort_admin.csv")
     )
-    demo_purge()
     importer.dataset_import(path=data, administrations=administrations, by=None, chunk_rows=50)
     stored = {
         table: {"rows": len(rows), "sha256": hashlib.sha256("\n".join(rows).encode()).hexdigest()}

@@ -18,13 +18,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from analytics.exports import importer
-from analytics.exports.services import export_write
 from cohort.models import KetamineAdministration, Patient
 from cohort.services import administration_record
-from demo.loader import demo_load, demo_purge
-from demo.synthetic import generate
 from followup.models import CallAttempt, FollowUpCall
 from tests.conftest import SecondFactorLogin
+from tests.import_files import demo_import_files
 
 pytestmark = pytest.mark.django_db
 
@@ -239,13 +237,7 @@ def test_a_status_date_in_the_future_is_refused(nurse_api, patient_a):
 
 
 def test_the_importer_reports_implausible_dates_with_their_rows(tmp_path):
-    demo_load(generate(4, seed=21))
-    data, administrations = tmp_path / "data.csv", tmp_path / "admin.csv"
-    export_write(layout="long", fmt="csv", path=data, by=None, source="command", items=True)
-    export_write(
-        layout="administrations", fmt="csv", path=administrations, by=None, source="command"
-    )
-    demo_purge()
+    data, administrations = demo_import_files(tmp_path, 4, seed=21, names=("data.csv", "admin.csv"))
     rows = pd.read_csv(data, dtype=str, keep_default_na=False)
     given = pd.read_csv(administrations, dtype=str, keep_default_na=False)
     reached = rows.index[rows["call_status"].eq("reached")][0]
