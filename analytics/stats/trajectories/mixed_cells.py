@@ -38,7 +38,17 @@ class Calls:
     bound: FloatArray
 
     @classmethod
-    def of(cls, y: FloatArray, seen: NDArray[np.bool_], lower: float, upper: float) -> Calls:
+    def of(
+        cls,
+        y: FloatArray,
+        seen: NDArray[np.bool_],
+        lower: float,
+        upper: float,
+        inset: float = 0.0,
+    ) -> Calls:
+        """``inset``: the censored calls' latent bound lies that far within ``lower``, ``upper``
+        (half the rounding width: a score rounded to ``lower`` is a latent value below
+        ``lower + inset``)."""
         low = seen & (y <= lower)
         high = seen & (y >= upper)
         (r_lo, t_lo), (r_hi, t_hi) = np.nonzero(low), np.nonzero(high)
@@ -48,7 +58,7 @@ class Calls:
             row=np.concatenate([r_lo, r_hi]),
             time=np.concatenate([t_lo, t_hi]),
             sign=np.r_[np.full(r_lo.size, -1.0), np.full(r_hi.size, 1.0)],
-            bound=np.r_[np.full(r_lo.size, lower), np.full(r_hi.size, upper)],
+            bound=np.r_[np.full(r_lo.size, lower + inset), np.full(r_hi.size, upper - inset)],
         )
 
 

@@ -18,6 +18,8 @@ Options (off by default, which is the model above):
   (bench/calibration.py).
 * ``class_variances=True``: tau, sigma (and the baseline SD and loading) per group: the spread
   of the patients' levels, and how closely they keep to them, differ by group.
+* ``rounding=h``: the scores are rounded to a grid of width h (1 for the NPRS), the rounding's
+  variance added to the residual's (mixed_likelihood.py); the likelihood is then bounded.
 
 The fit is quasi-Newton (BFGS) with the analytic gradient, from one start: the group-based
 model's fit is a natural one (its betas on months / 10, sigma and shares). Whether it ended at
@@ -113,6 +115,7 @@ class MixedClassFit:
     nodes: int
     baseline: bool = False
     class_variances: bool = False
+    rounding: float = 0.0  # width the scores are rounded to (0: taken as exact)
     # Per group (all equal unless class_variances); the baseline ones NaN without that option.
     taus: tuple[float, ...] = ()
     sigmas: tuple[float, ...] = ()
@@ -190,6 +193,7 @@ def fit_mixed_classes(
     max_iter: int = 500,
     baseline: bool = False,
     class_variances: bool = False,
+    rounding: float = 0.0,
 ) -> MixedClassFit:
     """Fit the model by quasi-Newton maximum likelihood from the given start.
 
@@ -199,10 +203,10 @@ def fit_mixed_classes(
     began = time.perf_counter()
     data = prepare_data(y, months, lower=lower, upper=upper)
     layout = make_layout(
-        data.scaled_times, tuple(int(o) for o in orders), baseline, class_variances
+        data.scaled_times, tuple(int(o) for o in orders), baseline, class_variances, rounding
     )
     start = _start_vector(data.y, layout, start_betas, start_sigma, start_tau, start_pi)
-    cells = _Data.of(data.y, lower, upper)
+    cells = _Data.of(data.y, lower, upper, rounding)
 
     result, rounds = _maximise(start, layout, cells, nodes, max_iter)
     return _result(result, layout, data, nodes, thresholds, began, rounds)
@@ -372,9 +376,10 @@ def _result(
         nodes=nodes,
         baseline=on is not None,
         class_variances=layout.class_variances,
+        rounding=layout.rounding,
         taus=tuple(float(v) for v in taus),
         sigmas=tuple(float(v) for v in sigmas),
-        sigmas_baseline=tuple(float(v) for v in (nan if on is None else p.scale[order, on])),
+        sigmas_baseline=tuple(float(v) for v in (nan if on is None else p.latent_scale[order, on])),
         loadings_baseline=tuple(float(v) for v in (nan if on is None else p.loading[order, on])),
         iterations=int(result.nit),
         rounds=rounds,

@@ -14,6 +14,16 @@ Patient i in group j: ``y*_it = X_jt beta_j + lambda_t u_i + e_it``, ``u_i ~ N(0
   group curve would pass for evidence of the group.
 * ``class_variances``: ``tau``, ``sigma`` (and ``sigma_bl``, ``lambda_bl``) per group: the
   spread of the patients' levels, and how closely they keep to them, differ by group.
+* ``rounding`` (h > 0): the scores are the latent values rounded to a grid of width h (the
+  NPRS to integers). Each residual's variance gets the rounding's, h^2 / 12 (Sheppard's
+  correction: a normal with SD s, rounded, is close to a normal with variance s^2 + h^2 / 12
+  for s above about h / 2), and a score at a bound is a latent value beyond h / 2 within it.
+  Without it a group of patients who give the same score at every call gains without bound
+  as its residual SD goes to 0 (the density of exact values has no ceiling); with it the
+  density is at most that of SD h / sqrt(12). ``sigma`` stays the latent SD; the closed-form
+  sums (mixed_cells.py) are unchanged, the cells' SD being ``sqrt(sigma^2 + h^2 / 12)``.
+  ``exact_patient_log_likelihood(interval=True)`` gives the exact rounded likelihood, to
+  measure what the correction leaves out (tests/analytics/test_mixed_rounding.py).
 
 The integral over ``u`` uses adaptive Gauss-Hermite quadrature centred on u's posterior as if
 nothing were censored. The gradient is that of the quadrature with its nodes held where they
@@ -67,6 +77,7 @@ class _Layout:
     designs: tuple[FloatArray, ...]  # (T, p_j), with the baseline indicator last if baseline
     baseline: int | None = None  # column of the baseline call when it is its own
     class_variances: bool = False
+    rounding: float = 0.0  # width of the scores' rounding (1: integers); 0 for none
 
     @property
     def n_groups(self) -> int:
@@ -90,13 +101,17 @@ class _Layout:
         k, t = self.n_groups, self.designs[0].shape[0]
         blocks = (k if self.class_variances else 1) * self.block
         var = np.broadcast_to(v[at : at + blocks].reshape(-1, self.block), (k, self.block))
-        scale = np.repeat(np.exp(var[:, :1]), t, axis=1)  # (K, T)
+        latent = np.repeat(np.exp(var[:, :1]), t, axis=1)  # (K, T)
         loading = np.ones((k, t))
         if self.baseline is not None:
-            scale[:, self.baseline], loading[:, self.baseline] = np.exp(var[:, 2]), var[:, 3]
+            latent[:, self.baseline], loading[:, self.baseline] = np.exp(var[:, 2]), var[:, 3]
+        scale, share = latent, np.ones((k, t))
+        if self.rounding > 0.0:
+            scale = np.sqrt(latent**2 + self.rounding**2 / 12.0)
+            share = (latent / scale) ** 2
         theta = np.r_[0.0, v[at + blocks :]]
         log_pi = theta - logsumexp(theta, 0)
-        return Params(betas, np.exp(var[:, 0]), np.exp(var[:, 1]), scale, loading, log_pi)
+        return Params(betas, np.exp(var[:, 0]), np.exp(var[:, 1]), scale, loading, log_pi, share)
 
     def means(self, betas: list[FloatArray]) -> FloatArray:
         return np.stack([d @ b for d, b in zip(self.designs, betas, strict=True)], 1)  # (T, K)
@@ -107,13 +122,23 @@ class Params:
     betas: list[FloatArray]
     sigma: FloatArray  # (K,) residual SD after the baseline call
     tau: FloatArray  # (K,)
-    scale: FloatArray  # residual SD of each group at each timepoint (K, T)
+    scale: FloatArray  # residual SD of each group at each timepoint (K, T), rounding included
     loading: FloatArray  # loading of each timepoint on the patient's level (K, T)
     log_pi: FloatArray
+    share: FloatArray  # d log scale / d log (latent SD): 1 without rounding (K, T)
+
+    @property
+    def latent_scale(self) -> FloatArray:
+        """The residual SD of the latent values, before rounding (K, T)."""
+        return np.asarray(self.scale * np.sqrt(self.share))
 
 
 def make_layout(
-    scaled_times: FloatArray, orders: tuple[int, ...], baseline: bool, class_variances: bool
+    scaled_times: FloatArray,
+    orders: tuple[int, ...],
+    baseline: bool,
+    class_variances: bool,
+    rounding: float = 0.0,
 ) -> _Layout:
     """Return the layout; ``baseline`` needs a timepoint at month 0."""
     designs = [design_matrix(scaled_times, o) for o in orders]
@@ -125,17 +150,26 @@ def make_layout(
         at = int(zero[0])
         indicator = (scaled_times == 0.0).astype(float)[:, None]
         designs = [np.hstack([d, indicator]) for d in designs]
-    return _Layout(tuple(orders), tuple(designs), at, class_variances)
+    return _Layout(tuple(orders), tuple(designs), at, class_variances, float(rounding))
 
 
 def _log_cell(
-    y: FloatArray, mean: FloatArray, sigma: FloatArray | float, lower: float, upper: float
+    y: FloatArray,
+    mean: FloatArray,
+    sigma: FloatArray | float,
+    lower: float,
+    upper: float,
+    inset: float = 0.0,
 ) -> FloatArray:
-    """Censored-normal log density of each y (NaN -> 0: a missing call adds nothing)."""
+    """Censored-normal log density of each y (NaN -> 0: a missing call adds nothing).
+
+    A y at ``lower`` (``upper``) is censored at a latent bound ``inset`` within it (half the
+    rounding width, see ``Calls.of``).
+    """
     z = (y - mean) / sigma
     interior = -0.5 * z**2 - LOG_SQRT_2PI - np.log(sigma)
-    at_lower = special.log_ndtr((lower - mean) / sigma)
-    at_upper = special.log_ndtr((mean - upper) / sigma)
+    at_lower = special.log_ndtr((lower + inset - mean) / sigma)
+    at_upper = special.log_ndtr((mean - upper + inset) / sigma)
     out = np.where(y <= lower, at_lower, np.where(y >= upper, at_upper, interior))
     return np.asarray(np.where(np.isnan(y), 0.0, out))
 
@@ -153,12 +187,13 @@ class _Data:
     calls: Calls
 
     @classmethod
-    def of(cls, y: FloatArray, lower: float, upper: float) -> _Data:
+    def of(cls, y: FloatArray, lower: float, upper: float, rounding: float = 0.0) -> _Data:
         seen = ~np.isnan(y)
         filled = np.where(seen, y, 0.0)
         low = np.nonzero(seen & (filled <= lower))
         high = np.nonzero(seen & (filled >= upper))
-        return cls(filled, seen, low, high, lower, upper, Calls.of(filled, seen, lower, upper))
+        calls = Calls.of(filled, seen, lower, upper, inset=rounding / 2.0)
+        return cls(filled, seen, low, high, lower, upper, calls)
 
 
 def _nodes(
@@ -238,6 +273,7 @@ def _gradient(
     for j, (joint, cells) in enumerate(parts):
         weight = np.exp(joint + p.log_pi[j] - total[:, None])  # (N, Q): P(group j, node q | y)
         d_mean, by_time, loading = cells.sums(calls, weight, bl)
+        by_time = by_time * p.share[j]  # per log latent SD
         grad_beta.append(layout.designs[j].T @ d_mean)
         blocks[j, 0] = by_time.sum() - (0.0 if bl is None else by_time[bl])
         blocks[j, 1] = np.sum(weight * ((cells.u / p.tau[j]) ** 2 - 1.0))
@@ -259,7 +295,8 @@ def patient_log_terms(
     nodes: int = DEFAULT_NODES,
 ) -> FloatArray:
     """Return ``log pi_j + log integral of prod_t f(y_it | j, u) dN(u; 0, tau_j^2)`` (N x K)."""
-    terms, _ = log_terms_and_gradient(vector, layout, _Data.of(y, lower, upper), nodes, False)
+    data = _Data.of(y, lower, upper, layout.rounding)
+    terms, _ = log_terms_and_gradient(vector, layout, data, nodes, False)
     return terms
 
 
@@ -274,22 +311,43 @@ def exact_patient_log_likelihood(
     time_scale: float = 10.0,
     baseline: bool = False,
     class_variances: bool = False,
+    rounding: float = 0.0,
+    interval: bool = False,
 ) -> float:
-    """One patient's log-likelihood by adaptive integration over u (slow; for checking)."""
+    """One patient's log-likelihood by adaptive integration over u (slow; for checking).
+
+    With ``rounding`` the model's own cells (the rounding's variance added to the residual's,
+    censored bounds moved in by half its width); with ``interval`` as well, the exact likelihood
+    of rounded scores instead: the probability that the latent value (latent residual SD) rounds
+    to each score, ``lower`` taking everything below ``lower + rounding / 2`` and ``upper``
+    everything above ``upper - rounding / 2``.
+    """
     from scipy import integrate
 
     t = np.asarray(months, dtype=float) / time_scale
-    layout = make_layout(t, tuple(orders), baseline, class_variances)
+    layout = make_layout(t, tuple(orders), baseline, class_variances, rounding)
     p = layout.unpack(np.asarray(fit_vector, dtype=float))
     mu = layout.means(p.betas)
     y = np.asarray(y_row, dtype=float)
+    half = rounding / 2.0
+
+    def cells(j: int, u: float) -> float:
+        mean = mu[:, j] + p.loading[j] * u
+        if not interval:
+            return float(_log_cell(y, mean, p.scale[j], lower, upper, half).sum())
+        latent = p.latent_scale[j]
+        top = np.where(y >= upper, np.inf, y + half)
+        bottom = np.where(y <= lower, -np.inf, y - half)
+        mass = special.ndtr((top - mean) / latent) - special.ndtr((bottom - mean) / latent)
+        with np.errstate(divide="ignore"):
+            return float(np.where(np.isnan(y), 0.0, np.log(mass)).sum())
+
     total = 0.0
     for j in range(layout.n_groups):
         tau = float(p.tau[j])
 
         def integrand(u: float, j: int = j, tau: float = tau) -> float:
-            cells = _log_cell(y, mu[:, j] + p.loading[j] * u, p.scale[j], lower, upper).sum()
-            return math.exp(cells - 0.5 * (u / tau) ** 2 - LOG_SQRT_2PI - math.log(tau))
+            return math.exp(cells(j, u) - 0.5 * (u / tau) ** 2 - LOG_SQRT_2PI - math.log(tau))
 
         value, _ = integrate.quad(integrand, -12 * tau, 12 * tau, epsabs=0, epsrel=1e-12, limit=500)
         total += math.exp(p.log_pi[j]) * value
