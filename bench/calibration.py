@@ -1,8 +1,8 @@
 """Calibration of the trajectory memberships: claimed against realised accuracy, over demo seeds.
 
 Run: nice -n 10 .venv/bin/python bench/calibration.py [--runs 329:10 3290:3] [--starts 3]
-     [--models gbtm ri blcv blcv4 blcv4ms truestart oracle] [--mixed-k 2 3 4] [--drawn]
-     [--generator paper|step|step-symmetric] [--extra-starts 4]
+     [--models gbtm ri blcv blcv4 blcv3ms blcv4ms truestart oracle] [--mixed-k 2 3 4] [--drawn]
+     [--generator paper|step|step-symmetric] [--extra-starts 4] [--rounding 1]
 
 Each seed draws a demo cohort (known latent group of every patient) and fits on its IV patients'
 observed NPRS:
@@ -16,6 +16,7 @@ observed NPRS:
   demo's T1 holds two forms: patients whose pain falls to a floor, and the others);
 - blcv4ms: blcv4 fitted from the group-based start and from --extra-starts starts that split
   the patients by a noisy rank of their follow-up level; the fit of highest likelihood is kept;
+- blcv3ms: the same with 3 groups, read as they are;
 - truestart: blcv4 fitted from the oracle's parameters (below), to see where the likelihood
   leads from the truth;
 - oracle: blcv's parameters estimated on each true group (and the T1 forms) apart, the truth
@@ -27,6 +28,10 @@ paper is silent on it; same change SD at M12); "step-symmetric" also makes the b
 pain excess symmetric (normal) instead of skewed to the left (the skew reproduces the Table's
 59.4% of baseline NPRS >= 7; symmetric, about 52%). These tell which features of the demo keep
 the mixed models' posteriors from being calibrated.
+
+With --rounding h, every mixed model takes the scores as rounded to a grid of width h (1 for the
+NPRS: fit_mixed_classes(rounding=h)), which bounds the likelihood of patients who give the same
+score at every call.
 
 With --drawn, the calls are drawn from blcv fitted on each true form (same patients, gaps and
 rounding): the model then holds exactly, and what remains of the gap is the fit's, not the
@@ -58,13 +63,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-MODELS = ("gbtm", "ri", "blcv", "blcv4", "blcv4ms", "truestart", "oracle")
+MODELS = ("gbtm", "ri", "blcv", "blcv4", "blcv3ms", "blcv4ms", "truestart", "oracle")
 # What-if variants of the demo's generator (demo/synthetic/params.py), set before drawing.
 GENERATORS: dict[str, dict[str, Any]] = {
     "paper": {},
     "step": {"HADS_D_OWN_CHANGE": "step"},
     "step-symmetric": {"HADS_D_OWN_CHANGE": "step", "NPRS_BASELINE_TRANSIENT_SHAPE": 1e6},
 }
+FORMS = {"on": False}  # --forms
 MIXED: dict[str, dict[str, Any]] = {"ri": {}, "blcv": {"baseline": True, "class_variances": True}}
 
 
@@ -188,21 +194,24 @@ def _quantile_starts(y: np.ndarray, months: list[float], k: int, count: int, see
         yield {"start_betas": betas, "start_sigma": 0.9, "start_tau": 1.4, "start_pi": shares}
 
 
-def _multistart(y: np.ndarray, months: list[float], best: dict, starts: int, seed: int):
-    """blcv4 from the group-based start and ``starts`` quantile starts; the best likelihood."""
+def _multistart(y: np.ndarray, months: list[float], best: dict, starts: int, seed: int, k: int):
+    """blcv with k groups from the group-based start and ``starts`` quantile starts; the fit of
+    best likelihood (k = 4: the two lowest at M6 read as one, as blcv4)."""
     from analytics.stats.trajectories.mixed_classes import fit_mixed_classes
 
     began = time.perf_counter()
     options = MIXED["blcv"]
-    fits = [fit_mixed_classes(y, months, best[4].orders, **_start(best[4]), **options)]
-    for start in _quantile_starts(y, months, 4, starts, seed):
-        fits.append(fit_mixed_classes(y, months, (3,) * 4, **start, **options))
+    fits = [fit_mixed_classes(y, months, best[k].orders, **_start(best[k]), **options)]
+    for start in _quantile_starts(y, months, k, starts, seed):
+        fits.append(fit_mixed_classes(y, months, (3,) * k, **start, **options))
     fit = max(fits, key=lambda f: f.log_likelihood)
+    lls = sorted(round(f.log_likelihood, 1) for f in fits)
+    print(f"        blcv{k}ms log-likelihoods of the starts: {lls}", flush=True)
+    if k == 3 or FORMS["on"]:
+        return fit.posterior, fit.pi, k, time.perf_counter() - began
     at = list(fit.months).index(6.0)
     order = np.argsort(np.asarray(fit.fitted)[:, at])
     shares = [fit.pi[order[0]] + fit.pi[order[1]], fit.pi[order[2]], fit.pi[order[3]]]
-    lls = sorted(round(f.log_likelihood, 1) for f in fits)
-    print(f"        blcv4ms log-likelihoods of the starts: {lls}", flush=True)
     return _merge_lowest(fit), shares, 4, time.perf_counter() - began
 
 
@@ -272,12 +281,12 @@ def _drawn(y: np.ndarray, months: list[float], true: np.ndarray, responder: np.n
     form = rng.permutation(form)
     drawn = np.empty_like(y)
     for f, fit in fits.items():
-        layout = make_layout(np.asarray(months) / 10.0, fit.orders, True, False)
+        layout = make_layout(np.asarray(months) / 10.0, fit.orders, True, False, fit.rounding)
         p = layout.unpack(_vector(fit))
         rows = np.flatnonzero(form == f)
         u = rng.standard_normal(rows.size) * p.tau[0]
         latent = layout.means(p.betas)[:, 0] + p.loading[0] * u[:, None]
-        latent += rng.standard_normal(latent.shape) * p.scale[0]
+        latent += rng.standard_normal(latent.shape) * p.latent_scale[0]
         drawn[rows] = np.clip(np.rint(latent), 0.0, 10.0)
     drawn[np.isnan(y)] = np.nan
     return drawn, np.where(form == 3, 0, form), form == 3
@@ -293,7 +302,7 @@ def _vector(fit: Any) -> np.ndarray:
 def _log_density(fit: Any, y: np.ndarray, months: list[float]) -> np.ndarray:
     from analytics.stats.trajectories.mixed_likelihood import make_layout, patient_log_terms
 
-    layout = make_layout(np.asarray(months) / 10.0, fit.orders, fit.baseline, False)
+    layout = make_layout(np.asarray(months) / 10.0, fit.orders, fit.baseline, False, fit.rounding)
     return patient_log_terms(_vector(fit), layout, y, 0.0, 10.0)[:, 0]
 
 
@@ -313,6 +322,8 @@ def one_seed(
     y, true, responder, months = _wide(cohort)
     if drawn:
         y, true, responder = _drawn(y, months, true, responder, seed)
+    if FORMS["on"]:
+        true = np.where(responder, 3, true)  # T1's floor form as a fourth true group
     sweep = sweep_trajectories(
         y, months, n_groups=(1, 2, 3, 4, 5), orders=(1, 2, 3), n_starts=starts, seed=seed
     )
@@ -322,7 +333,7 @@ def one_seed(
             best[f.n_groups] = f
     cache: dict = {}
     out: dict[str, Any] = {"seed": seed, "patients": int(y.shape[0]), "true_shares": [
-        float(np.mean(true == j)) for j in range(3)]}  # fmt: skip
+        float(np.mean(true == j)) for j in range(true.max() + 1)]}  # fmt: skip
     posteriors: dict[str, np.ndarray] = {}
     for name in models:
         if name == "gbtm":
@@ -333,8 +344,8 @@ def one_seed(
             result = _oracle(y, months, true, responder)
         elif name == "truestart":
             result = _true_start(y, months, true, responder)
-        elif name == "blcv4ms":
-            result = _multistart(y, months, best, extra_starts, seed)
+        elif name in ("blcv3ms", "blcv4ms"):
+            result = _multistart(y, months, best, extra_starts, seed, int(name[4]))
         else:
             result = _mixed(name, y, months, best, ks, cache)
         out[name] = _row(result[0], true, result[1], result[2], result[3])
@@ -352,6 +363,8 @@ def _print_run(n: int, seeds: int, args: argparse.Namespace) -> None:
     print(f"N = {n} demo patients (IV patients fitted), seeds 0..{seeds - 1}")
     if args.generator != "paper":
         print(f"  generator variant {args.generator}: {GENERATORS[args.generator]}")
+    if args.rounding:
+        print(f"  mixed models take the scores as rounded to a width of {args.rounding:g}")
     if args.drawn:
         print("  calls drawn from blcv fitted on each true form: the model holds exactly")
     print("  seed  IV n  model    claimed realised  gap     ARI  BIC K  shares (fitted / true)  s")
@@ -397,7 +410,14 @@ def main() -> None:
     parser.add_argument("--drawn", action="store_true", help="calls drawn from the model")
     parser.add_argument("--generator", choices=GENERATORS, default="paper")
     parser.add_argument("--extra-starts", type=int, default=4, help="quantile starts (blcv4ms)")
+    parser.add_argument(
+        "--rounding", type=float, default=0.0, help="mixed models: scores rounded to this width"
+    )
+    parser.add_argument("--forms", action="store_true", help="truth: 4 forms (blcv*ms only)")
     args = parser.parse_args()
+    FORMS["on"] = args.forms
+    for options in MIXED.values():
+        options["rounding"] = args.rounding
     from demo.synthetic import params
 
     for key, value in GENERATORS[args.generator].items():
