@@ -152,19 +152,23 @@ def membership_table(
     """Return each IV patient's group from the chosen model, and the paper model's beside it."""
 
     def columns(posterior: Any) -> tuple[list[str | None], list[float | None]]:
+        post = np.asarray(posterior, dtype=float)
+        seen = np.isfinite(post).all(axis=1)
+        filled = np.where(seen[:, None], post, 0.0)
+        at, top = filled.argmax(axis=1).tolist(), filled.max(axis=1).tolist()
+        rows = zip(at, top, seen.tolist(), strict=True)
         groups: list[str | None] = []
         best: list[float | None] = []
-        for row in np.asarray(posterior, dtype=float):
-            seen = bool(np.isfinite(row).all())
-            groups.append(names[int(np.argmax(row))] if seen else None)
-            best.append(num(np.max(row)) if seen else None)
+        for j, value, ok in rows:
+            groups.append(names[j] if ok else None)
+            best.append(num(value) if ok else None)
         return groups, best
 
     group, posterior = columns(compared.chosen_posterior(paper_fit))
     paper_group, paper_posterior = columns(paper_fit.posterior)
     return {
         "model": compared.choice.model,
-        "patient": [int(p) for p in patient_ids],
+        "patient": np.asarray(patient_ids).astype(np.int64).tolist(),
         "group": group,
         "posterior": posterior,
         "paper_group": paper_group,

@@ -174,7 +174,7 @@ class _Resampled:
 
 
 def _resampled(ps: _PatientStats, counts: np.ndarray) -> _Resampled:
-    c = counts[:, ps.order]
+    c = np.take(counts, ps.order, axis=1)  # the same gather as counts[:, order], faster
     spans = list(zip(ps.bounds[:-1], ps.bounds[1:], strict=True))
     between = np.stack([c[:, a:b] @ ps.between[a:b] for a, b in spans])
     count_s = np.stack([c[:, a:b].sum(1) for a, b in spans], 1)

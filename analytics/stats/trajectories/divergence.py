@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
 from .comparison import _is_missing, _name, draw_classes
@@ -215,7 +216,7 @@ def first_divergence(
     if correction not in ("holm", "none"):
         raise ValueError(f"unknown correction {correction!r}; choose 'holm' or 'none'")
     later = _changes(long_frame, groups, patient, time, value)
-    labels = sorted({g for g in later["group"] if not _is_missing(g)})
+    labels = sorted({g for g in pd.unique(later["group"]) if not _is_missing(g)})
     results = []
     for a, b in itertools.combinations(labels, 2):
         pair = later[later["group"].isin([a, b])]
