@@ -27,11 +27,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from analytics import bulk
+from analytics import bulk, by_call
 from analytics.hashing import column_hashes
 from analytics.routers import analysis_reads
 from analytics.stats.mixed import locf as stats_locf
@@ -117,6 +116,7 @@ _OWN_CALL_FIELDS = {
     "call_date": "call_date",
     "target_date": "target_date",
     "window_end": "window_end",
+    "sequence": "sequence",
 }
 _PATIENT_OF_CALL = {
     "id": "patient",
@@ -162,6 +162,13 @@ def build(
     first administration was intravenous (the paper's "IV route" patients); ``elapsed`` whether
     the timepoint had elapsed on ``as_of`` (default: today, the day of the read).
     """
+    return _build(patients, as_of)[0]
+
+
+def _build(
+    patients: QuerySet[Patient] | None, as_of: dt.date | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the long frame and the calls read (call id, patient, timepoint, sequence)."""
     # In no order: the frame is sorted by patient and month (one call per timepoint).
     calls = FollowUpCall.objects.order_by()
     administrations = KetamineAdministration.objects.filter(voided_at__isnull=True)
@@ -169,12 +176,12 @@ def build(
         calls = calls.filter(patient__in=patients)
         administrations = administrations.filter(patient__in=patients)
     with analysis_reads():
-        frame = call_rows(calls, patients)
+        frame, read = _call_rows(calls, patients)
         doses = read_rows(
             administrations,
             {"patient_id": "patient", "date": "date", "route": "route", "total_mg": "total_mg"},
         )
-    return assemble(frame, doses, as_of=as_of or timezone.localdate())
+    return assemble(frame, doses, as_of=as_of or timezone.localdate()), read
 
 
 def call_rows(calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None) -> pd.DataFrame:
@@ -183,7 +190,15 @@ def call_rows(calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None)
     The calls, their patients and each response table are read on their own and aligned here
     by patient and by call: the same frame (same columns, values and dtypes) in the calls' order.
     """
+    return _call_rows(calls, patients)[0]
+
+
+def _call_rows(
+    calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return ``call_rows`` and the calls read (call id, patient, timepoint, sequence)."""
     own = read_rows(calls, _OWN_CALL_FIELDS)
+    read = own[["call", "patient", "timepoint", "sequence"]]
     people = Patient.objects.order_by()
     if patients is not None:
         people = people.filter(pk__in=patients)
@@ -202,7 +217,7 @@ def call_rows(calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None)
         at = pd.Index(rows.pop("call")).get_indexer(own["call"])
         for name in list(rows.columns):
             columns[name] = _aligned(rows.pop(name), at)
-    return pd.DataFrame({name: columns[name] for name in _CALL_FIELDS.values()})
+    return pd.DataFrame({name: columns[name] for name in _CALL_FIELDS.values()}), read
 
 
 def _aligned(values: pd.Series, at: np.ndarray) -> pd.Series:
@@ -399,7 +414,7 @@ def load(patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = N
 
 
 def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
-    long = build(patients, as_of=as_of)
+    long, calls = _build(patients, as_of)
     people = Patient.objects.all()
     treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
@@ -410,10 +425,12 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
         events = events.filter(call__patient__in=patients)
         doses = doses.filter(patient__in=patients)
     patient_rows = read_rows(people.order_by("pk"), _PATIENT_FIELDS)
-    by_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
-    treatment_rows = _treatment_rows(treatments, {**by_call, "kind": "kind", "code": "code"})
+    of_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
+    with by_call.placed_on(calls):  # the treatments of these calls, read without the join
+        treatment_rows = _treatment_rows(treatments, {**of_call, "kind": "kind", "code": "code"})
+    del calls
     event_rows = read_rows(
-        events, {**by_call, "type": "type", "severity": "severity", "serious": "serious"}
+        events, {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
     )
     iv = read_rows(
         doses.filter(route="iv"), {"patient_id": "patient", "total_mg": "total_mg", "days": "days"}
@@ -427,35 +444,8 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
     )
 
 
-def _treatment_rows(treatments: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
-    """Return the treatment rows in the model's order: patient (study code), call, kind, code.
-
-    On PostgreSQL they are read in no order and sorted here: the server sorts 1.6 M rows by
-    text (study code, kind, code) several times slower than it sends them. The order of the
-    study codes and of the kind and code texts is still the server's (two small queries).
-    """
-    if connections[treatments.db].vendor != "postgresql":
-        return read_rows(treatments, fields)
-    rows = read_rows(treatments.order_by(), {**fields, "call__sequence": "sequence"})
-    order = read_rows(Patient.objects.order_by("study_code"), {"id": "patient"})["patient"]
-    kinds, codes = pd.factorize(rows["kind"]), pd.factorize(rows["code"])
-    distinct = {*kinds[1], *codes[1]}
-    rank = {text: rank for rank, text in enumerate(bulk.server_order(treatments.db, distinct))}
-    patients = pd.Index(order).get_indexer(rows["patient"]).astype(np.int32)
-    keys = [_ranked(codes, rank), _ranked(kinds, rank), rows["sequence"].to_numpy(), patients]
-    position = np.lexsort(keys)
-    del keys, kinds, codes, patients
-    # Column by column, so that only one column is held twice.
-    return pd.DataFrame(
-        {name: rows.pop(name).take(position).reset_index(drop=True) for name in fields.values()}
-    )
-
-
-def _ranked(factorized: tuple[np.ndarray, Any], rank: dict[str, int]) -> np.ndarray:
-    """Return the rank of each value factorized by ``pd.factorize`` (nulls last, as sorted)."""
-    codes, uniques = factorized
-    ranks = np.array([rank[text] for text in uniques] + [len(rank)], dtype=np.int32)
-    return ranks[codes]
+# The treatments in their model's order (patient, call, kind, code): see ``analytics.by_call``.
+_treatment_rows = by_call.rows_by_call
 
 
 def patient_table(rows: pd.DataFrame, long: pd.DataFrame, iv: pd.DataFrame) -> pd.DataFrame:

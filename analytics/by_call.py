@@ -1,0 +1,135 @@
+"""Read the rows recorded at the calls (the concomitant treatments) in their model's order.
+
+The model orders them by call (the patient's study code, then the call's sequence), then by
+texts of their own (a treatment's kind and code). On PostgreSQL the server sorted millions of
+rows by text, after joining them to their calls, several times slower than it sends them; so
+they are read in no order and sorted here. When the calls were read already (``placed_on``:
+the long frame's read), the rows are read without the join, as their call's id, and placed on
+those calls; otherwise (or when a row's call is not among them: a call added between the two
+reads) through the join. The order of the study codes and of the texts is still the server's
+(two small queries). Rows equal in that order keep the order they were read in, as the server's
+sort leaves them in an order of its own: they are equal in every column read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import connections
+from django.db.models import QuerySet
+
+from analytics import bulk
+from cohort.models import Patient
+
+# The calls read by the current load (call id, patient, timepoint, sequence), see ``placed_on``.
+_calls: contextvars.ContextVar[pd.DataFrame | None] = contextvars.ContextVar(
+    "calls_read", default=None
+)
+# The columns every row takes from its call, and the lookups that read them through the join.
+_OF_CALL = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
+
+
+@contextlib.contextmanager
+def placed_on(calls: pd.DataFrame) -> Iterator[None]:
+    """Within this block, rows are placed on these calls (columns call, patient, timepoint,
+    sequence) rather than read with theirs."""
+    token = _calls.set(calls)
+    try:
+        yield
+    finally:
+        _calls.reset(token)
+
+
+def rows_by_call(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
+    """Return ``read_rows(rows, fields)`` in the model's order: by call, then the own texts.
+
+    ``fields`` maps lookups to names: the call's patient and timepoint (``_OF_CALL``), then
+    texts of the row's own, which the model orders by, in that order.
+    """
+    own = {lookup: name for lookup, name in fields.items() if lookup not in _OF_CALL}
+    if connections[rows.db].vendor != "postgresql":
+        return _read(rows, fields)
+    calls = _calls.get()
+    if calls is not None:
+        read = _read(rows.order_by(), {"call_id": "call", **own})
+        at = pd.Index(calls["call"]).get_indexer(read.pop("call"))
+        if (at >= 0).all():
+            placed = {"patient": calls["patient"], "sequence": calls["sequence"]}
+            return _sorted(rows.db, read, at, placed, calls["timepoint"], list(fields.values()))
+    read = _read(rows.order_by(), {**fields, "call__sequence": "sequence"})
+    at = np.arange(len(read))
+    placed = {"patient": read.pop("patient"), "sequence": read.pop("sequence")}
+    return _sorted(rows.db, read, at, placed, read.pop("timepoint"), list(fields.values()))
+
+
+def _read(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
+    return bulk.read_rows(rows.values_list(*fields), list(fields.values()))
+
+
+def _sorted(
+    alias: str,
+    read: pd.DataFrame,
+    at: np.ndarray,
+    placed: dict[str, pd.Series],
+    timepoints: pd.Series,
+    names: list[str],
+) -> pd.DataFrame:
+    """Return the rows read (own texts), of the calls at ``at``, sorted in the model's order.
+
+    ``placed`` holds the patient and sequence of the calls, ``timepoints`` their timepoints.
+    """
+    order = _read(Patient.objects.order_by("study_code"), {"id": "patient"})["patient"]
+    by_patient = pd.Index(order).get_indexer(placed["patient"]).astype(np.int64)
+    texts = {name: pd.factorize(read.pop(name)) for name in list(read.columns)}
+    distinct = {text for _, uniques in texts.values() for text in uniques}
+    rank = {text: rank for rank, text in enumerate(bulk.server_order(alias, distinct))}
+    # Most significant first: the patient, the call's sequence, then each text.
+    keys = [by_patient[at], placed["sequence"].to_numpy().astype(np.int64)[at]]
+    keys += [_ranked(factorized, rank) for factorized in texts.values()]
+    position = _order(keys)
+    del keys, by_patient
+    columns: dict[str, Any] = {
+        "patient": pd.Series(placed["patient"].to_numpy()[at[position]]),
+        "timepoint": _texts(pd.factorize(timepoints), at[position]),
+    }
+    for name, factorized in texts.items():
+        columns[name] = _texts(factorized, position)
+    return pd.DataFrame({name: columns[name] for name in names})
+
+
+def _order(keys: list[np.ndarray]) -> np.ndarray:
+    """Return the stable order of the rows by these keys (non-negative, most significant first).
+
+    The keys are packed into one 64-bit integer when they fit (one sort instead of one per key).
+    """
+    widths = [max(int(key.max(initial=0)).bit_length(), 1) for key in keys]
+    if sum(widths) > 63:
+        return np.lexsort(keys[::-1])
+    packed = np.zeros(len(keys[0]), dtype=np.int64)
+    for key, width in zip(keys, widths, strict=True):
+        packed <<= width
+        packed |= key.astype(np.int64)
+    return np.argsort(packed, kind="stable")
+
+
+def _ranked(factorized: tuple[np.ndarray, Any], rank: dict[str, int]) -> np.ndarray:
+    """Return the rank of each value factorized by ``pd.factorize`` (nulls last, as sorted)."""
+    codes, uniques = factorized
+    ranks = np.array([rank[text] for text in uniques] + [len(rank)], dtype=np.int64)
+    return ranks[codes]
+
+
+def _texts(factorized: tuple[np.ndarray, Any], at: np.ndarray) -> pd.Series:
+    """Return the texts factorized by ``pd.factorize``, taken at ``at``, in the dtype read.
+
+    A column all null was read as objects (None): it stays so.
+    """
+    codes, uniques = factorized
+    if not len(uniques):
+        return pd.Series(np.full(len(at), None, dtype=object))
+    return pd.Series(uniques.array.take(codes[at], allow_fill=True))
