@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from analytics import bulk, by_call
 from analytics.hashing import column_hashes
+from analytics.reasons import StatedReasons, distinct_rows
 from analytics.routers import analysis_reads
 from analytics.stats.mixed import locf as stats_locf
 from cohort import vocabulary as voc
@@ -284,10 +285,18 @@ def assemble(calls: pd.DataFrame, doses: pd.DataFrame, *, as_of: dt.date) -> pd.
 
 
 def call_reasons(frame: pd.DataFrame) -> pd.Series:
-    """Return, per row, why the values of a call not made are absent (None when made or due)."""
-    pairs = frame["call_status"].astype(str) + "|" + frame["status"].astype(str)
+    """Return, per row, why the values of a call not made are absent (None when made or due).
+
+    Worked out once per distinct pair of call status and patient status, on the first row of
+    each pair, and taken per row: the values (and the null, None or NaN, by the columns' dtype)
+    that working it out row by row gave.
+    """
+    first, inverse = distinct_rows([frame["call_status"], frame["status"]])
+    few = frame.iloc[first]
+    pairs = few["call_status"].astype(str) + "|" + few["status"].astype(str)
     reasons = {pair: missing.call_reason(*pair.split("|", 1)) for pair in pairs.unique()}
-    return pairs.map(reasons).astype(object)
+    values = pairs.map(reasons).astype(object).to_numpy(dtype=object)
+    return pd.Series(values[inverse], index=frame.index, dtype=object)
 
 
 def outcome_reasons(frame: pd.DataFrame) -> pd.DataFrame:
@@ -299,37 +308,21 @@ def outcome_reasons(frame: pd.DataFrame) -> pd.DataFrame:
     Rows need ``call_status``, ``status`` and, per instrument, ``<name>_item_reasons`` (a dict)
     and ``<name>_reason`` (its whole-instrument reason); the last two may be absent.
     """
-    derived = call_reasons(frame)
-    derived_values = derived.to_numpy(dtype=object)
+    derived = call_reasons(frame).to_numpy(dtype=object)
     out = pd.DataFrame(index=frame.index)
     empty = pd.Series(None, index=frame.index, dtype=object)
+    stated: dict[str, StatedReasons] = {}
     for outcome, column in REASON_COLUMNS.items():
         instrument = missing.SCORE_INSTRUMENT[outcome]
-        items = frame.get(f"{instrument}_item_reasons", empty)
-        whole = frame.get(f"{instrument}_reason", empty)
-        whole = whole.where(whole.notna() & whole.astype(object).ne(""), None)
-        # Most rows have no item reasons: their reason is the instrument's, else the derived one.
-        reasons = (
-            whole.astype(object).where(whole.notna(), derived).to_numpy(dtype=object, copy=True)
-        )
-        missing_value = frame[outcome].isna().to_numpy()
-        given = items.to_numpy(dtype=object)
-        whole_values = whole.to_numpy(dtype=object)
-        for row in np.flatnonzero(missing_value & _non_empty(items)):
-            if isinstance(given[row], dict):
-                stored = missing.score_reason(outcome, given[row], whole_values[row] or "")
-                reasons[row] = stored or derived_values[row]
-        kept = missing_value & pd.notna(reasons)
-        out[column] = pd.Series(np.where(kept, reasons, None), index=frame.index, dtype=object)
+        if instrument not in stated:
+            stated[instrument] = StatedReasons(
+                frame.get(f"{instrument}_item_reasons", empty),
+                frame.get(f"{instrument}_reason", empty),
+                derived,
+            )
+        reasons = stated[instrument].reasons(outcome, frame[outcome].isna().to_numpy(), derived)
+        out[column] = pd.Series(reasons, index=frame.index, dtype=object)
     return out
-
-
-def _non_empty(values: pd.Series) -> np.ndarray:
-    """Return, per value, whether it is present and true (a non-empty dict, list or text)."""
-    present = values.notna().to_numpy()
-    result = np.zeros(len(values), dtype=bool)
-    result[present] = values.to_numpy(dtype=object)[present].astype(bool)
-    return result
 
 
 def _dose_to_date(frame: pd.DataFrame, doses: pd.DataFrame) -> np.ndarray:
