@@ -1,14 +1,14 @@
-"""Read the rows recorded at the calls (the concomitant treatments) in their model's order.
+"""Read the rows recorded at the calls (treatments, adverse events) in their model's order.
 
-The model orders them by call (the patient's study code, then the call's sequence), then by
-texts of their own (a treatment's kind and code). On PostgreSQL the server sorted millions of
-rows by text, after joining them to their calls, several times slower than it sends them; so
-they are read in no order and sorted here. When the calls were read already (``placed_on``:
-the long frame's read), the rows are read without the join, as their call's id, and placed on
-those calls; otherwise (or when a row's call is not among them: a call added between the two
-reads) through the join. The order of the study codes and of the texts is still the server's
-(two small queries). Rows equal in that order keep the order they were read in, as the server's
-sort leaves them in an order of its own: they are equal in every column read.
+The models order them by call (the patient's study code, then the call's sequence), then by
+texts of their own (a treatment's kind and code, an event's type). On PostgreSQL the server
+sorted millions of rows by text, after joining them to their calls, several times slower than it
+sends them; so they are read in no order and sorted here. When the calls were read already
+(``placed_on``: the long frame's read), the rows are read without the join, as their call's id,
+and placed on those calls; otherwise (or when a row's call is not among them: a call added
+between the two reads) through the join. The order of the study codes and of the texts is still
+the server's (two small queries). Rows equal in that order keep the order they were read in, as
+the server's sort leaves them in an order of its own.
 """
 
 from __future__ import annotations
@@ -46,25 +46,30 @@ def placed_on(calls: pd.DataFrame) -> Iterator[None]:
 
 
 def rows_by_call(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
-    """Return ``read_rows(rows, fields)`` in the model's order: by call, then the own texts.
+    """Return ``read_rows(rows, fields)`` in the model's order: by call, then its own texts.
 
     ``fields`` maps lookups to names: the call's patient and timepoint (``_OF_CALL``), then
-    texts of the row's own, which the model orders by, in that order.
+    fields of the row's own, among them the texts the model orders by after the call.
     """
     own = {lookup: name for lookup, name in fields.items() if lookup not in _OF_CALL}
     if connections[rows.db].vendor != "postgresql":
         return _read(rows, fields)
+    ordering = list(rows.model._meta.ordering)
+    assert ordering[0] == "call", "rows ordered by their call first"
+    texts = [own[field] for field in ordering[1:]]
     calls = _calls.get()
     if calls is not None:
         read = _read(rows.order_by(), {"call_id": "call", **own})
         at = pd.Index(calls["call"]).get_indexer(read.pop("call"))
         if (at >= 0).all():
             placed = {"patient": calls["patient"], "sequence": calls["sequence"]}
-            return _sorted(rows.db, read, at, placed, calls["timepoint"], list(fields.values()))
+            ordered = _sorted(rows.db, read, at, placed, calls["timepoint"], texts)
+            return ordered[list(fields.values())]
     read = _read(rows.order_by(), {**fields, "call__sequence": "sequence"})
     at = np.arange(len(read))
     placed = {"patient": read.pop("patient"), "sequence": read.pop("sequence")}
-    return _sorted(rows.db, read, at, placed, read.pop("timepoint"), list(fields.values()))
+    ordered = _sorted(rows.db, read, at, placed, read.pop("timepoint"), texts)
+    return ordered[list(fields.values())]
 
 
 def _read(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
@@ -77,29 +82,29 @@ def _sorted(
     at: np.ndarray,
     placed: dict[str, pd.Series],
     timepoints: pd.Series,
-    names: list[str],
+    texts: list[str],
 ) -> pd.DataFrame:
-    """Return the rows read (own texts), of the calls at ``at``, sorted in the model's order.
+    """Return the rows read, of the calls at ``at``, sorted by call and then by ``texts``.
 
     ``placed`` holds the patient and sequence of the calls, ``timepoints`` their timepoints.
     """
     order = _read(Patient.objects.order_by("study_code"), {"id": "patient"})["patient"]
     by_patient = pd.Index(order).get_indexer(placed["patient"]).astype(np.int64)
-    texts = {name: pd.factorize(read.pop(name)) for name in list(read.columns)}
-    distinct = {text for _, uniques in texts.values() for text in uniques}
+    factorized = {name: pd.factorize(read.pop(name)) for name in list(read.columns)}
+    distinct = {text for name in texts for text in factorized[name][1]}
     rank = {text: rank for rank, text in enumerate(bulk.server_order(alias, distinct))}
     # Most significant first: the patient, the call's sequence, then each text.
     keys = [by_patient[at], placed["sequence"].to_numpy().astype(np.int64)[at]]
-    keys += [_ranked(factorized, rank) for factorized in texts.values()]
+    keys += [_ranked(factorized[name], rank) for name in texts]
     position = _order(keys)
     del keys, by_patient
     columns: dict[str, Any] = {
         "patient": pd.Series(placed["patient"].to_numpy()[at[position]]),
-        "timepoint": _texts(pd.factorize(timepoints), at[position]),
+        "timepoint": _values(pd.factorize(timepoints), at[position]),
     }
-    for name, factorized in texts.items():
-        columns[name] = _texts(factorized, position)
-    return pd.DataFrame({name: columns[name] for name in names})
+    for name, values in factorized.items():
+        columns[name] = _values(values, position)
+    return pd.DataFrame(columns)
 
 
 def _order(keys: list[np.ndarray]) -> np.ndarray:
@@ -124,12 +129,18 @@ def _ranked(factorized: tuple[np.ndarray, Any], rank: dict[str, int]) -> np.ndar
     return ranks[codes]
 
 
-def _texts(factorized: tuple[np.ndarray, Any], at: np.ndarray) -> pd.Series:
-    """Return the texts factorized by ``pd.factorize``, taken at ``at``, in the dtype read.
+def _values(factorized: tuple[np.ndarray, Any], at: np.ndarray) -> pd.Series:
+    """Return the values factorized by ``pd.factorize``, taken at ``at``, in the dtype read.
 
-    A column all null was read as objects (None): it stays so.
+    A column all null was read as objects (None): it stays so; a column of booleans with
+    nulls too (its nulls None).
     """
     codes, uniques = factorized
     if not len(uniques):
         return pd.Series(np.full(len(at), None, dtype=object))
-    return pd.Series(uniques.array.take(codes[at], allow_fill=True))
+    taken = codes[at]
+    if uniques.dtype == object and (taken < 0).any():
+        values = np.asarray(uniques, dtype=object)[taken]
+        values[taken < 0] = None
+        return pd.Series(values, dtype=object)
+    return pd.Series(uniques.array.take(taken, allow_fill=True))

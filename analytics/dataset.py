@@ -419,12 +419,12 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
         doses = doses.filter(patient__in=patients)
     patient_rows = read_rows(people.order_by("pk"), _PATIENT_FIELDS)
     of_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
-    with by_call.placed_on(calls):  # the treatments of these calls, read without the join
+    with by_call.placed_on(calls):  # the rows of these calls, read without the join
         treatment_rows = _treatment_rows(treatments, {**of_call, "kind": "kind", "code": "code"})
+        event_rows = _treatment_rows(
+            events, {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
+        )
     del calls
-    event_rows = read_rows(
-        events, {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
-    )
     iv = read_rows(
         doses.filter(route="iv"), {"patient_id": "patient", "total_mg": "total_mg", "days": "days"}
     )
@@ -437,7 +437,8 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
     )
 
 
-# The treatments in their model's order (patient, call, kind, code): see ``analytics.by_call``.
+# The treatments and the adverse events in their models' order (by call, then kind and code, or
+# type): see ``analytics.by_call``.
 _treatment_rows = by_call.rows_by_call
 
 
