@@ -119,6 +119,14 @@ _OWN_CALL_FIELDS = {
     "window_end": "window_end",
     "sequence": "sequence",
 }
+# The administrations (not voided): the dose to date, the first route and the IV dose and days.
+_DOSE_FIELDS = {
+    "patient_id": "patient",
+    "date": "date",
+    "route": "route",
+    "total_mg": "total_mg",
+    "days": "days",
+}
 _PATIENT_OF_CALL = {
     "id": "patient",
     "study_code": "study_id",
@@ -168,8 +176,9 @@ def build(
 
 def _build(
     patients: QuerySet[Patient] | None, as_of: dt.date | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the long frame and the calls read (call id, patient, timepoint, sequence)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return the long frame, the calls read (call id, patient, timepoint, sequence) and the
+    administrations read (patient, date, route, total_mg, days; in the model's order)."""
     # In no order: the frame is sorted by patient and month (one call per timepoint).
     calls = FollowUpCall.objects.order_by()
     administrations = KetamineAdministration.objects.filter(voided_at__isnull=True)
@@ -178,11 +187,8 @@ def _build(
         administrations = administrations.filter(patient__in=patients)
     with analysis_reads():
         frame, read = _call_rows(calls, patients)
-        doses = read_rows(
-            administrations,
-            {"patient_id": "patient", "date": "date", "route": "route", "total_mg": "total_mg"},
-        )
-    return assemble(frame, doses, as_of=as_of or timezone.localdate()), read
+        doses = read_rows(administrations, _DOSE_FIELDS)
+    return assemble(frame, doses, as_of=as_of or timezone.localdate()), read, doses
 
 
 def call_rows(calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None) -> pd.DataFrame:
@@ -407,16 +413,14 @@ def load(patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = N
 
 
 def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
-    long, calls = _build(patients, as_of)
+    long, calls, doses = _build(patients, as_of)
     people = Patient.objects.all()
     treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
-    doses = KetamineAdministration.objects.filter(voided_at__isnull=True)
     if patients is not None:
         people = people.filter(pk__in=patients)
         treatments = treatments.filter(call__patient__in=patients)
         events = events.filter(call__patient__in=patients)
-        doses = doses.filter(patient__in=patients)
     patient_rows = read_rows(people.order_by("pk"), _PATIENT_FIELDS)
     of_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
     with by_call.placed_on(calls):  # the rows of these calls, read without the join
@@ -425,9 +429,10 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
             events, {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
         )
     del calls
-    iv = read_rows(
-        doses.filter(route="iv"), {"patient_id": "patient", "total_mg": "total_mg", "days": "days"}
-    )
+    # The IV administrations, in the order read (the model's): as read with a filter on route.
+    iv = doses.loc[doses["route"].eq("iv").to_numpy(), ["patient", "total_mg", "days"]]
+    iv = iv.reset_index(drop=True)
+    del doses
     return StudyData(
         long=long,
         patients=patient_table(patient_rows, long, iv),
