@@ -267,15 +267,17 @@ def elapsed(frame: pd.DataFrame, as_of: dt.date) -> pd.Series:
 
 def assemble(calls: pd.DataFrame, doses: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
     """Assemble the long frame from the raw call rows and administration rows (pure pandas)."""
-    frame = calls.copy()
-    frame["month"] = frame["timepoint"].map(MONTHS).astype(float)
+    frame = calls.copy(deep=False)  # copied on write: the caller's frame is left as it was
+    frame["month"] = _months(frame["timepoint"])
     for column in OUTCOMES:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["call_date"] = pd.to_datetime(frame["call_date"])
     frame["target_date"] = pd.to_datetime(frame["target_date"])
     frame["window_end"] = pd.to_datetime(frame["window_end"])
     frame["elapsed"] = elapsed(frame, as_of)
-    frame = frame.sort_values(["patient", "month"], kind="stable").reset_index(drop=True)
+    if not _by_patient_and_month(frame):  # as the calls are stored, mostly
+        frame = frame.sort_values(["patient", "month"], kind="stable")
+    frame = frame.reset_index(drop=True)
     frame["cumulative_dose_mg"] = _dose_to_date(frame, doses)
     first_route = (
         doses.sort_values(["patient", "date"], kind="stable").groupby("patient").route.first()
@@ -288,6 +290,23 @@ def assemble(calls: pd.DataFrame, doses: pd.DataFrame, *, as_of: dt.date) -> pd.
     for column in reasons.columns:
         frame[column] = reasons[column]
     return frame[list(COLUMNS)]
+
+
+def _months(timepoints: pd.Series) -> pd.Series:
+    """Return ``timepoints.map(MONTHS).astype(float)``, mapped once per distinct timepoint."""
+    codes, uniques = pd.factorize(timepoints)
+    months = np.append(pd.Series(uniques, dtype=object).map(MONTHS).to_numpy(dtype=float), np.nan)
+    return pd.Series(months[codes], index=timepoints.index, dtype=float)
+
+
+def _by_patient_and_month(frame: pd.DataFrame) -> bool:
+    """Return whether the rows are sorted by patient, then month (no month missing)."""
+    patient = frame["patient"].to_numpy()
+    month = frame["month"].to_numpy()
+    if patient.dtype.kind not in "iu" or np.isnan(month).any():
+        return False
+    same = patient[1:] == patient[:-1]
+    return bool(np.all(patient[1:] >= patient[:-1]) and np.all(month[1:][same] >= month[:-1][same]))
 
 
 def call_reasons(frame: pd.DataFrame) -> pd.Series:
