@@ -196,7 +196,8 @@ def _arrow_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for name, column in zip(columns, table.columns, strict=True):
         data[name] = _arrow_column(column, KINDS[name])
-    return pd.DataFrame(data, columns=columns).infer_objects()
+    # Not copied into blocks of one dtype: each column stays the array made above.
+    return pd.DataFrame(data, columns=columns, copy=False).infer_objects()
 
 
 def _arrow_column(column: Any, kind: str) -> Any:
@@ -208,7 +209,7 @@ def _arrow_column(column: Any, kind: str) -> Any:
             [chunk.storage for chunk in column.chunks], column.type.storage_type
         )
     if kind == "int":
-        return column.to_numpy().astype("int64")
+        return column.to_numpy().astype("int64", copy=False)
     if kind == "num":
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             return _numbers(pd.Series(_objects(column), dtype=object))

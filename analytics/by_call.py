@@ -104,7 +104,7 @@ def _sorted(
     }
     for name, values in factorized.items():
         columns[name] = _values(values, position)
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _order(keys: list[np.ndarray]) -> np.ndarray:

@@ -224,7 +224,8 @@ def _call_rows(
         at = pd.Index(rows.pop("call")).get_indexer(own["call"])
         for name in list(rows.columns):
             columns[name] = _aligned(rows.pop(name), at)
-    return pd.DataFrame({name: columns[name] for name in _CALL_FIELDS.values()}), read
+    frame = pd.DataFrame({name: columns[name] for name in _CALL_FIELDS.values()}, copy=False)
+    return frame, read
 
 
 def _aligned(values: pd.Series, at: np.ndarray) -> pd.Series:
