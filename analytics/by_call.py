@@ -89,43 +89,46 @@ def _sorted(
     ``placed`` holds the patient and sequence of the calls, ``timepoints`` their timepoints.
     """
     order = _read(Patient.objects.order_by("study_code"), {"id": "patient"})["patient"]
-    by_patient = pd.Index(order).get_indexer(placed["patient"]).astype(np.int64)
+    by_patient = pd.Index(order).get_indexer(placed["patient"]).astype(np.int32)
     factorized = {name: pd.factorize(read.pop(name)) for name in list(read.columns)}
     distinct = {text for name in texts for text in factorized[name][1]}
     rank = {text: rank for rank, text in enumerate(bulk.server_order(alias, distinct))}
     # Most significant first: the patient, the call's sequence, then each text.
-    keys = [by_patient[at], placed["sequence"].to_numpy().astype(np.int64)[at]]
+    keys = [by_patient[at], placed["sequence"].to_numpy().astype(np.int32)[at]]
     keys += [_ranked(factorized[name], rank) for name in texts]
     position = _order(keys)
     del keys, by_patient
+    of_row = at[position]
     columns: dict[str, Any] = {
-        "patient": pd.Series(placed["patient"].to_numpy()[at[position]]),
-        "timepoint": _values(pd.factorize(timepoints), at[position]),
+        "patient": pd.Series(placed["patient"].to_numpy()[of_row]),
+        "timepoint": _values(pd.factorize(timepoints), of_row),
     }
-    for name, values in factorized.items():
-        columns[name] = _values(values, position)
+    del of_row
+    for name in list(factorized):
+        columns[name] = _values(factorized.pop(name), position)
     return pd.DataFrame(columns, copy=False)
 
 
 def _order(keys: list[np.ndarray]) -> np.ndarray:
-    """Return the stable order of the rows by these keys (non-negative, most significant first).
+    """Return the stable order of the rows by these keys (most significant first).
 
-    The keys are packed into one 64-bit integer when they fit (one sort instead of one per key).
+    The keys are packed into one 64-bit integer when they fit, none negative (one sort instead
+    of one per key); the list is emptied as they are packed, each key freed once packed.
     """
     widths = [max(int(key.max(initial=0)).bit_length(), 1) for key in keys]
-    if sum(widths) > 63:
+    if sum(widths) > 63 or any(key.min(initial=0) < 0 for key in keys):
         return np.lexsort(keys[::-1])
     packed = np.zeros(len(keys[0]), dtype=np.int64)
-    for key, width in zip(keys, widths, strict=True):
+    for width in widths:
         packed <<= width
-        packed |= key.astype(np.int64)
+        packed |= keys.pop(0)
     return np.argsort(packed, kind="stable")
 
 
 def _ranked(factorized: tuple[np.ndarray, Any], rank: dict[str, int]) -> np.ndarray:
     """Return the rank of each value factorized by ``pd.factorize`` (nulls last, as sorted)."""
     codes, uniques = factorized
-    ranks = np.array([rank[text] for text in uniques] + [len(rank)], dtype=np.int64)
+    ranks = np.array([rank[text] for text in uniques] + [len(rank)], dtype=np.int32)
     return ranks[codes]
 
 

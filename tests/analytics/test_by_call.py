@@ -62,6 +62,7 @@ def test_the_packed_order_is_the_stable_order_by_every_key(seed):
     n = 5000
     narrow = [rng.integers(0, 40, n), rng.integers(0, 14, n), rng.integers(0, 3, n)]
     wide = [rng.integers(0, 2**40, n), rng.integers(0, 2**30, n)]
-    for keys in (narrow, wide, [np.zeros(n, dtype=np.int64)]):
+    negative = [rng.integers(-1, 5, n), rng.integers(0, 3, n)]
+    for keys in (narrow, wide, negative, [np.zeros(n, dtype=np.int64)]):
         expected = np.lexsort(keys[::-1])
-        assert np.array_equal(by_call._order(keys), expected)
+        assert np.array_equal(by_call._order(list(keys)), expected)
