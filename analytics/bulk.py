@@ -101,7 +101,12 @@ def read_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
 
 @contextlib.contextmanager
 def arrow_reads() -> Iterator[None]:
-    """Within this block, the Arrow reads of one database share one connection of their own."""
+    """Within this block, the Arrow reads of one database share one connection of their own.
+
+    At its end, the memory Arrow's allocator keeps from the buffers freed (the rows read, their
+    conversions) goes back to the system: the analysis after the read allocates through numpy,
+    which would not reuse it.
+    """
     opened: dict[str, Any] = {}
     token = _open.set(opened)
     try:
@@ -110,6 +115,10 @@ def arrow_reads() -> Iterator[None]:
         _open.reset(token)
         for connection in opened.values():
             connection.close()
+        if opened:
+            import pyarrow as pa
+
+            pa.default_memory_pool().release_unused()
 
 
 def server_order(alias: str, texts: Any) -> list[str]:
