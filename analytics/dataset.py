@@ -456,7 +456,7 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
     return StudyData(
         long=long,
         patients=patient_table(patient_rows, long, iv),
-        treatments=treatment_rows,
+        treatments=_categories(treatment_rows, ["timepoint", "kind", "code"]),
         adverse_events=event_rows,
         as_of=as_of,
     )
@@ -465,6 +465,22 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
 # The treatments and the adverse events in their models' order (by call, then kind and code, or
 # type): see ``analytics.by_call``.
 _treatment_rows = by_call.rows_by_call
+
+
+def _categories(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Return ``frame`` with these text columns as categories (their texts in code point order).
+
+    The treatments are millions of rows of a few texts: one byte a row rather than the text.
+    The values, their nulls and the fingerprint's hashes are those of the texts; however they
+    were read, the same texts give the same categories.
+    """
+    columns = {}
+    for name in names:
+        codes, uniques = pd.factorize(frame[name])
+        texts = pd.Index(sorted(uniques), dtype="str")
+        at = np.append(texts.get_indexer(uniques), -1)  # the nulls (code -1) stay null
+        columns[name] = pd.Categorical.from_codes(at[codes], dtype=pd.CategoricalDtype(texts))
+    return frame.assign(**columns)
 
 
 def patient_table(rows: pd.DataFrame, long: pd.DataFrame, iv: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 from analytics import by_call, dataset
+from analytics.hashing import column_hashes
 from demo.loader import demo_load
 from demo.synthetic import generate
 from followup.models import AdverseEvent, ConcomitantTreatment, FollowUpCall
@@ -66,3 +67,21 @@ def test_the_packed_order_is_the_stable_order_by_every_key(seed):
     for keys in (narrow, wide, negative, [np.zeros(n, dtype=np.int64)]):
         expected = np.lexsort(keys[::-1])
         assert np.array_equal(by_call._order(list(keys)), expected)
+
+
+def test_treatment_texts_as_categories_keep_their_values_and_hashes():
+    texts = np.array(["drug", "non_drug", "opioid", "é", "", None], dtype=object)
+    picked = texts[np.random.default_rng(3).integers(0, len(texts), 300)]
+    objects = pd.DataFrame({"patient": np.arange(300), "code": pd.Series(picked, dtype=object)})
+    arrow = objects.assign(code=objects["code"].astype("str"))
+    compact = [dataset._categories(frame, ["code"]) for frame in (objects, arrow)]
+    pd.testing.assert_frame_equal(compact[0], compact[1], check_exact=True)
+    code = compact[0]["code"]
+    assert isinstance(code.dtype, pd.CategoricalDtype)
+    shuffled = dataset._categories(objects.sample(frac=1.0, random_state=0), ["code"])
+    # The same texts, the same categories in the same order (unordered dtypes compare as sets).
+    assert shuffled["code"].cat.categories.tolist() == code.cat.categories.tolist()
+    assert code.isna().tolist() == objects["code"].isna().tolist()
+    assert code.astype(object).where(code.notna(), None).tolist() == picked.tolist()
+    assert np.array_equal(column_hashes(code), column_hashes(arrow["code"]))
+    assert np.array_equal(column_hashes(code), column_hashes(objects["code"]))
