@@ -455,7 +455,7 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
     del doses
     table = patient_table(patient_rows, long, iv)
     return StudyData(
-        long=_categories(long, list(_PATIENT_TEXTS)),
+        long=_categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()]),
         patients=table,
         treatments=_categories(treatment_rows, ["timepoint", "kind", "code"]),
         adverse_events=event_rows,
@@ -468,17 +468,18 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
 _treatment_rows = by_call.rows_by_call
 
 
-# The texts of a patient in the long frame, the same on each of their rows (held as categories).
+# The texts of a patient in the long frame, the same on each of their rows: held as categories,
+# and so are the missing reasons (a few texts, mostly null).
 _PATIENT_TEXTS = ("study_id", "site", "sex", "etiology", "status")
 
 
 def _categories(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Return ``frame`` with these text columns as categories (their texts in code point order).
 
-    The treatments and the patients' texts of the long frame are millions of rows of a few
-    texts (a study code: 14 rows): a small integer a row rather than the text. The values, their
-    nulls and the fingerprint's hashes are those of the texts; however they were read, the same
-    texts give the same categories.
+    The treatments and the patients' texts and missing reasons of the long frame are millions of
+    rows of a few texts (a study code: 14 rows): a small integer a row rather than the text. The
+    values and the fingerprint's hashes are those of the texts (a null is NaN, not None); however
+    they were read, the same texts give the same categories.
     """
     columns = {}
     for name in names:
