@@ -434,6 +434,7 @@ def load(patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = N
 
 def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
     long, calls, doses = _build(patients, as_of)
+    long = _categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()])
     people = Patient.objects.all()
     treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
@@ -455,7 +456,7 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
     del doses
     table = patient_table(patient_rows, long, iv)
     return StudyData(
-        long=_categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()]),
+        long=long,
         patients=table,
         treatments=_categories(treatment_rows, ["timepoint", "kind", "code"]),
         adverse_events=event_rows,
