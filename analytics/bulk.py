@@ -121,6 +121,24 @@ def arrow_reads() -> Iterator[None]:
             pa.default_memory_pool().release_unused()
 
 
+def positions(keys: Any, values: Any) -> np.ndarray:
+    """Return ``pd.Index(keys).get_indexer(values)``: where each value is among the keys (-1:
+    nowhere). Keys are unique; ids (integers not far above their number) are looked up in an
+    array rather than hashed."""
+    keys, values = np.asarray(keys), np.asarray(values)
+    if keys.dtype.kind in "iu" and values.dtype.kind in "iu" and len(keys):
+        low, high = int(keys.min()), int(keys.max())
+        if low >= 0 and high < 4 * len(keys) + 1024:
+            lookup = np.full(high + 1, -1, dtype=np.intp)
+            lookup[keys] = np.arange(len(keys))
+            if np.count_nonzero(lookup >= 0) == len(keys):  # unique, as get_indexer needs
+                inside = (values >= 0) & (values <= high)
+                found = np.full(len(values), -1, dtype=np.intp)
+                found[inside] = lookup[values[inside]]
+                return found
+    return pd.Index(keys).get_indexer(values)
+
+
 def server_order(alias: str, texts: Any) -> list[str]:
     """Return these texts in the order the database sorts them (its collation)."""
     with connections[alias].cursor() as cursor:

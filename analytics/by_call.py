@@ -60,7 +60,7 @@ def rows_by_call(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
     calls = _calls.get()
     if calls is not None:
         read = _read(rows.order_by(), {"call_id": "call", **own})
-        at = pd.Index(calls["call"]).get_indexer(read.pop("call"))
+        at = bulk.positions(calls["call"], read.pop("call"))
         if (at >= 0).all():
             placed = {"patient": calls["patient"], "sequence": calls["sequence"]}
             ordered = _sorted(rows.db, read, at, placed, calls["timepoint"], texts)
@@ -89,7 +89,7 @@ def _sorted(
     ``placed`` holds the patient and sequence of the calls, ``timepoints`` their timepoints.
     """
     order = _read(Patient.objects.order_by("study_code"), {"id": "patient"})["patient"]
-    by_patient = pd.Index(order).get_indexer(placed["patient"]).astype(np.int32)
+    by_patient = bulk.positions(order, placed["patient"]).astype(np.int32)
     factorized = {name: pd.factorize(read.pop(name)) for name in list(read.columns)}
     distinct = {text for name in texts for text in factorized[name][1]}
     rank = {text: rank for rank, text in enumerate(bulk.server_order(alias, distinct))}

@@ -211,7 +211,7 @@ def _call_rows(
         people = people.filter(pk__in=patients)
     columns: dict[str, Any] = {"patient": own["patient"]}
     of_patient = read_rows(people, _PATIENT_OF_CALL)
-    at = pd.Index(of_patient.pop("patient")).get_indexer(own["patient"])
+    at = bulk.positions(of_patient.pop("patient"), own["patient"])
     for name in list(of_patient.columns):
         columns[name] = _aligned(of_patient.pop(name), at)
     for name in ("timepoint", "call_status", "call_date", "target_date", "window_end"):
@@ -221,7 +221,7 @@ def _call_rows(
         if patients is not None:
             answered = answered.filter(call__patient__in=patients)
         rows = read_rows(answered, fields)
-        at = pd.Index(rows.pop("call")).get_indexer(own["call"])
+        at = bulk.positions(rows.pop("call"), own["call"])
         for name in list(rows.columns):
             columns[name] = _aligned(rows.pop(name), at)
     frame = pd.DataFrame({name: columns[name] for name in _CALL_FIELDS.values()}, copy=False)

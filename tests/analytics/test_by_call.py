@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from analytics import by_call, dataset
+from analytics import bulk, by_call, dataset
 from analytics.hashing import column_hashes
 from demo.loader import demo_load
 from demo.synthetic import generate
@@ -85,3 +85,18 @@ def test_treatment_texts_as_categories_keep_their_values_and_hashes():
     assert code.astype(object).where(code.notna(), None).tolist() == picked.tolist()
     assert np.array_equal(column_hashes(code), column_hashes(arrow["code"]))
     assert np.array_equal(column_hashes(code), column_hashes(objects["code"]))
+
+
+def test_positions_are_those_of_the_index():
+    rng = np.random.default_rng(4)
+    cases = [
+        (rng.permutation(1000) + 5, rng.integers(-3, 1100, 5000)),  # ids: looked up
+        (np.array([10**12, 5]), np.array([5, 10**12, 7])),  # far apart: hashed
+        (np.array([], dtype=np.int64), np.array([1, 2])),
+        (np.array(["a", "b"], dtype=object), np.array(["b", "c"], dtype=object)),
+    ]
+    for keys, values in cases:
+        expected = pd.Index(keys).get_indexer(values)
+        assert np.array_equal(bulk.positions(keys, values), expected)
+    with pytest.raises(pd.errors.InvalidIndexError):  # repeated keys, as the index says
+        bulk.positions(np.array([3, 3, 4]), np.array([3]))
