@@ -139,6 +139,23 @@ def positions(keys: Any, values: Any) -> np.ndarray:
     return pd.Index(keys).get_indexer(values)
 
 
+def categories(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Return ``frame`` with these text columns as categories (their texts in code point order).
+
+    The treatments and the patients' texts and missing reasons of the long frame are millions of
+    rows of a few texts (a study code: 14 rows): a small integer a row rather than the text. The
+    values and the fingerprint's hashes are those of the texts (a null is NaN, not None); however
+    they were read, the same texts give the same categories.
+    """
+    columns = {}
+    for name in names:
+        codes, uniques = pd.factorize(frame[name])
+        texts = pd.Index(sorted(uniques), dtype="str")
+        at = np.append(texts.get_indexer(uniques), -1)  # the nulls (code -1) stay null
+        columns[name] = pd.Categorical.from_codes(at[codes], dtype=pd.CategoricalDtype(texts))
+    return frame.assign(**columns)
+
+
 def server_order(alias: str, texts: Any) -> list[str]:
     """Return these texts in the order the database sorts them (its collation)."""
     with connections[alias].cursor() as cursor:

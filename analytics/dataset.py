@@ -59,6 +59,9 @@ BASELINE_COPIES = {
 NOT_MADE_STATUSES = voc.OPEN_CALL_STATUSES | {"closed"}
 # Why each outcome is missing, in its own column (None when observed, or the call still due).
 REASON_COLUMNS = {outcome: missing.reason_field(outcome) for outcome in OUTCOMES}
+# The texts of a patient in the long frame, the same on each of their rows: held as categories,
+# and so are the missing reasons (a few texts, mostly null).
+_PATIENT_TEXTS = ("study_id", "site", "sex", "etiology", "status")
 COLUMNS = (
     "patient",
     "study_id",
@@ -434,7 +437,7 @@ def load(patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = N
 
 def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
     long, calls, doses = _build(patients, as_of)
-    long = _categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()])
+    long = bulk.categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()])
     people = Patient.objects.all()
     treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
@@ -458,7 +461,7 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
     return StudyData(
         long=long,
         patients=table,
-        treatments=_categories(treatment_rows, ["timepoint", "kind", "code"]),
+        treatments=bulk.categories(treatment_rows, ["timepoint", "kind", "code"]),
         adverse_events=event_rows,
         as_of=as_of,
     )
@@ -467,28 +470,6 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
 # The treatments and the adverse events in their models' order (by call, then kind and code, or
 # type): see ``analytics.by_call``.
 _treatment_rows = by_call.rows_by_call
-
-
-# The texts of a patient in the long frame, the same on each of their rows: held as categories,
-# and so are the missing reasons (a few texts, mostly null).
-_PATIENT_TEXTS = ("study_id", "site", "sex", "etiology", "status")
-
-
-def _categories(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Return ``frame`` with these text columns as categories (their texts in code point order).
-
-    The treatments and the patients' texts and missing reasons of the long frame are millions of
-    rows of a few texts (a study code: 14 rows): a small integer a row rather than the text. The
-    values and the fingerprint's hashes are those of the texts (a null is NaN, not None); however
-    they were read, the same texts give the same categories.
-    """
-    columns = {}
-    for name in names:
-        codes, uniques = pd.factorize(frame[name])
-        texts = pd.Index(sorted(uniques), dtype="str")
-        at = np.append(texts.get_indexer(uniques), -1)  # the nulls (code -1) stay null
-        columns[name] = pd.Categorical.from_codes(at[codes], dtype=pd.CategoricalDtype(texts))
-    return frame.assign(**columns)
 
 
 def patient_table(rows: pd.DataFrame, long: pd.DataFrame, iv: pd.DataFrame) -> pd.DataFrame:

@@ -74,11 +74,11 @@ def test_treatment_texts_as_categories_keep_their_values_and_hashes():
     picked = texts[np.random.default_rng(3).integers(0, len(texts), 300)]
     objects = pd.DataFrame({"patient": np.arange(300), "code": pd.Series(picked, dtype=object)})
     arrow = objects.assign(code=objects["code"].astype("str"))
-    compact = [dataset._categories(frame, ["code"]) for frame in (objects, arrow)]
+    compact = [bulk.categories(frame, ["code"]) for frame in (objects, arrow)]
     pd.testing.assert_frame_equal(compact[0], compact[1], check_exact=True)
     code = compact[0]["code"]
     assert isinstance(code.dtype, pd.CategoricalDtype)
-    shuffled = dataset._categories(objects.sample(frac=1.0, random_state=0), ["code"])
+    shuffled = bulk.categories(objects.sample(frac=1.0, random_state=0), ["code"])
     # The same texts, the same categories in the same order (unordered dtypes compare as sets).
     assert shuffled["code"].cat.categories.tolist() == code.cat.categories.tolist()
     assert code.isna().tolist() == objects["code"].isna().tolist()
