@@ -139,7 +139,7 @@ def _values(factorized: tuple[np.ndarray, Any], at: np.ndarray) -> pd.Series:
     nulls too (its nulls None).
     """
     codes, uniques = factorized
-    if not len(uniques):
+    if not len(uniques) or not len(at):  # as the read gives a column without a value
         return pd.Series(np.full(len(at), None, dtype=object))
     taken = codes[at]
     if uniques.dtype == object and (taken < 0).any():

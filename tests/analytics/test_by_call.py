@@ -55,6 +55,11 @@ def test_rows_read_in_no_order_and_sorted_are_the_orms_in_order():
         for frame in (joined, placed, missed):
             pd.testing.assert_frame_equal(frame, expected, check_dtype=False, check_exact=True)
             assert frame.dtypes.to_dict() == dataset.read_rows(rows, fields).dtypes.to_dict()
+        none = rows.filter(call__timepoint="none")  # no row: the columns read without one
+        with by_call.placed_on(calls):
+            pd.testing.assert_frame_equal(
+                by_call.rows_by_call(none, fields), dataset.read_rows(none, fields)
+            )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
