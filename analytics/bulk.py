@@ -101,7 +101,12 @@ def read_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
 
 @contextlib.contextmanager
 def arrow_reads() -> Iterator[None]:
-    """Within this block, the Arrow reads of one database share one connection of their own."""
+    """Within this block, the Arrow reads of one database share one connection of their own.
+
+    At its end, the memory Arrow's allocator keeps from the buffers freed (the rows read, their
+    conversions) goes back to the system: the analysis after the read allocates through numpy,
+    which would not reuse it.
+    """
     opened: dict[str, Any] = {}
     token = _open.set(opened)
     try:
@@ -110,6 +115,45 @@ def arrow_reads() -> Iterator[None]:
         _open.reset(token)
         for connection in opened.values():
             connection.close()
+        if opened:
+            import pyarrow as pa
+
+            pa.default_memory_pool().release_unused()
+
+
+def positions(keys: Any, values: Any) -> np.ndarray:
+    """Return ``pd.Index(keys).get_indexer(values)``: where each value is among the keys (-1:
+    nowhere). Keys are unique; ids (integers not far above their number) are looked up in an
+    array rather than hashed."""
+    keys, values = np.asarray(keys), np.asarray(values)
+    if keys.dtype.kind in "iu" and values.dtype.kind in "iu" and len(keys):
+        low, high = int(keys.min()), int(keys.max())
+        if low >= 0 and high < 4 * len(keys) + 1024:
+            lookup = np.full(high + 1, -1, dtype=np.intp)
+            lookup[keys] = np.arange(len(keys))
+            if np.count_nonzero(lookup >= 0) == len(keys):  # unique, as get_indexer needs
+                inside = (values >= 0) & (values <= high)
+                found = np.full(len(values), -1, dtype=np.intp)
+                found[inside] = lookup[values[inside]]
+                return found
+    return pd.Index(keys).get_indexer(values)
+
+
+def categories(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Return ``frame`` with these text columns as categories (their texts in code point order).
+
+    The treatments and the patients' texts and missing reasons of the long frame are millions of
+    rows of a few texts (a study code: 14 rows): a small integer a row rather than the text. The
+    values and the fingerprint's hashes are those of the texts (a null is NaN, not None); however
+    they were read, the same texts give the same categories.
+    """
+    columns = {}
+    for name in names:
+        codes, uniques = pd.factorize(frame[name])
+        texts = pd.Index(sorted(uniques), dtype="str")
+        at = np.append(texts.get_indexer(uniques), -1)  # the nulls (code -1) stay null
+        columns[name] = pd.Categorical.from_codes(at[codes], dtype=pd.CategoricalDtype(texts))
+    return frame.assign(**columns)
 
 
 def server_order(alias: str, texts: Any) -> list[str]:
@@ -196,7 +240,8 @@ def _arrow_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for name, column in zip(columns, table.columns, strict=True):
         data[name] = _arrow_column(column, KINDS[name])
-    return pd.DataFrame(data, columns=columns).infer_objects()
+    # Not copied into blocks of one dtype: each column stays the array made above.
+    return pd.DataFrame(data, columns=columns, copy=False).infer_objects()
 
 
 def _arrow_column(column: Any, kind: str) -> Any:
@@ -208,7 +253,7 @@ def _arrow_column(column: Any, kind: str) -> Any:
             [chunk.storage for chunk in column.chunks], column.type.storage_type
         )
     if kind == "int":
-        return column.to_numpy().astype("int64")
+        return column.to_numpy().astype("int64", copy=False)
     if kind == "num":
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             return _numbers(pd.Series(_objects(column), dtype=object))

@@ -27,12 +27,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from analytics import bulk
+from analytics import bulk, by_call
 from analytics.hashing import column_hashes
+from analytics.reasons import StatedReasons, distinct_rows
 from analytics.routers import analysis_reads
 from analytics.stats.mixed import locf as stats_locf
 from cohort import vocabulary as voc
@@ -59,6 +59,9 @@ BASELINE_COPIES = {
 NOT_MADE_STATUSES = voc.OPEN_CALL_STATUSES | {"closed"}
 # Why each outcome is missing, in its own column (None when observed, or the call still due).
 REASON_COLUMNS = {outcome: missing.reason_field(outcome) for outcome in OUTCOMES}
+# The texts of a patient in the long frame, the same on each of their rows: held as categories,
+# and so are the missing reasons (a few texts, mostly null).
+_PATIENT_TEXTS = ("study_id", "site", "sex", "etiology", "status")
 COLUMNS = (
     "patient",
     "study_id",
@@ -117,6 +120,15 @@ _OWN_CALL_FIELDS = {
     "call_date": "call_date",
     "target_date": "target_date",
     "window_end": "window_end",
+    "sequence": "sequence",
+}
+# The administrations (not voided): the dose to date, the first route and the IV dose and days.
+_DOSE_FIELDS = {
+    "patient_id": "patient",
+    "date": "date",
+    "route": "route",
+    "total_mg": "total_mg",
+    "days": "days",
 }
 _PATIENT_OF_CALL = {
     "id": "patient",
@@ -162,6 +174,14 @@ def build(
     first administration was intravenous (the paper's "IV route" patients); ``elapsed`` whether
     the timepoint had elapsed on ``as_of`` (default: today, the day of the read).
     """
+    return _build(patients, as_of)[0]
+
+
+def _build(
+    patients: QuerySet[Patient] | None, as_of: dt.date | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return the long frame, the calls read (call id, patient, timepoint, sequence) and the
+    administrations read (patient, date, route, total_mg, days; in the model's order)."""
     # In no order: the frame is sorted by patient and month (one call per timepoint).
     calls = FollowUpCall.objects.order_by()
     administrations = KetamineAdministration.objects.filter(voided_at__isnull=True)
@@ -169,12 +189,9 @@ def build(
         calls = calls.filter(patient__in=patients)
         administrations = administrations.filter(patient__in=patients)
     with analysis_reads():
-        frame = call_rows(calls, patients)
-        doses = read_rows(
-            administrations,
-            {"patient_id": "patient", "date": "date", "route": "route", "total_mg": "total_mg"},
-        )
-    return assemble(frame, doses, as_of=as_of or timezone.localdate())
+        frame, read = _call_rows(calls, patients)
+        doses = read_rows(administrations, _DOSE_FIELDS)
+    return assemble(frame, doses, as_of=as_of or timezone.localdate()), read, doses
 
 
 def call_rows(calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None) -> pd.DataFrame:
@@ -183,13 +200,21 @@ def call_rows(calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None)
     The calls, their patients and each response table are read on their own and aligned here
     by patient and by call: the same frame (same columns, values and dtypes) in the calls' order.
     """
+    return _call_rows(calls, patients)[0]
+
+
+def _call_rows(
+    calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return ``call_rows`` and the calls read (call id, patient, timepoint, sequence)."""
     own = read_rows(calls, _OWN_CALL_FIELDS)
+    read = own[["call", "patient", "timepoint", "sequence"]]
     people = Patient.objects.order_by()
     if patients is not None:
         people = people.filter(pk__in=patients)
     columns: dict[str, Any] = {"patient": own["patient"]}
     of_patient = read_rows(people, _PATIENT_OF_CALL)
-    at = pd.Index(of_patient.pop("patient")).get_indexer(own["patient"])
+    at = bulk.positions(of_patient.pop("patient"), own["patient"])
     for name in list(of_patient.columns):
         columns[name] = _aligned(of_patient.pop(name), at)
     for name in ("timepoint", "call_status", "call_date", "target_date", "window_end"):
@@ -199,10 +224,11 @@ def call_rows(calls: QuerySet[FollowUpCall], patients: QuerySet[Patient] | None)
         if patients is not None:
             answered = answered.filter(call__patient__in=patients)
         rows = read_rows(answered, fields)
-        at = pd.Index(rows.pop("call")).get_indexer(own["call"])
+        at = bulk.positions(rows.pop("call"), own["call"])
         for name in list(rows.columns):
             columns[name] = _aligned(rows.pop(name), at)
-    return pd.DataFrame({name: columns[name] for name in _CALL_FIELDS.values()})
+    frame = pd.DataFrame({name: columns[name] for name in _CALL_FIELDS.values()}, copy=False)
+    return frame, read
 
 
 def _aligned(values: pd.Series, at: np.ndarray) -> pd.Series:
@@ -245,15 +271,17 @@ def elapsed(frame: pd.DataFrame, as_of: dt.date) -> pd.Series:
 
 def assemble(calls: pd.DataFrame, doses: pd.DataFrame, *, as_of: dt.date) -> pd.DataFrame:
     """Assemble the long frame from the raw call rows and administration rows (pure pandas)."""
-    frame = calls.copy()
-    frame["month"] = frame["timepoint"].map(MONTHS).astype(float)
+    frame = calls.copy(deep=False)  # copied on write: the caller's frame is left as it was
+    frame["month"] = _months(frame["timepoint"])
     for column in OUTCOMES:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["call_date"] = pd.to_datetime(frame["call_date"])
     frame["target_date"] = pd.to_datetime(frame["target_date"])
     frame["window_end"] = pd.to_datetime(frame["window_end"])
     frame["elapsed"] = elapsed(frame, as_of)
-    frame = frame.sort_values(["patient", "month"], kind="stable").reset_index(drop=True)
+    if not _by_patient_and_month(frame):  # as the calls are stored, mostly
+        frame = frame.sort_values(["patient", "month"], kind="stable")
+    frame = frame.reset_index(drop=True)
     frame["cumulative_dose_mg"] = _dose_to_date(frame, doses)
     first_route = (
         doses.sort_values(["patient", "date"], kind="stable").groupby("patient").route.first()
@@ -268,11 +296,36 @@ def assemble(calls: pd.DataFrame, doses: pd.DataFrame, *, as_of: dt.date) -> pd.
     return frame[list(COLUMNS)]
 
 
+def _months(timepoints: pd.Series) -> pd.Series:
+    """Return ``timepoints.map(MONTHS).astype(float)``, mapped once per distinct timepoint."""
+    codes, uniques = pd.factorize(timepoints)
+    months = np.append(pd.Series(uniques, dtype=object).map(MONTHS).to_numpy(dtype=float), np.nan)
+    return pd.Series(months[codes], index=timepoints.index, dtype=float)
+
+
+def _by_patient_and_month(frame: pd.DataFrame) -> bool:
+    """Return whether the rows are sorted by patient, then month (no month missing)."""
+    patient = frame["patient"].to_numpy()
+    month = frame["month"].to_numpy()
+    if patient.dtype.kind not in "iu" or np.isnan(month).any():
+        return False
+    same = patient[1:] == patient[:-1]
+    return bool(np.all(patient[1:] >= patient[:-1]) and np.all(month[1:][same] >= month[:-1][same]))
+
+
 def call_reasons(frame: pd.DataFrame) -> pd.Series:
-    """Return, per row, why the values of a call not made are absent (None when made or due)."""
-    pairs = frame["call_status"].astype(str) + "|" + frame["status"].astype(str)
+    """Return, per row, why the values of a call not made are absent (None when made or due).
+
+    Worked out once per distinct pair of call status and patient status, on the first row of
+    each pair, and taken per row: the values (and the null, None or NaN, by the columns' dtype)
+    that working it out row by row gave.
+    """
+    first, inverse = distinct_rows([frame["call_status"], frame["status"]])
+    few = frame.iloc[first]
+    pairs = few["call_status"].astype(str) + "|" + few["status"].astype(str)
     reasons = {pair: missing.call_reason(*pair.split("|", 1)) for pair in pairs.unique()}
-    return pairs.map(reasons).astype(object)
+    values = pairs.map(reasons).astype(object).to_numpy(dtype=object)
+    return pd.Series(values[inverse], index=frame.index, dtype=object)
 
 
 def outcome_reasons(frame: pd.DataFrame) -> pd.DataFrame:
@@ -284,37 +337,21 @@ def outcome_reasons(frame: pd.DataFrame) -> pd.DataFrame:
     Rows need ``call_status``, ``status`` and, per instrument, ``<name>_item_reasons`` (a dict)
     and ``<name>_reason`` (its whole-instrument reason); the last two may be absent.
     """
-    derived = call_reasons(frame)
-    derived_values = derived.to_numpy(dtype=object)
+    derived = call_reasons(frame).to_numpy(dtype=object)
     out = pd.DataFrame(index=frame.index)
     empty = pd.Series(None, index=frame.index, dtype=object)
+    stated: dict[str, StatedReasons] = {}
     for outcome, column in REASON_COLUMNS.items():
         instrument = missing.SCORE_INSTRUMENT[outcome]
-        items = frame.get(f"{instrument}_item_reasons", empty)
-        whole = frame.get(f"{instrument}_reason", empty)
-        whole = whole.where(whole.notna() & whole.astype(object).ne(""), None)
-        # Most rows have no item reasons: their reason is the instrument's, else the derived one.
-        reasons = (
-            whole.astype(object).where(whole.notna(), derived).to_numpy(dtype=object, copy=True)
-        )
-        missing_value = frame[outcome].isna().to_numpy()
-        given = items.to_numpy(dtype=object)
-        whole_values = whole.to_numpy(dtype=object)
-        for row in np.flatnonzero(missing_value & _non_empty(items)):
-            if isinstance(given[row], dict):
-                stored = missing.score_reason(outcome, given[row], whole_values[row] or "")
-                reasons[row] = stored or derived_values[row]
-        kept = missing_value & pd.notna(reasons)
-        out[column] = pd.Series(np.where(kept, reasons, None), index=frame.index, dtype=object)
+        if instrument not in stated:
+            stated[instrument] = StatedReasons(
+                frame.get(f"{instrument}_item_reasons", empty),
+                frame.get(f"{instrument}_reason", empty),
+                derived,
+            )
+        reasons = stated[instrument].reasons(outcome, frame[outcome].isna().to_numpy(), derived)
+        out[column] = pd.Series(reasons, index=frame.index, dtype=object)
     return out
-
-
-def _non_empty(values: pd.Series) -> np.ndarray:
-    """Return, per value, whether it is present and true (a non-empty dict, list or text)."""
-    present = values.notna().to_numpy()
-    result = np.zeros(len(values), dtype=bool)
-    result[present] = values.to_numpy(dtype=object)[present].astype(bool)
-    return result
 
 
 def _dose_to_date(frame: pd.DataFrame, doses: pd.DataFrame) -> np.ndarray:
@@ -399,63 +436,40 @@ def load(patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = N
 
 
 def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
-    long = build(patients, as_of=as_of)
+    long, calls, doses = _build(patients, as_of)
+    long = bulk.categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()])
     people = Patient.objects.all()
     treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
-    doses = KetamineAdministration.objects.filter(voided_at__isnull=True)
     if patients is not None:
         people = people.filter(pk__in=patients)
         treatments = treatments.filter(call__patient__in=patients)
         events = events.filter(call__patient__in=patients)
-        doses = doses.filter(patient__in=patients)
     patient_rows = read_rows(people.order_by("pk"), _PATIENT_FIELDS)
-    by_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
-    treatment_rows = _treatment_rows(treatments, {**by_call, "kind": "kind", "code": "code"})
-    event_rows = read_rows(
-        events, {**by_call, "type": "type", "severity": "severity", "serious": "serious"}
-    )
-    iv = read_rows(
-        doses.filter(route="iv"), {"patient_id": "patient", "total_mg": "total_mg", "days": "days"}
-    )
+    of_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
+    with by_call.placed_on(calls):  # the rows of these calls, read without the join
+        treatment_rows = _treatment_rows(treatments, {**of_call, "kind": "kind", "code": "code"})
+        event_rows = _treatment_rows(
+            events, {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
+        )
+    del calls
+    # The IV administrations, in the order read (the model's): as read with a filter on route.
+    iv = doses.loc[doses["route"].eq("iv").to_numpy(), ["patient", "total_mg", "days"]]
+    iv = iv.reset_index(drop=True)
+    del doses
+    table = patient_table(patient_rows, long, iv)
     return StudyData(
         long=long,
-        patients=patient_table(patient_rows, long, iv),
-        treatments=treatment_rows,
+        patients=table,
+        treatments=bulk.categories(treatment_rows, ["timepoint", "kind", "code"]),
         adverse_events=event_rows,
         as_of=as_of,
     )
 
 
-def _treatment_rows(treatments: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
-    """Return the treatment rows in the model's order: patient (study code), call, kind, code.
-
-    On PostgreSQL they are read in no order and sorted here: the server sorts 1.6 M rows by
-    text (study code, kind, code) several times slower than it sends them. The order of the
-    study codes and of the kind and code texts is still the server's (two small queries).
-    """
-    if connections[treatments.db].vendor != "postgresql":
-        return read_rows(treatments, fields)
-    rows = read_rows(treatments.order_by(), {**fields, "call__sequence": "sequence"})
-    order = read_rows(Patient.objects.order_by("study_code"), {"id": "patient"})["patient"]
-    kinds, codes = pd.factorize(rows["kind"]), pd.factorize(rows["code"])
-    distinct = {*kinds[1], *codes[1]}
-    rank = {text: rank for rank, text in enumerate(bulk.server_order(treatments.db, distinct))}
-    patients = pd.Index(order).get_indexer(rows["patient"]).astype(np.int32)
-    keys = [_ranked(codes, rank), _ranked(kinds, rank), rows["sequence"].to_numpy(), patients]
-    position = np.lexsort(keys)
-    del keys, kinds, codes, patients
-    # Column by column, so that only one column is held twice.
-    return pd.DataFrame(
-        {name: rows.pop(name).take(position).reset_index(drop=True) for name in fields.values()}
-    )
-
-
-def _ranked(factorized: tuple[np.ndarray, Any], rank: dict[str, int]) -> np.ndarray:
-    """Return the rank of each value factorized by ``pd.factorize`` (nulls last, as sorted)."""
-    codes, uniques = factorized
-    ranks = np.array([rank[text] for text in uniques] + [len(rank)], dtype=np.int32)
-    return ranks[codes]
+# The treatments and the adverse events in their models' order (by call, then kind and code, or
+# type): see ``analytics.by_call``.
+_treatment_rows = by_call.rows_by_call
 
 
 def patient_table(rows: pd.DataFrame, long: pd.DataFrame, iv: pd.DataFrame) -> pd.DataFrame:
