@@ -26,9 +26,12 @@ from .trajectory_models import (
     divergence_over_draws,
     draws_note,
     membership_table,
+    pain_rows,
 )
 
 CONTINUOUS = ("baseline_hads_d", "baseline_hads_a", "baseline_nprs", "cumulative_dose_mg")
+# The IV patients' columns the block reads (the pain, and what locf needs to carry it forward).
+PAIN_COLUMNS = ("patient", "month", "timepoint", "nprs_mean", "nprs_mean_missing_reason", "elapsed")
 METHOD = (
     "group-based trajectory model (semiparametric mixture, Nagin): censored normal "
     "(0-10), polynomial in months, maximum likelihood with several seeded starts"
@@ -51,8 +54,14 @@ def _patient_table(
     """Return each IV patient's group and the baseline values the groups are compared on."""
     long = data.long
     patients = data.patients.set_index("patient").loc[patient_ids]
-    baseline_pain = long[long["timepoint"] == "BL"].set_index("patient")["nprs_mean"]
-    last_dose = long.sort_values("month").groupby("patient")["cumulative_dose_mg"].last()
+    # Only the columns read are taken from the long frame: a sort or a selection of it whole
+    # copies every column (hundreds of MB at 100,000 patients).
+    at_baseline = long["timepoint"].eq("BL").to_numpy()
+    baseline_pain = long.loc[at_baseline, ["patient", "nprs_mean"]].set_index("patient")[
+        "nprs_mean"
+    ]
+    doses = long[["patient", "month", "cumulative_dose_mg"]].sort_values("month")
+    last_dose = doses.groupby("patient")["cumulative_dose_mg"].last()
     table = pd.DataFrame(
         {
             "group": [group_of.get(pid) for pid in patient_ids],
@@ -108,7 +117,7 @@ def _divergence(frame: pd.DataFrame, group_of: dict[Any, str]) -> dict[str, Any]
     """Return, for each pair of groups, the first follow-up timepoint where pain differs."""
     label_of_month = {float(m): code for code, m in MONTH_OF_TIMEPOINT.items()}
     divergence = first_divergence(
-        frame.rename(columns={"nprs_mean": "nprs"}),
+        pain_rows(frame),
         group_of,
         value="nprs",
         correction="holm",
@@ -207,7 +216,7 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
     """Fit the trajectory sweep on IV patients and describe the paper's 3-group model."""
     long = data.long
     iv_patients = set(data.patients.loc[data.patients["iv_route"], "patient"])
-    frame = long[long["patient"].isin(iv_patients)]
+    frame = long.loc[long["patient"].isin(iv_patients), [c for c in PAIN_COLUMNS if c in long]]
     wide, months = _wide_pain(frame)
     wide = wide[wide.notna().any(axis=1)]
     if len(wide) < 10 * params.paper_groups:

@@ -202,6 +202,11 @@ def comparisons_over_draws(
     }
 
 
+def pain_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the patient, month and pain columns the first divergence reads, pain as "nprs"."""
+    return frame[["patient", "month", "nprs_mean"]].rename(columns={"nprs_mean": "nprs"})
+
+
 def draws_note(compared: ModelsCompared) -> str:
     """Say which figures stay the paper model's and which draw from the chosen posteriors."""
     warnings = compared.block.get(MIXED, {}).get("warnings", [])
@@ -224,7 +229,7 @@ def divergence_over_draws(
     """Return the first divergence of each pair over class draws from the chosen posteriors."""
     label_of_month = {float(m): code for code, m in MONTH_OF_TIMEPOINT.items()}
     pairs = first_divergence_over_draws(
-        frame.rename(columns={"nprs_mean": "nprs"}),
+        pain_rows(frame),
         list(patient_ids),
         compared.chosen_posterior(paper_fit),
         names,

@@ -26,8 +26,8 @@ class ChangeRows:
     """The later rows' changes from baseline, reduced to per-patient sums."""
 
     months: np.ndarray  # (T,) the later times, sorted
-    row: np.ndarray  # (P,) each patient's row among the patients given
-    size: np.ndarray  # (P,) index of each patient's number of later rows in ``sizes``
+    row: np.ndarray  # (P,) each patient's row among the patients given (sorted by size)
+    size: np.ndarray  # (P,) index of each patient's number of later rows in ``sizes`` (sorted)
     sizes: np.ndarray  # (K,)
     # (P, 2U + T + 1): the upper triangles (U terms each) of the within-patient cross-products
     # of [dummies, change] and of the outer product of their means, the rows at each month, 1.
@@ -87,44 +87,62 @@ def change_rows(
     mean = np.empty((n_p, n_t + 1))
     mean[:, :n_t] = month_rows / n_rows[:, None]
     mean[:, n_t] = np.bincount(code, weights=change, minlength=n_p) / n_rows
-    upper = np.triu_indices(n_t + 1)
-    n_u = upper[0].size
-    terms = np.empty((n_p, 2 * n_u + n_t + 1))
-    terms[:, :n_u] = _within(code, month, change - mean[code, n_t], mean, n_rows)[
-        :, upper[0], upper[1]
-    ]
-    terms[:, n_u : 2 * n_u] = mean[:, upper[0]] * mean[:, upper[1]]
-    terms[:, 2 * n_u : 2 * n_u + n_t] = month_rows
-    terms[:, -1] = 1.0
     sizes, size = np.unique(n_rows, return_inverse=True)
+    # Patients of the same size made adjacent (in their order): ``_sums`` then reads each size's
+    # terms as a slice, not a copy.
+    by_size = np.argsort(size, kind="stable")
+    centred_change = change - mean[code, n_t]
     return ChangeRows(
-        months=months, row=patient_rows, size=size, sizes=sizes.astype(np.float64), terms=terms
+        months=months,
+        row=patient_rows[by_size],
+        size=size[by_size],
+        sizes=sizes.astype(np.float64),
+        terms=_terms(code, month, centred_change, mean, month_rows, by_size),
     )
 
 
-def _within(
-    code: np.ndarray, month: np.ndarray, centred_change: np.ndarray, mean: np.ndarray, n_rows: Any
+def _terms(
+    code: np.ndarray,
+    month: np.ndarray,
+    centred_change: np.ndarray,
+    mean: np.ndarray,
+    month_rows: np.ndarray,
+    by_size: np.ndarray,
 ) -> np.ndarray:
-    """Return each patient's within cross-products of [dummies, change], centred on their means.
+    """Return ``ChangeRows.terms``, the patients in the order ``by_size``.
 
-    Patients are taken in chunks, each as patients x rows (padded with zero rows) x columns.
+    Patients are taken in chunks, each as patients x rows (padded with zero rows) x columns;
+    only a chunk's whole cross-products and outer products are held (for every patient at
+    once they would be several hundred MB at 100,000 patients).
     """
     n_p, q = mean.shape
+    n_t = q - 1
+    upper = np.triu_indices(q)
+    n_u = upper[0].size
+    terms = np.empty((n_p, 2 * n_u + n_t + 1))
+    at = np.empty(n_p, dtype=np.intp)
+    at[by_size] = np.arange(n_p)
+    n_rows = np.bincount(code, minlength=n_p)
     order = np.argsort(code, kind="stable")
     starts = np.concatenate([[0], np.cumsum(n_rows)])
-    out = np.empty((n_p, q, q))
     chunk = 4096
     for first in range(0, n_p, chunk):
         last = min(first + chunk, n_p)
         rows = order[starts[first] : starts[last]]
         who = code[rows] - first
         slot = np.arange(rows.size) - (starts[code[rows]] - starts[first])
+        # The within cross-products of [dummies, change], centred on the patient's means.
         centred = np.zeros((last - first, int(n_rows[first:last].max()), q))
         centred[who, slot, : q - 1] = -mean[code[rows], : q - 1]
         centred[who, slot, month[rows]] += 1.0
         centred[who, slot, q - 1] = centred_change[rows]
-        out[first:last] = np.swapaxes(centred, 1, 2) @ centred
-    return out
+        into = at[first:last]
+        terms[into, :n_u] = (np.swapaxes(centred, 1, 2) @ centred)[:, upper[0], upper[1]]
+        means = mean[first:last]
+        terms[into, n_u : 2 * n_u] = means[:, upper[0]] * means[:, upper[1]]
+        terms[into, 2 * n_u : 2 * n_u + n_t] = month_rows[first:last]
+    terms[:, -1] = 1.0
+    return terms
 
 
 def _sums(rows: ChangeRows, labels: np.ndarray, n_labels: int) -> np.ndarray:
@@ -133,11 +151,12 @@ def _sums(rows: ChangeRows, labels: np.ndarray, n_labels: int) -> np.ndarray:
     n_draws, n_sizes = labels.shape[0], rows.sizes.size
     sums = np.empty((n_labels, n_draws, n_sizes, rows.terms.shape[1]))
     every = np.arange(n_labels)[:, None, None]
+    bounds = np.searchsorted(rows.size, np.arange(n_sizes + 1))
     for k in range(n_sizes):
-        of_size = rows.size == k
+        of_size = slice(bounds[k], bounds[k + 1])  # the patients are sorted by size
         # One product per size, on contiguous operands (BLAS; a strided operand is far slower):
         # (labels x draws, patients) indicators times (patients, terms).
-        part = np.ascontiguousarray(rows.terms[of_size])
+        part = rows.terms[of_size]
         indicator = np.ascontiguousarray(drawn[:, of_size][None] == every, dtype=np.float64)
         sums[:, :, k] = (indicator.reshape(-1, part.shape[0]) @ part).reshape(n_labels, n_draws, -1)
     return sums.transpose(1, 0, 2, 3)
