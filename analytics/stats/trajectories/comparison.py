@@ -190,10 +190,13 @@ def _is_missing(value: Any) -> bool:
 
 def _group_labels(groups: ArrayLike) -> tuple[NDArray[Any], list[Any]]:
     labels = np.asarray(groups, dtype=object)
+    # The distinct labels first (patients share a few), then the valid ones among them.
     valid = [
-        g for g in labels if not _is_missing(g) and not (isinstance(g, int | np.integer) and g < 0)
+        g
+        for g in dict.fromkeys(labels.tolist())
+        if not _is_missing(g) and not (isinstance(g, int | np.integer) and g < 0)
     ]
-    return labels, sorted(set(valid), key=lambda g: (str(type(g)), g))
+    return labels, sorted(valid, key=lambda g: (str(type(g)), g))
 
 
 def _name(label: Any, names: Mapping[Any, str] | None) -> str:
@@ -256,9 +259,13 @@ def compare_continuous(
 ) -> ContinuousComparison:
     """Summarise a continuous variable by group; one-way ANOVA and Kruskal-Wallis."""
     labels, order = _group_labels(groups)
-    numbers = np.array(
-        [np.nan if _is_missing(v) else float(v) for v in np.asarray(values, dtype=object)]
-    )
+    raw = np.asarray(values)
+    if raw.dtype.kind in "biuf":  # numbers already (NaN for missing): as float(v) gives them
+        numbers = raw.astype(np.float64)
+    else:
+        numbers = np.array(
+            [np.nan if _is_missing(v) else float(v) for v in np.asarray(values, dtype=object)]
+        )
     if numbers.shape != labels.shape:
         raise ValueError("values and groups must have the same length")
     samples = [numbers[(labels == g) & ~np.isnan(numbers)] for g in order]

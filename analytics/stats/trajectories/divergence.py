@@ -66,7 +66,7 @@ def _changes(
     """Return the later rows of the grouped patients with their change from baseline."""
     frame = long_frame[[patient, time, value]].dropna()
     mapping = dict(groups.items()) if hasattr(groups, "items") else dict(groups)
-    frame = frame[frame[patient].map(lambda p: p in mapping)]
+    frame = frame[frame[patient].isin(list(mapping))]
     frame = frame.sort_values([patient, time])
     baseline_month = frame[time].min()
     base = frame[frame[time] == baseline_month].set_index(patient)[value]

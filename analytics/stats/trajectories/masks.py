@@ -103,8 +103,11 @@ def masked_pass(
         scaled = normalise_block(log_joint, patient_ll[start : start + chunk])
         posterior[:, start : start + chunk] = scaled
         on_values += block @ scaled.T
-    on_censored = np.asarray(split.censored_t @ posterior.T)  # 2T x groups
-    on_observed = split.masks @ np.asarray(split.members @ posterior.T)  # T x groups
+    # The sparse products read the posteriors patient by patient: one contiguous copy serves both
+    # (each would otherwise make its own).
+    by_patient = np.ascontiguousarray(posterior.T)
+    on_censored = np.asarray(split.censored_t @ by_patient)  # 2T x groups
+    on_observed = split.masks @ np.asarray(split.members @ by_patient)  # T x groups
     on_lo, on_up = on_censored[:t], on_censored[t:]
     aggregated = np.vstack([on_lo, on_up, on_observed - on_lo - on_up, on_values])
     return posterior, patient_ll, aggregated
