@@ -228,6 +228,9 @@ def trajectories(data: Any, params: Parameters, progress: Progress) -> dict[str,
         orders=params.trajectory_orders,
         n_starts=params.trajectory_starts,
         seed=params.seed,
+        # The block reports no standard error of the models' parameters: their Hessians (two
+        # likelihood passes per parameter and model) are not computed.
+        standard_errors=False,
     )
     progress("trajectory_comparisons", STEPS.index("trajectory_comparisons"), len(STEPS))
     # The paper's model: 3 groups; among the orders tried, the best BIC at K = 3.
