@@ -254,3 +254,24 @@ def test_no_later_rows_leave_every_draw_without_pairs():
     frame = pd.DataFrame({"patient": [1, 2, 3], "month": [0.0, 0.0, 0.0], "nprs": [5.0, 6, 7]})
     over = first_divergence_over_draws(frame, [1, 2, 3], np.eye(3)[[0, 1, 1]], ["a", "b", "c"])
     assert all(summary["draws_with_pair"] == 0 for summary in over.values())
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_per_patient_terms_add_up_by_draw_group_and_size(seed):
+    """The sums read each patient size's terms as a slice: the patients must come by size."""
+    from analytics.stats.trajectories.divergence_fits import _sums, change_rows
+
+    frame, patients, _ = ongoing_frame(seed)
+    rows = change_rows(frame, patients, "patient", "month", "nprs")
+    assert rows is not None
+    assert rows.sizes.size > 1
+    labels = np.random.default_rng(seed).integers(0, 3, size=(4, len(patients)))
+    sums = _sums(rows, labels, 3)
+    drawn = labels[:, rows.row]
+    for d in range(labels.shape[0]):
+        for g in range(3):
+            for k in range(rows.sizes.size):
+                chosen = (drawn[d] == g) & (rows.size == k)
+                np.testing.assert_allclose(
+                    sums[d, g, k], rows.terms[chosen].sum(axis=0), rtol=1e-12, atol=1e-12
+                )
