@@ -59,6 +59,16 @@ def _packed_products(a: np.ndarray, out: np.ndarray) -> None:
         at += q - i
 
 
+def _packed_positions(q: int, columns: Sequence[int]) -> np.ndarray:
+    """Where the packed products of ``columns`` (increasing) sit among those of all ``q``."""
+    rows, cols = _pack(q)
+    pair = np.zeros((q, q), dtype=np.intp)
+    pair[rows, cols] = np.arange(rows.size)
+    taken = np.asarray(columns, dtype=np.intp)
+    sub_rows, sub_cols = _pack(taken.size)
+    return np.asarray(pair[taken[sub_rows], taken[sub_cols]])
+
+
 def _patient_stats(
     y: np.ndarray, X: np.ndarray | Sequence[np.ndarray], codes: np.ndarray, n: int
 ) -> _PatientStats:
@@ -79,21 +89,25 @@ def _patient_stats(
     by_patient = np.argsort(rank[codes], kind="stable")
     sorted_rows = n_rows[order]
     first = np.concatenate([[0], np.cumsum(sorted_rows)])
+    # Columns constant within every patient (the intercept, sex, age, a baseline value) centre
+    # to exact zeros, and so do all their products: only the other columns are multiplied.
+    live = [j for j, z in enumerate(columns) if np.any(z != means[codes, j])]
+    at = _packed_positions(q, live)
     within = np.zeros((n, k))
     # Row outer products a block of whole patients at a time (all at once they would be
     # rows x q (q + 1) / 2 numbers), each patient's summed over its rows; the block's rows
     # are centred on their patient's means as they are taken.
-    start = int(np.searchsorted(sorted_rows, 1))  # patients without rows keep zeros
+    start = int(np.searchsorted(sorted_rows, 1)) if live else n  # no rows or no live column: zeros
     while start < n:
         stop = max(int(np.searchsorted(first, first[start] + _ROW_BLOCK, "right")) - 1, start + 1)
         taken = by_patient[first[start] : first[stop]]
         part_codes = codes[taken]
-        part = np.empty((len(taken), q))
-        for j, z in enumerate(columns):
-            part[:, j] = z[taken] - means[part_codes, j]
-        outer = np.empty((len(part), k))
+        part = np.empty((len(taken), len(live)))
+        for i, j in enumerate(live):
+            part[:, i] = columns[j][taken] - means[part_codes, j]
+        outer = np.empty((len(part), at.size))
         _packed_products(part, outer)
-        within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
+        within[start:stop, at] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
         start = stop
     between = np.empty((n, k))
     _packed_products(means[order], between)
