@@ -128,3 +128,13 @@ def test_patient_statistics_skip_only_columns_constant_within_patients() -> None
         assert np.allclose(ps.within[at], expected, rtol=1e-12, atol=1e-12)
         mean = part.mean(0)
         assert np.allclose(ps.between[at], np.outer(mean, mean)[upper], rtol=1e-12, atol=0.0)
+
+
+def test_a_released_model_drops_its_statistics_and_rebuilds_the_same() -> None:
+    model = _models(2)["a"]
+    counts = mediation._resample_counts(model._design[3], 5, 1)
+    before = model.betas(counts)
+    assert "stats" in model.__dict__
+    model.release()
+    assert "stats" not in model.__dict__
+    assert np.array_equal(model.betas(counts), before)

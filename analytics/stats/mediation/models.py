@@ -134,6 +134,10 @@ class _Model:
         )
         return out
 
+    def release(self) -> None:
+        """Drop the per-patient statistics (rebuilt if resampled fits are asked for again)."""
+        self.__dict__.pop("stats", None)
+
     def betas(self, counts: np.ndarray) -> np.ndarray:
         return _batch_betas(self.stats, counts, near=self.ratio)
 
