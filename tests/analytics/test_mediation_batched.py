@@ -101,3 +101,42 @@ def test_the_full_sample_as_a_resample_gives_the_point_fit() -> None:
         ones = np.ones((1, model._design[3]))
         params = model.result.params
         assert np.allclose(model.betas(ones)[0], params, rtol=0.0, atol=1e-9 * np.abs(params).max())
+
+
+def test_patient_statistics_skip_only_columns_constant_within_patients() -> None:
+    from analytics.stats.mediation.reml import _pack, _patient_stats
+
+    rng = np.random.default_rng(5)
+    n, rows = 30, 200
+    codes = rng.integers(0, n, rows)
+    codes[0] = n - 1
+    per_patient = rng.normal(size=n)
+    columns = [
+        np.ones(rows),
+        rng.normal(size=rows),
+        per_patient[codes],  # constant within each patient
+        (rng.random(rows) < 0.4).astype(np.int8),
+    ]
+    y = rng.normal(size=rows)
+    ps = _patient_stats(y, columns, codes, n)
+    a = np.column_stack([*columns, y])
+    upper = _pack(a.shape[1])
+    for at, patient in enumerate(ps.order):
+        part = a[codes == patient]
+        centred = part - part.mean(0)
+        expected = (centred.T @ centred)[upper]
+        within = np.zeros(expected.size)
+        within[ps.live] = ps.within[at]
+        assert np.allclose(within, expected, rtol=1e-12, atol=1e-12)
+        mean = part.mean(0)
+        assert np.allclose(ps.between[at], np.outer(mean, mean)[upper], rtol=1e-12, atol=0.0)
+
+
+def test_a_released_model_drops_its_statistics_and_rebuilds_the_same() -> None:
+    model = _models(2)["a"]
+    counts = mediation._resample_counts(model._design[3], 5, 1)
+    before = model.betas(counts)
+    assert "stats" in model.__dict__
+    model.release()
+    assert "stats" not in model.__dict__
+    assert np.array_equal(model.betas(counts), before)

@@ -96,12 +96,14 @@ class _Model:
         shrink = s_u2 / (s_e2 + sizes * s_u2)  # V_i^-1 = (I - shrink_i J) / s_e2
         r = y - X @ res.params
         # Rows of V^-1 [X, r], a column at a time (whole, the temporaries are rows x p each).
-        vinv = np.empty((len(y), X.shape[1] + 1))
-        shrink_rows = shrink[codes]
+        # shrink_i * sum_i taken per patient, then spread to the rows: the same products as
+        # row by row, n of them instead of one a row.
+        vinv = np.empty((len(y), X.shape[1] + 1), order="F")  # columns contiguous
         for j in range(vinv.shape[1]):
             z = X[:, j] if j < X.shape[1] else r
-            sums = np.bincount(codes, weights=z, minlength=n)
-            vinv[:, j] = (z - shrink_rows * sums[codes]) / s_e2
+            spread = (shrink * np.bincount(codes, weights=z, minlength=n))[codes]
+            np.subtract(z, spread, out=spread)
+            np.divide(spread, s_e2, out=vinv[:, j])
         bread = np.linalg.inv(X.T @ vinv[:, :-1])
         score = np.stack(
             [
@@ -131,6 +133,10 @@ class _Model:
             }
         )
         return out
+
+    def release(self) -> None:
+        """Drop the per-patient statistics (rebuilt if resampled fits are asked for again)."""
+        self.__dict__.pop("stats", None)
 
     def betas(self, counts: np.ndarray) -> np.ndarray:
         return _batch_betas(self.stats, counts, near=self.ratio)

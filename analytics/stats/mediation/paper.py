@@ -127,6 +127,7 @@ def _paper_intervals(
         n_boot,
         seed,
     )
+    path3.release()  # its robust SEs come next: the two working sets are not held together
     draws_of = (
         (boot_a_dep, betas3[:, 1], betas3[:, 2]),
         (boot_a_dose, betas3[:, 2], betas3[:, 1]),

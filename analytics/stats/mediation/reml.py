@@ -30,14 +30,16 @@ class _PatientStats:
     ``within`` and ``between`` hold the upper triangles (``np.triu_indices(p + 1)``) of the
     within cross-products and of the outer product of the patient's means, a row a patient in
     the order ``order``; the patients of ``sizes[s]`` rows are ``bounds[s]:bounds[s + 1]``.
+    ``within`` keeps only the products at ``live``: the others are zero for every patient.
     """
 
     sizes: np.ndarray  # (S,) distinct numbers of rows
     bounds: np.ndarray  # (S + 1,)
     order: np.ndarray  # (N,) patient codes, by number of rows
-    within: np.ndarray  # (N, k)
+    within: np.ndarray  # (N, len(live))
     between: np.ndarray  # (N, k)
     p: int
+    live: np.ndarray  # positions of the packed products ``within`` holds (the others are 0)
 
 
 def _pack(q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +59,16 @@ def _packed_products(a: np.ndarray, out: np.ndarray) -> None:
     for i in range(q):
         np.multiply(a[:, i : i + 1], a[:, i:], out=out[:, at : at + q - i])
         at += q - i
+
+
+def _packed_positions(q: int, columns: Sequence[int]) -> np.ndarray:
+    """Where the packed products of ``columns`` (increasing) sit among those of all ``q``."""
+    rows, cols = _pack(q)
+    pair = np.zeros((q, q), dtype=np.intp)
+    pair[rows, cols] = np.arange(rows.size)
+    taken = np.asarray(columns, dtype=np.intp)
+    sub_rows, sub_cols = _pack(taken.size)
+    return np.asarray(pair[taken[sub_rows], taken[sub_cols]])
 
 
 def _patient_stats(
@@ -79,19 +91,23 @@ def _patient_stats(
     by_patient = np.argsort(rank[codes], kind="stable")
     sorted_rows = n_rows[order]
     first = np.concatenate([[0], np.cumsum(sorted_rows)])
-    within = np.zeros((n, k))
+    # Columns constant within every patient (the intercept, sex, age, a baseline value) centre
+    # to exact zeros, and so do all their products: only the other columns are multiplied.
+    live = [j for j, z in enumerate(columns) if np.any(z != means[codes, j])]
+    live_at = _packed_positions(q, live)
+    within = np.zeros((n, live_at.size))
     # Row outer products a block of whole patients at a time (all at once they would be
     # rows x q (q + 1) / 2 numbers), each patient's summed over its rows; the block's rows
     # are centred on their patient's means as they are taken.
-    start = int(np.searchsorted(sorted_rows, 1))  # patients without rows keep zeros
+    start = int(np.searchsorted(sorted_rows, 1)) if live else n  # no rows or no live column: zeros
     while start < n:
         stop = max(int(np.searchsorted(first, first[start] + _ROW_BLOCK, "right")) - 1, start + 1)
         taken = by_patient[first[start] : first[stop]]
         part_codes = codes[taken]
-        part = np.empty((len(taken), q))
-        for j, z in enumerate(columns):
-            part[:, j] = z[taken] - means[part_codes, j]
-        outer = np.empty((len(part), k))
+        part = np.empty((len(taken), len(live)))
+        for i, j in enumerate(live):
+            part[:, i] = columns[j][taken] - means[part_codes, j]
+        outer = np.empty((len(part), live_at.size))
         _packed_products(part, outer)
         within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
         start = stop
@@ -99,7 +115,7 @@ def _patient_stats(
     _packed_products(means[order], between)
     sizes, at = np.unique(sorted_rows.astype(float), return_index=True)
     bounds = np.append(at, n)
-    return _PatientStats(sizes, bounds, order, within, between, q - 1)
+    return _PatientStats(sizes, bounds, order, within, between, q - 1, live_at)
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +195,9 @@ def _resampled(ps: _PatientStats, counts: np.ndarray) -> _Resampled:
     between = np.stack([c[:, a:b] @ ps.between[a:b] for a, b in spans])
     count_s = np.stack([c[:, a:b].sum(1) for a, b in spans], 1)
     dof = count_s @ ps.sizes - ps.p
-    return _Resampled(c @ ps.within, between, count_s, dof, ps.sizes, ps.p)
+    within = np.zeros((len(c), ps.between.shape[1]))
+    within[:, ps.live] = c @ ps.within
+    return _Resampled(within, between, count_s, dof, ps.sizes, ps.p)
 
 
 def _batch_betas(ps: _PatientStats, counts: np.ndarray, near: float | None = None) -> np.ndarray:

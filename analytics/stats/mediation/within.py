@@ -182,15 +182,14 @@ def within_patient_mediation(
     total: dict[str, object] = {"estimate": _num(indirect + direct)}
     prop: dict[str, object] = {"estimate": _num(proportion)}
     if n_boot > 0:
-        boot_a, betas_b = _bootstrap(
-            lambda counts: (
-                time.contrast(model_a.betas(counts), model_a.names),
-                model_b.betas(counts),
-            ),
-            n,
-            n_boot,
-            seed,
+        # One model at a time over the same resamples (the stream drawn again): the per-patient
+        # statistics of one model are held at a time, not both.
+        (boot_a,) = _bootstrap(
+            lambda counts: (time.contrast(model_a.betas(counts), model_a.names),), n, n_boot, seed
         )
+        model_a.release()
+        (betas_b,) = _bootstrap(lambda counts: (model_b.betas(counts),), n, n_boot, seed)
+        model_b.release()
         boot_ind = boot_a * betas_b[:, model_b.names.index("m_within")]
         boot_direct = time.contrast(betas_b, model_b.names)
         ind.update(_intervals(indirect, boot_ind))
