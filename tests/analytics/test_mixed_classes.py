@@ -72,14 +72,19 @@ def test_variances_by_group_reduce_to_shared_ones_when_equal():
     assert np.max(np.abs(a - b)) < 1e-12
 
 
-@pytest.mark.parametrize(("baseline", "class_variances"), [(False, False), (True, True)])
-def test_gradient_matches_central_differences(baseline, class_variances):
-    layout = make_layout(T, ORDERS, baseline, class_variances)
+@pytest.mark.parametrize(
+    ("baseline", "class_variances", "rounding"),
+    [(False, False, 0.0), (True, True, 0.0), (True, False, 1.0), (True, True, 1.0)],
+)
+def test_gradient_matches_central_differences(baseline, class_variances, rounding):
+    """Rounding (the scores as rounded to integers) adds to the residual variances: its chain
+    rule is in the gradient of each log SD."""
+    layout = make_layout(T, ORDERS, baseline, class_variances, rounding)
     v = _vector(class_variances)
     if not baseline:  # drop the baseline terms and the baseline half of the blocks
         v = np.r_[v[0:3], v[4:6], v[7:10], v[11:13], v[-2:]]
     assert v.size == layout.size
-    data = _Data.of(_calls(5, n=60), 0.0, 10.0)
+    data = _Data.of(_calls(5, n=60), 0.0, 10.0, rounding)
 
     def total(x: np.ndarray) -> float:
         terms, _ = log_terms_and_gradient(x, layout, data, 40, False)

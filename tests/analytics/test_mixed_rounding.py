@@ -1,6 +1,7 @@
 """Tests of the latent-class mixed model with rounded scores (``rounding``): its likelihood against
-numerical integration and against the exact likelihood of rounded scores, its gradient, and the
-ceiling it puts on the likelihood of patients who give the same score at every call."""
+numerical integration and against the exact likelihood of rounded scores, and the ceiling it puts
+on the likelihood of patients who give the same score at every call (its gradient is tested
+with the other options', in test_mixed_classes.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,7 @@ from scipy import special
 
 from analytics.stats.trajectories.mixed_classes import fit_mixed_classes
 from analytics.stats.trajectories.mixed_likelihood import (
-    _Data,
     exact_patient_log_likelihood,
-    log_terms_and_gradient,
     make_layout,
     patient_log_terms,
 )
@@ -62,28 +61,6 @@ def test_quadrature_matches_adaptive_integration_of_the_model_to_1e_6():
         for row in y
     ]
     assert np.max(np.abs(fast - np.array(slow))) < 1e-6
-
-
-@pytest.mark.parametrize("class_variances", [False, True])
-def test_gradient_matches_central_differences(class_variances):
-    layout = make_layout(T, ORDERS, True, class_variances, rounding=1.0)
-    v = _vector()
-    if class_variances:
-        at = sum(d.shape[1] for d in layout.designs)
-        block = v[at : at + 4]
-        v = np.r_[v[:at], block, block + np.array([0.3, -0.2, 0.1, 0.2]), block - 0.25, v[at + 4 :]]
-    assert v.size == layout.size
-    data = _Data.of(_scores(5, 60), 0.0, 10.0, rounding=1.0)
-
-    def total(x: np.ndarray) -> float:
-        terms, _ = log_terms_and_gradient(x, layout, data, 40, False)
-        return float(special.logsumexp(terms, axis=1).sum())
-
-    _, grad = log_terms_and_gradient(v, layout, data, 40, True)
-    assert grad is not None
-    h = 1e-5
-    numeric = np.array([(total(v + h * e) - total(v - h * e)) / (2 * h) for e in np.eye(v.size)])
-    assert np.max(np.abs(grad - numeric)) < 1e-4 * max(1.0, np.max(np.abs(numeric)))
 
 
 @pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
