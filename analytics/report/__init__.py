@@ -156,6 +156,7 @@ def build_report(
     t = step("trajectories")
     results["trajectories"] = trajectories(replace(data, long=analysed), params, progress)
     timings["trajectories"] = time.perf_counter() - t
+    del analysed  # the mediation reads its own rows: this copy of the calls is not held during it
     t = step("mediation")
     try:
         results["mediation"] = mediation_results(imputed, observed, params)
