@@ -349,7 +349,7 @@ def outcome_reasons(frame: pd.DataFrame) -> pd.DataFrame:
                 frame.get(f"{instrument}_reason", empty),
                 derived,
             )
-        reasons = stated[instrument].reasons(outcome, frame[outcome].isna().to_numpy(), derived)
+        reasons = stated[instrument].reasons(outcome, frame[outcome].isna().to_numpy())
         out[column] = pd.Series(reasons, index=frame.index, dtype=object)
     return out
 

@@ -32,6 +32,7 @@ class StatedReasons:
     """The reasons one instrument's rows state: its item reasons and its whole reason."""
 
     def __init__(self, items: pd.Series, whole: pd.Series, derived: np.ndarray) -> None:
+        self.derived = derived  # each row's reason from its call and patient statuses
         self.items = items.to_numpy(dtype=object)
         self.present = items.notna().to_numpy()
         # The whole reason when given (not null, not empty), else the derived one.
@@ -46,7 +47,7 @@ class StatedReasons:
         blank = whole.iloc[:1].where(np.zeros(min(len(whole), 1), dtype=bool), None)
         self.blank = blank.to_numpy(dtype=object)[0] if len(whole) else None
 
-    def reasons(self, outcome: str, absent: np.ndarray, derived: np.ndarray) -> np.ndarray:
+    def reasons(self, outcome: str, absent: np.ndarray) -> np.ndarray:
         """Return the reason of each row's ``outcome`` (None unless ``absent``)."""
         reasons = self.base.copy()
         candidates = np.flatnonzero(absent & self.present)
@@ -61,6 +62,6 @@ class StatedReasons:
             key = (id(given), whole)
             if key not in worked:
                 worked[key] = missing.score_reason(outcome, given, whole)
-            reasons[row] = worked[key] or derived[row]
+            reasons[row] = worked[key] or self.derived[row]
         kept = absent & pd.notna(reasons)
         return np.where(kept, reasons, None)
