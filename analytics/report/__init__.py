@@ -23,7 +23,7 @@ from analytics.stats.mixed import locf
 from cohort.vocabulary import MONTH_OF_TIMEPOINT
 
 from .changes import baseline_to_m12_blocks, evolution, interaction_blocks
-from .mediation_block import mediation_results
+from .mediation_block import mediation_results, mediation_rows
 from .notes import (
     EFFECT_SIZE_FORMULAS,
     effect_size_note,
@@ -153,6 +153,8 @@ def build_report(
     t = step("interactions")
     results.update(interaction_blocks(analysed, params))
     timings["interactions"] = time.perf_counter() - t
+    # Only the mediation reads these rows from here on, and only a few of their columns.
+    imputed, observed = mediation_rows(imputed), mediation_rows(observed)
     t = step("trajectories")
     results["trajectories"] = trajectories(replace(data, long=analysed), params, progress)
     timings["trajectories"] = time.perf_counter() - t

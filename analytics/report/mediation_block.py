@@ -10,6 +10,24 @@ from analytics.stats import mediation
 
 from .parameters import Parameters
 
+# The columns the mediations read (analytics.stats.mediation): the report keeps only these of
+# its carried-forward and observed rows once the other models are done with them.
+MEDIATION_COLUMNS = (
+    "patient",
+    "month",
+    "nprs_mean",
+    "hads_d",
+    "cumulative_dose_mg",
+    "baseline_hads_d",
+    "sex",
+    "age",
+)
+
+
+def mediation_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``frame`` the mediations read, as a frame of its own."""
+    return frame[list(MEDIATION_COLUMNS)]
+
 
 def mediation_results(
     imputed: pd.DataFrame, observed: pd.DataFrame, params: Parameters

@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 from analytics import dataset, report
+from analytics.report.mediation_block import mediation_rows
 from analytics.stats import censoring
 from followup.schedule import build_schedule
 
@@ -278,18 +279,27 @@ def test_trajectory_and_mediation_models_are_fed_only_elapsed_rows(monkeypatch):
         seen["mediation_observed"] = observed
         return {}
 
+    # The mediations get only the columns they read (mediation_rows) of the rows spied here.
+    slimmed: list[pd.DataFrame] = []
+
+    def rows(frame):
+        slimmed.append(frame)
+        return mediation_rows(frame)
+
     monkeypatch.setattr(report, "trajectories", trajectories)
     monkeypatch.setattr(report, "mediation_results", mediation)
+    monkeypatch.setattr(report, "mediation_rows", rows)
     report.build_report(_cohort(), PARAMS)
     fed = seen["trajectories"]
     assert fed["elapsed"].all()
     assert _by_timepoint(fed.groupby("timepoint")["patient"].nunique().to_dict()) == REACHED
-    imputed = seen["mediation"]
+    imputed, observed = slimmed
+    pd.testing.assert_frame_equal(seen["mediation"], mediation_rows(imputed))
+    pd.testing.assert_frame_equal(seen["mediation_observed"], mediation_rows(observed))
     assert imputed["elapsed"].all()
     counts = imputed.groupby("timepoint")["nprs_mean"].count().to_dict()
     assert _by_timepoint(counts) == LOCF_N
     # The within-patient mediations read the observed rows: elapsed, nothing carried forward.
-    observed = seen["mediation_observed"]
     assert observed["elapsed"].all()
     assert observed["nprs_mean"].count() < imputed["nprs_mean"].count()
 
