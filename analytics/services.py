@@ -6,7 +6,8 @@ import hashlib
 import json
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from analytics import dataset, report
 from analytics.models import AnalysisRun, TrajectoryMembership
 from analytics.signals import analysis_finished
+from analytics.stats import parallel
 from cohort.models import Patient, Study
 from cohort.studies import FIRST_STUDY_CODE, first_study
 
@@ -279,9 +281,15 @@ def run_execute(*, run_id: int, worker: str = "", wait: bool = True) -> Outcome:
     return Outcome(run)
 
 
-def analysis_threads() -> threadpool_limits:
-    """Limit the linear algebra library to ``ANALYSIS_BLAS_THREADS`` threads for the block."""
-    return threadpool_limits(limits=settings.ANALYSIS_BLAS_THREADS)
+@contextmanager
+def analysis_threads() -> Iterator[None]:
+    """Limit the linear algebra library to ``ANALYSIS_BLAS_THREADS`` threads for the block, and
+    let its independent pieces (model fits, blocks of resamples) run on ``ANALYSIS_THREADS``."""
+    with (
+        threadpool_limits(limits=settings.ANALYSIS_BLAS_THREADS),
+        parallel.workers(settings.ANALYSIS_THREADS),
+    ):
+        yield
 
 
 def _execute(run: AnalysisRun) -> None:

@@ -156,6 +156,8 @@ class StepPeaks:
 def measure(n: int, url: str, with_reference: bool = True) -> None:
     """Read the study and build the report; print one JSON line of figures."""
     _django(url)
+    from django.conf import settings
+
     from analytics import dataset, report, services
 
     peaks = StepPeaks()
@@ -173,7 +175,8 @@ def measure(n: int, url: str, with_reference: bool = True) -> None:
         if step in report.STEPS:
             peaks.enter(step)
 
-    # As the worker runs it: the linear algebra library limited to ANALYSIS_BLAS_THREADS threads.
+    # As the worker runs it: the linear algebra library limited to ANALYSIS_BLAS_THREADS threads,
+    # the independent pieces on ANALYSIS_THREADS.
     with services.analysis_threads():
         result = report.build_report(data, params, fingerprint=fingerprint, progress=progress)
     peaks.enter("")
@@ -199,6 +202,8 @@ def measure(n: int, url: str, with_reference: bool = True) -> None:
                 "reference": compared,
                 "trajectory_fits": len(trajectories["selection"]["table"]),
                 "n_boot": params.n_boot,
+                "threads": settings.ANALYSIS_THREADS,
+                "blas_threads": settings.ANALYSIS_BLAS_THREADS,
             }
         ),
         flush=True,
@@ -221,6 +226,7 @@ def main() -> None:
         measure(args.sizes[0], args.database_url, with_reference=not args.no_reference)
         return
 
+    load_before = os.getloadavg()[0]
     bench_dir = ROOT / "var" / "bench"
     bench_dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -256,6 +262,12 @@ def main() -> None:
         f"bootstrap: {rows[0]['n_boot'] if rows else 0} resamples x 3 mediations; "
         "peak: resident memory of the whole process)"
     )
+    if rows:
+        print(
+            f"(threads for the run's pieces: {rows[0]['threads']} (ANALYSIS_THREADS); linear "
+            f"algebra: {rows[0]['blas_threads']} (ANALYSIS_BLAS_THREADS); load average "
+            f"{load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end)"
+        )
     print()
     print(f"{'patients':>9}  seconds by step")
     for row in rows:

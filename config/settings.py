@@ -337,6 +337,10 @@ ANALYSIS_POLL_IDLE_SECONDS = env_int("ANALYSIS_POLL_IDLE_SECONDS", 30)
 # small matrices many times over: on a machine whose cores are shared with the web server and
 # other workers, one thread is several times faster than many (docs/operations.md).
 ANALYSIS_BLAS_THREADS = env_int("ANALYSIS_BLAS_THREADS", 1)
+# Threads a re-analysis may use for its independent pieces (the trajectory models of the sweep,
+# blocks of bootstrap resamples): each runs whole on one thread, so they do not wait on each
+# other as a product split across threads does. The results do not depend on it.
+ANALYSIS_THREADS = env_int("ANALYSIS_THREADS", 2)
 # Overrides of analytics.report.Parameters (bootstrap resamples, seed, trajectory sweep).
 ANALYSIS_PARAMETERS: dict[str, object] = {
     "n_boot": env_int("ANALYSIS_BOOTSTRAP_RESAMPLES", 1000),

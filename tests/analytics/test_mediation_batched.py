@@ -140,3 +140,21 @@ def test_a_released_model_drops_its_statistics_and_rebuilds_the_same() -> None:
     model.release()
     assert "stats" not in model.__dict__
     assert np.array_equal(model.betas(counts), before)
+
+
+def test_counts_drawn_in_a_models_order_are_the_gathered_counts_and_fit_the_same():
+    from analytics.stats.mediation.resampling import _resample_blocks
+
+    from .test_mediation import simulate
+
+    frame = simulate(150, seed=6).sample(frac=0.8, random_state=1).sort_index()  # calls missed
+    models = _within_models(frame, "month", "hads_d", "nprs_mean", True)
+    model, n = models.b, models.n
+    order = model.stats.order
+    assert not np.array_equal(order, np.arange(n))  # patients of unequal rows: a real permutation
+    plain = list(_resample_blocks(n, 70, seed=9, block=32))
+    ordered = list(_resample_blocks(n, 70, seed=9, block=32, order=order))
+    assert [b.shape for b in ordered] == [(32, n), (32, n), (6, n)]
+    for counts, in_order in zip(plain, ordered, strict=True):
+        assert np.array_equal(counts[:, order], in_order)
+        assert np.array_equal(model.betas(counts), model.betas(in_order, True))

@@ -138,8 +138,16 @@ class _Model:
         """Drop the per-patient statistics (rebuilt if resampled fits are asked for again)."""
         self.__dict__.pop("stats", None)
 
-    def betas(self, counts: np.ndarray) -> np.ndarray:
-        return _batch_betas(self.stats, counts, near=self.ratio)
+    def prepare(self) -> _Model:
+        """Build the per-patient statistics now, before blocks of resamples are fitted side by
+        side on threads (which then share them rather than racing to build them)."""
+        _ = self.stats
+        return self
+
+    def betas(self, counts: np.ndarray, ordered: bool = False) -> np.ndarray:
+        """The resampled fits of the rows of ``counts`` (``ordered``: columns in the order of
+        the statistics' patients, ``stats.order``)."""
+        return _batch_betas(self.stats, counts, near=self.ratio, ordered=ordered)
 
     def boot(self, counts: np.ndarray, term: str) -> np.ndarray:
         return self.betas(counts)[:, self.names.index(term)]

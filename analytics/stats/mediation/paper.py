@@ -121,6 +121,7 @@ def _paper_intervals(
     seed: int,
 ) -> None:
     """Add bootstrap intervals to the totals and proportions (by depression, then by dose)."""
+    path3.prepare()
     betas3, boot_a_dep, boot_a_dose = _bootstrap(
         lambda counts: (path3.betas(counts), *patients.a_paths(counts, batched=True)),
         n,

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from analytics.stats.parallel import ordered_map
+
 _LOG2PI = math.log(2.0 * math.pi)
 
 
@@ -47,6 +49,7 @@ def _pack(q: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 _ROW_BLOCK = 2048  # rows a block: its packed products (3 MB at q = 19) stay in cache
+_RUN = 32  # blocks a thread takes at a time
 
 
 def _packed_products(a: np.ndarray, out: np.ndarray) -> None:
@@ -98,19 +101,27 @@ def _patient_stats(
     within = np.zeros((n, live_at.size))
     # Row outer products a block of whole patients at a time (all at once they would be
     # rows x q (q + 1) / 2 numbers), each patient's summed over its rows; the block's rows
-    # are centred on their patient's means as they are taken.
+    # are centred on their patient's means as they are taken. The blocks are independent
+    # (each writes its own patients' rows): runs of them go to the run's threads.
+    blocks = []
     start = int(np.searchsorted(sorted_rows, 1)) if live else n  # no rows or no live column: zeros
     while start < n:
         stop = max(int(np.searchsorted(first, first[start] + _ROW_BLOCK, "right")) - 1, start + 1)
-        taken = by_patient[first[start] : first[stop]]
-        part_codes = codes[taken]
-        part = np.empty((len(taken), len(live)))
-        for i, j in enumerate(live):
-            part[:, i] = columns[j][taken] - means[part_codes, j]
-        outer = np.empty((len(part), live_at.size))
-        _packed_products(part, outer)
-        within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
+        blocks.append((start, stop))
         start = stop
+
+    def run(span: Sequence[tuple[int, int]]) -> None:
+        for start, stop in span:
+            taken = by_patient[first[start] : first[stop]]
+            part_codes = codes[taken]
+            part = np.empty((len(taken), len(live)))
+            for i, j in enumerate(live):
+                part[:, i] = columns[j][taken] - means[part_codes, j]
+            outer = np.empty((len(part), live_at.size))
+            _packed_products(part, outer)
+            within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
+
+    ordered_map(run, [blocks[i : i + _RUN] for i in range(0, len(blocks), _RUN)])
     between = np.empty((n, k))
     _packed_products(means[order], between)
     sizes, at = np.unique(sorted_rows.astype(float), return_index=True)
@@ -189,8 +200,11 @@ class _Resampled:
         return np.linalg.solve(np.swapaxes(lower, 1, 2), chol[:, p, :p, None])[:, :, 0]
 
 
-def _resampled(ps: _PatientStats, counts: np.ndarray) -> _Resampled:
-    c = np.take(counts, ps.order, axis=1)  # the same gather as counts[:, order], faster
+def _resampled(ps: _PatientStats, counts: np.ndarray, ordered: bool = False) -> _Resampled:
+    """The statistics of the resamples of ``counts`` (``ordered``: columns already in the
+    patients' order ``ps.order``)."""
+    # np.take: the same gather as counts[:, order], faster.
+    c = counts if ordered else np.take(counts, ps.order, axis=1)
     spans = list(zip(ps.bounds[:-1], ps.bounds[1:], strict=True))
     between = np.stack([c[:, a:b] @ ps.between[a:b] for a, b in spans])
     count_s = np.stack([c[:, a:b].sum(1) for a, b in spans], 1)
@@ -200,19 +214,22 @@ def _resampled(ps: _PatientStats, counts: np.ndarray) -> _Resampled:
     return _Resampled(within, between, count_s, dof, ps.sizes, ps.p)
 
 
-def _batch_betas(ps: _PatientStats, counts: np.ndarray, near: float | None = None) -> np.ndarray:
+def _batch_betas(
+    ps: _PatientStats, counts: np.ndarray, near: float | None = None, ordered: bool = False
+) -> np.ndarray:
     """Return REML fixed effects for each row of patient ``counts`` (shape ``(R, N)``).
 
     ``near`` (the variance ratio of the full-sample fit) narrows the search to three decades
     either side of it; rows whose optimum falls on that window's edge are searched in full.
+    ``ordered``: the columns of ``counts`` are in the patients' order ``ps.order``.
     """
     wide = np.logspace(-10, 8, 73)
     if near is None or not math.isfinite(near) or near <= 0:
-        return _batch_betas_on(ps, counts, wide)
+        return _batch_betas_on(ps, counts, wide, ordered=ordered)
     narrow = near * np.logspace(-3, 3, 25)
-    betas, at_edge = _batch_betas_on(ps, counts, narrow, report_edge=True)
+    betas, at_edge = _batch_betas_on(ps, counts, narrow, report_edge=True, ordered=ordered)
     if at_edge.any():
-        betas[at_edge] = _batch_betas_on(ps, counts[at_edge], wide)
+        betas[at_edge] = _batch_betas_on(ps, counts[at_edge], wide, ordered=ordered)
     return betas
 
 
@@ -270,9 +287,13 @@ def _root(rs: _Resampled, log_grid: np.ndarray, lls: np.ndarray) -> np.ndarray:
 
 
 def _batch_betas_on(
-    ps: _PatientStats, counts: np.ndarray, grid: np.ndarray, report_edge: bool = False
+    ps: _PatientStats,
+    counts: np.ndarray,
+    grid: np.ndarray,
+    report_edge: bool = False,
+    ordered: bool = False,
 ) -> Any:
-    rs = _resampled(ps, counts)
+    rs = _resampled(ps, counts, ordered)
     # As fit_lmm: a log grid brackets the maximum between the best point's neighbours.
     lls = rs.loglik_on_grid(grid)
     best = np.argmax(lls, 1)

@@ -9,6 +9,8 @@ from typing import cast
 import numpy as np
 from scipy import stats
 
+from analytics.stats.parallel import ordered_map
+
 from .models import _Z975, _num
 
 # Resamples drawn and fitted per block: memory grows with the block, not with n_boot (1,000
@@ -20,17 +22,28 @@ BOOT_CELLS = 1 << 22
 BOOT_BLOCK = 0
 
 
-def _resample_blocks(n: int, n_boot: int, seed: int, block: int = 0) -> Iterator[np.ndarray]:
-    """Yield the patient counts of the resamples, ``block`` rows at a time (shape ``(r, n)``)."""
+def _resample_blocks(
+    n: int, n_boot: int, seed: int, block: int = 0, order: np.ndarray | None = None
+) -> Iterator[np.ndarray]:
+    """Yield the patient counts of the resamples, ``block`` rows at a time (shape ``(r, n)``).
+
+    With ``order`` (a permutation of the patients), column ``j`` counts patient ``order[j]``:
+    the counts come as ``counts[:, order]`` would give them, without that block-sized copy.
+    """
     block = block or BOOT_BLOCK or max(16, BOOT_CELLS // max(n, 1))
     rng = np.random.default_rng(seed)
+    rank = None
+    if order is not None:
+        rank = np.empty(n, dtype=np.intp)
+        rank[order] = np.arange(n)
     for start in range(0, n_boot, block):
         rows = min(block, n_boot - start)
-        draws = rng.integers(0, n, size=(rows, n))
         counts = np.empty((rows, n))
-        for r, drawn in enumerate(draws):  # a resample at a time: no other block-sized copy
-            counts[r] = np.bincount(drawn, minlength=n)
-        del draws
+        for r in range(rows):
+            # A resample at a time (the same stream as a block drawn at once): no other
+            # block-sized array.
+            drawn = rng.integers(0, n, size=n)
+            counts[r] = np.bincount(drawn if rank is None else rank[drawn], minlength=n)
         yield counts
 
 
@@ -45,9 +58,15 @@ def _bootstrap(
     n_boot: int,
     seed: int,
     block: int = 0,
+    order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, ...]:
-    """Apply ``fit`` to each block of resample counts; join its outputs (one row per resample)."""
-    parts = [fit(counts) for counts in _resample_blocks(n, n_boot, seed, block)]
+    """Apply ``fit`` to each block of resample counts; join its outputs (one row per resample).
+
+    The blocks are fitted side by side when the run allows threads (analytics.stats.parallel):
+    each block's fit is the same whichever thread computes it. ``order``: as
+    ``_resample_blocks``.
+    """
+    parts = ordered_map(fit, _resample_blocks(n, n_boot, seed, block, order))
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 

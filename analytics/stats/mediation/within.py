@@ -184,11 +184,22 @@ def within_patient_mediation(
     if n_boot > 0:
         # One model at a time over the same resamples (the stream drawn again): the per-patient
         # statistics of one model are held at a time, not both.
+        # The counts are drawn in each model's order of patients, as its statistics hold them.
         (boot_a,) = _bootstrap(
-            lambda counts: (time.contrast(model_a.betas(counts), model_a.names),), n, n_boot, seed
+            lambda counts: (time.contrast(model_a.betas(counts, True), model_a.names),),
+            n,
+            n_boot,
+            seed,
+            order=model_a.prepare().stats.order,
         )
         model_a.release()
-        (betas_b,) = _bootstrap(lambda counts: (model_b.betas(counts),), n, n_boot, seed)
+        (betas_b,) = _bootstrap(
+            lambda counts: (model_b.betas(counts, True),),
+            n,
+            n_boot,
+            seed,
+            order=model_b.prepare().stats.order,
+        )
         model_b.release()
         boot_ind = boot_a * betas_b[:, model_b.names.index("m_within")]
         boot_direct = time.contrast(betas_b, model_b.names)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from numpy.typing import ArrayLike
 
+from ..parallel import ordered_map
 from .diagnostics import AdequacyThresholds
 from .fit import Method, TrajectoryFit, fit_prepared, random_intercept_warning
 from .model import dataclass_dict, prepare_data
@@ -198,21 +199,33 @@ def sweep_trajectories(
     began = time.perf_counter()
     data = prepare_data(y, months, lower=lower, upper=upper, time_scale=time_scale)
     specs = _specs(n_groups, orders, per_group_orders)
-    fits = tuple(
-        fit_prepared(
-            data,
-            k,
-            spec,
-            n_starts=n_starts,
-            seed=seed,
-            method=method,
-            thresholds=thresholds,
-            screen_size=screen_size,
-            n_refine=n_refine,
-            standard_errors=standard_errors,
+    # The models are independent: they are fitted side by side when the run allows threads,
+    # sharing the masked features, built here once rather than by the first thread to need them.
+    # The most groups first: the longest fits do not come last, when one thread may be idle.
+    _ = data.masked
+    longest_first = sorted(range(len(specs)), key=lambda i: -specs[i][0])
+    fitted = dict(
+        zip(
+            longest_first,
+            ordered_map(
+                lambda i: fit_prepared(
+                    data,
+                    *specs[i],
+                    n_starts=n_starts,
+                    seed=seed,
+                    method=method,
+                    thresholds=thresholds,
+                    screen_size=screen_size,
+                    n_refine=n_refine,
+                    standard_errors=standard_errors,
+                ),
+                longest_first,
+                rows=data.y.size,
+            ),
+            strict=True,
         )
-        for k, spec in specs
     )
+    fits = tuple(fitted[i] for i in range(len(specs)))
     index, rule_text = choose(fits, rule, criterion)
     warnings = _warnings(fits, index, criterion)
     return TrajectorySelection(
