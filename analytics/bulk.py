@@ -24,7 +24,6 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -225,63 +224,19 @@ def _log(alias: str, sql: str, began: float) -> None:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - began:.3f}"})
 
 
-def read_rows_ahead(rows: QuerySet[Any], columns: list[str]) -> Callable[[], pd.DataFrame]:
-    """Start ``read_rows(rows, columns)`` now; return the function that gives its frame.
-
-    Through the Arrow driver the query runs on a thread and a connection of its own, so the
-    caller goes on (reading and assembling other tables) while the server sends these rows:
-    the driver decodes them in C, without the interpreter's lock. Any other way, the rows are
-    read when the frame is asked for.
-    """
-    connection = connections[rows.db]
-    if connection.vendor != "postgresql" or connection.in_atomic_block or _adbc() is None:
-        return lambda: read_rows(rows, columns)
-    statement = _statement(rows)  # compiled here, on this thread's Django connection
-    target = _arrow_conninfo(rows.db)
-    began = time.monotonic()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
-    fetched = pool.submit(_fetch_apart, target, statement)
-    pool.shutdown(wait=False)
-
-    def frame() -> pd.DataFrame:
-        table = fetched.result()
-        _log(rows.db, statement, began)
-        return _arrow_frame(table, columns)
-
-    return frame
-
-
-def _fetch(connection: Any, statement: str) -> Any:
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
-        return cursor.fetch_arrow_table()
-
-
-def _fetch_apart(target: str, statement: str) -> Any:
-    """Run ``statement`` on an Arrow connection of its own, closed once the rows are in."""
-    connection = _adbc().connect(target, autocommit=True)
-    try:
-        return _fetch(connection, statement)
-    finally:
-        connection.close()
-
-
 def _arrow_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     """Read the rows of a values_list query through the Arrow driver, into typed columns."""
     statement = _statement(rows)
     began = time.monotonic()
     connection, close = _arrow_connection(rows.db)
     try:
-        table = _fetch(connection, statement)
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            table = cursor.fetch_arrow_table()
     finally:
         if close:
             connection.close()
     _log(rows.db, statement, began)
-    return _arrow_frame(table, columns)
-
-
-def _arrow_frame(table: Any, columns: list[str]) -> pd.DataFrame:
-    """The columns of an Arrow table as the frame ``read_rows`` gives."""
     data: dict[str, Any] = {}
     for name, column in zip(columns, table.columns, strict=True):
         data[name] = _arrow_column(column, KINDS[name])

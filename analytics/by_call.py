@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -45,34 +45,13 @@ def placed_on(calls: pd.DataFrame) -> Iterator[None]:
         _calls.reset(token)
 
 
-Ahead = Callable[[], pd.DataFrame]
-
-
-def read_ahead(rows: QuerySet[Any], fields: dict[str, str]) -> Ahead | None:
-    """Start reading now, without the join, the rows ``rows_by_call(rows, fields)`` will place
-    on the calls of a ``placed_on`` block (``bulk.read_rows_ahead``); None where there is no
-    such read (not PostgreSQL)."""
-    if connections[rows.db].vendor != "postgresql":
-        return None
-    own = _own(fields)
-    query = rows.order_by().values_list("call_id", *own)
-    return bulk.read_rows_ahead(query, ["call", *own.values()])
-
-
-def _own(fields: dict[str, str]) -> dict[str, str]:
-    return {lookup: name for lookup, name in fields.items() if lookup not in _OF_CALL}
-
-
-def rows_by_call(
-    rows: QuerySet[Any], fields: dict[str, str], ahead: Ahead | None = None
-) -> pd.DataFrame:
+def rows_by_call(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
     """Return ``read_rows(rows, fields)`` in the model's order: by call, then its own texts.
 
     ``fields`` maps lookups to names: the call's patient and timepoint (``_OF_CALL``), then
     fields of the row's own, among them the texts the model orders by after the call.
-    ``ahead``: the rows without the join, as ``read_ahead`` started reading them.
     """
-    own = _own(fields)
+    own = {lookup: name for lookup, name in fields.items() if lookup not in _OF_CALL}
     if connections[rows.db].vendor != "postgresql":
         return _read(rows, fields)
     ordering = list(rows.model._meta.ordering)
@@ -80,7 +59,7 @@ def rows_by_call(
     texts = [own[field] for field in ordering[1:]]
     calls = _calls.get()
     if calls is not None:
-        read = ahead() if ahead is not None else _read(rows.order_by(), {"call_id": "call", **own})
+        read = _read(rows.order_by(), {"call_id": "call", **own})
         at = bulk.positions(calls["call"], read.pop("call"))
         if (at >= 0).all():
             placed = {"patient": calls["patient"], "sequence": calls["sequence"]}

@@ -436,6 +436,8 @@ def load(patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = N
 
 
 def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
+    long, calls, doses = _build(patients, as_of)
+    long = bulk.categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()])
     people = Patient.objects.all()
     treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
@@ -443,19 +445,13 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
         people = people.filter(pk__in=patients)
         treatments = treatments.filter(call__patient__in=patients)
         events = events.filter(call__patient__in=patients)
-    of_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
-    treatment_fields = {**of_call, "kind": "kind", "code": "code"}
-    event_fields = {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
-    # The treatments (millions of rows) and the events are sent by the server while the calls
-    # are read and assembled; they are placed on those calls below.
-    treatments_ahead = by_call.read_ahead(treatments, treatment_fields)
-    events_ahead = by_call.read_ahead(events, event_fields)
-    long, calls, doses = _build(patients, as_of)
-    long = bulk.categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()])
     patient_rows = read_rows(people.order_by("pk"), _PATIENT_FIELDS)
+    of_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
     with by_call.placed_on(calls):  # the rows of these calls, read without the join
-        treatment_rows = _treatment_rows(treatments, treatment_fields, treatments_ahead)
-        event_rows = _treatment_rows(events, event_fields, events_ahead)
+        treatment_rows = _treatment_rows(treatments, {**of_call, "kind": "kind", "code": "code"})
+        event_rows = _treatment_rows(
+            events, {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
+        )
     del calls
     # The IV administrations, in the order read (the model's): as read with a filter on route.
     iv = doses.loc[doses["route"].eq("iv").to_numpy(), ["patient", "total_mg", "days"]]

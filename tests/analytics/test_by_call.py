@@ -52,14 +52,7 @@ def test_rows_read_in_no_order_and_sorted_are_the_orms_in_order():
             placed = by_call.rows_by_call(rows, fields)
         with by_call.placed_on(calls.iloc[1:]):  # a row's call not among them: the join
             missed = by_call.rows_by_call(rows, fields)
-        # Read ahead, on a thread and a connection of its own, then placed on the calls.
-        ahead = by_call.read_ahead(rows, fields)
-        with by_call.placed_on(calls):
-            placed_ahead = by_call.rows_by_call(rows, fields, ahead)
-        ahead = by_call.read_ahead(rows, fields)
-        with by_call.placed_on(calls.iloc[1:]):  # missed: the join, what was read ahead unused
-            missed_ahead = by_call.rows_by_call(rows, fields, ahead)
-        for frame in (joined, placed, missed, placed_ahead, missed_ahead):
+        for frame in (joined, placed, missed):
             pd.testing.assert_frame_equal(frame, expected, check_dtype=False, check_exact=True)
             assert frame.dtypes.to_dict() == dataset.read_rows(rows, fields).dtypes.to_dict()
         none = rows.filter(call__timepoint="none")  # no row: the columns read without one

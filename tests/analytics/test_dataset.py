@@ -85,7 +85,7 @@ def test_locf_never_imputes_baseline(loaded):
 def _orm_read(monkeypatch):
     """Make ``dataset.read_rows`` take the ORM path whatever the database."""
 
-    def orm_rows(queryset, fields, ahead=None):
+    def orm_rows(queryset, fields):
         names = dict(fields)
         rows = queryset.values_list(*names)
         return pd.DataFrame.from_records(list(rows), columns=list(names.values()))
