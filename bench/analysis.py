@@ -29,6 +29,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -245,7 +246,11 @@ def main() -> None:
                     rows.append(json.loads(line))
                 else:
                     print(line)
+    _print_tables(rows, load_before)
 
+
+def _print_tables(rows: list[dict[str, Any]], load_before: float) -> None:
+    """Print the figures of every size side by side: times, peaks, the reference models."""
     print()
     print(f"{'patients':>9} {'rows':>8} {'total s':>8} {'peak MB':>8}  share of time by step")
     for row in rows:
