@@ -16,7 +16,7 @@ import contextvars
 import ctypes
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import TypeVar, cast
 
@@ -91,11 +91,12 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, rows: int | None = 
     lock = threading.Lock()
     results: dict[int, R] = {}
     errors: list[BaseException] = []
+    stop = threading.Event()
 
     def work() -> None:
         while True:
             with lock:
-                if errors:
+                if errors or stop.is_set():
                     return
                 taken = next(numbered, None)
             if taken is None:
@@ -109,8 +110,18 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, rows: int | None = 
                 return
 
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="analysis") as pool:
-        for future in [pool.submit(work) for _ in range(n)]:
-            future.result()
+        futures = [pool.submit(work) for _ in range(n)]
+        try:
+            # The first thread to fail stops the others from drawing, whichever it is.
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                if future.done():
+                    future.result()
+        except BaseException:
+            # Drawing an item failed, or the caller was interrupted (a task's time limit):
+            # the threads finish the pieces they hold and start no other.
+            stop.set()
+            raise
     if errors:
         raise errors[0]
     return [results[i] for i in range(len(results))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -73,6 +74,23 @@ def test_a_lazy_iterable_is_drawn_only_as_threads_free_up():
         assert parallel.ordered_map(piece, items()) == [i * i for i in range(20)]
     # One item a thread, at most.
     assert 1 < ahead <= 3
+
+
+def test_an_interrupted_caller_leaves_no_piece_to_start():
+    started = []
+
+    def items():
+        yield from range(3)
+        raise KeyboardInterrupt  # as a time limit would, while the pieces run
+
+    def piece(i: int) -> int:
+        started.append(i)
+        time.sleep(0.05)
+        return i
+
+    with parallel.workers(2), pytest.raises(KeyboardInterrupt):
+        parallel.ordered_map(piece, itertools.chain(items(), range(3, 50)))
+    assert 3 <= len(started) < 10
 
 
 def _slow_ident(_: int) -> int:
