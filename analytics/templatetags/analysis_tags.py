@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import template
@@ -13,6 +14,8 @@ from analytics.stats import pvalues
 from cohort import vocabulary as voc
 
 register = template.Library()
+# A count over its denominator with a percentage, as analytics.report.shaping.fraction writes it.
+SHARE = re.compile(r"(?P<n>\d+)/(?P<of>\d+)( \(\d+(\.\d+)?%\))?")
 
 # Vocabularies whose codes the analysis pages show, by the name the templates use.
 VOCABULARIES: dict[str, voc.Vocabulary] = {
@@ -71,3 +74,20 @@ def day(value: Any) -> str:
     except ValueError:
         return "" if value is None else str(value)
     return formats.date_format(parsed, "SHORT_DATE_FORMAT")
+
+
+@register.filter
+def share(value: Any) -> str:
+    """Write a stored "n/N (x.y%)" with the reader's decimal mark ("17/52 (32,7%)" in French).
+
+    The report keeps the paper's form of a count over its denominator (for the replication
+    panel); the percentage is written as the cells beside it are. Anything else is shown as it is.
+    """
+    match = SHARE.fullmatch(str(value))
+    if match is None:
+        return "" if value is None else str(value)
+    n, of = int(match["n"]), int(match["of"])
+    if not of:
+        return f"{n}/{of}"
+    # number_format cuts the digits it drops: round first, as the stored text was.
+    return f"{n}/{of} ({formats.number_format(round(100.0 * n / of, 1), 1)}%)"

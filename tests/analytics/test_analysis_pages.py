@@ -373,3 +373,44 @@ def test_the_accuracy_claims_and_their_bound_are_shown_in_the_readers_language(
     assert texts["fr"].startswith("Précision annoncée")
     assert f"placent {agreement.replace('.', ',')} des patients" in texts["fr"]
     assert texts["fr"].endswith("d'au moins un des modèles surestiment.")
+
+
+def test_the_trajectory_groups_fibromyalgia_share_is_written_in_the_readers_language(
+    client, statistician, finished_run
+):
+    groups = finished_run.summary["results"]["trajectories"]["groups"]
+    stored = [g["fibromyalgia"] for g in groups.values()]  # "n/N (x.y%)", as the paper writes it
+    cells = {}
+    for language, header in (("en", "Fibromyalgia"), ("fr", "Fibromyalgie")):
+        statistician.language = language
+        statistician.save(update_fields=["language"])
+        client.force_login(statistician)
+        page = BeautifulSoup(client.get(reverse("analysis:dashboard")).content, "html.parser")
+        table = page.find(id="chart-trajectories").find_next("table")
+        column = [th.get_text() for th in table.thead.find_all("th")].index(header)
+        rows = table.tbody.find_all("tr")
+        cells[language] = [r.find_all(["th", "td"])[column].get_text() for r in rows]
+    assert cells["en"] == stored
+    assert [c.replace(",", ".") for c in cells["fr"]] == stored
+    assert all("," in c and "." not in c for c in cells["fr"] if "(" in c)
+
+
+@pytest.mark.parametrize(
+    ("stored", "english", "french"),
+    [
+        ("3/13 (23.1%)", "3/13 (23.1%)", "3/13 (23,1%)"),
+        ("1/8 (12.5%)", "1/8 (12.5%)", "1/8 (12,5%)"),  # a half, kept as the stored text has it
+        ("0/0", "0/0", "0/0"),
+        ("not a share", "not a share", "not a share"),
+        (None, "", ""),
+    ],
+)
+def test_the_share_filter_rewrites_only_counts_over_a_denominator(stored, english, french):
+    from django.utils import translation
+
+    from analytics.templatetags.analysis_tags import share
+
+    with translation.override("en"):
+        assert share(stored) == english
+    with translation.override("fr"):
+        assert share(stored) == french
