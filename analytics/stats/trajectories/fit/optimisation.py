@@ -1,4 +1,5 @@
-"""Maximising the likelihood from seeded starts: BFGS or EM, with screening on a subsample."""
+"""Maximising the likelihood from seeded starts: BFGS or EM, with screening on a subsample
+(its survivors refined on the full data from the inverse Hessian their screening ended with)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from ..model import CensoredMixtureLikelihood, FloatArray, PreparedData
 from .starts import start_partitions, vector_from_partition
 
 Method = Literal["direct", "em"]
+
+Outcome = tuple[FloatArray, float, str, int, int]  # vector, logL, message, iterations, evals
 
 # Subsample log-likelihood gap (per 1000 patients) within which a runner-up start is refitted.
 REFINE_MARGIN_PER_1000 = 0.5
@@ -37,14 +40,20 @@ class Optimum:
     seconds: float
 
 
-def _direct(
-    model: CensoredMixtureLikelihood, start: FloatArray, max_iter: int, gtol: float = 1e-6
-) -> tuple[FloatArray, float, str, int, int]:
-    """Maximise the log-likelihood by BFGS on the per-patient scale.
+def _bfgs(
+    model: CensoredMixtureLikelihood,
+    start: FloatArray,
+    max_iter: int,
+    gtol: float = 1e-6,
+    hess_inv: FloatArray | None = None,
+) -> tuple[Outcome, FloatArray | None]:
+    """Maximise the log-likelihood by BFGS on the per-patient scale; the outcome and the final
+    inverse-Hessian approximation.
 
     With at most a few dozen parameters a dense BFGS is cheap; L-BFGS-B spent most of its time in
     small threaded LAPACK calls on a busy machine. Sigma and theta are unconstrained (log sigma,
-    logits), so no bounds are needed.
+    logits), so no bounds are needed. ``hess_inv`` starts the approximation somewhere better than
+    the identity: the per-patient scale makes a subsample's usable on the full data.
     """
     n = model.data.n_patients
 
@@ -52,11 +61,35 @@ def _direct(
         result = model.evaluate(x)
         return -result.log_likelihood / n, -result.gradient / n
 
+    options: dict[str, Any] = {"maxiter": max_iter, "gtol": gtol}
+    if hess_inv is not None:
+        options["hess_inv0"] = hess_inv
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        res = optimize.minimize(
-            objective, start, jac=True, method="BFGS", options={"maxiter": max_iter, "gtol": gtol}
-        )
-    return np.asarray(res.x), -float(res.fun) * n, str(res.message), int(res.nit), int(res.nfev)
+        res = optimize.minimize(objective, start, jac=True, method="BFGS", options=options)
+    outcome = np.asarray(res.x), -float(res.fun) * n, str(res.message), int(res.nit), int(res.nfev)
+    return outcome, _positive_definite(getattr(res, "hess_inv", None))
+
+
+def _positive_definite(matrix: Any) -> FloatArray | None:
+    """Return the matrix if it is a finite, symmetric positive-definite one, else None."""
+    if matrix is None:
+        return None
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or not np.all(np.isfinite(matrix)):
+        return None
+    matrix = (matrix + matrix.T) / 2.0
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return None
+    return matrix
+
+
+def _direct(
+    model: CensoredMixtureLikelihood, start: FloatArray, max_iter: int, gtol: float = 1e-6
+) -> Outcome:
+    """Maximise the log-likelihood by BFGS from the identity (``_bfgs``)."""
+    return _bfgs(model, start, max_iter, gtol)[0]
 
 
 def _em(
@@ -114,17 +147,15 @@ def subsample(data: PreparedData, rows: NDArray[np.int64]) -> PreparedData:
     )
 
 
-Outcome = tuple[FloatArray, float, str, int, int]  # vector, logL, message, iterations, evals
-
-
 def _run_starts(
     screen_model: CensoredMixtureLikelihood,
     partitions: Sequence[Any],
     runner: Any,
     max_iter: int,
     screening_direct: bool,
-) -> tuple[list[tuple[float, int, FloatArray]], dict[int, Outcome], int, int]:
-    """Run every start; return (logL, index, vector) per start, the outcomes and the counts.
+) -> tuple[list[tuple[float, int, FloatArray]], dict[int, Outcome], dict[int, Any], int, int]:
+    """Run every start; return (logL, index, vector) per start, the outcomes, the screening's
+    inverse-Hessian approximations (by start, for the refinement) and the counts.
 
     A start equal to an earlier one (k-means often finds the same partition) runs the same
     deterministic optimisation: its outcome is reused, and counted as run.
@@ -132,22 +163,34 @@ def _run_starts(
     iterations = evaluations = 0
     candidates: list[tuple[float, int, FloatArray]] = []
     outcomes: dict[int, Outcome] = {}
-    runs: dict[bytes, Outcome] = {}
+    curvatures: dict[int, Any] = {}
+    runs: dict[bytes, tuple[Outcome, Any]] = {}
     for index, labels in enumerate(partitions):
         start = vector_from_partition(screen_model, labels)
-        outcome = runs.get(start.tobytes())
-        if outcome is None:
+        run = runs.get(start.tobytes())
+        if run is None:
             if screening_direct:
                 # Screening only ranks starts; the refinement tightens the survivors.
-                outcome = _direct(screen_model, start, min(max_iter, 400), gtol=1e-5)
+                run = _bfgs(screen_model, start, min(max_iter, 400), gtol=1e-5)
             else:
-                outcome = runner(screen_model, start, max_iter)
-            runs[start.tobytes()] = outcome
+                run = runner(screen_model, start, max_iter), None
+            runs[start.tobytes()] = run
+        outcome, curvatures[index] = run
         iterations += outcome[3]
         evaluations += outcome[4]
         candidates.append((outcome[1], index, outcome[0]))
         outcomes[index] = outcome
-    return candidates, outcomes, iterations, evaluations
+    return candidates, outcomes, curvatures, iterations, evaluations
+
+
+def _refine(
+    model: CensoredMixtureLikelihood, vector: FloatArray, max_iter: int, runner: Any, curvature: Any
+) -> Outcome:
+    """Carry a screened optimum to the full data: BFGS from the screening's inverse Hessian
+    (the per-patient objectives of the two are nearly the same function), else ``runner``."""
+    if curvature is None:
+        return runner(model, vector, max_iter)
+    return _bfgs(model, vector, max_iter, hess_inv=curvature)[0]
 
 
 def optimise(
@@ -178,7 +221,7 @@ def optimise(
     else:
         screen_model = model
     partitions = start_partitions(screen_model.data, model.n_groups, max(n_starts, 1), rng)
-    candidates, outcomes, iterations, evaluations = _run_starts(
+    candidates, outcomes, curvatures, iterations, evaluations = _run_starts(
         screen_model, partitions, runner, max_iter, screening and method == "direct"
     )
     start_lls = tuple(c[0] for c in candidates)
@@ -188,9 +231,11 @@ def optimise(
         # Runners-up are refitted only if the subsample cannot tell them apart from the best.
         margin = REFINE_MARGIN_PER_1000 * screen_size / 1000
         ranked = [ranked[0]] + [c for c in ranked[1:] if c[0] >= ranked[0][0] - margin]
-        refits: dict[bytes, tuple[FloatArray, float, str, int, int]] = {}
+        refits: dict[bytes, Outcome] = {}
         for _, index, vector in ranked[: max(n_refine, 1)]:
-            outcome = refits.get(vector.tobytes()) or runner(model, vector, max_iter)
+            outcome = refits.get(vector.tobytes()) or _refine(
+                model, vector, max_iter, runner, curvatures[index]
+            )
             refits[vector.tobytes()] = outcome
             iterations += outcome[3]
             evaluations += outcome[4]
