@@ -94,24 +94,22 @@ class _Model:
         s_e2, s_u2 = res.sigma_e2, res.sigma_u2
         sizes = np.bincount(codes, minlength=n).astype(float)
         shrink = s_u2 / (s_e2 + sizes * s_u2)  # V_i^-1 = (I - shrink_i J) / s_e2
-        r = y - X @ res.params
-        # Rows of V^-1 [X, r], a column at a time (whole, the temporaries are rows x p each).
-        # shrink_i * sum_i taken per patient, then spread to the rows: the same products as
-        # row by row, n of them instead of one a row.
-        vinv = np.empty((len(y), X.shape[1] + 1), order="F")  # columns contiguous
-        for j in range(vinv.shape[1]):
-            z = X[:, j] if j < X.shape[1] else r
+
+        def v_inverse(z: np.ndarray) -> np.ndarray:
+            """V^-1 z for a column z: shrink_i * sum_i taken per patient, spread to the rows
+            (the same products as row by row, n of them instead of one a row)."""
             spread = (shrink * np.bincount(codes, weights=z, minlength=n))[codes]
             np.subtract(z, spread, out=spread)
-            np.divide(spread, s_e2, out=vinv[:, j])
-        bread = np.linalg.inv(X.T @ vinv[:, :-1])
-        score = np.stack(
-            [
-                np.bincount(codes, weights=X[:, j] * vinv[:, -1], minlength=n)
-                for j in range(X.shape[1])
-            ],
-            1,
-        )
+            return np.divide(spread, s_e2, out=spread)
+
+        # A column of V^-1 X at a time: with the design, two columns are held, not rows x p more.
+        v_r = v_inverse(y - X @ res.params)
+        information = np.empty((X.shape[1], X.shape[1]))
+        score = np.empty((n, X.shape[1]))
+        for j in range(X.shape[1]):
+            information[:, j] = X.T @ v_inverse(X[:, j])
+            score[:, j] = np.bincount(codes, weights=X[:, j] * v_r, minlength=n)
+        bread = np.linalg.inv(information)
         meat = score.T @ score
         return np.asarray(bread @ meat @ bread.T)
 
