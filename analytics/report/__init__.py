@@ -20,6 +20,7 @@ import pandas as pd
 from analytics.stats import censoring, descriptive
 from analytics.stats.missingness import missingness_table
 from analytics.stats.mixed import locf
+from analytics.stats.parallel import give_back_freed_memory
 from cohort.vocabulary import MONTH_OF_TIMEPOINT
 
 from .changes import baseline_to_m12_blocks, evolution, interaction_blocks
@@ -141,6 +142,7 @@ def build_report(
     imputed, carried = locf(analysed, list(OUTCOMES), by="patient")
 
     def step(name: str) -> float:
+        give_back_freed_memory()  # what the last step freed, before the next one peaks
         progress(name, STEPS.index(name), len(STEPS))
         return time.perf_counter()
 

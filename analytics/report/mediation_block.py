@@ -7,6 +7,7 @@ from typing import Any, cast
 import pandas as pd
 
 from analytics.stats import mediation
+from analytics.stats.parallel import give_back_freed_memory
 
 from .parameters import Parameters
 
@@ -42,10 +43,12 @@ def mediation_results(
         dict[str, Any],
         mediation.paper_specification(imputed, n_boot=params.n_boot, seed=params.seed),
     )
+    give_back_freed_memory()  # each mediation's working set, before the next one's
     within = mediation.within_patient_mediation(
         observed, "month", "hads_d", "nprs_mean", n_boot=params.n_boot, seed=params.seed
     )
     within["rows"] = "observed"
+    give_back_freed_memory()
     dose = mediation.within_patient_mediation(
         observed,
         "month",
