@@ -304,6 +304,16 @@ def test_trajectory_and_mediation_models_are_fed_only_elapsed_rows(monkeypatch):
     assert observed["nprs_mean"].count() < imputed["nprs_mean"].count()
 
 
+def test_each_step_begins_after_the_memory_the_last_one_freed_is_given_back(monkeypatch):
+    events: list[str] = []
+    monkeypatch.setattr(report, "give_back_freed_memory", lambda: events.append("give back"))
+    report.build_report(_cohort(), PARAMS, progress=lambda step, done, total: events.append(step))
+    steps = [e for e in events if e != "give back"]
+    for step in ("descriptive", "mixed_models", "interactions", "trajectories", "mediation"):
+        assert step in steps
+        assert events[events.index(step) - 1] == "give back"
+
+
 def test_a_study_with_no_patient_at_month_12_says_so_instead_of_failing():
     data = _cohort()
     young = data.long[~data.long["patient"].isin(range(1, 7)) & (data.long["patient"] != 18)]
