@@ -152,11 +152,12 @@ def build_report(
     t = step("mixed_models")
     results.update(baseline_to_m12_blocks(analysed, imputed, params, m12_due))
     timings["mixed_models"] = time.perf_counter() - t
+    # Only the mediation reads these rows from here on (the interactions prepare theirs from
+    # ``analysed``), and only a few of their columns.
+    imputed, observed = mediation_rows(imputed), mediation_rows(observed)
     t = step("interactions")
     results.update(interaction_blocks(analysed, params))
     timings["interactions"] = time.perf_counter() - t
-    # Only the mediation reads these rows from here on, and only a few of their columns.
-    imputed, observed = mediation_rows(imputed), mediation_rows(observed)
     t = step("trajectories")
     results["trajectories"] = trajectories(replace(data, long=analysed), params, progress)
     timings["trajectories"] = time.perf_counter() - t

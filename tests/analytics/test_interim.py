@@ -306,12 +306,22 @@ def test_trajectory_and_mediation_models_are_fed_only_elapsed_rows(monkeypatch):
 
 def test_each_step_begins_after_the_memory_the_last_one_freed_is_given_back(monkeypatch):
     events: list[str] = []
+
+    def rows(frame):
+        events.append("slimmed")
+        return mediation_rows(frame)
+
     monkeypatch.setattr(report, "give_back_freed_memory", lambda: events.append("give back"))
+    monkeypatch.setattr(report, "mediation_rows", rows)
     report.build_report(_cohort(), PARAMS, progress=lambda step, done, total: events.append(step))
-    steps = [e for e in events if e != "give back"]
+    steps = [e for e in events if e not in ("give back", "slimmed")]
     for step in ("descriptive", "mixed_models", "interactions", "trajectories", "mediation"):
         assert step in steps
         assert events[events.index(step) - 1] == "give back"
+    # The carried-forward and observed rows are cut to the mediation's columns once the models
+    # that read them whole are done, before the interactions (which prepare their own rows).
+    assert events.count("slimmed") == 2
+    assert events.index("mixed_models") < events.index("slimmed") < events.index("interactions")
 
 
 def test_a_study_with_no_patient_at_month_12_says_so_instead_of_failing():
