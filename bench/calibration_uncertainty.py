@@ -75,32 +75,12 @@ def _terms(vector: np.ndarray, layout: Any, y: np.ndarray) -> np.ndarray:
     return patient_log_terms(vector, layout, y, 0.0, 10.0, DEFAULT_NODES)
 
 
-def _information(fit: dict[str, Any]) -> np.ndarray:
-    """Minus the Hessian of the log-likelihood at the optimum (central differences)."""
-    from analytics.stats.trajectories import mixed_classes as mc
-    from analytics.stats.trajectories.mixed_likelihood import (
-        log_terms_and_gradient,
-        node_positions,
-    )
-
-    x, layout, cells = fit["x"], fit["layout"], fit["cells"]
-    fixed = node_positions(x, layout, cells, mc.DEFAULT_NODES)
-
-    def gradient(v: np.ndarray) -> np.ndarray:
-        _, grad = log_terms_and_gradient(v, layout, cells, mc.DEFAULT_NODES, True, fixed)
-        return np.asarray(grad, dtype=float)
-
-    hessian = np.empty((x.size, x.size))
-    for i in range(x.size):
-        step = np.zeros(x.size)
-        step[i] = mc.HESSIAN_STEP
-        hessian[:, i] = (gradient(x + step) - gradient(x - step)) / (2 * mc.HESSIAN_STEP)
-    return -(hessian + hessian.T) / 2.0
-
-
 def laplace_posterior(fit: dict[str, Any], draws: int, seed: int) -> np.ndarray | None:
     """Posteriors averaged over parameters drawn from N(optimum, information^-1)."""
-    values, vectors = np.linalg.eigh(_information(fit))
+    from analytics.stats.trajectories.mixed_classes import DEFAULT_NODES, information_matrix
+
+    information = information_matrix(fit["x"], fit["layout"], fit["cells"], DEFAULT_NODES)
+    values, vectors = np.linalg.eigh(information)
     if values[0] <= 0:
         return None  # not a maximum: no normal approximation
     root = vectors / np.sqrt(values)  # root @ root.T is the covariance

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,6 +226,35 @@ class OptimumCheck:
         return bool(self.least_curvature > 0 and self.newton_step_gain < NEWTON_GAIN_TOLERANCE)
 
 
+def _gradient_at_nodes(
+    layout: _Layout, cells: _Data, nodes: int, fixed: Any
+) -> Callable[[FloatArray], FloatArray]:
+    """The analytic gradient of the log-likelihood with the quadrature's nodes held at ``fixed``."""
+
+    def gradient(v: FloatArray) -> FloatArray:
+        _, grad = log_terms_and_gradient(v, layout, cells, nodes, True, fixed)
+        return np.asarray(grad, dtype=np.float64)
+
+    return gradient
+
+
+def _information(vector: FloatArray, gradient: Callable[[FloatArray], FloatArray]) -> FloatArray:
+    """Minus the Hessian at ``vector``: central differences of ``gradient``, symmetrised."""
+    hessian = np.empty((vector.size, vector.size))
+    for i in range(vector.size):
+        step = np.zeros(vector.size)
+        step[i] = HESSIAN_STEP
+        hessian[:, i] = (gradient(vector + step) - gradient(vector - step)) / (2 * HESSIAN_STEP)
+    return -(hessian + hessian.T) / 2.0
+
+
+def information_matrix(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int) -> FloatArray:
+    """Minus the Hessian of the log-likelihood at ``vector`` (the nodes placed there once), as
+    ``check_optimum`` judges the optimum by."""
+    fixed = node_positions(vector, layout, cells, nodes)
+    return _information(vector, _gradient_at_nodes(layout, cells, nodes, fixed))
+
+
 def check_optimum(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int) -> OptimumCheck:
     """Return the gradient, curvature and Newton gains of the log-likelihood at ``vector``.
 
@@ -234,10 +263,7 @@ def check_optimum(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int)
     ``vector``: the Newton step is therefore tried on the adaptive log-likelihood itself.
     """
     fixed = node_positions(vector, layout, cells, nodes)
-
-    def gradient(v: FloatArray) -> FloatArray:
-        _, grad = log_terms_and_gradient(v, layout, cells, nodes, True, fixed)
-        return np.asarray(grad, dtype=np.float64)
+    gradient = _gradient_at_nodes(layout, cells, nodes, fixed)
 
     def log_likelihood(v: FloatArray) -> float:
         try:
@@ -248,12 +274,7 @@ def check_optimum(vector: FloatArray, layout: _Layout, cells: _Data, nodes: int)
         return float(logsumexp(terms, 1).sum())
 
     g = gradient(vector)
-    hessian = np.empty((vector.size, vector.size))
-    for i in range(vector.size):
-        step = np.zeros(vector.size)
-        step[i] = HESSIAN_STEP
-        hessian[:, i] = (gradient(vector + step) - gradient(vector - step)) / (2 * HESSIAN_STEP)
-    curvature = -(hessian + hessian.T) / 2.0
+    curvature = _information(vector, gradient)
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(curvature))):
         return OptimumCheck(math.inf, math.nan, math.inf, math.inf)
     least = float(np.linalg.eigvalsh(curvature)[0])
