@@ -103,33 +103,48 @@ def test_the_full_sample_as_a_resample_gives_the_point_fit() -> None:
         assert np.allclose(model.betas(ones)[0], params, rtol=0.0, atol=1e-9 * np.abs(params).max())
 
 
-def test_patient_statistics_skip_only_columns_constant_within_patients() -> None:
-    from analytics.stats.mediation.reml import _pack, _patient_stats
+def _patient_products(columns: list[np.ndarray], y: np.ndarray, codes: np.ndarray, n: int):
+    """Each patient's packed within and between products, taken from the statistics through a
+    resample of that patient alone."""
+    from analytics.stats.mediation.reml import _patient_stats, _resampled
+
+    ps = _patient_stats(y, columns, codes, n)
+    rs = _resampled(ps, np.eye(n))
+    size_of = np.searchsorted(ps.sizes, np.bincount(codes, minlength=n))
+    return ps, rs.within, rs.between[size_of, np.arange(n)]
+
+
+@pytest.mark.parametrize("exclusive", [True, False])
+def test_patient_statistics_are_each_patients_products(exclusive: bool) -> None:
+    from analytics.stats.mediation.reml import _pack
 
     rng = np.random.default_rng(5)
     n, rows = 30, 200
     codes = rng.integers(0, n, rows)
     codes[0] = n - 1
     per_patient = rng.normal(size=n)
+    level = rng.integers(0, 3, rows)
+    second = level == 2 if exclusive else rng.random(rows) < 0.5  # then two set on some rows
     columns = [
         np.ones(rows),
         rng.normal(size=rows),
         per_patient[codes],  # constant within each patient
-        (rng.random(rows) < 0.4).astype(np.int8),
+        (level == 1).astype(np.int8),
+        second.astype(np.int8),
     ]
     y = rng.normal(size=rows)
-    ps = _patient_stats(y, columns, codes, n)
+    ps, within, between = _patient_products(columns, y, codes, n)
+    # The indicators' products are kept by kind of patient only when they are a set.
+    assert ps.fixed.size == (3 if exclusive else 0)
     a = np.column_stack([*columns, y])
     upper = _pack(a.shape[1])
-    for at, patient in enumerate(ps.order):
+    for patient in range(n):
         part = a[codes == patient]
         centred = part - part.mean(0)
         expected = (centred.T @ centred)[upper]
-        within = np.zeros(expected.size)
-        within[ps.live] = ps.within[at]
-        assert np.allclose(within, expected, rtol=1e-12, atol=1e-12)
+        assert np.allclose(within[patient], expected, rtol=1e-12, atol=1e-12)
         mean = part.mean(0)
-        assert np.allclose(ps.between[at], np.outer(mean, mean)[upper], rtol=1e-12, atol=0.0)
+        assert np.allclose(between[patient], np.outer(mean, mean)[upper], rtol=1e-12, atol=0.0)
 
 
 def test_a_released_model_drops_its_statistics_and_rebuilds_the_same() -> None:

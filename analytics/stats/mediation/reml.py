@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -27,21 +28,47 @@ _LOG2PI = math.log(2.0 * math.pi)
 
 @dataclass(frozen=True, eq=False)
 class _PatientStats:
-    """Per-patient reduction of ``[X, y]``, patients ordered by their number of rows.
+    """Per-patient reduction of ``[X, y]``: packed products, patients in groups of a kind.
 
-    ``within`` and ``between`` hold the upper triangles (``np.triu_indices(p + 1)``) of the
-    within cross-products and of the outer product of the patient's means, a row a patient in
-    the order ``order``; the patients of ``sizes[s]`` rows are ``bounds[s]:bounds[s + 1]``.
-    ``within`` keeps only the products at ``live``: the others are zero for every patient.
+    A *kind* of patient is a number of rows and, for the design's indicator columns (0/1,
+    at most one set a row: the time as categories), how many of the rows have each. The
+    products of two indicators, within (centred) as between (of the means), are the same for
+    every patient of a kind; they are kept once a kind (``fixed_*``, at the packed positions
+    ``fixed``). Every other product is kept a patient: ``within`` at the packed positions
+    ``live`` (those of columns varying within some patient; the others are zero for every
+    patient) and ``between`` at ``shared``. Positions are those of ``np.triu_indices(p + 1)``.
+
+    Patients are in the order ``order``: by kind, the kinds by number of rows; the patients of
+    ``sizes[s]`` rows are ``bounds[s]:bounds[s + 1]``, those of kind ``g`` are
+    ``kinds[g]:kinds[g + 1]``, and the kinds of ``sizes[s]`` rows are
+    ``kind_bounds[s]:kind_bounds[s + 1]``.
     """
 
     sizes: np.ndarray  # (S,) distinct numbers of rows
     bounds: np.ndarray  # (S + 1,)
-    order: np.ndarray  # (N,) patient codes, by number of rows
+    order: np.ndarray  # (N,) patient codes, by kind
     within: np.ndarray  # (N, len(live))
-    between: np.ndarray  # (N, k)
+    between: np.ndarray  # (N, len(shared))
     p: int
-    live: np.ndarray  # positions of the packed products ``within`` holds (the others are 0)
+    live: np.ndarray
+    shared: np.ndarray
+    kinds: np.ndarray  # (G + 1,)
+    kind_bounds: np.ndarray  # (S + 1,)
+    fixed: np.ndarray
+    fixed_within: np.ndarray  # (G, len(fixed))
+    fixed_between: np.ndarray  # (G, len(fixed))
+
+    @property
+    def k(self) -> int:
+        q = self.p + 1
+        return q * (q + 1) // 2
+
+
+def inverse_permutation(order: np.ndarray) -> np.ndarray:
+    """``rank`` with ``rank[order[j]] == j``: where each item of a permutation's image is."""
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return rank
 
 
 def _pack(q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -52,59 +79,90 @@ _ROW_BLOCK = 2048  # rows a block: its packed products (3 MB at q = 19) stay in 
 _RUN = 32  # blocks a thread takes at a time
 
 
-def _packed_products(a: np.ndarray, out: np.ndarray) -> None:
-    """Write the upper-triangle products of the columns of ``a`` (rows of ``a``) into ``out``.
+def _packed_products(a: np.ndarray, out: np.ndarray, first: int | None = None) -> None:
+    """Write the upper-triangle products of the columns of ``a`` (rows of ``a``) into ``out``:
+    those of each of the ``first`` columns (default all) with itself and every later one.
 
     Column by column, as ``a[:, rows] * a[:, cols]`` would give them, without its two
     temporaries of ``out``'s size.
     """
     q, at = a.shape[1], 0
-    for i in range(q):
+    for i in range(q if first is None else first):
         np.multiply(a[:, i : i + 1], a[:, i:], out=out[:, at : at + q - i])
         at += q - i
 
 
-def _packed_positions(q: int, columns: Sequence[int]) -> np.ndarray:
-    """Where the packed products of ``columns`` (increasing) sit among those of all ``q``."""
+def _product_positions(q: int, columns: Sequence[int], first: int | None = None) -> np.ndarray:
+    """Where the products ``_packed_products`` makes of ``columns`` (of all ``q``; not
+    necessarily increasing) sit among the packed products of all ``q``."""
     rows, cols = _pack(q)
     pair = np.zeros((q, q), dtype=np.intp)
-    pair[rows, cols] = np.arange(rows.size)
+    pair[rows, cols] = pair[cols, rows] = np.arange(rows.size)
     taken = np.asarray(columns, dtype=np.intp)
     sub_rows, sub_cols = _pack(taken.size)
-    return np.asarray(pair[taken[sub_rows], taken[sub_cols]])
+    kept = sub_rows < (taken.size if first is None else first)
+    return np.asarray(pair[taken[sub_rows[kept]], taken[sub_cols[kept]]])
+
+
+def _indicators(columns: Sequence[np.ndarray]) -> list[int]:
+    """The columns stored as one-byte 0/1 indicators, at most one of them set a row (the time
+    as categories); none when they are not such a set."""
+    found = [j for j, z in enumerate(columns) if z.dtype == np.int8]
+    if not found:
+        return []
+    set_a_row = np.zeros(len(columns[found[0]]), dtype=np.int64)
+    for j in found:
+        z = columns[j]
+        if z.min(initial=0) < 0 or z.max(initial=0) > 1:
+            return []
+        set_a_row += z
+    return found if set_a_row.max(initial=0) <= 1 else []
+
+
+def _kinds(n_rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each patient's kind (rows, then rows of each indicator; kinds numbered in that
+    lexicographic order) and the first patient of each kind."""
+    key = np.column_stack([n_rows, counts]).astype(np.int64)
+    _, first, of_patient = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    return np.asarray(of_patient).ravel(), first
 
 
 def _patient_stats(
     y: np.ndarray, X: np.ndarray | Sequence[np.ndarray], codes: np.ndarray, n: int
 ) -> _PatientStats:
     """Reduce ``[X, y]`` to per-patient statistics; ``X`` may be given as a list of its columns
-    (then no rows x p matrix is built: the centred copy is the only one)."""
+    (then no rows x p matrix is built: the centred copy is the only one). Columns stored as
+    ``int8`` that form a set of indicators (``_indicators``) are reduced by kind of patient."""
     if isinstance(X, np.ndarray):
         X = [X[:, j] for j in range(X.shape[1])]
     q = len(X) + 1
-    k = q * (q + 1) // 2  # packed upper triangle
     n_rows = np.bincount(codes, minlength=n)
     columns = [*X, y]  # [X, y] read in place, a column at a time
     sums = np.stack([np.bincount(codes, weights=z, minlength=n) for z in columns], 1)
     means = sums / np.maximum(n_rows, 1)[:, None]
-    order = np.argsort(n_rows, kind="stable")
-    rank = np.empty(n, dtype=np.intp)
-    rank[order] = np.arange(n)
+    marked = _indicators(X)
+    others = [j for j in range(q) if j not in marked]
+    kind, first_of_kind = _kinds(n_rows, sums[:, marked])
+    order = np.argsort(kind, kind="stable")
+    rank = inverse_permutation(order)
     # The rows grouped by patient (in the order above), each patient's in their own order.
     by_patient = np.argsort(rank[codes], kind="stable")
     sorted_rows = n_rows[order]
     first = np.concatenate([[0], np.cumsum(sorted_rows)])
     # Columns constant within every patient (the intercept, sex, age, a baseline value) centre
-    # to exact zeros, and so do all their products: only the other columns are multiplied.
-    live = [j for j, z in enumerate(columns) if np.any(z != means[codes, j])]
-    live_at = _packed_positions(q, live)
+    # to exact zeros, and so do all their products: only the other columns are multiplied,
+    # the varying ones first, each with itself and the later ones (the indicators last: their
+    # products with one another are the kind's).
+    varying = [j for j in others if np.any(columns[j] != means[codes, j])]
+    taken = [*varying, *marked]
+    live_at = _product_positions(q, taken, len(varying))
     within = np.zeros((n, live_at.size))
     # Row outer products a block of whole patients at a time (all at once they would be
     # rows x q (q + 1) / 2 numbers), each patient's summed over its rows; the block's rows
     # are centred on their patient's means as they are taken. The blocks are independent
     # (each writes its own patients' rows): runs of them go to the run's threads.
     blocks = []
-    start = int(np.searchsorted(sorted_rows, 1)) if live else n  # no rows or no live column: zeros
+    start = int(np.searchsorted(sorted_rows, 1)) if varying else n  # nothing to multiply: zeros
     while start < n:
         stop = max(int(np.searchsorted(first, first[start] + _ROW_BLOCK, "right")) - 1, start + 1)
         blocks.append((start, stop))
@@ -112,21 +170,49 @@ def _patient_stats(
 
     def run(span: Sequence[tuple[int, int]]) -> None:
         for start, stop in span:
-            taken = by_patient[first[start] : first[stop]]
-            part_codes = codes[taken]
-            part = np.empty((len(taken), len(live)))
-            for i, j in enumerate(live):
-                part[:, i] = columns[j][taken] - means[part_codes, j]
+            rows = by_patient[first[start] : first[stop]]
+            part_codes = codes[rows]
+            part = np.empty((len(rows), len(taken)))
+            for i, j in enumerate(taken):
+                part[:, i] = columns[j][rows] - means[part_codes, j]
             outer = np.empty((len(part), live_at.size))
-            _packed_products(part, outer)
+            _packed_products(part, outer, len(varying))
             within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
 
     ordered_map(run, [blocks[i : i + _RUN] for i in range(0, len(blocks), _RUN)])
-    between = np.empty((n, k))
-    _packed_products(means[order], between)
+    shared_at = _product_positions(q, [*others, *marked], len(others))
+    between = np.empty((n, shared_at.size))
+    _packed_products(means[order][:, [*others, *marked]], between, len(others))
+    kind_rows = n_rows[first_of_kind]
+    fixed_within, fixed_between = _kind_products(kind_rows, sums[first_of_kind][:, marked])
     sizes, at = np.unique(sorted_rows.astype(float), return_index=True)
-    bounds = np.append(at, n)
-    return _PatientStats(sizes, bounds, order, within, between, q - 1, live_at)
+    return _PatientStats(
+        sizes=sizes,
+        bounds=np.append(at, n),
+        order=order,
+        within=within,
+        between=between,
+        p=q - 1,
+        live=live_at,
+        shared=shared_at,
+        kinds=np.append(np.searchsorted(kind[order], np.arange(len(first_of_kind))), n),
+        kind_bounds=np.append(np.searchsorted(kind_rows, sizes), len(first_of_kind)),
+        fixed=_product_positions(q, marked),
+        fixed_within=fixed_within,
+        fixed_between=fixed_between,
+    )
+
+
+def _kind_products(n_rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The packed products of the indicators of each kind (``n_rows`` rows, ``counts`` rows of
+    each indicator): within, ``sum_rows (d_j - f_j)(d_l - f_l) = [j = l] t_j - t_j t_l / n``,
+    and between, ``f_j f_l``, with ``f = t / n``."""
+    rows, cols = _pack(counts.shape[1])
+    share = counts / np.maximum(n_rows, 1)[:, None]
+    between = share[:, rows] * share[:, cols]
+    within = -counts[:, rows] * share[:, cols]
+    within[:, rows == cols] += counts
+    return within, between
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,12 +291,20 @@ def _resampled(ps: _PatientStats, counts: np.ndarray, ordered: bool = False) -> 
     patients' order ``ps.order``)."""
     # np.take: the same gather as counts[:, order], faster.
     c = counts if ordered else np.take(counts, ps.order, axis=1)
-    spans = list(zip(ps.bounds[:-1], ps.bounds[1:], strict=True))
-    between = np.stack([c[:, a:b] @ ps.between[a:b] for a, b in spans])
-    count_s = np.stack([c[:, a:b].sum(1) for a, b in spans], 1)
+    R, S = len(c), len(ps.sizes)
+    # Patients drawn of each kind: the kind's products of indicators count that many times.
+    drawn = np.add.reduceat(c, ps.kinds[:-1], axis=1) if c.shape[1] else np.zeros((R, 0))
+    between = np.zeros((S, R, ps.k))
+    for s in range(S):
+        a, b = ps.bounds[s], ps.bounds[s + 1]
+        between[s][:, ps.shared] = c[:, a:b] @ ps.between[a:b]
+        g, h = ps.kind_bounds[s], ps.kind_bounds[s + 1]
+        between[s][:, ps.fixed] = drawn[:, g:h] @ ps.fixed_between[g:h]
+    count_s = np.stack([c[:, a:b].sum(1) for a, b in pairwise(ps.bounds)], 1)
     dof = count_s @ ps.sizes - ps.p
-    within = np.zeros((len(c), ps.between.shape[1]))
+    within = np.zeros((R, ps.k))
     within[:, ps.live] = c @ ps.within
+    within[:, ps.fixed] = drawn @ ps.fixed_within
     return _Resampled(within, between, count_s, dof, ps.sizes, ps.p)
 
 

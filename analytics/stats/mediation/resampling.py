@@ -9,15 +9,17 @@ from typing import cast
 import numpy as np
 from scipy import stats
 
-from analytics.stats.parallel import ordered_map
+from analytics.stats.parallel import current_workers, ordered_map
 
 from .models import _Z975, _num
+from .reml import inverse_permutation
 
 # Resamples drawn and fitted per block: memory grows with the block, not with n_boot (1,000
 # resamples of 100,000 patients are 800 MB of counts). A block holds about BOOT_CELLS patient
-# counts (32 MB as floats); fewer, larger blocks are faster, so small cohorts take all their
-# resamples in one. BOOT_BLOCK, when set, fixes the number of resamples per block. Resample r
-# is the same whatever the block size: the generator's stream is consumed in the same order.
+# counts (32 MB as floats); fewer, larger blocks are faster, so small cohorts take their
+# resamples in as few blocks as the run has threads (one each). BOOT_BLOCK, when set, fixes the
+# number of resamples per block. Resample r is the same whatever the block size: the
+# generator's stream is consumed in the same order.
 BOOT_CELLS = 1 << 22
 BOOT_BLOCK = 0
 
@@ -29,13 +31,21 @@ def _resample_blocks(
 
     With ``order`` (a permutation of the patients), column ``j`` counts patient ``order[j]``:
     the counts come as ``counts[:, order]`` would give them, without that block-sized copy.
+    The block size is set here, by the caller's threads (the blocks are drawn on the pool's).
     """
-    block = block or BOOT_BLOCK or max(16, BOOT_CELLS // max(n, 1))
+    if not block:
+        # On threads, two blocks a thread at least: fits of unequal length even out.
+        threads = current_workers()
+        shared = max(1, -(-n_boot // (2 * threads))) if threads > 1 else max(n_boot, 1)
+        block = BOOT_BLOCK or min(max(16, BOOT_CELLS // max(n, 1)), shared)
+    return _drawn_blocks(n, n_boot, seed, block, order)
+
+
+def _drawn_blocks(
+    n: int, n_boot: int, seed: int, block: int, order: np.ndarray | None
+) -> Iterator[np.ndarray]:
     rng = np.random.default_rng(seed)
-    rank = None
-    if order is not None:
-        rank = np.empty(n, dtype=np.intp)
-        rank[order] = np.arange(n)
+    rank = None if order is None else inverse_permutation(order)
     for start in range(0, n_boot, block):
         rows = min(block, n_boot - start)
         counts = np.empty((rows, n))

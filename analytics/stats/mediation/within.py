@@ -14,6 +14,7 @@ from scipy import stats
 from analytics.stats.mixed import MixedResult
 
 from .models import _Z975, COVARIATES, _Model, _num, _prepare, _term
+from .reml import inverse_permutation
 from .resampling import _bootstrap, _intervals, _proportion, _ratio_intervals
 
 
@@ -108,6 +109,12 @@ def _within_models(frame: pd.DataFrame, x: str, m: str, y: str, categorical: boo
     return _WithinModels(data, n, time, model_a, model_b, model_c)
 
 
+def _reordering(have: np.ndarray, want: np.ndarray) -> np.ndarray | None:
+    """Positions that put columns in the patients' order ``have`` into the order ``want``
+    (None: the orders are the same)."""
+    return None if np.array_equal(have, want) else inverse_permutation(have)[want]
+
+
 def _sobel(indirect: float, a: float, b: float, se_a: float, se_b: float) -> dict[str, object]:
     """Return the indirect effect with its Sobel (delta-method) SE, 95% CI and P."""
     sobel = math.sqrt(a * a * se_b * se_b + b * b * se_a * se_a)
@@ -182,24 +189,22 @@ def within_patient_mediation(
     total: dict[str, object] = {"estimate": _num(indirect + direct)}
     prop: dict[str, object] = {"estimate": _num(proportion)}
     if n_boot > 0:
-        # One model at a time over the same resamples (the stream drawn again): the per-patient
-        # statistics of one model are held at a time, not both.
-        # The counts are drawn in each model's order of patients, as its statistics hold them.
-        (boot_a,) = _bootstrap(
-            lambda counts: (time.contrast(model_a.betas(counts, True), model_a.names),),
+        # Both models over each block of resamples, drawn once, in the patients' order of the
+        # statistics (the same for both: the same rows and time indicators; were it not, b's
+        # counts are gathered into its own).
+        order = model_a.prepare().stats.order
+        to_b = _reordering(order, model_b.prepare().stats.order)
+        boot_a, betas_b = _bootstrap(
+            lambda counts: (
+                time.contrast(model_a.betas(counts, True), model_a.names),
+                model_b.betas(counts if to_b is None else np.take(counts, to_b, axis=1), True),
+            ),
             n,
             n_boot,
             seed,
-            order=model_a.prepare().stats.order,
+            order=order,
         )
         model_a.release()
-        (betas_b,) = _bootstrap(
-            lambda counts: (model_b.betas(counts, True),),
-            n,
-            n_boot,
-            seed,
-            order=model_b.prepare().stats.order,
-        )
         model_b.release()
         boot_ind = boot_a * betas_b[:, model_b.names.index("m_within")]
         boot_direct = time.contrast(betas_b, model_b.names)
