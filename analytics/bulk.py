@@ -7,6 +7,8 @@ value for the transfer itself:
   connection of its own to the same database. A second connection does not see what the
   Django connection has not committed yet, so this way is taken only when that connection is
   not inside a transaction (``atomic``): a re-analysis run by the worker, a bench;
+  Within ``arrow_reads``, a query may be read ahead (``read_ahead``): on a thread and a
+  connection of their own, while the caller works on the rows read before it;
 - otherwise by one ``COPY (query) TO STDOUT`` on the Django connection itself, parsed by
   pandas' CSV reader (the tests, which run inside a transaction, and any caller inside
   ``atomic``).
@@ -24,6 +26,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -87,6 +90,46 @@ _TEXT = pd.Series(["text"], dtype=object).infer_objects().dtype
 _open: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "arrow_connections", default=None
 )
+# The queries being read ahead within the current ``arrow_reads`` block, by statement.
+_ahead: contextvars.ContextVar[_ReadAhead | None] = contextvars.ContextVar(
+    "arrow_reads_ahead", default=None
+)
+
+
+class _ReadAhead:
+    """Queries read on one thread of their own, one after the other, each on a connection of
+    its own; the Arrow tables wait here until their read takes them."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+        self._tables: dict[str, Future[Any]] = {}
+
+    def start(self, alias: str, statement: str) -> None:
+        if statement not in self._tables:
+            self._tables[statement] = self._pool.submit(_fetch, _arrow_conninfo(alias), statement)
+
+    def take(self, statement: str) -> Any | None:
+        """The table of ``statement`` if it was read ahead (waiting for it), else None."""
+        future = self._tables.pop(statement, None)
+        return None if future is None else future.result()
+
+    def close(self) -> None:
+        """Drop the tables not taken; a read not begun is not begun."""
+        for future in self._tables.values():
+            future.cancel()
+        self._pool.shutdown(wait=True)
+        self._tables.clear()
+
+
+def _fetch(conninfo: str, statement: str) -> Any:
+    """Read ``statement`` into an Arrow table on a connection opened for it."""
+    connection = _adbc().connect(conninfo, autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            return cursor.fetch_arrow_table()
+    finally:
+        connection.close()
 
 
 def read_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
@@ -108,17 +151,33 @@ def arrow_reads() -> Iterator[None]:
     which would not reuse it.
     """
     opened: dict[str, Any] = {}
-    token = _open.set(opened)
+    ahead = _ReadAhead()
+    token, ahead_token = _open.set(opened), _ahead.set(ahead)
     try:
         yield
     finally:
         _open.reset(token)
+        _ahead.reset(ahead_token)
+        ahead.close()
         for connection in opened.values():
             connection.close()
         if opened:
             import pyarrow as pa
 
             pa.default_memory_pool().release_unused()
+
+
+def read_ahead(rows: QuerySet[Any]) -> None:
+    """Begin reading the values_list query ``rows`` now, for a later ``read_rows`` of it.
+
+    Only within ``arrow_reads`` and where the read would take the Arrow way: the rows come on
+    a connection of their own, as they would then. Elsewhere nothing is done.
+    """
+    ahead, connection = _ahead.get(), connections[rows.db]
+    if ahead is None or connection.vendor != "postgresql" or _adbc() is None:
+        return
+    if not connection.in_atomic_block:
+        ahead.start(rows.db, _statement(rows))
 
 
 def positions(keys: Any, values: Any) -> np.ndarray:
@@ -228,14 +287,17 @@ def _arrow_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     """Read the rows of a values_list query through the Arrow driver, into typed columns."""
     statement = _statement(rows)
     began = time.monotonic()
-    connection, close = _arrow_connection(rows.db)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-            table = cursor.fetch_arrow_table()
-    finally:
-        if close:
-            connection.close()
+    ahead = _ahead.get()
+    table = None if ahead is None else ahead.take(statement)
+    if table is None:
+        connection, close = _arrow_connection(rows.db)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+                table = cursor.fetch_arrow_table()
+        finally:
+            if close:
+                connection.close()
     _log(rows.db, statement, began)
     data: dict[str, Any] = {}
     for name, column in zip(columns, table.columns, strict=True):

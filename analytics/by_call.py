@@ -51,7 +51,7 @@ def rows_by_call(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
     ``fields`` maps lookups to names: the call's patient and timepoint (``_OF_CALL``), then
     fields of the row's own, among them the texts the model orders by after the call.
     """
-    own = {lookup: name for lookup, name in fields.items() if lookup not in _OF_CALL}
+    own = _own(fields)
     if connections[rows.db].vendor != "postgresql":
         return _read(rows, fields)
     ordering = list(rows.model._meta.ordering)
@@ -70,6 +70,18 @@ def rows_by_call(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
     placed = {"patient": read.pop("patient"), "sequence": read.pop("sequence")}
     ordered = _sorted(rows.db, read, at, placed, read.pop("timepoint"), texts)
     return ordered[list(fields.values())]
+
+
+def read_ahead(rows: QuerySet[Any], fields: dict[str, str]) -> None:
+    """Begin the read ``rows_by_call(rows, fields)`` makes when its rows are placed on calls
+    read before them (``bulk.read_ahead``): those reads can then run side by side."""
+    if connections[rows.db].vendor == "postgresql":
+        bulk.read_ahead(rows.order_by().values_list("call_id", *_own(fields)))
+
+
+def _own(fields: dict[str, str]) -> dict[str, str]:
+    """The lookups of the rows' own fields (not their call's)."""
+    return {lookup: name for lookup, name in fields.items() if lookup not in _OF_CALL}
 
 
 def _read(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:

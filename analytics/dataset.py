@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +30,8 @@ import pandas as pd
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from analytics import bulk, by_call
+from analytics import bulk, by_call, reasons
 from analytics.hashing import column_hashes
-from analytics.reasons import StatedReasons, distinct_rows
 from analytics.routers import analysis_reads
 from analytics.stats.mixed import locf as stats_locf
 from cohort import vocabulary as voc
@@ -163,6 +162,11 @@ def read_rows(queryset: QuerySet[Any], fields: Mapping[str, str] | list[str]) ->
     return bulk.read_rows(queryset.values_list(*names), list(names.values()))
 
 
+def read_ahead(queryset: QuerySet[Any], fields: Mapping[str, str]) -> None:
+    """Begin the read ``read_rows(queryset, fields)`` will make (``bulk.read_ahead``)."""
+    bulk.read_ahead(queryset.values_list(*fields))
+
+
 def build(
     patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = None
 ) -> pd.DataFrame:
@@ -178,10 +182,16 @@ def build(
 
 
 def _build(
-    patients: QuerySet[Patient] | None, as_of: dt.date | None
+    patients: QuerySet[Patient] | None,
+    as_of: dt.date | None,
+    read_next: Callable[[], None] = lambda: None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Return the long frame, the calls read (call id, patient, timepoint, sequence) and the
-    administrations read (patient, date, route, total_mg, days; in the model's order)."""
+    administrations read (patient, date, route, total_mg, days; in the model's order).
+
+    Within ``bulk.arrow_reads`` the responses and administrations are read ahead while the
+    calls are read, then whatever ``read_next`` begins to read ahead.
+    """
     # In no order: the frame is sorted by patient and month (one call per timepoint).
     calls = FollowUpCall.objects.order_by()
     administrations = KetamineAdministration.objects.filter(voided_at__isnull=True)
@@ -189,6 +199,9 @@ def _build(
         calls = calls.filter(patient__in=patients)
         administrations = administrations.filter(patient__in=patients)
     with analysis_reads():
+        for rows, fields in [*_answered(patients), (administrations, _DOSE_FIELDS)]:
+            read_ahead(rows, fields)
+        read_next()
         frame, read = _call_rows(calls, patients)
         doses = read_rows(administrations, _DOSE_FIELDS)
     return assemble(frame, doses, as_of=as_of or timezone.localdate()), read, doses
@@ -219,16 +232,24 @@ def _call_rows(
         columns[name] = _aligned(of_patient.pop(name), at)
     for name in ("timepoint", "call_status", "call_date", "target_date", "window_end"):
         columns[name] = own.pop(name)
-    for model, fields in _RESPONSE_FIELDS.items():
-        answered = model.objects.order_by()
-        if patients is not None:
-            answered = answered.filter(call__patient__in=patients)
+    for answered, fields in _answered(patients):
         rows = read_rows(answered, fields)
         at = bulk.positions(rows.pop("call"), own["call"])
         for name in list(rows.columns):
             columns[name] = _aligned(rows.pop(name), at)
     frame = pd.DataFrame({name: columns[name] for name in _CALL_FIELDS.values()}, copy=False)
     return frame, read
+
+
+def _answered(patients: QuerySet[Patient] | None) -> list[tuple[QuerySet[Any], dict[str, str]]]:
+    """The responses of each instrument (of ``patients``) and the fields read of them."""
+    reads = []
+    for model, fields in _RESPONSE_FIELDS.items():
+        answered = model.objects.order_by()
+        if patients is not None:
+            answered = answered.filter(call__patient__in=patients)
+        reads.append((answered, fields))
+    return reads
 
 
 def _aligned(values: pd.Series, at: np.ndarray) -> pd.Series:
@@ -313,45 +334,10 @@ def _by_patient_and_month(frame: pd.DataFrame) -> bool:
     return bool(np.all(patient[1:] >= patient[:-1]) and np.all(month[1:][same] >= month[:-1][same]))
 
 
-def call_reasons(frame: pd.DataFrame) -> pd.Series:
-    """Return, per row, why the values of a call not made are absent (None when made or due).
-
-    Worked out once per distinct pair of call status and patient status, on the first row of
-    each pair, and taken per row: the values (and the null, None or NaN, by the columns' dtype)
-    that working it out row by row gave.
-    """
-    first, inverse = distinct_rows([frame["call_status"], frame["status"]])
-    few = frame.iloc[first]
-    pairs = few["call_status"].astype(str) + "|" + few["status"].astype(str)
-    reasons = {pair: missing.call_reason(*pair.split("|", 1)) for pair in pairs.unique()}
-    values = pairs.map(reasons).astype(object).to_numpy(dtype=object)
-    return pd.Series(values[inverse], index=frame.index, dtype=object)
-
-
 def outcome_reasons(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return why each outcome of each row is missing (pure pandas), one column per outcome.
-
-    An observed value has no reason, and neither has a call still due. Otherwise the stored
-    reasons of the score's blank items give it (``followup.instruments.missing.score_reason``);
-    a call not made with none stored gets the reason derived from its status and the patient's.
-    Rows need ``call_status``, ``status`` and, per instrument, ``<name>_item_reasons`` (a dict)
-    and ``<name>_reason`` (its whole-instrument reason); the last two may be absent.
-    """
-    derived = call_reasons(frame).to_numpy(dtype=object)
-    out = pd.DataFrame(index=frame.index)
-    empty = pd.Series(None, index=frame.index, dtype=object)
-    stated: dict[str, StatedReasons] = {}
-    for outcome, column in REASON_COLUMNS.items():
-        instrument = missing.SCORE_INSTRUMENT[outcome]
-        if instrument not in stated:
-            stated[instrument] = StatedReasons(
-                frame.get(f"{instrument}_item_reasons", empty),
-                frame.get(f"{instrument}_reason", empty),
-                derived,
-            )
-        reasons = stated[instrument].reasons(outcome, frame[outcome].isna().to_numpy())
-        out[column] = pd.Series(reasons, index=frame.index, dtype=object)
-    return out
+    """Why each outcome of each row is missing, one column per outcome (``REASON_COLUMNS``):
+    see ``analytics.reasons.outcome_reasons``."""
+    return reasons.outcome_reasons(frame, REASON_COLUMNS)
 
 
 def _dose_to_date(frame: pd.DataFrame, doses: pd.DataFrame) -> np.ndarray:
@@ -436,8 +422,6 @@ def load(patients: QuerySet[Patient] | None = None, *, as_of: dt.date | None = N
 
 
 def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
-    long, calls, doses = _build(patients, as_of)
-    long = bulk.categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()])
     people = Patient.objects.all()
     treatments = ConcomitantTreatment.objects.filter(voided_at__isnull=True)
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
@@ -445,13 +429,20 @@ def _load(patients: QuerySet[Patient] | None, as_of: dt.date) -> StudyData:
         people = people.filter(pk__in=patients)
         treatments = treatments.filter(call__patient__in=patients)
         events = events.filter(call__patient__in=patients)
-    patient_rows = read_rows(people.order_by("pk"), _PATIENT_FIELDS)
     of_call = {"call__patient_id": "patient", "call__timepoint": "timepoint"}
+    treatment_fields = {**of_call, "kind": "kind", "code": "code"}
+    event_fields = {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
+
+    def read_next() -> None:  # the rows recorded at the calls (millions of treatments)
+        by_call.read_ahead(treatments, treatment_fields)
+        by_call.read_ahead(events, event_fields)
+
+    long, calls, doses = _build(patients, as_of, read_next)
+    long = bulk.categories(long, [*_PATIENT_TEXTS, *REASON_COLUMNS.values()])
+    patient_rows = read_rows(people.order_by("pk"), _PATIENT_FIELDS)
     with by_call.placed_on(calls):  # the rows of these calls, read without the join
-        treatment_rows = _treatment_rows(treatments, {**of_call, "kind": "kind", "code": "code"})
-        event_rows = _treatment_rows(
-            events, {**of_call, "type": "type", "severity": "severity", "serious": "serious"}
-        )
+        treatment_rows = _treatment_rows(treatments, treatment_fields)
+        event_rows = _treatment_rows(events, event_fields)
     del calls
     # The IV administrations, in the order read (the model's): as read with a filter on route.
     iv = doses.loc[doses["route"].eq("iv").to_numpy(), ["patient", "total_mg", "days"]]

@@ -1,4 +1,4 @@
-"""The helpers of the long frame's missing reasons (``analytics.dataset.outcome_reasons``).
+"""The long frame's missing reasons: why each outcome of each row is absent.
 
 Most of the 1.4 million rows of a national registry share a few call and patient statuses and a
 few stored item reasons: a reason is worked out once per distinct value and taken per row,
@@ -7,6 +7,7 @@ which gives what working it out row by row gave (``tests/analytics/test_reason_p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -65,3 +66,45 @@ class StatedReasons:
             reasons[row] = worked[key] or self.derived[row]
         kept = absent & pd.notna(reasons)
         return np.where(kept, reasons, None)
+
+
+def call_reasons(frame: pd.DataFrame) -> pd.Series:
+    """Return, per row, why the values of a call not made are absent (None when made or due).
+
+    Worked out once per distinct pair of call status and patient status, on the first row of
+    each pair, and taken per row: the values (and the null, None or NaN, by the columns' dtype)
+    that working it out row by row gave.
+    """
+    first, inverse = distinct_rows([frame["call_status"], frame["status"]])
+    few = frame.iloc[first]
+    pairs = few["call_status"].astype(str) + "|" + few["status"].astype(str)
+    reasons = {pair: missing.call_reason(*pair.split("|", 1)) for pair in pairs.unique()}
+    values = pairs.map(reasons).astype(object).to_numpy(dtype=object)
+    return pd.Series(values[inverse], index=frame.index, dtype=object)
+
+
+def outcome_reasons(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+    """Return why each outcome of each row is missing (pure pandas): for each outcome of
+    ``columns``, a column of the name it maps to.
+
+    An observed value has no reason, and neither has a call still due. Otherwise the stored
+    reasons of the score's blank items give it (``followup.instruments.missing.score_reason``);
+    a call not made with none stored gets the reason derived from its status and the patient's.
+    Rows need ``call_status``, ``status`` and, per instrument, ``<name>_item_reasons`` (a dict)
+    and ``<name>_reason`` (its whole-instrument reason); the last two may be absent.
+    """
+    derived = call_reasons(frame).to_numpy(dtype=object)
+    out = pd.DataFrame(index=frame.index)
+    empty = pd.Series(None, index=frame.index, dtype=object)
+    stated: dict[str, StatedReasons] = {}
+    for outcome, column in columns.items():
+        instrument = missing.SCORE_INSTRUMENT[outcome]
+        if instrument not in stated:
+            stated[instrument] = StatedReasons(
+                frame.get(f"{instrument}_item_reasons", empty),
+                frame.get(f"{instrument}_reason", empty),
+                derived,
+            )
+        reasons = stated[instrument].reasons(outcome, frame[outcome].isna().to_numpy())
+        out[column] = pd.Series(reasons, index=frame.index, dtype=object)
+    return out

@@ -17,7 +17,7 @@ import pandas as pd
 from django.db import connection
 from django.db.models import Min, Q, QuerySet
 
-from analytics import dataset
+from analytics import dataset, reasons
 from analytics.exports import variables as var
 from cohort import vocabulary as voc
 from cohort.models import KetamineAdministration, Patient
@@ -129,7 +129,7 @@ def item_reasons(frame: pd.DataFrame) -> pd.DataFrame:
     An answered item has no reason; a blank one has its stored reason, else its instrument's,
     else (a call not made) the reason derived from the call and the patient.
     """
-    derived = dataset.call_reasons(frame)
+    derived = reasons.call_reasons(frame)
     out = pd.DataFrame(index=frame.index)
     for instrument, fields in INSTRUMENT_FIELDS.items():
         stored = frame[f"{instrument}_item_reasons"]
@@ -162,7 +162,7 @@ def _long(patients: QuerySet[Patient], *, items: bool) -> pd.DataFrame:
             item_reasons(frame).drop(columns=list(dataset.REASON_COLUMNS.values()), errors="ignore")
         )
     # Calls not made: every instrument is missing for the reason the call gives.
-    derived = dataset.call_reasons(frame)
+    derived = reasons.call_reasons(frame)
     for column in _REASONS.values():
         stored = frame[column]
         frame[column] = stored.where(stored.notna() & stored.ne(""), derived)

@@ -105,3 +105,53 @@ def test_the_arrow_read_is_logged_and_has_the_alias_settings():
     info = bulk.conninfo("default")
     assert f"dbname={settings['NAME']}" in info
     assert "lock_timeout" in info  # the OPTIONS of the alias
+
+
+def test_the_load_reads_the_later_queries_ahead_and_reads_each_once(monkeypatch):
+    demo_load(generate(12, seed=3, as_of=AS_OF))
+    fetched, taken = [], []
+    fetch, take = bulk._fetch, bulk._ReadAhead.take
+
+    def spied_fetch(conninfo, statement):
+        fetched.append(statement)
+        return fetch(conninfo, statement)
+
+    def spied_take(self, statement):
+        table = take(self, statement)
+        if table is not None:  # the read takes it rather than reading the rows itself
+            taken.append(statement)
+        return table
+
+    monkeypatch.setattr(bulk, "_fetch", spied_fetch)
+    monkeypatch.setattr(bulk._ReadAhead, "take", spied_take)
+    data = dataset.load(as_of=AS_OF)
+    # The responses, the administrations, the treatments and the events came ahead, each once.
+    tables = ["nprsresponse", "hadsresponse", "sf12response", "ketamineadministration"]
+    tables += ["concomitanttreatment", "adverseevent"]
+    for table in tables:
+        assert sum(f'_{table}"' in statement for statement in fetched) == 1, table
+    assert len(fetched) == len(tables)
+    assert sorted(taken) == sorted(fetched)
+    assert len(data.treatments)
+    assert data.treatments["kind"].notna().all()
+
+
+def test_a_query_read_ahead_and_not_taken_is_dropped():
+    demo_load(generate(3, seed=6, as_of=AS_OF))
+    rows = FollowUpCall.objects.order_by("pk").values_list("patient_id", "timepoint")
+    with bulk.arrow_reads():
+        bulk.read_ahead(rows)
+        bulk.read_ahead(rows)  # once only
+    with bulk.arrow_reads():  # nothing left of the block before: read again, the same rows
+        frame = bulk.read_rows(rows, ["patient", "timepoint"])
+    assert len(frame) == FollowUpCall.objects.count()
+
+
+def test_nothing_is_read_ahead_inside_a_transaction_or_outside_a_block(monkeypatch):
+    demo_load(generate(3, seed=7, as_of=AS_OF))
+    monkeypatch.setattr(bulk, "_fetch", lambda *args: pytest.fail("read ahead"))
+    rows = FollowUpCall.objects.order_by("pk").values_list("patient_id", "timepoint")
+    bulk.read_ahead(rows)
+    with transaction.atomic(), bulk.arrow_reads():
+        bulk.read_ahead(rows)
+        assert len(bulk.read_rows(rows, ["patient", "timepoint"])) == FollowUpCall.objects.count()

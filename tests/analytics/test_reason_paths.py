@@ -1,6 +1,6 @@
 """The missing reasons of the long frame, worked out per distinct value, are those row by row.
 
-``dataset.call_reasons`` and ``dataset.outcome_reasons`` are compared with the row-by-row code
+``reasons.call_reasons`` and ``dataset.outcome_reasons`` are compared with the row-by-row code
 they replaced (kept here as the reference) on random frames, with the columns as each read gives
 them: Arrow-backed texts with NaN for nulls (PostgreSQL) and objects with None (the ORM).
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import dataset
+from analytics import dataset, reasons
 from followup.instruments import missing
 
 SEEDS = (0, 1, 2)
@@ -105,7 +105,7 @@ def _assert_same(left, right):
 def test_reasons_are_those_worked_out_row_by_row(seed, way):
     frame = _as_read(_frame(seed), way)
     assert dataset.outcome_reasons(frame).notna().any().all()
-    _assert_same(dataset.call_reasons(frame), _call_reasons_reference(frame))
+    _assert_same(reasons.call_reasons(frame), _call_reasons_reference(frame))
     _assert_same(dataset.outcome_reasons(frame), _outcome_reasons_reference(frame))
     shuffled = frame.sample(frac=1.0, random_state=seed)
     _assert_same(dataset.outcome_reasons(shuffled), _outcome_reasons_reference(shuffled))
