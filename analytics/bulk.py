@@ -24,6 +24,7 @@ import contextvars
 import io
 import itertools
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -98,23 +99,60 @@ _ahead: contextvars.ContextVar[_ReadAhead | None] = contextvars.ContextVar(
 
 class _ReadAhead:
     """Queries read on one thread of their own, one after the other, each on a connection of
-    its own; the Arrow tables wait here until their read takes them."""
+    its own; the Arrow tables wait here until their read takes them.
+
+    At most one table waits untaken: the next query is read once it is taken, or at once when a
+    read waits for a table (its own may come later in the queue). The tables of a study's read
+    are of a hundred MB and more at 100,000 patients; held all at once they would add up.
+    """
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
         self._tables: dict[str, Future[Any]] = {}
+        self._turn = threading.Condition()
+        self._untaken = 0  # tables read and not taken yet
+        self._waiting = 0  # reads waiting for their table
+        self._closed = False
 
     def start(self, alias: str, statement: str) -> None:
         if statement not in self._tables:
-            self._tables[statement] = self._pool.submit(_fetch, _arrow_conninfo(alias), statement)
+            conninfo = _arrow_conninfo(alias)
+            self._tables[statement] = self._pool.submit(self._read, conninfo, statement)
+
+    def _read(self, conninfo: str, statement: str) -> Any:
+        with self._turn:
+            self._turn.wait_for(lambda: not self._untaken or self._waiting or self._closed)
+            if self._closed:
+                return None
+        table = _fetch(conninfo, statement)
+        with self._turn:
+            self._untaken += 1
+        return table
 
     def take(self, statement: str) -> Any | None:
         """The table of ``statement`` if it was read ahead (waiting for it), else None."""
         future = self._tables.pop(statement, None)
-        return None if future is None else future.result()
+        if future is None:
+            return None
+        with self._turn:
+            self._waiting += 1
+            self._turn.notify_all()
+        try:
+            table = future.result()
+        finally:
+            with self._turn:
+                self._waiting -= 1
+                self._turn.notify_all()
+        with self._turn:
+            self._untaken -= table is not None
+            self._turn.notify_all()
+        return table
 
     def close(self) -> None:
         """Drop the tables not taken; a read not begun is not begun."""
+        with self._turn:
+            self._closed = True
+            self._turn.notify_all()
         for future in self._tables.values():
             future.cancel()
         self._pool.shutdown(wait=True)

@@ -7,6 +7,8 @@ is not inside a transaction, so these tests commit their data (``transaction=Tru
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pandas as pd
 import pytest
@@ -155,3 +157,30 @@ def test_nothing_is_read_ahead_inside_a_transaction_or_outside_a_block(monkeypat
     with transaction.atomic(), bulk.arrow_reads():
         bulk.read_ahead(rows)
         assert len(bulk.read_rows(rows, ["patient", "timepoint"])) == FollowUpCall.objects.count()
+
+
+def test_at_most_one_table_read_ahead_waits_untaken(monkeypatch):
+    demo_load(generate(3, seed=8, as_of=AS_OF))
+    fetched, fetch = [], bulk._fetch
+    first_read = threading.Event()
+
+    def spied_fetch(conninfo, statement):
+        fetched.append(statement)
+        table = fetch(conninfo, statement)
+        first_read.set()
+        return table
+
+    monkeypatch.setattr(bulk, "_fetch", spied_fetch)
+    calls = FollowUpCall.objects.order_by("pk").values_list("patient_id", "timepoint")
+    people = Patient.objects.order_by("pk").values_list("id", "age")
+    with bulk.arrow_reads():
+        bulk.read_ahead(calls)
+        bulk.read_ahead(people)
+        assert first_read.wait(10)
+        time.sleep(0.3)  # time enough for the second, were it read
+        assert len(fetched) == 1
+        # A read waiting for its table lets it through, the one before still untaken.
+        assert len(bulk.read_rows(people, ["patient", "age"])) == Patient.objects.count()
+        assert len(fetched) == 2
+        assert len(bulk.read_rows(calls, ["patient", "timepoint"])) == FollowUpCall.objects.count()
+    assert len(fetched) == 2
