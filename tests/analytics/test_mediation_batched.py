@@ -173,3 +173,19 @@ def test_counts_drawn_in_a_models_order_are_the_gathered_counts_and_fit_the_same
     for counts, in_order in zip(plain, ordered, strict=True):
         assert np.array_equal(counts[:, order], in_order)
         assert np.array_equal(model.betas(counts), model.betas(in_order, True))
+
+
+@pytest.mark.parametrize("indicators", [3, 70])  # packed into one integer, or too wide for one
+def test_kinds_of_patients_are_the_distinct_rows_in_order(indicators: int) -> None:
+    from analytics.stats.mediation.reml import _kinds
+
+    rng = np.random.default_rng(indicators)
+    rows = rng.integers(1, 6, 500)
+    counts = rng.integers(0, 2, (500, indicators)).astype(float)
+    counts[:250] = counts[250:]  # kinds shared by several patients
+    key = np.column_stack([rows, counts]).astype(np.int64)
+    _, first, expected = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    kind, first_of_kind = _kinds(rows, counts)
+    assert np.array_equal(kind, expected.ravel())
+    assert np.array_equal(first_of_kind, first)
+    assert kind.max() + 1 < 500

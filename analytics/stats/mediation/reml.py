@@ -123,6 +123,14 @@ def _kinds(n_rows: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """Each patient's kind (rows, then rows of each indicator; kinds numbered in that
     lexicographic order) and the first patient of each kind."""
     key = np.column_stack([n_rows, counts]).astype(np.int64)
+    widths = [max(int(column.max(initial=0)).bit_length(), 1) for column in key.T]
+    if sum(widths) <= 62 and key.min(initial=0) >= 0:
+        # One integer a patient, its columns' bits side by side, the rows' highest: sorted as
+        # the rows are, and far faster to sort than rows of a matrix.
+        packed = np.zeros(len(key), dtype=np.int64)
+        for column, width in zip(key.T, widths, strict=True):
+            packed = (packed << width) | column
+        key = packed
     _, first, of_patient = np.unique(key, axis=0, return_index=True, return_inverse=True)
     return np.asarray(of_patient).ravel(), first
 
@@ -168,13 +176,15 @@ def _patient_stats(
         blocks.append((start, stop))
         start = stop
 
+    centres = [np.ascontiguousarray(means[:, j]) for j in taken]  # gathered a column at a time
+
     def run(span: Sequence[tuple[int, int]]) -> None:
         for start, stop in span:
             rows = by_patient[first[start] : first[stop]]
             part_codes = codes[rows]
             part = np.empty((len(rows), len(taken)))
             for i, j in enumerate(taken):
-                part[:, i] = columns[j][rows] - means[part_codes, j]
+                part[:, i] = columns[j][rows] - centres[i][part_codes]
             outer = np.empty((len(part), live_at.size))
             _packed_products(part, outer, len(varying))
             within[start:stop] = np.add.reduceat(outer, first[start:stop] - first[start], axis=0)
