@@ -6,8 +6,8 @@ value for the transfer itself:
 - through an Arrow driver (ADBC, binary ``COPY`` decoded in C into Arrow columns) on a
   connection of its own to the same database. A second connection does not see what the
   Django connection has not committed yet, so this way is taken only when that connection is
-  not inside a transaction (``atomic``): a re-analysis run by the worker, a bench;
-  Within ``arrow_reads``, a query may be read ahead (``read_ahead``): on a thread and a
+  not inside a transaction (``atomic``): a re-analysis run by the worker, a bench. Within
+  ``arrow_reads``, a query may be read ahead (``read_ahead``): on a thread and a
   connection of their own, while the caller works on the rows read before it;
 - otherwise by one ``COPY (query) TO STDOUT`` on the Django connection itself, parsed by
   pandas' CSV reader (the tests, which run inside a transaction, and any caller inside

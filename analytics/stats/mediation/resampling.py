@@ -17,8 +17,8 @@ from .reml import inverse_permutation
 # Resamples drawn and fitted per block: memory grows with the block, not with n_boot (1,000
 # resamples of 100,000 patients are 800 MB of counts). A block holds about BOOT_CELLS patient
 # counts (32 MB as floats); fewer, larger blocks are faster, so small cohorts take their
-# resamples in as few blocks as the run has threads (one each). BOOT_BLOCK, when set, fixes the
-# number of resamples per block. Resample r is the same whatever the block size: the
+# resamples in one block, or in two a thread when the run has threads. BOOT_BLOCK, when set,
+# fixes the number of resamples per block. Resample r is the same whatever the block size: the
 # generator's stream is consumed in the same order.
 BOOT_CELLS = 1 << 22
 BOOT_BLOCK = 0
