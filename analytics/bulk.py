@@ -137,15 +137,14 @@ class _ReadAhead:
         with self._turn:
             self._waiting += 1
             self._turn.notify_all()
+        table = None
         try:
             table = future.result()
         finally:
             with self._turn:
                 self._waiting -= 1
+                self._untaken -= table is not None
                 self._turn.notify_all()
-        with self._turn:
-            self._untaken -= table is not None
-            self._turn.notify_all()
         return table
 
     def close(self) -> None:

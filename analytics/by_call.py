@@ -75,8 +75,7 @@ def rows_by_call(rows: QuerySet[Any], fields: dict[str, str]) -> pd.DataFrame:
 def read_ahead(rows: QuerySet[Any], fields: dict[str, str]) -> None:
     """Begin the read ``rows_by_call(rows, fields)`` makes when its rows are placed on calls
     read before them (``bulk.read_ahead``): those reads can then run side by side."""
-    if connections[rows.db].vendor == "postgresql":
-        bulk.read_ahead(rows.order_by().values_list("call_id", *_own(fields)))
+    bulk.read_ahead(rows.order_by().values_list("call_id", *_own(fields)))
 
 
 def _own(fields: dict[str, str]) -> dict[str, str]:

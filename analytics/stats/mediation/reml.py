@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -305,12 +304,13 @@ def _resampled(ps: _PatientStats, counts: np.ndarray, ordered: bool = False) -> 
     # Patients drawn of each kind: the kind's products of indicators count that many times.
     drawn = np.add.reduceat(c, ps.kinds[:-1], axis=1) if c.shape[1] else np.zeros((R, 0))
     between = np.zeros((S, R, ps.k))
+    count_s = np.empty((R, S))  # patients drawn of each size: those of its kinds
     for s in range(S):
         a, b = ps.bounds[s], ps.bounds[s + 1]
         between[s][:, ps.shared] = c[:, a:b] @ ps.between[a:b]
         g, h = ps.kind_bounds[s], ps.kind_bounds[s + 1]
         between[s][:, ps.fixed] = drawn[:, g:h] @ ps.fixed_between[g:h]
-    count_s = np.stack([c[:, a:b].sum(1) for a, b in pairwise(ps.bounds)], 1)
+        count_s[:, s] = drawn[:, g:h].sum(1)
     dof = count_s @ ps.sizes - ps.p
     within = np.zeros((R, ps.k))
     within[:, ps.live] = c @ ps.within
