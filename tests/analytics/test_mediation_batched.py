@@ -189,3 +189,15 @@ def test_kinds_of_patients_are_the_distinct_rows_in_order(indicators: int) -> No
     assert np.array_equal(kind, expected.ravel())
     assert np.array_equal(first_of_kind, first)
     assert kind.max() + 1 < 500
+
+
+def test_counts_in_one_models_order_are_put_in_anothers():
+    from analytics.stats.mediation.within import _reordering
+
+    rng = np.random.default_rng(2)
+    have, want = rng.permutation(40), rng.permutation(40)
+    counts = rng.integers(0, 4, (5, 40)).astype(float)  # column j counts patient have[j]
+    by_patient = np.empty_like(counts)
+    by_patient[:, have] = counts
+    assert np.array_equal(counts[:, _reordering(have, want)], by_patient[:, want])
+    assert _reordering(have, have.copy()) is None
