@@ -25,6 +25,7 @@ from analytics.stats.trajectories import (
     log_likelihood,
     prepare_data,
     random_intercept_warning,
+    residual_icc,
     residual_intercept_test,
     sweep_trajectories,
 )
@@ -254,6 +255,32 @@ def test_random_intercept_test_rejects_only_with_a_patient_level():
     assert (without["df1"], without["df2"]) == (399.0, float(np.isfinite(noise).sum() - 400))
     assert random_intercept_warning(without) is None
     assert RANDOM_INTERCEPT_WARNING in (random_intercept_warning(with_level) or "")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_residual_anova_is_scipys_one_way_anova(seed):
+    # One group per patient: scipy's F and P over every patient with a residual, and the ICC of
+    # the patients with two or more, (F - 1) / (F + n0 - 1) with n0 the average group size.
+    rng = np.random.default_rng(seed)
+    fitted = rng.normal(size=(60, 9))
+    y = fitted + rng.normal(size=(60, 1)) * 0.6 + rng.normal(size=fitted.shape)
+    y[rng.random(y.shape) < 0.3] = np.nan
+    y[0, 0], y[0, 1:] = fitted[0, 0] + 1.0, np.nan  # one residual: in the F test, not the ICC
+    y[1] = np.nan  # none: in neither
+    rows = [r[~np.isnan(r)] for r in y - fitted]
+    test = residual_intercept_test(y, fitted)
+    every = [r for r in rows if r.size >= 1]
+    f, p = stats.f_oneway(*every)
+    assert test["f"] == pytest.approx(f, rel=1e-12)
+    assert test["p"] == pytest.approx(p, rel=1e-9)
+    assert (test["df1"], test["df2"]) == (len(every) - 1, sum(r.size for r in every) - len(every))
+    pairs = [r for r in rows if r.size >= 2]
+    sizes = np.array([r.size for r in pairs])
+    n0 = (sizes.sum() - (sizes**2).sum() / sizes.sum()) / (sizes.size - 1)
+    f2 = stats.f_oneway(*pairs).statistic
+    expected = (f2 - 1) / (f2 + n0 - 1)
+    assert residual_icc(y, fitted) == pytest.approx(expected, rel=1e-12)
+    assert test["icc"] == residual_icc(y, fitted)
 
 
 def test_holm_adjustment_matches_the_step_down_definition():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -32,54 +33,75 @@ def random_intercept_warning(test: Mapping[str, float]) -> str | None:
     )
 
 
-def residual_icc(y: FloatArray, fitted_by_patient: FloatArray) -> float:
-    """Return the one-way ANOVA intraclass correlation of within-group residuals."""
+@dataclass(frozen=True)
+class _OneWay:
+    """The one-way ANOVA of residuals by patient: patients, rows, and the two sums of squares."""
+
+    k: int
+    total_n: float
+    ss_between: float
+    ss_within: float
+    n0: float  # the average patient size of the ICC's variance components
+
+
+def _by_patient(y: FloatArray, fitted_by_patient: FloatArray) -> tuple[FloatArray, ...]:
+    """Each patient's number of residuals, their mean, and their squares about that mean."""
     residual = y - fitted_by_patient
     observed = ~np.isnan(residual)
     n_i = observed.sum(axis=1)
-    keep = n_i >= 2
-    if keep.sum() < 3:
+    means = np.where(observed, residual, 0.0).sum(axis=1) / np.maximum(n_i, 1)
+    ss_i = (np.where(observed, residual - means[:, None], 0.0) ** 2).sum(axis=1)
+    return n_i, means, ss_i
+
+
+def _one_way(n_i: FloatArray, means: FloatArray, ss_i: FloatArray, at_least: int) -> _OneWay:
+    """The ANOVA of the patients with at least ``at_least`` residuals."""
+    keep = n_i >= at_least
+    n_i, means = n_i[keep], means[keep]
+    k, total_n = int(n_i.size), float(n_i.sum())
+    grand = float((n_i * means).sum()) / total_n if total_n else float("nan")
+    n0 = (total_n - float((n_i**2).sum()) / total_n) / (k - 1) if k > 1 else float("nan")
+    return _OneWay(
+        k=k,
+        total_n=total_n,
+        ss_between=float((n_i * (means - grand) ** 2).sum()),
+        ss_within=float(ss_i[keep].sum()),
+        n0=n0,
+    )
+
+
+def _icc(n_i: FloatArray, means: FloatArray, ss_i: FloatArray) -> float:
+    """The intraclass correlation of the patients with two residuals or more."""
+    a = _one_way(n_i, means, ss_i, at_least=2)
+    if a.k < 3:
         return float("nan")
-    residual, observed, n_i = residual[keep], observed[keep], n_i[keep]
-    filled = np.where(observed, residual, 0.0)
-    means = filled.sum(axis=1) / n_i
-    total_n = n_i.sum()
-    k = n_i.size
-    grand = filled.sum() / total_n
-    ss_within = float((np.where(observed, residual - means[:, None], 0.0) ** 2).sum())
-    ss_between = float((n_i * (means - grand) ** 2).sum())
-    ms_between = ss_between / (k - 1)
-    ms_within = ss_within / (total_n - k)
-    n0 = (total_n - (n_i**2).sum() / total_n) / (k - 1)
-    denominator = ms_between + (n0 - 1) * ms_within
+    ms_between = a.ss_between / (a.k - 1)
+    ms_within = a.ss_within / (a.total_n - a.k)
+    denominator = ms_between + (a.n0 - 1) * ms_within
     return float((ms_between - ms_within) / denominator) if denominator > 0 else float("nan")
+
+
+def residual_icc(y: FloatArray, fitted_by_patient: FloatArray) -> float:
+    """Return the one-way ANOVA intraclass correlation of within-group residuals."""
+    return _icc(*_by_patient(y, fitted_by_patient))
 
 
 def residual_intercept_test(y: FloatArray, fitted_by_patient: FloatArray) -> dict[str, float]:
     """Test that within-group residuals have no patient level (one-way ANOVA F, sigma_u^2 = 0).
 
-    Returns the ICC, F, its degrees of freedom and P. Under the trajectory model's conditional
-    independence the patient means of the residuals vary only by chance, so a small P is
-    evidence of a random intercept the model leaves out.
+    Returns the ICC (``residual_icc``), F, its degrees of freedom and P. Under the trajectory
+    model's conditional independence the patient means of the residuals vary only by chance, so
+    a small P is evidence of a random intercept the model leaves out.
     """
     nan = float("nan")
-    residual = y - fitted_by_patient
-    observed = ~np.isnan(residual)
-    n_i = observed.sum(axis=1)
-    keep = n_i >= 1
-    residual, observed, n_i = residual[keep], observed[keep], n_i[keep]
-    k, total_n = int(n_i.size), float(n_i.sum())
-    if k < 3 or total_n - k < 1:
+    patients = _by_patient(y, fitted_by_patient)
+    a = _one_way(*patients, at_least=1)
+    if a.k < 3 or a.total_n - a.k < 1:
         return {"icc": nan, "f": nan, "df1": nan, "df2": nan, "p": nan}
-    filled = np.where(observed, residual, 0.0)
-    means = filled.sum(axis=1) / n_i
-    grand = filled.sum() / total_n
-    ss_within = float((np.where(observed, residual - means[:, None], 0.0) ** 2).sum())
-    ss_between = float((n_i * (means - grand) ** 2).sum())
-    df1, df2 = k - 1, total_n - k
-    f = (ss_between / df1) / (ss_within / df2) if ss_within > 0 else nan
+    df1, df2 = a.k - 1, a.total_n - a.k
+    f = (a.ss_between / df1) / (a.ss_within / df2) if a.ss_within > 0 else nan
     return {
-        "icc": residual_icc(y, fitted_by_patient),
+        "icc": _icc(*patients),
         "f": float(f),
         "df1": float(df1),
         "df2": float(df2),
