@@ -146,6 +146,3 @@ class _Model:
         """The resampled fits of the rows of ``counts`` (``ordered``: columns in the order of
         the statistics' patients, ``stats.order``)."""
         return _batch_betas(self.stats, counts, near=self.ratio, ordered=ordered)
-
-    def boot(self, counts: np.ndarray, term: str) -> np.ndarray:
-        return self.betas(counts)[:, self.names.index(term)]
