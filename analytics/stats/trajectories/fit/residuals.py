@@ -44,7 +44,10 @@ class _OneWay:
     n0: float  # the average patient size of the ICC's variance components
 
 
-def _by_patient(y: FloatArray, fitted_by_patient: FloatArray) -> tuple[FloatArray, ...]:
+_Patients = tuple[FloatArray, FloatArray, FloatArray]
+
+
+def _by_patient(y: FloatArray, fitted_by_patient: FloatArray) -> _Patients:
     """Each patient's number of residuals, their mean, and their squares about that mean."""
     residual = y - fitted_by_patient
     observed = ~np.isnan(residual)
