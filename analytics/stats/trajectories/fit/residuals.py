@@ -49,12 +49,14 @@ _Patients = tuple[FloatArray, FloatArray, FloatArray]
 
 def _by_patient(y: FloatArray, fitted_by_patient: FloatArray) -> _Patients:
     """Each patient's number of residuals, their mean, and their squares about that mean."""
-    residual = y - fitted_by_patient
-    observed = ~np.isnan(residual)
-    n_i = observed.sum(axis=1)
-    means = np.where(observed, residual, 0.0).sum(axis=1) / np.maximum(n_i, 1)
-    ss_i = (np.where(observed, residual - means[:, None], 0.0) ** 2).sum(axis=1)
-    return n_i, means, ss_i
+    residual = y - fitted_by_patient  # worked on in place: one array of the data's size
+    missing = np.isnan(residual)
+    n_i = residual.shape[1] - missing.sum(axis=1)
+    residual[missing] = 0.0
+    means = residual.sum(axis=1) / np.maximum(n_i, 1)
+    residual -= means[:, None]
+    residual[missing] = 0.0
+    return n_i, means, np.einsum("ij,ij->i", residual, residual)
 
 
 def _one_way(n_i: FloatArray, means: FloatArray, ss_i: FloatArray, at_least: int) -> _OneWay:
