@@ -45,6 +45,20 @@ def _arrays(rng: np.random.Generator) -> list[np.ndarray]:
     return arrays
 
 
+def _optimum_on_all_patients(data, orders, *, n_starts: int, seed: int) -> optimisation.Optimum:
+    """The optimiser as the report runs it, on data too small to be screened on a subsample."""
+    return optimisation.optimise(
+        data,
+        orders,
+        n_starts=n_starts,
+        seed=seed,
+        method="direct",
+        max_iter=2000,
+        screen_size=4000,
+        n_refine=2,
+    )
+
+
 def test_logsumexp_is_scipys_bit_for_bit():
     for a in _arrays(np.random.default_rng(5)):
         for axis in (0, 1):
@@ -85,16 +99,7 @@ def test_repeated_starts_reuse_the_first_run_and_change_nothing(seed, monkeypatc
         return bfgs(model, start, max_iter, gtol, hess_inv)
 
     monkeypatch.setattr(optimisation, "_bfgs", counted)
-    optimum = optimisation.optimise(
-        data,
-        orders,
-        n_starts=6,
-        seed=seed,
-        method="direct",
-        max_iter=2000,
-        screen_size=4000,
-        n_refine=2,
-    )
+    optimum = _optimum_on_all_patients(data, orders, n_starts=6, seed=seed)
     assert len(screenings) == len(distinct)
     assert optimum.start_log_likelihoods == tuple(r[0][1] for r in runs)
     assert optimum.best_start == best
@@ -115,16 +120,7 @@ def test_loose_screening_reaches_the_best_optimum_of_starts_run_to_the_end(order
         rng = np.random.default_rng([seed, k, *orders])
         starts = [vector_from_partition(model, p) for p in start_partitions(data, k, 5, rng)]
         longest = max(optimisation._direct(model, s, 2000)[1] for s in starts)
-        optimum = optimisation.optimise(
-            data,
-            orders,
-            n_starts=5,
-            seed=seed,
-            method="direct",
-            max_iter=2000,
-            screen_size=4000,
-            n_refine=2,
-        )
+        optimum = _optimum_on_all_patients(data, orders, n_starts=5, seed=seed)
         n = data.n_patients
         assert optimum.log_likelihood >= longest - 1e-7 * n, seed
         assert np.max(np.abs(model.evaluate(optimum.vector).gradient)) / n < 1e-5
