@@ -162,11 +162,16 @@ def _fetch(conninfo: str, statement: str) -> Any:
     """Read ``statement`` into an Arrow table on a connection opened for it."""
     connection = _adbc().connect(conninfo, autocommit=True)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-            return cursor.fetch_arrow_table()
+        return _table(connection, statement)
     finally:
         connection.close()
+
+
+def _table(connection: Any, statement: str) -> Any:
+    """Read ``statement`` into an Arrow table on the Arrow ``connection``."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+        return cursor.fetch_arrow_table()
 
 
 def read_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
@@ -174,9 +179,15 @@ def read_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     connection = connections[rows.db]
     if connection.vendor != "postgresql":
         return pd.DataFrame.from_records(list(rows), columns=columns)
-    if connection.in_atomic_block or _adbc() is None:
+    if not _arrow_way(connection):
         return _copy_rows(rows, columns)
     return _arrow_rows(rows, columns)
+
+
+def _arrow_way(connection: Any) -> bool:
+    """Whether a read on this PostgreSQL connection goes through the Arrow driver: it is
+    installed, and the connection is not inside a transaction another connection cannot see."""
+    return not connection.in_atomic_block and _adbc() is not None
 
 
 @contextlib.contextmanager
@@ -211,9 +222,7 @@ def read_ahead(rows: QuerySet[Any]) -> None:
     a connection of their own, as they would then. Elsewhere nothing is done.
     """
     ahead, connection = _ahead.get(), connections[rows.db]
-    if ahead is None or connection.vendor != "postgresql" or _adbc() is None:
-        return
-    if not connection.in_atomic_block:
+    if ahead is not None and connection.vendor == "postgresql" and _arrow_way(connection):
         ahead.start(rows.db, _statement(rows))
 
 
@@ -329,9 +338,7 @@ def _arrow_rows(rows: QuerySet[Any], columns: list[str]) -> pd.DataFrame:
     if table is None:
         connection, close = _arrow_connection(rows.db)
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
-                table = cursor.fetch_arrow_table()
+            table = _table(connection, statement)
         finally:
             if close:
                 connection.close()
